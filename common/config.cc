@@ -1,0 +1,104 @@
+#include "common/config.h"
+
+#include <CLI/CLI.hpp>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+
+namespace kam {
+
+absl::Status SplitHostPort(const std::string& address, const std::string& field, std::string* host,
+                           int* port) {
+  size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": expected host:port, got \"", address, "\""));
+  }
+  int value = -1;
+  if (!absl::SimpleAtoi(address.substr(colon + 1), &value) || value < 0 || value > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": port must be 0..65535, got \"", address.substr(colon + 1), "\""));
+  }
+  *host = address.substr(0, colon);
+  if (host->size() > 2 && host->front() == '[' && host->back() == ']') {
+    *host = host->substr(1, host->size() - 2);
+  }
+  *port = value;
+  return absl::OkStatus();
+}
+
+absl::Status ValidateConfig(const ServiceConfig& config) {
+  std::string host;
+  int port = 0;
+  KAM_RETURN_IF_ERROR(SplitHostPort(config.listen, "--listen", &host, &port));
+  if (!config.metrics_listen.empty()) {
+    KAM_RETURN_IF_ERROR(SplitHostPort(config.metrics_listen, "--metrics-listen", &host, &port));
+  }
+  if (config.kafka_brokers.empty()) {
+    return absl::InvalidArgumentError("--kafka-brokers: must name at least one broker");
+  }
+  if (config.data_dir.empty()) return absl::InvalidArgumentError("--data-dir: must not be empty");
+  log::Level level;
+  if (!log::ParseLevel(config.log_level, &level)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--log-level: expected debug|info|warn|error, got \"", config.log_level, "\""));
+  }
+  if (config.topic_partitions < 1 || config.topic_partitions > 1000) {
+    return absl::InvalidArgumentError("--topic-partitions: must be 1..1000");
+  }
+  return absl::OkStatus();
+}
+
+ParseOutcome ParseServiceConfig(int argc, char** argv, const ServiceDefaults& defaults,
+                                const std::function<void(CLI::App&)>& add_options) {
+  ParseOutcome outcome;
+  ServiceConfig& config = outcome.config;
+  config.service_name = defaults.service_name;
+  config.listen = defaults.listen;
+  config.metrics_listen = defaults.metrics_listen;
+  config.data_dir = defaults.data_dir;
+  config.kafka_brokers = "127.0.0.1:9092";
+
+  CLI::App app{absl::StrCat(defaults.service_name, ": part of kam, the key-account platform")};
+  app.option_defaults()->always_capture_default();
+  app.add_option("--listen", config.listen, "gRPC address host:port (port 0 picks a free one)")
+      ->envname("KAM_LISTEN");
+  app.add_option("--kafka-brokers", config.kafka_brokers,
+                 "Kafka bootstrap servers (embedded kam-broker or real Kafka)")
+      ->envname("KAM_KAFKA_BROKERS");
+  app.add_option("--data-dir", config.data_dir, "directory for the RocksDB state")
+      ->envname("KAM_DATA_DIR");
+  app.add_option("--metrics-listen", config.metrics_listen,
+                 "Prometheus /metrics address host:port (empty disables)")
+      ->envname("KAM_METRICS_LISTEN");
+  app.add_option("--log-level", config.log_level, "debug, info, warn or error")
+      ->envname("KAM_LOG_LEVEL");
+  app.add_option("--topic-partitions", config.topic_partitions,
+                 "partitions for topics this service creates when missing")
+      ->envname("KAM_TOPIC_PARTITIONS");
+  app.add_option("--kafka-wait-seconds", config.kafka_wait_seconds,
+                 "how long to wait for the broker at start")
+      ->envname("KAM_KAFKA_WAIT_SECONDS");
+  app.add_flag("--sync-writes", config.sync_writes,
+               "fsync the write-ahead log on every write (survives power loss, slower)")
+      ->envname("KAM_SYNC_WRITES");
+  if (add_options) add_options(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    outcome.exit = true;
+    outcome.exit_code = app.exit(e);
+    return outcome;
+  }
+  absl::Status valid = ValidateConfig(config);
+  if (!valid.ok()) {
+    std::fprintf(stderr, "%s: %s\n", defaults.service_name.c_str(),
+                 std::string(valid.message()).c_str());
+    outcome.exit = true;
+    outcome.exit_code = 2;
+  }
+  return outcome;
+}
+
+}  // namespace kam

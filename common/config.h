@@ -1,0 +1,55 @@
+#pragma once
+
+// Service configuration: command-line flags, then KAM_* environment variables, then defaults
+// (CLI11 resolves the first two; it was chosen over hand-written parsing for --help, env
+// fallbacks and validation in one place). Validated at start with a message naming the option.
+
+#include <functional>
+#include <string>
+
+#include "common/status.h"
+
+namespace CLI {
+class App;
+}
+
+namespace kam {
+
+struct ServiceConfig {
+  std::string service_name;       // e.g. "kam-accounts"
+  std::string listen;             // gRPC host:port; port 0 picks one
+  std::string kafka_brokers;      // bootstrap.servers
+  std::string data_dir;           // RocksDB lives here
+  std::string metrics_listen;     // host:port of /metrics; empty disables it
+  std::string log_level = "info";
+  int topic_partitions = 3;       // used when creating missing topics
+  bool sync_writes = false;       // fsync the RocksDB WAL on every write
+  int kafka_wait_seconds = 60;    // how long to wait for the broker at start
+};
+
+struct ServiceDefaults {
+  std::string service_name;
+  std::string listen;
+  std::string metrics_listen;
+  std::string data_dir;
+};
+
+// Parses argv. Returns the config, or an exit code when parsing ended the program (--help prints
+// and yields 0, bad input prints the error and yields 2). `add_options` lets a service declare
+// its own flags on the same parser.
+struct ParseOutcome {
+  bool exit = false;
+  int exit_code = 0;
+  ServiceConfig config;
+};
+ParseOutcome ParseServiceConfig(int argc, char** argv, const ServiceDefaults& defaults,
+                                const std::function<void(CLI::App&)>& add_options = {});
+
+// Checks the values that flags alone cannot (host:port shape, ranges).
+absl::Status ValidateConfig(const ServiceConfig& config);
+
+// Splits "host:port" into its parts; INVALID_ARGUMENT naming `field` when malformed.
+absl::Status SplitHostPort(const std::string& address, const std::string& field, std::string* host,
+                           int* port);
+
+}  // namespace kam

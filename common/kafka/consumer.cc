@@ -1,0 +1,139 @@
+#include "common/kafka/consumer.h"
+
+#include <chrono>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+
+namespace kam::kafka {
+
+absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(
+    const KafkaOptions& options, std::string group_id, std::vector<std::string> topics,
+    const Store* store) {
+  std::unique_ptr<KafkaConsumer> consumer(new KafkaConsumer(store));
+  KAM_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf,
+                       NewConf(options, {{"group.id", group_id},
+                                         {"enable.auto.commit", "false"},
+                                         {"enable.auto.offset.store", "false"},
+                                         {"auto.offset.reset", "earliest"},
+                                         {"partition.assignment.strategy", "range"}}));
+  rd_kafka_conf_set_rebalance_cb(conf, &KafkaConsumer::OnRebalance);
+  rd_kafka_conf_set_opaque(conf, consumer.get());
+  KAM_ASSIGN_OR_RETURN(consumer->consumer_, NewHandle(RD_KAFKA_CONSUMER, conf));
+  KAM_RETURN_IF_ERROR(
+      FromKafka(rd_kafka_poll_set_consumer(consumer->consumer_.get()), "poll_set_consumer"));
+  rd_kafka_topic_partition_list_t* subscription =
+      rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()));
+  for (const auto& topic : topics) {
+    rd_kafka_topic_partition_list_add(subscription, topic.c_str(), RD_KAFKA_PARTITION_UA);
+  }
+  rd_kafka_resp_err_t err = rd_kafka_subscribe(consumer->consumer_.get(), subscription);
+  rd_kafka_topic_partition_list_destroy(subscription);
+  KAM_RETURN_IF_ERROR(FromKafka(err, "subscribe"));
+  return consumer;
+}
+
+KafkaConsumer::~KafkaConsumer() {
+  if (!consumer_) return;
+  rd_kafka_resp_err_t err = rd_kafka_consumer_close(consumer_.get());
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    log::Warn("consumer close failed", {{"error", rd_kafka_err2str(err)}});
+  }
+}
+
+absl::Status KafkaConsumer::AssignFromStore(rd_kafka_topic_partition_list_t* partitions) {
+  for (int i = 0; i < partitions->cnt; ++i) {
+    auto& tp = partitions->elems[i];
+    KAM_ASSIGN_OR_RETURN(std::optional<int64_t> next, LoadNextOffset(*store_, tp.topic, tp.partition));
+    tp.offset = next ? *next : RD_KAFKA_OFFSET_BEGINNING;
+    log::Info("partition assigned", {{"topic", tp.topic},
+                                     {"partition", std::to_string(tp.partition)},
+                                     {"offset", next ? std::to_string(*next) : "beginning"}});
+  }
+  return FromKafka(rd_kafka_assign(consumer_.get(), partitions), "assign");
+}
+
+void KafkaConsumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                                rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+  auto* self = static_cast<KafkaConsumer*>(opaque);
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    absl::Status status = self->AssignFromStore(partitions);
+    // Without our offsets we would re-apply or skip records: stop rather than guess.
+    if (!status.ok()) log::Fatal("assign from stored offsets failed", {{"error", status.ToString()}});
+  } else {
+    // Revoked: everything applied is already in RocksDB with its offset; nothing to flush.
+    rd_kafka_resp_err_t unassign = rd_kafka_assign(rk, nullptr);
+    if (unassign != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      log::Warn("unassign failed", {{"error", rd_kafka_err2str(unassign)}});
+    }
+  }
+}
+
+absl::StatusOr<bool> KafkaConsumer::PollOnce(int timeout_ms, const Handler& handler) {
+  rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_.get(), timeout_ms);
+  if (message == nullptr) return false;
+  if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    rd_kafka_resp_err_t err = message->err;
+    rd_kafka_message_destroy(message);
+    if (err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return false;
+    absl::Status status = FromKafka(err, "consume");
+    if (absl::IsUnavailable(status)) {
+      log::Warn("consume error; will retry", {{"error", status.ToString()}});
+      return false;
+    }
+    return status;
+  }
+  ConsumedRecord record;
+  record.topic = rd_kafka_topic_name(message->rkt);
+  record.partition = message->partition;
+  record.offset = message->offset;
+  if (message->key) record.key.assign(static_cast<const char*>(message->key), message->key_len);
+  if (message->payload) {
+    record.value.assign(static_cast<const char*>(message->payload), message->len);
+  }
+  rd_kafka_timestamp_type_t type;
+  record.timestamp_ms = rd_kafka_message_timestamp(message, &type);
+  rd_kafka_message_destroy(message);
+
+  absl::Status status = handler(record);
+  if (!status.ok()) {
+    // Rewind so the record is read again after the storage problem clears.
+    rd_kafka_topic_partition_list_t* position = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(position, record.topic.c_str(), record.partition)->offset =
+        record.offset;
+    rd_kafka_error_t* error = rd_kafka_seek_partitions(consumer_.get(), position, 5000);
+    rd_kafka_topic_partition_list_destroy(position);
+    if (error != nullptr) {
+      log::Warn("seek back failed", {{"error", rd_kafka_error_string(error)}});
+      rd_kafka_error_destroy(error);
+    }
+    return status;
+  }
+  return true;
+}
+
+void KafkaConsumer::Run(const std::atomic<bool>& stop, const Handler& handler) {
+  while (!stop.load()) {
+    absl::StatusOr<bool> handled = PollOnce(200, handler);
+    if (!handled.ok()) {
+      log::Error("record handling failed; retrying", {{"error", handled.status().ToString()}});
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+  }
+}
+
+std::vector<std::pair<std::string, int32_t>> KafkaConsumer::Assignment() const {
+  std::vector<std::pair<std::string, int32_t>> result;
+  rd_kafka_topic_partition_list_t* partitions = nullptr;
+  if (rd_kafka_assignment(consumer_.get(), &partitions) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return result;
+  }
+  for (int i = 0; i < partitions->cnt; ++i) {
+    result.emplace_back(partitions->elems[i].topic, partitions->elems[i].partition);
+  }
+  rd_kafka_topic_partition_list_destroy(partitions);
+  return result;
+}
+
+}  // namespace kam::kafka

@@ -1,0 +1,199 @@
+#include "common/kafka/kafka_common.h"
+
+#include <chrono>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+
+namespace kam::kafka {
+
+bool IsRetryable(rd_kafka_resp_err_t err) {
+  switch (err) {
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__QUEUE_FULL:
+    case RD_KAFKA_RESP_ERR__WAIT_COORD:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
+    case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS:
+    case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+    case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION:
+    case RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS:
+    case RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_NOT_COORDINATOR:
+    case RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS:
+    case RD_KAFKA_RESP_ERR_KAFKA_STORAGE_ERROR:
+    case RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_LEADER_EPOCH:
+    case RD_KAFKA_RESP_ERR_OFFSET_NOT_AVAILABLE:
+      return true;
+    default:
+      return false;
+  }
+}
+
+absl::Status FromKafka(rd_kafka_resp_err_t err, std::string_view what) {
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
+  std::string message = absl::StrCat(std::string(what), ": ", rd_kafka_err2name(err), ": ", rd_kafka_err2str(err));
+  if (IsRetryable(err)) return absl::UnavailableError(message);
+  if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || err == RD_KAFKA_RESP_ERR__INVALID_ARG) {
+    return absl::InvalidArgumentError(message);
+  }
+  return absl::InternalError(message);
+}
+
+absl::StatusOr<rd_kafka_conf_t*> NewConf(
+    const KafkaOptions& options,
+    const std::vector<std::pair<std::string, std::string>>& properties) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char errstr[512];
+  auto set = [&](const std::string& name, const std::string& value) -> absl::Status {
+    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
+        RD_KAFKA_CONF_OK) {
+      return absl::InvalidArgumentError(absl::StrCat("kafka config ", name, "=", value, ": ", errstr));
+    }
+    return absl::OkStatus();
+  };
+  std::vector<std::pair<std::string, std::string>> all = {
+      {"bootstrap.servers", options.brokers},
+      {"client.id", options.client_id},
+      // Loopback brokers are reached by name in metadata; keep logs quiet unless asked.
+      {"log_level", "4"},
+  };
+  all.insert(all.end(), properties.begin(), properties.end());
+  all.insert(all.end(), options.extra.begin(), options.extra.end());
+  for (const auto& [name, value] : all) {
+    absl::Status status = set(name, value);
+    if (!status.ok()) {
+      rd_kafka_conf_destroy(conf);
+      return status;
+    }
+  }
+  return conf;
+}
+
+absl::StatusOr<HandlePtr> NewHandle(rd_kafka_type_t type, rd_kafka_conf_t* conf) {
+  char errstr[512];
+  rd_kafka_t* rk = rd_kafka_new(type, conf, errstr, sizeof(errstr));
+  if (rk == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return absl::InternalError(absl::StrCat("rd_kafka_new: ", errstr));
+  }
+  return HandlePtr(rk);
+}
+
+absl::StatusOr<int32_t> PartitionCount(rd_kafka_t* rk, const std::string& topic, int timeout_ms) {
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+  if (rkt == nullptr) return FromKafka(rd_kafka_last_error(), "topic handle");
+  const rd_kafka_metadata_t* metadata = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &metadata, timeout_ms);
+  rd_kafka_topic_destroy(rkt);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return FromKafka(err, absl::StrCat("metadata ", topic));
+  absl::StatusOr<int32_t> result = absl::NotFoundError(absl::StrCat("topic ", topic, " not found"));
+  for (int i = 0; i < metadata->topic_cnt; ++i) {
+    const auto& t = metadata->topics[i];
+    if (topic != t.topic) continue;
+    if (t.err == RD_KAFKA_RESP_ERR_NO_ERROR && t.partition_cnt > 0) {
+      result = t.partition_cnt;
+    } else if (t.err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART &&
+               t.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      result = FromKafka(t.err, absl::StrCat("metadata ", topic));
+    }
+  }
+  rd_kafka_metadata_destroy(metadata);
+  return result;
+}
+
+absl::Status WaitForBroker(const KafkaOptions& options, int timeout_ms) {
+  KAM_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, NewConf(options, {}));
+  KAM_ASSIGN_OR_RETURN(HandlePtr rk, NewHandle(RD_KAFKA_PRODUCER, conf));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const rd_kafka_metadata_t* metadata = nullptr;
+    err = rd_kafka_metadata(rk.get(), 0, nullptr, &metadata, 1000);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_metadata_destroy(metadata);
+      return absl::OkStatus();
+    }
+  }
+  return FromKafka(err, absl::StrCat("broker ", options.brokers, " did not answer"));
+}
+
+absl::Status EnsureTopics(const KafkaOptions& options, const std::vector<std::string>& topics,
+                          int partitions, int timeout_ms) {
+  KAM_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, NewConf(options, {}));
+  KAM_ASSIGN_OR_RETURN(HandlePtr rk, NewHandle(RD_KAFKA_PRODUCER, conf));
+
+  std::vector<std::string> missing;
+  for (const auto& topic : topics) {
+    absl::StatusOr<int32_t> count = PartitionCount(rk.get(), topic, timeout_ms);
+    if (count.ok()) continue;
+    if (!absl::IsNotFound(count.status())) return count.status();
+    missing.push_back(topic);
+  }
+  if (missing.empty()) return absl::OkStatus();
+
+  std::vector<rd_kafka_NewTopic_t*> new_topics;
+  char errstr[512];
+  for (const auto& topic : missing) {
+    rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), partitions, -1, errstr,
+                                                    sizeof(errstr));
+    if (nt == nullptr) {
+      for (auto* t : new_topics) rd_kafka_NewTopic_destroy(t);
+      return absl::InvalidArgumentError(absl::StrCat("topic ", topic, ": ", errstr));
+    }
+    new_topics.push_back(nt);
+  }
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk.get());
+  rd_kafka_AdminOptions_t* admin = rd_kafka_AdminOptions_new(rk.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS);
+  rd_kafka_AdminOptions_set_operation_timeout(admin, timeout_ms, errstr, sizeof(errstr));
+  rd_kafka_CreateTopics(rk.get(), new_topics.data(), new_topics.size(), admin, queue);
+  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, timeout_ms + 2000);
+  absl::Status status = absl::OkStatus();
+  if (event == nullptr) {
+    status = absl::UnavailableError("create topics: no answer from the broker");
+  } else if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    status = FromKafka(rd_kafka_event_error(event), "create topics");
+  } else {
+    const rd_kafka_CreateTopics_result_t* result = rd_kafka_event_CreateTopics_result(event);
+    size_t count = 0;
+    const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(result, &count);
+    for (size_t i = 0; i < count && status.ok(); ++i) {
+      rd_kafka_resp_err_t err = rd_kafka_topic_result_error(results[i]);
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+        log::Info("topic ready", {{"topic", rd_kafka_topic_result_name(results[i])}});
+        continue;
+      }
+      status = FromKafka(err, absl::StrCat("create topic ", rd_kafka_topic_result_name(results[i])));
+    }
+  }
+  if (event != nullptr) rd_kafka_event_destroy(event);
+  rd_kafka_AdminOptions_destroy(admin);
+  rd_kafka_queue_destroy(queue);
+  for (auto* t : new_topics) rd_kafka_NewTopic_destroy(t);
+  if (!status.ok()) return status;
+
+  // Creation is asynchronous on the broker; wait until metadata shows every topic.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (const auto& topic : missing) {
+    while (true) {
+      absl::StatusOr<int32_t> count = PartitionCount(rk.get(), topic, 1000);
+      if (count.ok()) break;
+      if (std::chrono::steady_clock::now() > deadline) {
+        return absl::UnavailableError(absl::StrCat("topic ", topic, " not visible after create"));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace kam::kafka

@@ -1,0 +1,65 @@
+#pragma once
+
+// Shared pieces of the librdkafka adapter: configuration, error classification, topic creation.
+// Only adapters include this; logic classes see ConsumedRecord / EventPublisher instead.
+
+#include <librdkafka/rdkafka.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace kam::kafka {
+
+// The topics of the platform.
+inline constexpr char kAccountsTopic[] = "kam.accounts.v1";
+inline constexpr char kManagersTopic[] = "kam.managers.v1";
+inline constexpr char kInteractionsTopic[] = "kam.interactions.v1";
+inline constexpr char kAlertsTopic[] = "kam.alerts.v1";
+inline constexpr char kDeadLetterTopic[] = "kam.deadletter.v1";
+
+// Headers every kam record carries.
+inline constexpr char kProducerHeader[] = "kam-producer";
+inline constexpr char kSequenceHeader[] = "kam-seq";
+inline constexpr char kEventIdHeader[] = "kam-event-id";
+
+struct KafkaOptions {
+  // bootstrap.servers; the only thing that differs between the embedded and the real broker.
+  std::string brokers;
+  std::string client_id = "kam";
+  // Extra librdkafka properties, applied last (for tests and tuning).
+  std::vector<std::pair<std::string, std::string>> extra;
+};
+
+struct HandleDeleter {
+  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
+};
+using HandlePtr = std::unique_ptr<rd_kafka_t, HandleDeleter>;
+
+// Retryable errors (broker down, leader moving, timeouts) become UNAVAILABLE; the rest, which no
+// retry fixes (bad config, authorization, message too large), become INTERNAL or INVALID_ARGUMENT.
+absl::Status FromKafka(rd_kafka_resp_err_t err, std::string_view what);
+bool IsRetryable(rd_kafka_resp_err_t err);
+
+// Builds a configuration from `options` plus `properties`; each set() is checked.
+absl::StatusOr<rd_kafka_conf_t*> NewConf(
+    const KafkaOptions& options,
+    const std::vector<std::pair<std::string, std::string>>& properties);
+
+absl::StatusOr<HandlePtr> NewHandle(rd_kafka_type_t type, rd_kafka_conf_t* conf);
+
+// Creates the topics that are missing, with `partitions` partitions. Existing ones are left alone.
+absl::Status EnsureTopics(const KafkaOptions& options, const std::vector<std::string>& topics,
+                          int partitions, int timeout_ms);
+
+// Waits until the cluster answers a metadata request, or the deadline passes.
+absl::Status WaitForBroker(const KafkaOptions& options, int timeout_ms);
+
+// The partition count of `topic` (NOT_FOUND when the topic does not exist).
+absl::StatusOr<int32_t> PartitionCount(rd_kafka_t* rk, const std::string& topic, int timeout_ms);
+
+}  // namespace kam::kafka

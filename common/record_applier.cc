@@ -1,0 +1,51 @@
+#include "common/record_applier.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/ids.h"
+#include "common/logging.h"
+#include "common/time_util.h"
+
+namespace kam {
+
+absl::Status RecordApplier::Apply(const ConsumedRecord& record) {
+  rocksdb::WriteBatch batch;
+  std::vector<OutboundEvent> events;
+  absl::Status applied = processor_->Apply(record, &batch, &events);
+  if (applied.ok()) {
+    ++applied_total_;
+  } else {
+    ++dead_lettered_total_;
+    log::Warn("record dead-lettered", {{"topic", record.topic},
+                                       {"partition", std::to_string(record.partition)},
+                                       {"offset", std::to_string(record.offset)},
+                                       {"error", applied.ToString()}});
+    batch.Clear();
+    events.clear();
+    kam::v1::EventEnvelope envelope;
+    envelope.set_event_id(NewUuid());
+    envelope.set_type("kam.v1.DeadLetter");
+    envelope.set_source(consumer_);
+    envelope.set_subject(absl::StrCat(record.topic, "/", record.partition, "/", record.offset));
+    *envelope.mutable_time() = NowTimestamp();
+    auto* letter = envelope.mutable_dead_letter();
+    letter->set_origin_topic(record.topic);
+    letter->set_origin_partition(record.partition);
+    letter->set_origin_offset(record.offset);
+    letter->set_error(applied.ToString());
+    letter->set_original_key(record.key);
+    letter->set_original_value(record.value);
+    letter->set_consumer(consumer_);
+    *letter->mutable_time() = envelope.time();
+    OutboundEvent event;
+    event.topic = kDeadLetterTopic;
+    event.key = record.key;
+    event.event_id = envelope.event_id();
+    event.envelope = std::move(envelope);
+    events.push_back(std::move(event));
+  }
+  KAM_RETURN_IF_ERROR(
+      PutNextOffset(store_, &batch, record.topic, record.partition, record.offset + 1));
+  return outbox_->Commit(&batch, std::move(events));
+}
+
+}  // namespace kam

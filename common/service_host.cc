@@ -1,0 +1,152 @@
+#include "common/service_host.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <signal.h>
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "common/kafka/kafka_common.h"
+#include "common/logging.h"
+#include "grpc/health/v1/health.pb.h"
+
+namespace kam {
+
+ServiceHost::ServiceHost(ServiceConfig config, HostSpec spec)
+    : config_(std::move(config)), spec_(std::move(spec)) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  log::SetServiceName(config_.service_name);
+  log::Level level = log::Level::kInfo;
+  log::ParseLevel(config_.log_level, &level);
+  log::SetLevel(level);
+}
+
+ServiceHost::~ServiceHost() { Shutdown(); }
+
+absl::Status ServiceHost::Open() {
+  StoreOptions store_options;
+  store_options.path = config_.data_dir;
+  store_options.sync_writes = config_.sync_writes;
+  KAM_ASSIGN_OR_RETURN(store_, Store::Open(store_options, spec_.column_families));
+  KAM_ASSIGN_OR_RETURN(outbox_, Outbox::Open(store_.get()));
+  log::Info("store opened", {{"path", config_.data_dir},
+                             {"outbox_sequence", std::to_string(outbox_->last_sequence())}});
+
+  kafka::KafkaOptions kafka_options;
+  kafka_options.brokers = config_.kafka_brokers;
+  kafka_options.client_id = config_.service_name;
+  KAM_RETURN_IF_ERROR(kafka::WaitForBroker(kafka_options, config_.kafka_wait_seconds * 1000));
+  std::vector<std::string> topics = spec_.output_topics;
+  topics.insert(topics.end(), spec_.input_topics.begin(), spec_.input_topics.end());
+  KAM_RETURN_IF_ERROR(kafka::EnsureTopics(kafka_options, topics, config_.topic_partitions, 30000));
+  KAM_ASSIGN_OR_RETURN(publisher_,
+                       kafka::KafkaPublisher::Create(kafka_options, config_.service_name, &stop_));
+  RelayOptions relay_options;
+  relay_options.topics = spec_.output_topics;
+  relay_ = std::make_unique<OutboxRelay>(outbox_.get(), publisher_.get(), relay_options);
+  // Learn what Kafka already holds before accepting writes, so sequences never collide.
+  KAM_RETURN_IF_ERROR(relay_->Sync());
+
+  metrics_.AddCallbackGauge("kam_outbox_last_sequence", "Last sequence written to the outbox.",
+                            [this] { return static_cast<double>(outbox_->last_sequence()); });
+  metrics_.AddCallbackGauge("kam_outbox_published_total", "Outbox rows published to Kafka.",
+                            [this] { return static_cast<double>(relay_->published_total()); });
+  metrics_.AddCallbackGauge(
+      "kam_outbox_skipped_total",
+      "Outbox rows found already in Kafka at restart and not sent again.",
+      [this] { return static_cast<double>(relay_->skipped_total()); });
+  metrics_.AddCallbackGauge("kam_outbox_relay_errors_total", "Outbox relay errors.",
+                            [this] { return static_cast<double>(relay_->errors_total()); });
+
+  if (!spec_.input_topics.empty()) {
+    KAM_ASSIGN_OR_RETURN(consumer_, kafka::KafkaConsumer::Create(
+                                        kafka_options, config_.service_name, spec_.input_topics,
+                                        store_.get()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> ServiceHost::Start() {
+  // Referencing the descriptor links health.pb.cc, which registers it for reflection.
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(config_.listen, grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(spec_.max_receive_message_bytes);
+  for (grpc::Service* service : services_) builder.RegisterService(service);
+  server_ = builder.BuildAndStart();
+  if (!server_ || port == 0) {
+    return absl::UnavailableError(absl::StrCat("--listen: cannot bind ", config_.listen));
+  }
+  server_->GetHealthCheckService()->SetServingStatus(true);
+
+  if (!config_.metrics_listen.empty()) {
+    metrics_server_ = std::make_unique<MetricsServer>(&metrics_);
+    KAM_RETURN_IF_ERROR(metrics_server_->Start(config_.metrics_listen));
+  }
+  relay_thread_ = std::thread([this] { relay_->Run(stop_); });
+  if (consumer_ && processor_ != nullptr) {
+    applier_ = std::make_unique<RecordApplier>(store_.get(), outbox_.get(), processor_,
+                                               config_.service_name);
+    metrics_.AddCallbackGauge("kam_consumer_applied_total", "Input records applied.",
+                              [this] { return static_cast<double>(applier_->applied_total()); });
+    metrics_.AddCallbackGauge(
+        "kam_consumer_dead_lettered_total", "Input records sent to the dead-letter topic.",
+        [this] { return static_cast<double>(applier_->dead_lettered_total()); });
+    consumer_thread_ = std::thread([this] {
+      consumer_->Run(stop_, [this](const ConsumedRecord& record) { return applier_->Apply(record); });
+    });
+  }
+  log::Info("serving", {{"grpc", absl::StrCat(config_.listen.substr(0, config_.listen.rfind(':')),
+                                              ":", port)},
+                        {"metrics", metrics_server_ ? std::to_string(metrics_server_->port()) : "off"},
+                        {"kafka", config_.kafka_brokers}});
+  return port;
+}
+
+void ServiceHost::RequestStop() { kill(getpid(), SIGTERM); }
+
+void ServiceHost::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (server_) {
+    server_->GetHealthCheckService()->SetServingStatus(false);
+    // Let in-flight calls finish, then cancel what is left.
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  }
+  stop_.store(true);
+  if (consumer_thread_.joinable()) consumer_thread_.join();
+  if (relay_thread_.joinable()) relay_thread_.join();
+  consumer_.reset();
+  if (metrics_server_) metrics_server_->Stop();
+  if (server_) server_->Wait();
+  relay_.reset();
+  publisher_.reset();
+  log::Info("stopped");
+}
+
+int ServiceHost::Run() {
+  absl::StatusOr<int> port = Start();
+  if (!port.ok()) {
+    log::Error("start failed", {{"error", port.status().ToString()}});
+    return 1;
+  }
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  log::Info("draining", {{"signal", strsignal(signal_number)}});
+  Shutdown();
+  return 0;
+}
+
+}  // namespace kam

@@ -1,0 +1,85 @@
+#pragma once
+
+// Everything a kam service process needs around its logic: RocksDB, the outbox and its relay,
+// Kafka topics, an optional input consumer, the gRPC server (callback API, health, reflection,
+// message size limit), /metrics, and a graceful drain on SIGTERM/SIGINT. A service's main.cc
+// parses its config, opens a host, builds its logic on host.store()/host.outbox(), registers its
+// gRPC service, and calls Run().
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/config.h"
+#include "common/kafka/consumer.h"
+#include "common/kafka/publisher.h"
+#include "common/metrics.h"
+#include "common/metrics_server.h"
+#include "common/outbox.h"
+#include "common/outbox_relay.h"
+#include "common/record_applier.h"
+#include "common/store.h"
+
+namespace kam {
+
+struct HostSpec {
+  std::vector<std::string> column_families;
+  // Topics this service publishes to (created when missing, tails read by the relay).
+  std::vector<std::string> output_topics;
+  // Topics this service consumes (may be empty).
+  std::vector<std::string> input_topics;
+  // Largest request a client may send.
+  int max_receive_message_bytes = 4 << 20;
+};
+
+class ServiceHost {
+ public:
+  // Blocks SIGINT/SIGTERM in this and every later thread, so Run() can wait for them.
+  ServiceHost(ServiceConfig config, HostSpec spec);
+  ~ServiceHost();
+
+  // Opens the store and outbox, waits for Kafka, creates missing topics, syncs the relay.
+  absl::Status Open();
+
+  Store* store() { return store_.get(); }
+  Outbox* outbox() { return outbox_.get(); }
+  MetricsRegistry* metrics() { return &metrics_; }
+  const ServiceConfig& config() const { return config_; }
+
+  void AddService(grpc::Service* service) { services_.push_back(service); }
+  // Consumes spec.input_topics through `processor` (state + offsets in one batch).
+  void SetProcessor(RecordProcessor* processor) { processor_ = processor; }
+
+  // Starts serving; returns when a signal arrives (or RequestStop()), after draining. Returns the
+  // process exit code.
+  int Run();
+  // Starts serving without waiting for a signal; for in-process tests. Returns the bound port.
+  absl::StatusOr<int> Start();
+  void RequestStop();
+  void Shutdown();
+
+ private:
+  ServiceConfig config_;
+  HostSpec spec_;
+  MetricsRegistry metrics_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Outbox> outbox_;
+  std::unique_ptr<kafka::KafkaPublisher> publisher_;
+  std::unique_ptr<OutboxRelay> relay_;
+  std::unique_ptr<kafka::KafkaConsumer> consumer_;
+  std::unique_ptr<RecordApplier> applier_;
+  RecordProcessor* processor_ = nullptr;
+  std::vector<grpc::Service*> services_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<MetricsServer> metrics_server_;
+  std::atomic<bool> stop_{false};
+  std::thread relay_thread_;
+  std::thread consumer_thread_;
+  bool shut_down_ = false;
+};
+
+}  // namespace kam

@@ -1,0 +1,120 @@
+#include "common/store.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/table.h"
+
+namespace kam {
+
+absl::Status FromRocks(const rocksdb::Status& status, std::string_view what) {
+  if (status.ok()) return absl::OkStatus();
+  std::string message = absl::StrCat(std::string(what), ": ", status.ToString());
+  if (status.IsIOError() || status.IsBusy() || status.IsTryAgain() || status.IsTimedOut()) {
+    return absl::UnavailableError(message);
+  }
+  return absl::InternalError(message);
+}
+
+std::string EncodeUint64(uint64_t value) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>(value & 0xff);
+    value >>= 8;
+  }
+  return out;
+}
+
+uint64_t DecodeUint64(std::string_view bytes) {
+  uint64_t value = 0;
+  for (size_t i = 0; i < 8 && i < bytes.size(); ++i) {
+    value = (value << 8) | static_cast<uint8_t>(bytes[i]);
+  }
+  return value;
+}
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
+                                                   std::vector<std::string> column_families) {
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  // Most reads are point lookups by id: a bloom filter skips files that lack the key, and the
+  // hash index inside data blocks avoids a binary search.
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.data_block_index_type = rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash;
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf_options.write_buffer_size = 16 << 20;
+  cf_options.max_write_buffer_number = 3;
+  cf_options.compression = rocksdb::kLZ4Compression;
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.keep_log_file_num = 3;
+  db_options.max_background_jobs = 2;
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+
+  for (std::string_view runtime_cf : {kOutboxCf, kMetaCf, kOffsetsCf}) {
+    if (std::find(column_families.begin(), column_families.end(), runtime_cf) ==
+        column_families.end()) {
+      column_families.emplace_back(runtime_cf);
+    }
+  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
+  for (const auto& name : column_families) descriptors.emplace_back(name, cf_options);
+
+  std::unique_ptr<Store> store(new Store());
+  store->path_ = options.path;
+  store->write_options_.sync = options.sync_writes;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status status =
+      rocksdb::DB::Open(db_options, options.path, descriptors, &store->handles_, &raw);
+  if (!status.ok()) return FromRocks(status, absl::StrCat("open RocksDB at ", options.path));
+  store->db_.reset(raw);
+  store->cf_names_.push_back(rocksdb::kDefaultColumnFamilyName);
+  for (auto& name : column_families) store->cf_names_.push_back(std::move(name));
+  return store;
+}
+
+Store::~Store() {
+  if (!db_) return;
+  for (auto* handle : handles_) {
+    rocksdb::Status status = db_->DestroyColumnFamilyHandle(handle);
+    if (!status.ok()) log::Warn("rocksdb close column family failed", {{"error", status.ToString()}});
+  }
+  rocksdb::Status status = db_->Close();
+  if (!status.ok()) log::Warn("rocksdb close failed", {{"error", status.ToString()}});
+}
+
+rocksdb::ColumnFamilyHandle* Store::Cf(std::string_view name) const {
+  for (size_t i = 0; i < cf_names_.size(); ++i) {
+    if (cf_names_[i] == name) return handles_[i];
+  }
+  log::Fatal("unknown column family", {{"cf", std::string(name)}});
+}
+
+absl::Status Store::Write(rocksdb::WriteBatch* batch) {
+  return FromRocks(db_->Write(write_options_, batch), "rocksdb write");
+}
+
+absl::StatusOr<std::optional<std::string>> Store::Get(std::string_view cf,
+                                                      std::string_view key) const {
+  std::string value;
+  rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), Cf(cf), key, &value);
+  if (status.IsNotFound()) return std::optional<std::string>();
+  if (!status.ok()) return FromRocks(status, "rocksdb get");
+  return std::optional<std::string>(std::move(value));
+}
+
+std::unique_ptr<rocksdb::Iterator> Store::NewIterator(std::string_view cf) const {
+  return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(rocksdb::ReadOptions(), Cf(cf)));
+}
+
+}  // namespace kam
