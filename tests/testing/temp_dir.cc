@@ -1,0 +1,41 @@
+#include "tests/testing/temp_dir.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+namespace kam::testing {
+
+TempDir::TempDir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "kam-test-XXXXXX").string();
+  char* made = mkdtemp(pattern.data());
+  if (made == nullptr) std::abort();
+  path_ = made;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return condition();
+}
+
+std::string RealKafkaBootstrap() {
+  if (const char* direct = std::getenv("KAM_TEST_KAFKA_BOOTSTRAP")) return direct;
+  const char* file = std::getenv("KAM_TEST_KAFKA_BOOTSTRAP_FILE");
+  if (file == nullptr) return "";
+  std::ifstream in(file);
+  std::string bootstrap;
+  std::getline(in, bootstrap);
+  return bootstrap;
+}
+
+}  // namespace kam::testing
