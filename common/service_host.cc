@@ -5,6 +5,8 @@
 #include <signal.h>
 
 #include <chrono>
+#include <functional>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "common/kafka/kafka_common.h"
@@ -12,6 +14,25 @@
 #include "grpc/health/v1/health.pb.h"
 
 namespace kam {
+namespace {
+
+// Runs `step` until it succeeds, fails for good, or `seconds` pass: a broker that just started
+// or just created a topic answers "not leader" or "coordinator loading" for a moment.
+absl::Status RetryWhileUnavailable(int seconds, const std::string& what,
+                                   const std::function<absl::Status()>& step) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (true) {
+    absl::Status status = step();
+    if (status.ok() || !absl::IsUnavailable(status) ||
+        std::chrono::steady_clock::now() > deadline) {
+      return status;
+    }
+    log::Info("kafka not ready; retrying", {{"step", what}, {"error", status.ToString()}});
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+}
+
+}  // namespace
 
 ServiceHost::ServiceHost(ServiceConfig config, HostSpec spec)
     : config_(std::move(config)), spec_(std::move(spec)) {
@@ -43,14 +64,17 @@ absl::Status ServiceHost::Open() {
   KAM_RETURN_IF_ERROR(kafka::WaitForBroker(kafka_options, config_.kafka_wait_seconds * 1000));
   std::vector<std::string> topics = spec_.output_topics;
   topics.insert(topics.end(), spec_.input_topics.begin(), spec_.input_topics.end());
-  KAM_RETURN_IF_ERROR(kafka::EnsureTopics(kafka_options, topics, config_.topic_partitions, 30000));
+  KAM_RETURN_IF_ERROR(RetryWhileUnavailable(config_.kafka_wait_seconds, "create topics", [&] {
+    return kafka::EnsureTopics(kafka_options, topics, config_.topic_partitions, 30000);
+  }));
   KAM_ASSIGN_OR_RETURN(publisher_,
                        kafka::KafkaPublisher::Create(kafka_options, config_.service_name, &stop_));
   RelayOptions relay_options;
   relay_options.topics = spec_.output_topics;
   relay_ = std::make_unique<OutboxRelay>(outbox_.get(), publisher_.get(), relay_options);
   // Learn what Kafka already holds before accepting writes, so sequences never collide.
-  KAM_RETURN_IF_ERROR(relay_->Sync());
+  KAM_RETURN_IF_ERROR(
+      RetryWhileUnavailable(config_.kafka_wait_seconds, "read topic tails", [&] { return relay_->Sync(); }));
 
   metrics_.AddCallbackGauge("kam_outbox_last_sequence", "Last sequence written to the outbox.",
                             [this] { return static_cast<double>(outbox_->last_sequence()); });

@@ -49,6 +49,20 @@ absl::Status FromKafka(rd_kafka_resp_err_t err, std::string_view what) {
   return absl::InternalError(message);
 }
 
+namespace {
+
+// librdkafka's own log lines join the service's JSON log instead of raw "%3|..." lines.
+void OnLog(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
+  log::Level ours = level <= 3 ? log::Level::kError : level <= 5 ? log::Level::kWarn
+                                                                 : log::Level::kDebug;
+  if (!log::Enabled(ours)) return;
+  log::Write(ours, "librdkafka", {{"client", rk ? rd_kafka_name(rk) : ""},
+                                  {"facility", facility},
+                                  {"detail", message}});
+}
+
+}  // namespace
+
 absl::StatusOr<rd_kafka_conf_t*> NewConf(
     const KafkaOptions& options,
     const std::vector<std::pair<std::string, std::string>>& properties) {
@@ -61,6 +75,7 @@ absl::StatusOr<rd_kafka_conf_t*> NewConf(
     }
     return absl::OkStatus();
   };
+  rd_kafka_conf_set_log_cb(conf, OnLog);
   std::vector<std::pair<std::string, std::string>> all = {
       {"bootstrap.servers", options.brokers},
       {"client.id", options.client_id},

@@ -31,7 +31,7 @@ bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds t
 std::string RealKafkaBootstrap() {
   if (const char* direct = std::getenv("KAM_TEST_KAFKA_BOOTSTRAP")) return direct;
   const char* file = std::getenv("KAM_TEST_KAFKA_BOOTSTRAP_FILE");
-  if (file == nullptr) return "";
+  if (file == nullptr) file = KAM_DEFAULT_KAFKA_BOOTSTRAP_FILE;
   std::ifstream in(file);
   std::string bootstrap;
   std::getline(in, bootstrap);

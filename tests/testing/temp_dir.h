@@ -24,8 +24,9 @@ class TempDir {
 bool WaitFor(const std::function<bool()>& condition,
              std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
-// The real Kafka broker's bootstrap address, from the file the CTest fixture writes
-// (KAM_TEST_KAFKA_BOOTSTRAP_FILE), or KAM_TEST_KAFKA_BOOTSTRAP. Empty when neither is set.
+// The real Kafka broker's bootstrap address: KAM_TEST_KAFKA_BOOTSTRAP, else the first line of the
+// file the CTest fixture writes (KAM_TEST_KAFKA_BOOTSTRAP_FILE overrides its path). Empty when
+// there is none.
 std::string RealKafkaBootstrap();
 
 }  // namespace kam::testing
