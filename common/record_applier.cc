@@ -37,7 +37,7 @@ absl::Status RecordApplier::Apply(const ConsumedRecord& record) {
     letter->set_consumer(consumer_);
     *letter->mutable_time() = envelope.time();
     OutboundEvent event;
-    event.topic = kDeadLetterTopic;
+    event.topic = kafka_topics::kDeadLetter;
     event.key = record.key;
     event.event_id = envelope.event_id();
     event.envelope = std::move(envelope);

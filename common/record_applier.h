@@ -10,12 +10,11 @@
 #include <vector>
 
 #include "common/consumer_offsets.h"
+#include "common/kafka_topics.h"
 #include "common/outbox.h"
 #include "common/status.h"
 
 namespace kam {
-
-inline constexpr char kDeadLetterTopic[] = "kam.deadletter.v1";
 
 class RecordProcessor {
  public:

@@ -11,21 +11,10 @@
 #include <utility>
 #include <vector>
 
+#include "common/kafka_topics.h"
 #include "common/status.h"
 
 namespace kam::kafka {
-
-// The topics of the platform.
-inline constexpr char kAccountsTopic[] = "kam.accounts.v1";
-inline constexpr char kManagersTopic[] = "kam.managers.v1";
-inline constexpr char kInteractionsTopic[] = "kam.interactions.v1";
-inline constexpr char kAlertsTopic[] = "kam.alerts.v1";
-inline constexpr char kDeadLetterTopic[] = "kam.deadletter.v1";
-
-// Headers every kam record carries.
-inline constexpr char kProducerHeader[] = "kam-producer";
-inline constexpr char kSequenceHeader[] = "kam-seq";
-inline constexpr char kEventIdHeader[] = "kam-event-id";
 
 struct KafkaOptions {
   // bootstrap.servers; the only thing that differs between the embedded and the real broker.

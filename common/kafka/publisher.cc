@@ -117,8 +117,8 @@ absl::StatusOr<uint64_t> KafkaPublisher::TailSequence(rd_kafka_t* consumer,
       std::string producer;
       std::string sequence_text;
       uint64_t sequence = 0;
-      if (HeaderValue(message, kProducerHeader, &producer) && producer == producer_name_ &&
-          HeaderValue(message, kSequenceHeader, &sequence_text) &&
+      if (HeaderValue(message, kafka_topics::kProducerHeader, &producer) && producer == producer_name_ &&
+          HeaderValue(message, kafka_topics::kSequenceHeader, &sequence_text) &&
           absl::SimpleAtoi(sequence_text, &sequence)) {
         highest = std::max(highest, sequence);
       }
@@ -175,9 +175,9 @@ absl::Status KafkaPublisher::Publish(const std::vector<PublishRecord>& records,
     deliveries[i] = Delivery{delivered, i, &pending, &first_error};
     std::string sequence = std::to_string(record.sequence);
     rd_kafka_headers_t* headers = rd_kafka_headers_new(3);
-    rd_kafka_header_add(headers, kProducerHeader, -1, producer_name_.data(), producer_name_.size());
-    rd_kafka_header_add(headers, kSequenceHeader, -1, sequence.data(), sequence.size());
-    rd_kafka_header_add(headers, kEventIdHeader, -1, record.event_id.data(), record.event_id.size());
+    rd_kafka_header_add(headers, kafka_topics::kProducerHeader, -1, producer_name_.data(), producer_name_.size());
+    rd_kafka_header_add(headers, kafka_topics::kSequenceHeader, -1, sequence.data(), sequence.size());
+    rd_kafka_header_add(headers, kafka_topics::kEventIdHeader, -1, record.event_id.data(), record.event_id.size());
     while (true) {
       rd_kafka_resp_err_t err = rd_kafka_producev(
           producer_.get(), RD_KAFKA_V_TOPIC(record.topic.c_str()),

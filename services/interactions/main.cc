@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
   if (parsed.exit) return parsed.exit_code;
 
   kam::ServiceHost host(parsed.config, {.column_families = {},
-                                        .output_topics = {kam::kafka::kInteractionsTopic, kam::kafka::kDeadLetterTopic},
+                                        .output_topics = {kam::kafka_topics::kInteractions, kam::kafka_topics::kDeadLetter},
                                         .input_topics = {}});
   absl::Status opened = host.Open();
   if (!opened.ok()) {

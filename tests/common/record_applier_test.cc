@@ -75,7 +75,7 @@ TEST_F(RecordApplierTest, BadRecordIsDeadLetteredWithOriginAndChangesNoState) {
   auto rows = outbox_->ReadPending(0, 10);
   ASSERT_TRUE(rows.ok());
   ASSERT_EQ(rows->size(), 1u);
-  EXPECT_EQ((*rows)[0].topic(), kDeadLetterTopic);
+  EXPECT_EQ((*rows)[0].topic(), kafka_topics::kDeadLetter);
   kam::v1::EventEnvelope envelope;
   ASSERT_TRUE(envelope.ParseFromString((*rows)[0].value()));
   ASSERT_TRUE(envelope.has_dead_letter());

@@ -78,9 +78,9 @@ absl::StatusOr<std::unique_ptr<MockBroker>> MockBroker::Start(int brokers, int p
   KAM_ASSIGN_OR_RETURN(broker->handle_, kafka::NewHandle(RD_KAFKA_PRODUCER, conf));
   broker->cluster_ = rd_kafka_mock_cluster_new(broker->handle_.get(), brokers);
   if (broker->cluster_ == nullptr) return absl::InternalError("rd_kafka_mock_cluster_new failed");
-  for (const char* topic : {kafka::kAccountsTopic, kafka::kManagersTopic,
-                            kafka::kInteractionsTopic, kafka::kAlertsTopic,
-                            kafka::kDeadLetterTopic}) {
+  for (const char* topic : {kafka_topics::kAccounts, kafka_topics::kManagers,
+                            kafka_topics::kInteractions, kafka_topics::kAlerts,
+                            kafka_topics::kDeadLetter}) {
     KAM_RETURN_IF_ERROR(broker->CreateTopic(topic, partitions));
   }
   if (listen_address.empty()) return broker;

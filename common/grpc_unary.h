@@ -1,0 +1,33 @@
+#pragma once
+
+// The shape of every unary handler of a kam service on gRPC's callback API: run the logic call,
+// copy its result into the response, finish with its status mapped to a gRPC code, and record
+// the request in the service's metrics. The logic runs on gRPC's callback thread; it only touches
+// memory and RocksDB (no network), so it does not block the server for long.
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <string>
+
+#include "common/grpc_status.h"
+#include "common/rpc_metrics.h"
+
+namespace kam {
+
+template <typename Response, typename Call>
+grpc::ServerUnaryReactor* AnswerUnary(grpc::CallbackServerContext* context, RpcMetrics* metrics,
+                                      const char* method, Response* response, Call&& call) {
+  auto start = std::chrono::steady_clock::now();
+  auto result = call();
+  absl::Status status = result.status();
+  if (status.ok()) *response = std::move(*result);
+  if (metrics != nullptr) {
+    metrics->Record(method, status.code(), std::chrono::steady_clock::now() - start);
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+}  // namespace kam

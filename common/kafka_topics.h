@@ -1,0 +1,23 @@
+#pragma once
+
+// The platform's topics and the headers every kam record carries. Plain constants, so logic code
+// can name topics without including librdkafka.
+
+namespace kam::kafka_topics {
+
+// Account events (AccountCreated/Updated/Closed/Assigned), key: account id.
+inline constexpr char kAccounts[] = "kam.accounts.v1";
+// Manager events, AccountAssigned copies and ManagerLoadChanged snapshots, key: manager id.
+inline constexpr char kManagers[] = "kam.managers.v1";
+// InteractionRecorded, key: account id.
+inline constexpr char kInteractions[] = "kam.interactions.v1";
+// Alert state changes as JSON CloudEvents, key: alert fingerprint.
+inline constexpr char kAlerts[] = "kam.alerts.v1";
+// Records a consumer could not apply, with their origin.
+inline constexpr char kDeadLetter[] = "kam.deadletter.v1";
+
+inline constexpr char kProducerHeader[] = "kam-producer";
+inline constexpr char kSequenceHeader[] = "kam-seq";
+inline constexpr char kEventIdHeader[] = "kam-event-id";
+
+}  // namespace kam::kafka_topics

@@ -1,0 +1,32 @@
+#include "common/rpc_metrics.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace kam {
+
+void RpcMetrics::Record(const std::string& method, absl::StatusCode code,
+                        std::chrono::nanoseconds elapsed) {
+  Counter* counter;
+  Histogram* latency;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& slot = counters_[{method, static_cast<int>(code)}];
+    if (slot == nullptr) {
+      slot = registry_->AddCounter(
+          "kam_grpc_requests_total", "gRPC requests handled, by method and status code.",
+          absl::StrCat("method=\"", method, "\",code=\"", absl::StatusCodeToString(code), "\""));
+    }
+    counter = slot;
+    auto& histogram = latencies_[method];
+    if (histogram == nullptr) {
+      histogram = registry_->AddHistogram("kam_grpc_request_seconds",
+                                          "Time spent handling gRPC requests.", LatencyBuckets(),
+                                          absl::StrCat("method=\"", method, "\""));
+    }
+    latency = histogram;
+  }
+  counter->Inc();
+  latency->Observe(std::chrono::duration<double>(elapsed).count());
+}
+
+}  // namespace kam

@@ -1,0 +1,273 @@
+#include "services/accounts/validation.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "services/accounts/currency.h"
+
+namespace kam::accounts {
+namespace {
+
+using kam::v1::Account;
+using kam::v1::Manager;
+
+absl::Status Invalid(std::string_view field, std::string_view problem) {
+  return absl::InvalidArgumentError(absl::StrCat(std::string(field), ": ", std::string(problem)));
+}
+
+std::string Field(std::string_view prefix, std::string_view name) {
+  return prefix.empty() ? std::string(name) : absl::StrCat(std::string(prefix), ".", std::string(name));
+}
+
+// Counts UTF-8 code points; false when the bytes are not valid UTF-8 or hold control characters.
+bool CountChars(std::string_view text, size_t* count) {
+  *count = 0;
+  for (size_t i = 0; i < text.size();) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (len == 0 || i + len > text.size()) return false;
+    for (size_t k = 1; k < len; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) return false;
+    }
+    if (len == 1 && (c < 0x20 || c == 0x7f)) return false;
+    i += len;
+    ++*count;
+  }
+  return true;
+}
+
+absl::Status ValidateText(std::string_view value, std::string_view field, size_t max_chars,
+                          bool required) {
+  size_t chars = 0;
+  if (!CountChars(value, &chars)) {
+    return Invalid(field, "must be UTF-8 text without control characters");
+  }
+  bool blank = std::all_of(value.begin(), value.end(), [](char c) { return c == ' '; });
+  if (required && blank) return Invalid(field, "required; must not be empty");
+  if (chars > max_chars) {
+    return Invalid(field, absl::StrCat("at most ", max_chars, " characters, got ", chars));
+  }
+  return absl::OkStatus();
+}
+
+template <typename Enum>
+absl::Status ValidateEnum(int value, bool (*is_valid)(int), std::string_view field, bool required) {
+  if (!is_valid(value)) return Invalid(field, absl::StrCat("unknown value ", value));
+  if (required && value == 0) return Invalid(field, "required; must not be UNSPECIFIED");
+  return absl::OkStatus();
+}
+
+const std::vector<std::string>& ManagerPaths() {
+  static const auto* paths =
+      new std::vector<std::string>{"name", "email", "industry_focus", "capacity", "active"};
+  return *paths;
+}
+
+const std::vector<std::string>& AccountPaths() {
+  static const auto* paths = new std::vector<std::string>{
+      "name",        "industry",  "regions",           "annual_revenue", "growth_potential",
+      "lifecycle_phase", "complexity", "parent_account_id", "key_account",  "contacts",
+      "renewal_time"};
+  return *paths;
+}
+
+absl::StatusOr<std::vector<std::string>> ResolveMask(
+    const google::protobuf::FieldMask& mask, const std::vector<std::string>& updatable,
+    const std::function<bool(const std::string&)>& is_set, std::string_view resource) {
+  std::vector<std::string> paths;
+  if (mask.paths().empty()) {
+    for (const auto& path : updatable) {
+      if (is_set(path)) paths.push_back(path);
+    }
+    if (paths.empty()) return Invalid("update_mask", "empty, and the request sets no field");
+    return paths;
+  }
+  for (const auto& path : mask.paths()) {
+    if (path == "*") return updatable;
+    if (std::find(updatable.begin(), updatable.end(), path) == updatable.end()) {
+      return Invalid("update_mask",
+                     absl::StrCat("\"", path, "\" is not an updatable field of ", std::string(resource)));
+    }
+    if (std::find(paths.begin(), paths.end(), path) == paths.end()) paths.push_back(path);
+  }
+  return paths;
+}
+
+}  // namespace
+
+absl::Status ValidateName(std::string_view value, std::string_view field) {
+  return ValidateText(value, field, kMaxNameChars, true);
+}
+
+absl::Status ValidateEmail(std::string_view value, std::string_view field, bool required) {
+  if (value.empty()) return required ? Invalid(field, "required; must not be empty") : absl::OkStatus();
+  KAM_RETURN_IF_ERROR(ValidateText(value, field, 254, true));
+  size_t at = value.find('@');
+  if (at == std::string_view::npos || at == 0 || at != value.rfind('@') ||
+      value.find('.', at) == std::string_view::npos || value.back() == '.' ||
+      value.find(' ') != std::string_view::npos) {
+    return Invalid(field, absl::StrCat("\"", std::string(value), "\" is not an e-mail address"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateRequestId(std::string_view value) {
+  return ValidateText(value, "request_id", kMaxRequestIdChars, false);
+}
+
+absl::Status ValidateReason(std::string_view value, std::string_view field) {
+  return ValidateText(value, field, kMaxReasonChars, false);
+}
+
+absl::Status ValidateManagerFields(const Manager& manager, std::string_view prefix) {
+  KAM_RETURN_IF_ERROR(ValidateName(manager.name(), Field(prefix, "name")));
+  KAM_RETURN_IF_ERROR(ValidateEmail(manager.email(), Field(prefix, "email"), true));
+  KAM_RETURN_IF_ERROR(ValidateEnum<kam::v1::Industry>(
+      manager.industry_focus(), kam::v1::Industry_IsValid, Field(prefix, "industry_focus"), false));
+  if (manager.capacity() < 0 || manager.capacity() > kMaxCapacity) {
+    return Invalid(Field(prefix, "capacity"),
+                   absl::StrCat("must be 0..", kMaxCapacity, " (0 = industry default), got ",
+                                manager.capacity()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateAccountFields(const Account& account, std::string_view prefix,
+                                   const AccountsPolicy& policy) {
+  KAM_RETURN_IF_ERROR(ValidateName(account.name(), Field(prefix, "name")));
+  KAM_RETURN_IF_ERROR(ValidateEnum<kam::v1::Industry>(account.industry(), kam::v1::Industry_IsValid,
+                                                      Field(prefix, "industry"), true));
+  if (account.regions_size() > kMaxRegions) {
+    return Invalid(Field(prefix, "regions"), absl::StrCat("at most ", kMaxRegions, " countries"));
+  }
+  std::set<std::string> seen;
+  for (int i = 0; i < account.regions_size(); ++i) {
+    const std::string field = absl::StrCat(Field(prefix, "regions"), "[", i, "]");
+    if (!IsCountryCode(account.regions(i))) {
+      return Invalid(field, absl::StrCat("\"", account.regions(i),
+                                         "\" is not an ISO 3166-1 alpha-2 country code"));
+    }
+    if (!seen.insert(account.regions(i)).second) {
+      return Invalid(field, absl::StrCat("\"", account.regions(i), "\" listed twice"));
+    }
+  }
+  if (!account.has_annual_revenue()) {
+    return Invalid(Field(prefix, "annual_revenue"), "required");
+  }
+  const auto& revenue = account.annual_revenue();
+  if (revenue.amount_minor() < 0) {
+    return Invalid(Field(prefix, "annual_revenue.amount_minor"),
+                   absl::StrCat("must be >= 0, got ", revenue.amount_minor()));
+  }
+  if (!CurrencyExponent(revenue.currency())) {
+    return Invalid(Field(prefix, "annual_revenue.currency"),
+                   absl::StrCat("\"", revenue.currency(), "\" is not an ISO 4217 currency code"));
+  }
+  if (!policy.rates.count(revenue.currency())) {
+    return Invalid(Field(prefix, "annual_revenue.currency"),
+                   absl::StrCat("no exchange rate to ", policy.reporting_currency, " configured for ",
+                                revenue.currency()));
+  }
+  KAM_RETURN_IF_ERROR(ValidateEnum<kam::v1::GrowthPotential>(
+      account.growth_potential(), kam::v1::GrowthPotential_IsValid,
+      Field(prefix, "growth_potential"), false));
+  KAM_RETURN_IF_ERROR(ValidateEnum<kam::v1::LifecyclePhase>(
+      account.lifecycle_phase(), kam::v1::LifecyclePhase_IsValid, Field(prefix, "lifecycle_phase"),
+      false));
+  if (account.lifecycle_phase() == kam::v1::LIFECYCLE_PHASE_CHURNED) {
+    return Invalid(Field(prefix, "lifecycle_phase"), "CHURNED is set by CloseAccount only");
+  }
+  KAM_RETURN_IF_ERROR(ValidateEnum<kam::v1::Complexity>(
+      account.complexity(), kam::v1::Complexity_IsValid, Field(prefix, "complexity"), false));
+  if (account.contacts_size() > kMaxContacts) {
+    return Invalid(Field(prefix, "contacts"), absl::StrCat("at most ", kMaxContacts, " contacts"));
+  }
+  for (int i = 0; i < account.contacts_size(); ++i) {
+    const auto& contact = account.contacts(i);
+    const std::string field = absl::StrCat(Field(prefix, "contacts"), "[", i, "]");
+    KAM_RETURN_IF_ERROR(ValidateName(contact.name(), field + ".name"));
+    KAM_RETURN_IF_ERROR(ValidateText(contact.role(), field + ".role", kMaxRoleChars, false));
+    KAM_RETURN_IF_ERROR(ValidateEmail(contact.email(), field + ".email", false));
+  }
+  if (account.has_renewal_time() &&
+      (account.renewal_time().seconds() < 0 || account.renewal_time().nanos() < 0 ||
+       account.renewal_time().nanos() > 999999999)) {
+    return Invalid(Field(prefix, "renewal_time"), "not a valid timestamp");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> ResolveManagerMask(const google::protobuf::FieldMask& mask,
+                                                            const Manager& m) {
+  return ResolveMask(
+      mask, ManagerPaths(),
+      [&](const std::string& path) {
+        if (path == "name") return !m.name().empty();
+        if (path == "email") return !m.email().empty();
+        if (path == "industry_focus") return m.industry_focus() != 0;
+        if (path == "capacity") return m.capacity() != 0;
+        return m.active();
+      },
+      "Manager");
+}
+
+absl::StatusOr<std::vector<std::string>> ResolveAccountMask(const google::protobuf::FieldMask& mask,
+                                                            const Account& a) {
+  return ResolveMask(
+      mask, AccountPaths(),
+      [&](const std::string& path) {
+        if (path == "name") return !a.name().empty();
+        if (path == "industry") return a.industry() != 0;
+        if (path == "regions") return a.regions_size() > 0;
+        if (path == "annual_revenue") return a.has_annual_revenue();
+        if (path == "growth_potential") return a.growth_potential() != 0;
+        if (path == "lifecycle_phase") return a.lifecycle_phase() != 0;
+        if (path == "complexity") return a.complexity() != 0;
+        if (path == "parent_account_id") return !a.parent_account_id().empty();
+        if (path == "key_account") return a.key_account();
+        if (path == "contacts") return a.contacts_size() > 0;
+        return a.has_renewal_time();
+      },
+      "Account");
+}
+
+void ApplyManagerMask(const std::vector<std::string>& paths, const Manager& from, Manager* to) {
+  for (const auto& path : paths) {
+    if (path == "name") to->set_name(from.name());
+    if (path == "email") to->set_email(from.email());
+    if (path == "industry_focus") to->set_industry_focus(from.industry_focus());
+    if (path == "capacity") to->set_capacity(from.capacity());
+    if (path == "active") to->set_active(from.active());
+  }
+}
+
+void ApplyAccountMask(const std::vector<std::string>& paths, const Account& from, Account* to) {
+  for (const auto& path : paths) {
+    if (path == "name") to->set_name(from.name());
+    if (path == "industry") to->set_industry(from.industry());
+    if (path == "regions") *to->mutable_regions() = from.regions();
+    if (path == "annual_revenue") *to->mutable_annual_revenue() = from.annual_revenue();
+    if (path == "growth_potential") to->set_growth_potential(from.growth_potential());
+    if (path == "lifecycle_phase") {
+      // Clearing the phase means "back to the default", not "unknown".
+      to->set_lifecycle_phase(from.lifecycle_phase() == 0 ? kam::v1::LIFECYCLE_PHASE_ESTABLISHED
+                                                          : from.lifecycle_phase());
+    }
+    if (path == "complexity") {
+      to->set_complexity(from.complexity() == 0 ? kam::v1::COMPLEXITY_MEDIUM : from.complexity());
+    }
+    if (path == "parent_account_id") to->set_parent_account_id(from.parent_account_id());
+    if (path == "key_account") to->set_key_account(from.key_account());
+    if (path == "contacts") *to->mutable_contacts() = from.contacts();
+    if (path == "renewal_time") {
+      if (from.has_renewal_time()) {
+        *to->mutable_renewal_time() = from.renewal_time();
+      } else {
+        to->clear_renewal_time();
+      }
+    }
+  }
+}
+
+}  // namespace kam::accounts
