@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <mutex>
 
+#include <openssl/sha.h>
+
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "common/ids.h"
@@ -36,16 +39,21 @@ std::string NextEtag(const std::string& etag) {
   return std::to_string(etag.empty() ? 1 : std::stoll(etag) + 1);
 }
 
-// A digest of a create request without its request_id: the same request_id with another body is
-// a client bug that must not silently return the first resource.
+// A digest (hex SHA-256 of the deterministic encoding) of a create request without its
+// request_id: the same request_id with another body is a client bug that must not silently return
+// the first resource.
 std::string Fingerprint(google::protobuf::Message* request_without_id) {
   std::string bytes;
-  google::protobuf::io::StringOutputStream stream(&bytes);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  request_without_id->SerializeToCodedStream(&coded);
-  coded.Trim();
-  return bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    request_without_id->SerializeToCodedStream(&coded);
+  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), SHA256_DIGEST_LENGTH));
 }
 
 absl::Status CheckEtag(const std::string& given, const std::string& stored, const std::string& what) {

@@ -24,6 +24,8 @@ struct ServiceCase {
   std::string api;
 };
 
+void PrintTo(const ServiceCase& service, std::ostream* os) { *os << service.binary; }
+
 class PlatformStartTest : public ::testing::TestWithParam<ServiceCase> {};
 
 std::set<std::string> ListServices(grpc::Channel* channel) {

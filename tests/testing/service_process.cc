@@ -1,0 +1,24 @@
+#include "tests/testing/service_process.h"
+
+namespace kam::testing {
+
+RunningService StartService(const std::string& binary, const std::string& brokers,
+                            const std::string& data_dir, const std::string& log_prefix) {
+  RunningService service;
+  service.process = std::make_unique<Process>(
+      std::vector<std::string>{BinDir() + "/" + binary, "--listen", "127.0.0.1:0",
+                               "--metrics-listen", "127.0.0.1:0", "--kafka-brokers", brokers,
+                               "--data-dir", data_dir},
+      log_prefix);
+  std::string serving = service.process->WaitForLogLine("\"msg\":\"serving\"");
+  if (serving.empty()) {
+    service.address = service.process->Stderr();
+    service.process.reset();
+    return service;
+  }
+  service.address = JsonField(serving, "grpc");
+  service.metrics_port = std::stoi(JsonField(serving, "metrics"));
+  return service;
+}
+
+}  // namespace kam::testing

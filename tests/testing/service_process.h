@@ -1,0 +1,24 @@
+#pragma once
+
+// A kam service binary running as a child process against a broker, ready for gRPC.
+
+#include <memory>
+#include <string>
+
+#include "tests/testing/process.h"
+
+namespace kam::testing {
+
+struct RunningService {
+  std::unique_ptr<Process> process;
+  std::string address;  // host:port of its gRPC server
+  int metrics_port = 0;
+};
+
+// Starts `binary` (e.g. "kam-accounts") with port 0 for gRPC and metrics, waits until it logs
+// that it serves, and returns its addresses. `process` is null when it did not come up; the test
+// then fails with the log in `address`.
+RunningService StartService(const std::string& binary, const std::string& brokers,
+                            const std::string& data_dir, const std::string& log_prefix);
+
+}  // namespace kam::testing

@@ -1,0 +1,70 @@
+#include "tests/testing/topic_reader.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <chrono>
+
+#include "common/kafka/kafka_common.h"
+
+namespace kam::testing {
+
+std::vector<TopicRecord> ReadTopic(const std::string& brokers, const std::string& topic) {
+  std::vector<TopicRecord> records;
+  kafka::KafkaOptions options;
+  options.brokers = brokers;
+  auto conf = kafka::NewConf(options, {{"group.id", "kam-test-reader"},
+                                       {"enable.auto.commit", "false"},
+                                       {"enable.partition.eof", "true"}});
+  if (!conf.ok()) return records;
+  auto consumer = kafka::NewHandle(RD_KAFKA_CONSUMER, *conf);
+  if (!consumer.ok()) return records;
+  auto partitions = kafka::PartitionCount(consumer->get(), topic, 10000);
+  if (!partitions.ok()) return records;
+  rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(*partitions);
+  int remaining = 0;
+  std::map<int32_t, int64_t> ends;
+  for (int32_t p = 0; p < *partitions; ++p) {
+    int64_t low = 0, high = 0;
+    if (rd_kafka_query_watermark_offsets(consumer->get(), topic.c_str(), p, &low, &high, 10000) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+      continue;
+    }
+    if (high > low) {
+      ends[p] = high;
+      ++remaining;
+      rd_kafka_topic_partition_list_add(assignment, topic.c_str(), p)->offset = low;
+    }
+  }
+  rd_kafka_assign(consumer->get(), assignment);
+  rd_kafka_topic_partition_list_destroy(assignment);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (remaining > 0 && std::chrono::steady_clock::now() < deadline) {
+    rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer->get(), 200);
+    if (message == nullptr) continue;
+    if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      TopicRecord record;
+      record.partition = message->partition;
+      record.offset = message->offset;
+      if (message->key) record.key.assign(static_cast<char*>(message->key), message->key_len);
+      if (message->payload) record.value.assign(static_cast<char*>(message->payload), message->len);
+      rd_kafka_headers_t* headers = nullptr;
+      if (rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const char* name;
+        const void* value;
+        size_t size;
+        for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
+                           RD_KAFKA_RESP_ERR_NO_ERROR;
+             ++i) {
+          record.headers[name] = std::string(static_cast<const char*>(value), size);
+        }
+      }
+      if (message->offset + 1 >= ends[message->partition]) --remaining;
+      records.push_back(std::move(record));
+    }
+    rd_kafka_message_destroy(message);
+  }
+  rd_kafka_consumer_close(consumer->get());
+  return records;
+}
+
+}  // namespace kam::testing
