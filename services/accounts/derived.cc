@@ -4,7 +4,7 @@
 #include <cmath>
 #include <set>
 
-#include "services/accounts/currency.h"
+#include "common/currency.h"
 
 namespace kam::accounts {
 

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
-#include "services/accounts/currency.h"
+#include "common/currency.h"
 
 namespace kam::accounts {
 namespace {

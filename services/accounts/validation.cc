@@ -4,7 +4,8 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "services/accounts/currency.h"
+#include "common/currency.h"
+#include "common/field_checks.h"
 
 namespace kam::accounts {
 namespace {
@@ -13,49 +14,11 @@ using kam::v1::Account;
 using kam::v1::Manager;
 
 absl::Status Invalid(std::string_view field, std::string_view problem) {
-  return absl::InvalidArgumentError(absl::StrCat(std::string(field), ": ", std::string(problem)));
+  return InvalidField(field, problem);
 }
 
 std::string Field(std::string_view prefix, std::string_view name) {
   return prefix.empty() ? std::string(name) : absl::StrCat(std::string(prefix), ".", std::string(name));
-}
-
-// Counts UTF-8 code points; false when the bytes are not valid UTF-8 or hold control characters.
-bool CountChars(std::string_view text, size_t* count) {
-  *count = 0;
-  for (size_t i = 0; i < text.size();) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    if (len == 0 || i + len > text.size()) return false;
-    for (size_t k = 1; k < len; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) return false;
-    }
-    if (len == 1 && (c < 0x20 || c == 0x7f)) return false;
-    i += len;
-    ++*count;
-  }
-  return true;
-}
-
-absl::Status ValidateText(std::string_view value, std::string_view field, size_t max_chars,
-                          bool required) {
-  size_t chars = 0;
-  if (!CountChars(value, &chars)) {
-    return Invalid(field, "must be UTF-8 text without control characters");
-  }
-  bool blank = std::all_of(value.begin(), value.end(), [](char c) { return c == ' '; });
-  if (required && blank) return Invalid(field, "required; must not be empty");
-  if (chars > max_chars) {
-    return Invalid(field, absl::StrCat("at most ", max_chars, " characters, got ", chars));
-  }
-  return absl::OkStatus();
-}
-
-template <typename Enum>
-absl::Status ValidateEnum(int value, bool (*is_valid)(int), std::string_view field, bool required) {
-  if (!is_valid(value)) return Invalid(field, absl::StrCat("unknown value ", value));
-  if (required && value == 0) return Invalid(field, "required; must not be UNSPECIFIED");
-  return absl::OkStatus();
 }
 
 const std::vector<std::string>& ManagerPaths() {
@@ -100,18 +63,6 @@ absl::Status ValidateName(std::string_view value, std::string_view field) {
   return ValidateText(value, field, kMaxNameChars, true);
 }
 
-absl::Status ValidateEmail(std::string_view value, std::string_view field, bool required) {
-  if (value.empty()) return required ? Invalid(field, "required; must not be empty") : absl::OkStatus();
-  KAM_RETURN_IF_ERROR(ValidateText(value, field, 254, true));
-  size_t at = value.find('@');
-  if (at == std::string_view::npos || at == 0 || at != value.rfind('@') ||
-      value.find('.', at) == std::string_view::npos || value.back() == '.' ||
-      value.find(' ') != std::string_view::npos) {
-    return Invalid(field, absl::StrCat("\"", std::string(value), "\" is not an e-mail address"));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status ValidateRequestId(std::string_view value) {
   return ValidateText(value, "request_id", kMaxRequestIdChars, false);
 }
@@ -123,7 +74,7 @@ absl::Status ValidateReason(std::string_view value, std::string_view field) {
 absl::Status ValidateManagerFields(const Manager& manager, std::string_view prefix) {
   KAM_RETURN_IF_ERROR(ValidateName(manager.name(), Field(prefix, "name")));
   KAM_RETURN_IF_ERROR(ValidateEmail(manager.email(), Field(prefix, "email"), true));
-  KAM_RETURN_IF_ERROR(ValidateEnum<kam::v1::Industry>(
+  KAM_RETURN_IF_ERROR(ValidateEnumValue(
       manager.industry_focus(), kam::v1::Industry_IsValid, Field(prefix, "industry_focus"), false));
   if (manager.capacity() < 0 || manager.capacity() > kMaxCapacity) {
     return Invalid(Field(prefix, "capacity"),
@@ -136,7 +87,7 @@ absl::Status ValidateManagerFields(const Manager& manager, std::string_view pref
 absl::Status ValidateAccountFields(const Account& account, std::string_view prefix,
                                    const AccountsPolicy& policy) {
   KAM_RETURN_IF_ERROR(ValidateName(account.name(), Field(prefix, "name")));
-  KAM_RETURN_IF_ERROR(ValidateEnum<kam::v1::Industry>(account.industry(), kam::v1::Industry_IsValid,
+  KAM_RETURN_IF_ERROR(ValidateEnumValue(account.industry(), kam::v1::Industry_IsValid,
                                                       Field(prefix, "industry"), true));
   if (account.regions_size() > kMaxRegions) {
     return Invalid(Field(prefix, "regions"), absl::StrCat("at most ", kMaxRegions, " countries"));
@@ -156,29 +107,22 @@ absl::Status ValidateAccountFields(const Account& account, std::string_view pref
     return Invalid(Field(prefix, "annual_revenue"), "required");
   }
   const auto& revenue = account.annual_revenue();
-  if (revenue.amount_minor() < 0) {
-    return Invalid(Field(prefix, "annual_revenue.amount_minor"),
-                   absl::StrCat("must be >= 0, got ", revenue.amount_minor()));
-  }
-  if (!CurrencyExponent(revenue.currency())) {
-    return Invalid(Field(prefix, "annual_revenue.currency"),
-                   absl::StrCat("\"", revenue.currency(), "\" is not an ISO 4217 currency code"));
-  }
+  KAM_RETURN_IF_ERROR(ValidateMoney(revenue, Field(prefix, "annual_revenue")));
   if (!policy.rates.count(revenue.currency())) {
     return Invalid(Field(prefix, "annual_revenue.currency"),
                    absl::StrCat("no exchange rate to ", policy.reporting_currency, " configured for ",
                                 revenue.currency()));
   }
-  KAM_RETURN_IF_ERROR(ValidateEnum<kam::v1::GrowthPotential>(
+  KAM_RETURN_IF_ERROR(ValidateEnumValue(
       account.growth_potential(), kam::v1::GrowthPotential_IsValid,
       Field(prefix, "growth_potential"), false));
-  KAM_RETURN_IF_ERROR(ValidateEnum<kam::v1::LifecyclePhase>(
+  KAM_RETURN_IF_ERROR(ValidateEnumValue(
       account.lifecycle_phase(), kam::v1::LifecyclePhase_IsValid, Field(prefix, "lifecycle_phase"),
       false));
   if (account.lifecycle_phase() == kam::v1::LIFECYCLE_PHASE_CHURNED) {
     return Invalid(Field(prefix, "lifecycle_phase"), "CHURNED is set by CloseAccount only");
   }
-  KAM_RETURN_IF_ERROR(ValidateEnum<kam::v1::Complexity>(
+  KAM_RETURN_IF_ERROR(ValidateEnumValue(
       account.complexity(), kam::v1::Complexity_IsValid, Field(prefix, "complexity"), false));
   if (account.contacts_size() > kMaxContacts) {
     return Invalid(Field(prefix, "contacts"), absl::StrCat("at most ", kMaxContacts, " contacts"));
@@ -190,10 +134,8 @@ absl::Status ValidateAccountFields(const Account& account, std::string_view pref
     KAM_RETURN_IF_ERROR(ValidateText(contact.role(), field + ".role", kMaxRoleChars, false));
     KAM_RETURN_IF_ERROR(ValidateEmail(contact.email(), field + ".email", false));
   }
-  if (account.has_renewal_time() &&
-      (account.renewal_time().seconds() < 0 || account.renewal_time().nanos() < 0 ||
-       account.renewal_time().nanos() > 999999999)) {
-    return Invalid(Field(prefix, "renewal_time"), "not a valid timestamp");
+  if (account.has_renewal_time()) {
+    KAM_RETURN_IF_ERROR(ValidateTimestamp(account.renewal_time(), Field(prefix, "renewal_time")));
   }
   return absl::OkStatus();
 }

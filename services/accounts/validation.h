@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/field_checks.h"
 #include "common/status.h"
 #include "google/protobuf/field_mask.pb.h"
 #include "kam/v1/accounts.pb.h"
@@ -23,7 +24,6 @@ inline constexpr int kMaxCapacity = 1000;
 inline constexpr int kMaxImportRows = 10000;
 
 absl::Status ValidateName(std::string_view value, std::string_view field);
-absl::Status ValidateEmail(std::string_view value, std::string_view field, bool required);
 absl::Status ValidateRequestId(std::string_view value);
 absl::Status ValidateReason(std::string_view value, std::string_view field);
 

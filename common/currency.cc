@@ -1,9 +1,9 @@
-#include "services/accounts/currency.h"
+#include "common/currency.h"
 
 #include <algorithm>
 #include <array>
 
-namespace kam::accounts {
+namespace kam {
 namespace {
 
 // Active ISO 4217 codes (list of 2024). Kept as data here: no Debian package ships the table in a
@@ -61,4 +61,4 @@ bool IsCountryCode(std::string_view code) {
   return false;
 }
 
-}  // namespace kam::accounts
+}  // namespace kam

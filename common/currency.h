@@ -3,7 +3,7 @@
 #include <optional>
 #include <string_view>
 
-namespace kam::accounts {
+namespace kam {
 
 // The number of minor-unit digits of an active ISO 4217 currency (2 for EUR, 0 for JPY, 3 for
 // KWD), or nullopt when `code` is not one.
@@ -12,4 +12,4 @@ std::optional<int> CurrencyExponent(std::string_view code);
 // Whether `code` is an ISO 3166-1 alpha-2 country code currently assigned.
 bool IsCountryCode(std::string_view code);
 
-}  // namespace kam::accounts
+}  // namespace kam
