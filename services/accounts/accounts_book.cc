@@ -3,11 +3,9 @@
 #include <algorithm>
 #include <mutex>
 
-#include <openssl/sha.h>
-
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "common/fingerprint.h"
 #include "common/ids.h"
 #include "common/kafka_topics.h"
 #include "common/time_util.h"
@@ -37,23 +35,6 @@ std::string NewId(const char* prefix) {
 
 std::string NextEtag(const std::string& etag) {
   return std::to_string(etag.empty() ? 1 : std::stoll(etag) + 1);
-}
-
-// A digest (hex SHA-256 of the deterministic encoding) of a create request without its
-// request_id: the same request_id with another body is a client bug that must not silently return
-// the first resource.
-std::string Fingerprint(google::protobuf::Message* request_without_id) {
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    request_without_id->SerializeToCodedStream(&coded);
-  }
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), SHA256_DIGEST_LENGTH));
 }
 
 absl::Status CheckEtag(const std::string& given, const std::string& stored, const std::string& what) {
@@ -96,10 +77,7 @@ class AccountsBook::Mutation {
   void RememberRequest(const std::string& kind, const std::string& request_id,
                        const std::string& fingerprint, const std::string& resource_id) {
     if (request_id.empty()) return;
-    kam::internal::v1::IdempotencyRecord record;
-    record.set_request_fingerprint(fingerprint);
-    record.set_resource_id(resource_id);
-    requests_[absl::StrCat(kind, "/", request_id)] = record.SerializeAsString();
+    requests_[absl::StrCat(kind, "/", request_id)] = {fingerprint, resource_id};
   }
 
   // The events a request causes directly; built at commit time, from the final staged state.
@@ -124,7 +102,7 @@ class AccountsBook::Mutation {
   AccountsBook* book_;
   std::map<std::string, Account> accounts_;
   std::map<std::string, Manager> managers_;
-  std::map<std::string, std::string> requests_;
+  std::map<std::string, std::pair<std::string, std::string>> requests_;  // fingerprint, id
   std::vector<Primary> primaries_;
   double new_total_ = 0;
 };
@@ -225,8 +203,8 @@ absl::Status AccountsBook::Mutation::Commit() {
     KAM_RETURN_IF_ERROR(FromRocks(batch.Put(store->Cf(kManagersCf), id, manager.SerializeAsString()),
                                   "put manager"));
   }
-  for (const auto& [key, value] : requests_) {
-    KAM_RETURN_IF_ERROR(FromRocks(batch.Put(store->Cf(kRequestsCf), key, value), "put request"));
+  for (const auto& [key, request] : requests_) {
+    KAM_RETURN_IF_ERROR(PutIdempotent(store, &batch, kRequestsCf, key, request.first, request.second));
   }
 
   std::vector<OutboundEvent> events;
@@ -352,16 +330,8 @@ absl::Status AccountsBook::Restore() {
 absl::StatusOr<std::optional<std::string>> AccountsBook::LookupRequest(
     const std::string& kind, const std::string& request_id, const std::string& fingerprint) const {
   if (request_id.empty()) return std::optional<std::string>();
-  KAM_ASSIGN_OR_RETURN(std::optional<std::string> stored,
-                       store_->Get(kRequestsCf, absl::StrCat(kind, "/", request_id)));
-  if (!stored) return std::optional<std::string>();
-  kam::internal::v1::IdempotencyRecord record;
-  if (!record.ParseFromString(*stored)) return absl::DataLossError("idempotency record does not parse");
-  if (record.request_fingerprint() != fingerprint) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        "request_id: \"", request_id, "\" was already used for a different ", kind, " request"));
-  }
-  return std::optional<std::string>(record.resource_id());
+  return LookupIdempotent(*store_, kRequestsCf, absl::StrCat(kind, "/", request_id), fingerprint,
+                          absl::StrCat("request_id \"", request_id, "\""));
 }
 
 Manager AccountsBook::WithCapacity(Manager manager) const {
@@ -419,7 +389,7 @@ absl::StatusOr<Manager> AccountsBook::CreateManager(const kam::v1::CreateManager
   KAM_RETURN_IF_ERROR(ValidateManagerFields(request.manager(), "manager"));
   kam::v1::CreateManagerRequest body = request;
   body.clear_request_id();
-  std::string fingerprint = Fingerprint(&body);
+  std::string fingerprint = Fingerprint(body);
 
   std::unique_lock lock(mutex_);
   KAM_ASSIGN_OR_RETURN(std::optional<std::string> existing,
@@ -591,7 +561,7 @@ absl::StatusOr<Account> AccountsBook::CreateAccount(const kam::v1::CreateAccount
   if (!request.has_account()) return absl::InvalidArgumentError("account: required");
   kam::v1::CreateAccountRequest body = request;
   body.clear_request_id();
-  std::string fingerprint = Fingerprint(&body);
+  std::string fingerprint = Fingerprint(body);
 
   std::unique_lock lock(mutex_);
   KAM_ASSIGN_OR_RETURN(std::optional<std::string> existing,
@@ -895,7 +865,7 @@ absl::StatusOr<kam::v1::ImportAccountsResponse> AccountsBook::ImportAccounts(
     }
     kam::v1::CreateAccountRequest body = create;
     body.clear_request_id();
-    std::string fingerprint = Fingerprint(&body);
+    std::string fingerprint = Fingerprint(body);
     absl::StatusOr<std::optional<std::string>> existing =
         LookupRequest("CreateAccount", create.request_id(), fingerprint);
     if (!existing.ok()) {

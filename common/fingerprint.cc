@@ -1,0 +1,53 @@
+#include "common/fingerprint.h"
+
+#include <openssl/sha.h>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "kam/internal/v1/storage.pb.h"
+
+namespace kam {
+
+std::string Fingerprint(const google::protobuf::Message& message) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    message.SerializeToCodedStream(&coded);
+  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), SHA256_DIGEST_LENGTH));
+}
+
+absl::StatusOr<std::optional<std::string>> LookupIdempotent(const Store& store, std::string_view cf,
+                                                            const std::string& key,
+                                                            const std::string& fingerprint,
+                                                            const std::string& field) {
+  KAM_ASSIGN_OR_RETURN(std::optional<std::string> stored, store.Get(cf, key));
+  if (!stored) return std::optional<std::string>();
+  kam::internal::v1::IdempotencyRecord record;
+  if (!record.ParseFromString(*stored)) {
+    return absl::DataLossError(absl::StrCat("idempotency record ", key, " does not parse"));
+  }
+  if (record.request_fingerprint() != fingerprint) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        field, ": already used for a different request (resource ", record.resource_id(), ")"));
+  }
+  return std::optional<std::string>(record.resource_id());
+}
+
+absl::Status PutIdempotent(Store* store, rocksdb::WriteBatch* batch, std::string_view cf,
+                           const std::string& key, const std::string& fingerprint,
+                           const std::string& resource_id) {
+  kam::internal::v1::IdempotencyRecord record;
+  record.set_request_fingerprint(fingerprint);
+  record.set_resource_id(resource_id);
+  return FromRocks(batch->Put(store->Cf(cf), key, record.SerializeAsString()), "put idempotency");
+}
+
+}  // namespace kam
