@@ -80,6 +80,9 @@ ParseOutcome ParseServiceConfig(int argc, char** argv, const ServiceDefaults& de
   app.add_option("--kafka-wait-seconds", config.kafka_wait_seconds,
                  "how long to wait for the broker at start")
       ->envname("KAM_KAFKA_WAIT_SECONDS");
+  app.add_option("--consumer-group", config.consumer_group,
+                 "Kafka consumer group for input topics (default: the service name)")
+      ->envname("KAM_CONSUMER_GROUP");
   app.add_flag("--sync-writes", config.sync_writes,
                "fsync the write-ahead log on every write (survives power loss, slower)")
       ->envname("KAM_SYNC_WRITES");

@@ -25,6 +25,7 @@ struct ServiceConfig {
   int topic_partitions = 3;       // used when creating missing topics
   bool sync_writes = false;       // fsync the RocksDB WAL on every write
   int kafka_wait_seconds = 60;    // how long to wait for the broker at start
+  std::string consumer_group;     // Kafka consumer group; empty = the service name
 };
 
 struct ServiceDefaults {

@@ -89,7 +89,10 @@ absl::Status ServiceHost::Open() {
 
   if (!spec_.input_topics.empty()) {
     KAM_ASSIGN_OR_RETURN(consumer_, kafka::KafkaConsumer::Create(
-                                        kafka_options, config_.service_name, spec_.input_topics,
+                                        kafka_options,
+                                        config_.consumer_group.empty() ? config_.service_name
+                                                                       : config_.consumer_group,
+                                        spec_.input_topics,
                                         store_.get()));
   }
   return absl::OkStatus();

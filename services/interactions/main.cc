@@ -1,25 +1,49 @@
-// kam-interactions: wiring only. The service's logic lands with its own issue; until then the process
-// runs the full runtime (store, outbox relay, topics, health, reflection, metrics) and its gRPC
-// methods answer UNIMPLEMENTED.
-#include "common/kafka/kafka_common.h"
+// kam-interactions: wiring only. Logic in InteractionsBook (records, health, account replica),
+// gRPC translation in InteractionsGrpcService, process runtime in ServiceHost.
+#include <CLI/CLI.hpp>
+
+#include "common/kafka_topics.h"
 #include "common/logging.h"
+#include "common/rpc_metrics.h"
 #include "common/service_host.h"
-#include "kam/v1/interactions.grpc.pb.h"
+#include "services/interactions/grpc_service.h"
+#include "services/interactions/interactions_book.h"
 
 int main(int argc, char** argv) {
+  kam::interactions::InteractionsOptions options;
+  int nps_window_days = 90;
   kam::ParseOutcome parsed = kam::ParseServiceConfig(
-      argc, argv, {"kam-interactions", "127.0.0.1:50052", "127.0.0.1:9462", "var/interactions"});
+      argc, argv, {"kam-interactions", "127.0.0.1:50052", "127.0.0.1:9462", "var/interactions"},
+      [&](CLI::App& app) {
+        app.add_option("--nps-window-days", nps_window_days, "window of NPS and CSAT in health")
+            ->check(CLI::Range(1, 3650))
+            ->envname("KAM_NPS_WINDOW_DAYS");
+        app.add_option("--replica-wait-ms", options.replica_wait_millis,
+                       "how long RecordInteraction waits for a just-created account to arrive")
+            ->check(CLI::Range(0, 30000))
+            ->envname("KAM_REPLICA_WAIT_MS");
+      });
   if (parsed.exit) return parsed.exit_code;
+  options.health.nps_window_millis = int64_t{nps_window_days} * 24 * 3600 * 1000;
 
-  kam::ServiceHost host(parsed.config, {.column_families = {},
-                                        .output_topics = {kam::kafka_topics::kInteractions, kam::kafka_topics::kDeadLetter},
-                                        .input_topics = {}});
+  kam::ServiceHost host(parsed.config,
+                        {.column_families = kam::interactions::InteractionsBook::ColumnFamilies(),
+                         .output_topics = {kam::kafka_topics::kInteractions,
+                                           kam::kafka_topics::kDeadLetter},
+                         .input_topics = {kam::kafka_topics::kAccounts}});
   absl::Status opened = host.Open();
   if (!opened.ok()) {
     kam::log::Error("start failed", {{"error", opened.ToString()}});
     return 1;
   }
-  kam::v1::InteractionsService::CallbackService service;
+  auto book = kam::interactions::InteractionsBook::Open(host.store(), host.outbox(), options);
+  if (!book.ok()) {
+    kam::log::Error("start failed", {{"error", book.status().ToString()}});
+    return 1;
+  }
+  host.SetProcessor((*book)->account_replica());
+  kam::RpcMetrics rpc_metrics(host.metrics());
+  kam::interactions::InteractionsGrpcService service(book->get(), &rpc_metrics);
   host.AddService(&service);
   return host.Run();
 }

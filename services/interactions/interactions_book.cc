@@ -1,0 +1,422 @@
+#include "services/interactions/interactions_book.h"
+
+#include <chrono>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "common/field_checks.h"
+#include "common/fingerprint.h"
+#include "common/ids.h"
+#include "common/kafka_topics.h"
+#include "common/time_util.h"
+#include "kam/v1/events.pb.h"
+
+namespace kam::interactions {
+namespace {
+
+using kam::internal::v1::AccountHealthState;
+using kam::internal::v1::AccountReplica;
+using kam::v1::Interaction;
+
+constexpr char kInteractionsCf[] = "interactions";
+constexpr char kByAccountCf[] = "by_account";
+constexpr char kHealthCf[] = "health";
+constexpr char kReplicaCf[] = "replica";
+constexpr char kRequestsCf[] = "requests";
+constexpr char kSource[] = "kam-interactions";
+constexpr size_t kMaxIdChars = 128;
+constexpr size_t kMaxTextChars = 200;
+constexpr size_t kMaxCommentChars = 1000;
+
+int64_t NowMillis() { return MillisFromTimestamp(NowTimestamp()); }
+
+// account \0 (max - occur_millis) id: one account's interactions, newest first.
+std::string IndexPrefix(const std::string& account_id) { return account_id + std::string(1, '\0'); }
+std::string IndexKey(const Interaction& interaction) {
+  uint64_t inverted = static_cast<uint64_t>(std::numeric_limits<int64_t>::max() -
+                                            MillisFromTimestamp(interaction.occur_time()));
+  return IndexPrefix(interaction.account_id()) + EncodeUint64(inverted) + interaction.id();
+}
+
+template <typename Message>
+absl::StatusOr<std::optional<Message>> LoadProto(const Store& store, std::string_view cf,
+                                                 const std::string& key) {
+  KAM_ASSIGN_OR_RETURN(std::optional<std::string> bytes, store.Get(cf, key));
+  if (!bytes) return std::optional<Message>();
+  Message message;
+  if (!message.ParseFromString(*bytes)) {
+    return absl::DataLossError(absl::StrCat(std::string(cf), " record ", key, " does not parse"));
+  }
+  return std::optional<Message>(std::move(message));
+}
+
+}  // namespace
+
+std::vector<std::string> InteractionsBook::ColumnFamilies() {
+  return {kInteractionsCf, kByAccountCf, kHealthCf, kReplicaCf, kRequestsCf};
+}
+
+absl::StatusOr<std::unique_ptr<InteractionsBook>> InteractionsBook::Open(
+    Store* store, Outbox* outbox, InteractionsOptions options) {
+  KAM_ASSIGN_OR_RETURN(PageTokens tokens, PageTokens::ForStore(store));
+  return std::unique_ptr<InteractionsBook>(
+      new InteractionsBook(store, outbox, options, std::move(tokens)));
+}
+
+absl::Status InteractionsBook::Validate(const Interaction& in, int64_t now_millis) const {
+  KAM_RETURN_IF_ERROR(ValidateText(in.id(), "interaction.id", kMaxIdChars, false));
+  if (in.account_id().empty()) return InvalidField("interaction.account_id", "required");
+  KAM_RETURN_IF_ERROR(ValidateText(in.account_id(), "interaction.account_id", kMaxIdChars, true));
+  KAM_RETURN_IF_ERROR(ValidateEnumValue(in.type(), kam::v1::InteractionType_IsValid,
+                                        "interaction.type", true));
+  KAM_RETURN_IF_ERROR(ValidateEnumValue(in.channel(), kam::v1::Channel_IsValid,
+                                        "interaction.channel", false));
+  KAM_RETURN_IF_ERROR(ValidateText(in.manager_id(), "interaction.manager_id", kMaxIdChars, false));
+  KAM_RETURN_IF_ERROR(
+      ValidateText(in.contact_name(), "interaction.contact_name", kMaxTextChars, false));
+  KAM_RETURN_IF_ERROR(
+      ValidateText(in.source_system(), "interaction.source_system", kMaxTextChars, false));
+  if (in.note().size() > options_.max_note_bytes) {
+    return InvalidField("interaction.note", absl::StrCat("at most ", options_.max_note_bytes,
+                                                         " bytes, got ", in.note().size()));
+  }
+  KAM_RETURN_IF_ERROR(ValidateText(in.note(), "interaction.note", options_.max_note_bytes, false));
+  if (in.has_amount()) KAM_RETURN_IF_ERROR(ValidateMoney(in.amount(), "interaction.amount"));
+  if (in.has_occur_time()) {
+    KAM_RETURN_IF_ERROR(ValidateTimestamp(in.occur_time(), "interaction.occur_time"));
+    int64_t ahead = MillisFromTimestamp(in.occur_time()) - now_millis;
+    if (ahead > options_.max_future_skew_millis) {
+      return InvalidField("interaction.occur_time",
+                          absl::StrCat("lies ", ahead / 1000, " s in the future; at most ",
+                                       options_.max_future_skew_millis / 1000, " s allowed"));
+    }
+  }
+  const bool survey = in.type() == kam::v1::INTERACTION_TYPE_SURVEY;
+  if (survey) {
+    if (!in.has_survey() || in.survey().score_case() == kam::v1::Survey::SCORE_NOT_SET) {
+      return InvalidField("interaction.survey", "a SURVEY needs a score (nps 0..10 or csat 1..5)");
+    }
+    if (in.survey().has_nps() && (in.survey().nps() < 0 || in.survey().nps() > 10)) {
+      return InvalidField("interaction.survey.nps",
+                          absl::StrCat("must be 0..10, got ", in.survey().nps()));
+    }
+    if (in.survey().has_csat() && (in.survey().csat() < 1 || in.survey().csat() > 5)) {
+      return InvalidField("interaction.survey.csat",
+                          absl::StrCat("must be 1..5, got ", in.survey().csat()));
+    }
+    KAM_RETURN_IF_ERROR(
+        ValidateText(in.survey().comment(), "interaction.survey.comment", kMaxCommentChars, false));
+  } else if (in.has_survey()) {
+    return InvalidField("interaction.survey", "only SURVEY interactions carry a survey");
+  }
+  const bool resolves = in.type() == kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED;
+  if (resolves && in.resolves_interaction_id().empty()) {
+    return InvalidField("interaction.resolves_interaction_id",
+                        "required: name the complaint or support request this resolves");
+  }
+  if (!resolves && !in.resolves_interaction_id().empty()) {
+    return InvalidField("interaction.resolves_interaction_id",
+                        "only REQUEST_RESOLVED interactions resolve a request");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<AccountReplica>> InteractionsBook::LoadReplica(
+    const std::string& account_id) const {
+  return LoadProto<AccountReplica>(*store_, kReplicaCf, account_id);
+}
+
+absl::StatusOr<AccountReplica> InteractionsBook::AwaitAccount(const std::string& account_id) const {
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.replica_wait_millis);
+  while (true) {
+    KAM_ASSIGN_OR_RETURN(std::optional<AccountReplica> replica, LoadReplica(account_id));
+    if (replica) {
+      if (replica->closed()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "interaction.account_id: account \"", account_id, "\" is closed"));
+      }
+      return *replica;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return absl::NotFoundError(absl::StrCat(
+          "interaction.account_id: no account \"", account_id,
+          "\" (an account created moments ago may not have reached this service yet; retry)"));
+    }
+    // The replica commits right after the consumer thread notifies; re-check in short slices.
+    std::unique_lock<std::mutex> lock(replica_mutex_);
+    replica_changed_.wait_for(lock, std::chrono::milliseconds(20));
+  }
+}
+
+absl::StatusOr<Interaction> InteractionsBook::RecordInteraction(
+    const kam::v1::RecordInteractionRequest& request) {
+  KAM_RETURN_IF_ERROR(ValidateText(request.request_id(), "request_id", kMaxIdChars, false));
+  if (!request.has_interaction()) return InvalidField("interaction", "required");
+  const int64_t now = NowMillis();
+  KAM_RETURN_IF_ERROR(Validate(request.interaction(), now));
+  const Interaction& input = request.interaction();
+  const std::string fingerprint = Fingerprint(input);
+  const std::string request_key = absl::StrCat("request/", request.request_id());
+  const std::string id_key = absl::StrCat("id/", input.id());
+
+  // A replay returns what the first call stored, and publishes nothing.
+  auto replay = [&]() -> absl::StatusOr<std::optional<Interaction>> {
+    std::optional<std::string> id;
+    if (!request.request_id().empty()) {
+      KAM_ASSIGN_OR_RETURN(id, LookupIdempotent(*store_, kRequestsCf, request_key, fingerprint,
+                                                "request_id"));
+    }
+    if (!id && !input.id().empty()) {
+      KAM_ASSIGN_OR_RETURN(id, LookupIdempotent(*store_, kRequestsCf, id_key, fingerprint,
+                                                "interaction.id"));
+    }
+    if (!id) return std::optional<Interaction>();
+    return LoadProto<Interaction>(*store_, kInteractionsCf, *id);
+  };
+  KAM_ASSIGN_OR_RETURN(std::optional<Interaction> earlier, replay());
+  if (earlier) return *earlier;
+
+  KAM_ASSIGN_OR_RETURN(AccountReplica account, AwaitAccount(input.account_id()));
+
+  std::lock_guard<std::mutex> lock(write_mutex_);
+  KAM_ASSIGN_OR_RETURN(earlier, replay());  // a concurrent twin may have won
+  if (earlier) return *earlier;
+
+  Interaction stored = input;
+  if (stored.id().empty()) {
+    stored.set_id(absl::StrCat("int_", absl::StrReplaceAll(NewUuid(), {{"-", ""}}).substr(0, 20)));
+  }
+  if (!stored.has_occur_time()) *stored.mutable_occur_time() = TimestampFromMillis(now);
+  *stored.mutable_record_time() = TimestampFromMillis(now);
+  stored.set_owner_manager_id(account.owner_manager_id());
+
+  KAM_ASSIGN_OR_RETURN(std::optional<AccountHealthState> loaded,
+                       LoadProto<AccountHealthState>(*store_, kHealthCf, stored.account_id()));
+  AccountHealthState health = loaded.value_or(AccountHealthState());
+  if (stored.type() == kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED) {
+    const auto* open = FindOpenRequest(health, stored.resolves_interaction_id());
+    if (open == nullptr) {
+      KAM_ASSIGN_OR_RETURN(std::optional<Interaction> named,
+                           LoadProto<Interaction>(*store_, kInteractionsCf,
+                                                  stored.resolves_interaction_id()));
+      if (named && named->account_id() == stored.account_id() && IsRequest(named->type())) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("interaction.resolves_interaction_id: request \"",
+                         stored.resolves_interaction_id(), "\" is already resolved"));
+      }
+      return InvalidField("interaction.resolves_interaction_id",
+                          absl::StrCat("no open complaint or support request \"",
+                                       stored.resolves_interaction_id(), "\" on account \"",
+                                       stored.account_id(), "\""));
+    }
+    if (MillisFromTimestamp(stored.occur_time()) < MillisFromTimestamp(open->open_time())) {
+      return InvalidField("interaction.occur_time", "before the request it resolves was opened");
+    }
+  }
+  if (!input.id().empty()) {
+    KAM_ASSIGN_OR_RETURN(std::optional<std::string> taken, store_->Get(kInteractionsCf, input.id()));
+    if (taken) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("interaction.id: \"", input.id(), "\" exists with different content"));
+    }
+  }
+  ApplyInteraction(stored, &health, options_.health);
+
+  rocksdb::WriteBatch batch;
+  KAM_RETURN_IF_ERROR(FromRocks(
+      batch.Put(store_->Cf(kInteractionsCf), stored.id(), stored.SerializeAsString()), "put"));
+  KAM_RETURN_IF_ERROR(FromRocks(batch.Put(store_->Cf(kByAccountCf), IndexKey(stored), ""), "put"));
+  KAM_RETURN_IF_ERROR(FromRocks(
+      batch.Put(store_->Cf(kHealthCf), stored.account_id(), health.SerializeAsString()), "put"));
+  if (!request.request_id().empty()) {
+    KAM_RETURN_IF_ERROR(
+        PutIdempotent(store_, &batch, kRequestsCf, request_key, fingerprint, stored.id()));
+  }
+  KAM_RETURN_IF_ERROR(PutIdempotent(store_, &batch, kRequestsCf, absl::StrCat("id/", stored.id()),
+                                    fingerprint, stored.id()));
+
+  kam::v1::EventEnvelope envelope;
+  envelope.set_event_id(NewUuid());
+  envelope.set_type("kam.v1.InteractionRecorded");
+  envelope.set_source(kSource);
+  envelope.set_subject(stored.account_id());
+  *envelope.mutable_time() = stored.occur_time();
+  *envelope.mutable_interaction_recorded()->mutable_interaction() = stored;
+  OutboundEvent event;
+  event.topic = kafka_topics::kInteractions;
+  event.key = stored.account_id();
+  event.event_id = envelope.event_id();
+  event.envelope = std::move(envelope);
+  std::vector<OutboundEvent> events;
+  events.push_back(std::move(event));
+  KAM_RETURN_IF_ERROR(outbox_->Commit(&batch, std::move(events)));
+  return stored;
+}
+
+absl::StatusOr<kam::v1::BatchRecordInteractionsResponse> InteractionsBook::BatchRecordInteractions(
+    const kam::v1::BatchRecordInteractionsRequest& request) {
+  if (request.requests_size() == 0) return InvalidField("requests", "at least one item required");
+  if (request.requests_size() > options_.max_batch_items) {
+    return InvalidField("requests", absl::StrCat("at most ", options_.max_batch_items,
+                                                 " items per call, got ", request.requests_size()));
+  }
+  kam::v1::BatchRecordInteractionsResponse response;
+  for (int i = 0; i < request.requests_size(); ++i) {
+    auto* result = response.add_results();
+    result->set_index(i);
+    absl::StatusOr<Interaction> recorded = RecordInteraction(request.requests(i));
+    if (recorded.ok()) {
+      *result->mutable_interaction() = *std::move(recorded);
+    } else {
+      if (absl::IsInternal(recorded.status()) || absl::IsDataLoss(recorded.status()) ||
+          absl::IsUnavailable(recorded.status())) {
+        return recorded.status();  // storage trouble: fail the call, not just the item
+      }
+      result->set_code(static_cast<int32_t>(recorded.status().code()));
+      result->set_error(std::string(recorded.status().message()));
+    }
+  }
+  return response;
+}
+
+absl::StatusOr<Interaction> InteractionsBook::GetInteraction(
+    const kam::v1::GetInteractionRequest& request) const {
+  if (request.id().empty()) return InvalidField("id", "required");
+  KAM_ASSIGN_OR_RETURN(std::optional<Interaction> found,
+                       LoadProto<Interaction>(*store_, kInteractionsCf, request.id()));
+  if (!found) return absl::NotFoundError(absl::StrCat("id: no interaction \"", request.id(), "\""));
+  return *found;
+}
+
+absl::StatusOr<kam::v1::ListInteractionsResponse> InteractionsBook::ListInteractions(
+    const kam::v1::ListInteractionsRequest& request) const {
+  if (request.account_id().empty()) return InvalidField("account_id", "required");
+  KAM_ASSIGN_OR_RETURN(int page_size, ResolvePageSize(request.page_size()));
+  std::string filter = absl::StrCat("interactions|", request.account_id(), "|");
+  for (int i = 0; i < request.types_size(); ++i) {
+    KAM_RETURN_IF_ERROR(ValidateEnumValue(request.types(i), kam::v1::InteractionType_IsValid,
+                                          absl::StrCat("types[", i, "]"), true));
+    absl::StrAppend(&filter, request.types(i), ",");
+  }
+  int64_t start = std::numeric_limits<int64_t>::min();
+  int64_t end = std::numeric_limits<int64_t>::max();
+  if (request.has_start_time()) {
+    KAM_RETURN_IF_ERROR(ValidateTimestamp(request.start_time(), "start_time"));
+    start = MillisFromTimestamp(request.start_time());
+  }
+  if (request.has_end_time()) {
+    KAM_RETURN_IF_ERROR(ValidateTimestamp(request.end_time(), "end_time"));
+    end = MillisFromTimestamp(request.end_time());
+  }
+  if (start >= end) return InvalidField("end_time", "must be after start_time");
+  absl::StrAppend(&filter, "|", start, "|", end);
+  std::string after;
+  if (!request.page_token().empty()) {
+    KAM_ASSIGN_OR_RETURN(after, tokens_.Parse(request.page_token(), filter));
+  }
+  KAM_ASSIGN_OR_RETURN(std::optional<AccountReplica> account, LoadReplica(request.account_id()));
+  if (!account) {
+    return absl::NotFoundError(absl::StrCat("account_id: no account \"", request.account_id(), "\""));
+  }
+
+  kam::v1::ListInteractionsResponse response;
+  const std::string prefix = IndexPrefix(request.account_id());
+  auto it = store_->NewIterator(kByAccountCf);
+  if (after.empty()) {
+    // Newest first: the first key at or below `end` (exclusive) in inverted time.
+    uint64_t inverted_end = end == std::numeric_limits<int64_t>::max()
+                                ? 0
+                                : static_cast<uint64_t>(std::numeric_limits<int64_t>::max() - end) + 1;
+    it->Seek(prefix + EncodeUint64(inverted_end));
+  } else {
+    it->Seek(after);
+    if (it->Valid() && it->key().ToString() == after) it->Next();
+  }
+  std::string last_key;
+  for (; it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    std::string key = it->key().ToString();
+    int64_t at = std::numeric_limits<int64_t>::max() -
+                 static_cast<int64_t>(DecodeUint64(std::string_view(key).substr(prefix.size(), 8)));
+    if (at < start) break;
+    if (at >= end) continue;
+    if (response.interactions_size() == page_size) {
+      response.set_next_page_token(tokens_.Issue(filter, last_key));
+      break;
+    }
+    std::string id = key.substr(prefix.size() + 8);
+    KAM_ASSIGN_OR_RETURN(std::optional<Interaction> interaction,
+                         LoadProto<Interaction>(*store_, kInteractionsCf, id));
+    if (!interaction) return absl::DataLossError(absl::StrCat("index names missing interaction ", id));
+    last_key = key;
+    if (request.types_size() > 0 &&
+        std::find(request.types().begin(), request.types().end(), interaction->type()) ==
+            request.types().end()) {
+      continue;
+    }
+    *response.add_interactions() = *std::move(interaction);
+  }
+  KAM_RETURN_IF_ERROR(FromRocks(it->status(), "scan interactions"));
+  return response;
+}
+
+absl::StatusOr<kam::v1::AccountHealth> InteractionsBook::GetAccountHealth(
+    const kam::v1::GetAccountHealthRequest& request) const {
+  if (request.account_id().empty()) return InvalidField("account_id", "required");
+  KAM_ASSIGN_OR_RETURN(std::optional<AccountReplica> account, LoadReplica(request.account_id()));
+  if (!account) {
+    return absl::NotFoundError(absl::StrCat("account_id: no account \"", request.account_id(), "\""));
+  }
+  KAM_ASSIGN_OR_RETURN(std::optional<AccountHealthState> state,
+                       LoadProto<AccountHealthState>(*store_, kHealthCf, request.account_id()));
+  AccountHealthState empty;
+  empty.set_account_id(request.account_id());
+  return BuildHealth(state.value_or(empty), NowMillis(), options_.health);
+}
+
+absl::Status InteractionsBook::ReplicaProcessor::Apply(const ConsumedRecord& record,
+                                                       rocksdb::WriteBatch* batch,
+                                                       std::vector<OutboundEvent>*) {
+  kam::v1::EventEnvelope envelope;
+  if (!envelope.ParseFromString(record.value)) {
+    return absl::InvalidArgumentError("value: not a kam.v1.EventEnvelope");
+  }
+  const kam::v1::Account* account = nullptr;
+  switch (envelope.payload_case()) {
+    case kam::v1::EventEnvelope::kAccountCreated:
+      account = &envelope.account_created().account();
+      break;
+    case kam::v1::EventEnvelope::kAccountUpdated:
+      account = &envelope.account_updated().account();
+      break;
+    case kam::v1::EventEnvelope::kAccountClosed:
+      account = &envelope.account_closed().account();
+      break;
+    case kam::v1::EventEnvelope::kAccountAssigned:
+      account = &envelope.account_assigned().account();
+      break;
+    case kam::v1::EventEnvelope::PAYLOAD_NOT_SET:
+      return absl::InvalidArgumentError("value: envelope without payload");
+    default:
+      return absl::OkStatus();  // not about accounts: nothing to keep
+  }
+  if (account->id().empty() || account->id() != record.key) {
+    return absl::InvalidArgumentError(absl::StrCat("key: \"", record.key,
+                                                   "\" does not match account id \"",
+                                                   account->id(), "\""));
+  }
+  AccountReplica replica;
+  replica.set_account_id(account->id());
+  replica.set_name(account->name());
+  replica.set_owner_manager_id(account->owner_manager_id());
+  replica.set_closed(account->lifecycle_phase() == kam::v1::LIFECYCLE_PHASE_CHURNED);
+  replica.set_last_sequence(envelope.producer_sequence());
+  KAM_RETURN_IF_ERROR(FromRocks(batch->Put(book_->store_->Cf(kReplicaCf), replica.account_id(),
+                                           replica.SerializeAsString()),
+                                "put replica"));
+  book_->replica_changed_.notify_all();
+  return absl::OkStatus();
+}
+
+}  // namespace kam::interactions

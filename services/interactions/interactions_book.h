@@ -1,0 +1,90 @@
+#pragma once
+
+// The interactions service's logic: records touchpoints with an account, keeps each account's
+// health state current as they arrive, and keeps a replica of the accounts it needs, built from
+// kam.accounts.v1. Plain C++ over RocksDB and the outbox; no gRPC, no Kafka.
+//
+// Rule for an account created a moment ago: RecordInteraction waits up to `replica_wait_millis`
+// (default 3 s) for its AccountCreated event to reach the replica, then answers NOT_FOUND
+// ("retry later"). It never accepts an interaction for an account it cannot confirm, so nothing
+// needs reconciling later.
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/outbox.h"
+#include "common/page_token.h"
+#include "common/record_applier.h"
+#include "common/status.h"
+#include "common/store.h"
+#include "kam/internal/v1/storage.pb.h"
+#include "kam/v1/interactions.pb.h"
+#include "services/interactions/health.h"
+
+namespace kam::interactions {
+
+struct InteractionsOptions {
+  HealthPolicy health;
+  int replica_wait_millis = 3000;
+  // Event times further ahead of the server clock than this are refused (clock skew allowance).
+  int64_t max_future_skew_millis = 5 * 60 * 1000;
+  size_t max_note_bytes = 4096;
+  int max_batch_items = 1000;
+};
+
+class InteractionsBook {
+ public:
+  static std::vector<std::string> ColumnFamilies();
+  static absl::StatusOr<std::unique_ptr<InteractionsBook>> Open(Store* store, Outbox* outbox,
+                                                                InteractionsOptions options);
+
+  absl::StatusOr<kam::v1::Interaction> RecordInteraction(
+      const kam::v1::RecordInteractionRequest& request);
+  absl::StatusOr<kam::v1::BatchRecordInteractionsResponse> BatchRecordInteractions(
+      const kam::v1::BatchRecordInteractionsRequest& request);
+  absl::StatusOr<kam::v1::Interaction> GetInteraction(
+      const kam::v1::GetInteractionRequest& request) const;
+  absl::StatusOr<kam::v1::ListInteractionsResponse> ListInteractions(
+      const kam::v1::ListInteractionsRequest& request) const;
+  absl::StatusOr<kam::v1::AccountHealth> GetAccountHealth(
+      const kam::v1::GetAccountHealthRequest& request) const;
+
+  // Applies kam.accounts.v1 records to the account replica (consumer side).
+  RecordProcessor* account_replica() { return &replica_; }
+
+ private:
+  class ReplicaProcessor : public RecordProcessor {
+   public:
+    explicit ReplicaProcessor(InteractionsBook* book) : book_(book) {}
+    absl::Status Apply(const ConsumedRecord& record, rocksdb::WriteBatch* batch,
+                       std::vector<OutboundEvent>* events) override;
+
+   private:
+    InteractionsBook* book_;
+  };
+
+  InteractionsBook(Store* store, Outbox* outbox, InteractionsOptions options, PageTokens tokens)
+      : store_(store), outbox_(outbox), options_(options), tokens_(std::move(tokens)), replica_(this) {}
+
+  absl::StatusOr<std::optional<kam::internal::v1::AccountReplica>> LoadReplica(
+      const std::string& account_id) const;
+  // Waits (bounded) until the replica knows `account_id`.
+  absl::StatusOr<kam::internal::v1::AccountReplica> AwaitAccount(const std::string& account_id) const;
+  absl::Status Validate(const kam::v1::Interaction& interaction, int64_t now_millis) const;
+
+  Store* store_;
+  Outbox* outbox_;
+  InteractionsOptions options_;
+  PageTokens tokens_;
+  ReplicaProcessor replica_;
+
+  std::mutex write_mutex_;
+  mutable std::mutex replica_mutex_;
+  mutable std::condition_variable replica_changed_;
+};
+
+}  // namespace kam::interactions
