@@ -55,11 +55,13 @@ void ApplyInteraction(const kam::v1::Interaction& interaction, AccountHealthStat
     answer.set_csat(interaction.survey().has_csat() ? interaction.survey().csat() : -1);
     auto* answers = state->mutable_answers();
     // Insert after every answer at or before this time: arrival order breaks ties.
-    auto position = std::upper_bound(
-        answers->begin(), answers->end(), at,
-        [](int64_t t, const auto& a) { return t < MillisFromTimestamp(a.occur_time()); });
-    answers->Add(std::move(answer));
-    std::rotate(position, answers->end() - 1, answers->end());
+    const auto index = std::upper_bound(answers->begin(), answers->end(), at,
+                                        [](int64_t t, const auto& a) {
+                                          return t < MillisFromTimestamp(a.occur_time());
+                                        }) -
+                       answers->begin();
+    answers->Add(std::move(answer));  // may reallocate: position by index, not iterator
+    for (int i = answers->size() - 1; i > index; --i) answers->SwapElements(i, i - 1);
     if (answers->size() > policy.max_answers) {
       answers->DeleteSubrange(0, answers->size() - policy.max_answers);
     }

@@ -1,0 +1,236 @@
+// InteractionsBook over a real RocksDB and outbox, with its account replica fed the way the
+// consumer feeds it: what a ticketing or survey integration relies on.
+
+#include "services/interactions/interactions_book.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "common/kafka_topics.h"
+#include "common/time_util.h"
+#include "tests/testing/temp_dir.h"
+
+namespace kam::interactions {
+namespace {
+
+using kam::v1::Interaction;
+
+class InteractionsBookTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = Store::Open({.path = dir_.Sub("db")}, InteractionsBook::ColumnFamilies());
+    ASSERT_TRUE(store.ok());
+    store_ = std::move(*store);
+    outbox_ = std::move(*Outbox::Open(store_.get()));
+    InteractionsOptions options;
+    options.replica_wait_millis = 300;
+    book_ = std::move(*InteractionsBook::Open(store_.get(), outbox_.get(), options));
+    applier_ = std::make_unique<RecordApplier>(store_.get(), outbox_.get(),
+                                               book_->account_replica(), "kam-interactions");
+    AccountEvent("acc_1", "mgr_1", false);
+  }
+
+  // Delivers an account event to the replica as the consumer would.
+  void AccountEvent(const std::string& id, const std::string& owner, bool closed) {
+    kam::v1::EventEnvelope envelope;
+    auto* account = envelope.mutable_account_updated()->mutable_account();
+    account->set_id(id);
+    account->set_owner_manager_id(owner);
+    account->set_lifecycle_phase(closed ? kam::v1::LIFECYCLE_PHASE_CHURNED
+                                        : kam::v1::LIFECYCLE_PHASE_ESTABLISHED);
+    ASSERT_TRUE(applier_->Apply({kafka_topics::kAccounts, 0, offset_++, id,
+                                 envelope.SerializeAsString(), 0})
+                    .ok());
+  }
+
+  static kam::v1::RecordInteractionRequest Survey(const std::string& request_id, int nps,
+                                                  int64_t at_millis = 0) {
+    kam::v1::RecordInteractionRequest request;
+    request.set_request_id(request_id);
+    auto* interaction = request.mutable_interaction();
+    interaction->set_account_id("acc_1");
+    interaction->set_type(kam::v1::INTERACTION_TYPE_SURVEY);
+    interaction->mutable_survey()->set_nps(nps);
+    if (at_millis != 0) *interaction->mutable_occur_time() = TimestampFromMillis(at_millis);
+    return request;
+  }
+
+  static kam::v1::RecordInteractionRequest Of(kam::v1::InteractionType type,
+                                              const std::string& resolves = "") {
+    kam::v1::RecordInteractionRequest request;
+    request.mutable_interaction()->set_account_id("acc_1");
+    request.mutable_interaction()->set_type(type);
+    request.mutable_interaction()->set_resolves_interaction_id(resolves);
+    return request;
+  }
+
+  size_t Published() {
+    auto rows = outbox_->ReadPending(0, 100000);
+    size_t count = 0;
+    for (const auto& row : *rows) count += row.topic() == kafka_topics::kInteractions;
+    return count;
+  }
+
+  void ExpectRefused(const kam::v1::RecordInteractionRequest& request, absl::StatusCode code,
+                     const std::string& field) {
+    size_t before = Published();
+    auto result = book_->RecordInteraction(request);
+    EXPECT_EQ(result.status().code(), code) << result.status();
+    EXPECT_NE(result.status().message().find(field), std::string::npos) << result.status();
+    EXPECT_EQ(Published(), before) << "nothing published for a refused interaction";
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Outbox> outbox_;
+  std::unique_ptr<InteractionsBook> book_;
+  std::unique_ptr<RecordApplier> applier_;
+  int64_t offset_ = 0;
+};
+
+TEST_F(InteractionsBookTest, RecordsAndPublishesWithTheOwnerAtTheTime) {
+  auto recorded = book_->RecordInteraction(Survey("survey-1", 9));
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  EXPECT_EQ(recorded->owner_manager_id(), "mgr_1");
+  EXPECT_TRUE(recorded->has_record_time());
+  EXPECT_TRUE(recorded->has_occur_time());
+  auto rows = outbox_->ReadPending(0, 100);
+  kam::v1::EventEnvelope envelope;
+  ASSERT_TRUE(envelope.ParseFromString(rows->back().value()));
+  EXPECT_EQ(rows->back().topic(), kafka_topics::kInteractions);
+  EXPECT_EQ(rows->back().key(), "acc_1");
+  EXPECT_EQ(envelope.interaction_recorded().interaction().id(), recorded->id());
+  EXPECT_EQ(envelope.interaction_recorded().interaction().owner_manager_id(), "mgr_1");
+}
+
+TEST_F(InteractionsBookTest, ReplaysAreIdempotentAndConflictsAreRefused) {
+  auto first = book_->RecordInteraction(Survey("survey-1", 9));
+  auto again = book_->RecordInteraction(Survey("survey-1", 9));
+  ASSERT_TRUE(first.ok() && again.ok());
+  EXPECT_EQ(first->id(), again->id());
+  EXPECT_EQ(Published(), 1u);
+  ExpectRefused(Survey("survey-1", 3), absl::StatusCode::kAlreadyExists, "request_id");
+
+  auto with_id = Survey("", 8);
+  with_id.mutable_interaction()->set_id("ticket-77");
+  ASSERT_TRUE(book_->RecordInteraction(with_id).ok());
+  EXPECT_EQ(book_->RecordInteraction(with_id)->id(), "ticket-77");
+  with_id.mutable_interaction()->mutable_survey()->set_nps(2);
+  ExpectRefused(with_id, absl::StatusCode::kAlreadyExists, "interaction.id");
+}
+
+TEST_F(InteractionsBookTest, BadInputIsRefusedNamingTheFieldAndNothingIsStored) {
+  using Code = absl::StatusCode;
+  ExpectRefused(Survey("a", 11), Code::kInvalidArgument, "interaction.survey.nps");
+  auto csat = Survey("b", 0);
+  csat.mutable_interaction()->mutable_survey()->set_csat(0);
+  ExpectRefused(csat, Code::kInvalidArgument, "interaction.survey.csat");
+  auto no_score = Of(kam::v1::INTERACTION_TYPE_SURVEY);
+  ExpectRefused(no_score, Code::kInvalidArgument, "interaction.survey");
+  auto stray_survey = Of(kam::v1::INTERACTION_TYPE_CALL);
+  stray_survey.mutable_interaction()->mutable_survey()->set_nps(5);
+  ExpectRefused(stray_survey, Code::kInvalidArgument, "interaction.survey");
+  ExpectRefused(Of(kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED, "int_nothing"),
+                Code::kInvalidArgument, "interaction.resolves_interaction_id");
+  ExpectRefused(Of(kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED), Code::kInvalidArgument,
+                "interaction.resolves_interaction_id");
+  auto future = Survey("c", 5, MillisFromTimestamp(NowTimestamp()) + 24 * 3600 * 1000);
+  ExpectRefused(future, Code::kInvalidArgument, "interaction.occur_time");
+  auto long_note = Of(kam::v1::INTERACTION_TYPE_CALL);
+  long_note.mutable_interaction()->set_note(std::string(4097, 'n'));
+  ExpectRefused(long_note, Code::kInvalidArgument, "interaction.note");
+  ExpectRefused(Of(static_cast<kam::v1::InteractionType>(99)), Code::kInvalidArgument,
+                "interaction.type");
+  ExpectRefused(Of(kam::v1::INTERACTION_TYPE_UNSPECIFIED), Code::kInvalidArgument,
+                "interaction.type");
+  auto negative = Of(kam::v1::INTERACTION_TYPE_UPSELL);
+  negative.mutable_interaction()->mutable_amount()->set_amount_minor(-100);
+  negative.mutable_interaction()->mutable_amount()->set_currency("EUR");
+  ExpectRefused(negative, Code::kInvalidArgument, "interaction.amount.amount_minor");
+  auto unknown = Of(kam::v1::INTERACTION_TYPE_CALL);
+  unknown.mutable_interaction()->set_account_id("acc_unknown");
+  ExpectRefused(unknown, Code::kNotFound, "interaction.account_id");
+  AccountEvent("acc_gone", "mgr_1", true);
+  auto closed = Of(kam::v1::INTERACTION_TYPE_CALL);
+  closed.mutable_interaction()->set_account_id("acc_gone");
+  ExpectRefused(closed, Code::kFailedPrecondition, "interaction.account_id");
+}
+
+TEST_F(InteractionsBookTest, AnAccountCreatedMomentsAgoIsAwaitedBriefly) {
+  auto call = Of(kam::v1::INTERACTION_TYPE_CALL);
+  call.mutable_interaction()->set_account_id("acc_new");
+  std::thread late_event([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the event is on its way
+    AccountEvent("acc_new", "mgr_2", false);
+  });
+  auto recorded = book_->RecordInteraction(call);
+  late_event.join();
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  EXPECT_EQ(recorded->owner_manager_id(), "mgr_2");
+}
+
+TEST_F(InteractionsBookTest, RequestsResolveOnceAndFeedHandlingTimes) {
+  auto complaint = book_->RecordInteraction(Of(kam::v1::INTERACTION_TYPE_COMPLAINT));
+  ASSERT_TRUE(complaint.ok());
+  kam::v1::GetAccountHealthRequest health_request;
+  health_request.set_account_id("acc_1");
+  EXPECT_EQ(book_->GetAccountHealth(health_request)->open_requests_size(), 1);
+  ASSERT_TRUE(
+      book_->RecordInteraction(Of(kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED, complaint->id())).ok());
+  auto health = book_->GetAccountHealth(health_request);
+  EXPECT_EQ(health->open_requests_size(), 0);
+  EXPECT_EQ(health->closed_requests(), 1);
+  ExpectRefused(Of(kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED, complaint->id()),
+                absl::StatusCode::kFailedPrecondition, "already resolved");
+}
+
+TEST_F(InteractionsBookTest, ListsNewestFirstWithFiltersAndPages) {
+  const int64_t now = MillisFromTimestamp(NowTimestamp());
+  const int64_t day = 24 * 3600 * 1000;
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_TRUE(book_->RecordInteraction(Survey("s" + std::to_string(i), 8, now - (7 - i) * day)).ok());
+  }
+  auto call = Of(kam::v1::INTERACTION_TYPE_CALL);
+  *call.mutable_interaction()->mutable_occur_time() = TimestampFromMillis(now - 10 * day);
+  ASSERT_TRUE(book_->RecordInteraction(call).ok());
+
+  kam::v1::ListInteractionsRequest list;
+  list.set_account_id("acc_1");
+  list.set_page_size(3);
+  list.add_types(kam::v1::INTERACTION_TYPE_SURVEY);
+  std::vector<int64_t> times;
+  while (true) {
+    auto page = book_->ListInteractions(list);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const auto& interaction : page->interactions()) {
+      EXPECT_EQ(interaction.type(), kam::v1::INTERACTION_TYPE_SURVEY);
+      times.push_back(MillisFromTimestamp(interaction.occur_time()));
+    }
+    if (page->next_page_token().empty()) break;
+    list.set_page_token(page->next_page_token());
+  }
+  ASSERT_EQ(times.size(), 7u);
+  EXPECT_TRUE(std::is_sorted(times.rbegin(), times.rend())) << "newest first";
+
+  kam::v1::ListInteractionsRequest range;
+  range.set_account_id("acc_1");
+  *range.mutable_start_time() = TimestampFromMillis(now - 5 * day);
+  *range.mutable_end_time() = TimestampFromMillis(now - 2 * day);
+  EXPECT_EQ(book_->ListInteractions(range)->interactions_size(), 3);  // days -5, -4, -3
+  range.set_page_token(list.page_token());
+  EXPECT_EQ(book_->ListInteractions(range).status().code(), absl::StatusCode::kInvalidArgument);
+  kam::v1::ListInteractionsRequest unknown;
+  unknown.set_account_id("acc_unknown");
+  EXPECT_EQ(book_->ListInteractions(unknown).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(InteractionsBookTest, GarbageOnTheAccountsTopicIsDeadLettered) {
+  ASSERT_TRUE(applier_->Apply({kafka_topics::kAccounts, 1, 99, "k", "\xff\x01garbage", 0}).ok());
+  EXPECT_EQ(applier_->dead_lettered_total(), 1u);
+  auto rows = outbox_->ReadPending(0, 100);
+  EXPECT_EQ(rows->back().topic(), kafka_topics::kDeadLetter);
+}
+
+}  // namespace
+}  // namespace kam::interactions
