@@ -7,7 +7,49 @@
 
 namespace kam {
 
+OutboundEvent MakeDeadLetter(const ConsumedRecord& record, const std::string& error,
+                             const std::string& consumer) {
+  kam::v1::EventEnvelope envelope;
+  envelope.set_event_id(NewUuid());
+  envelope.set_type("kam.v1.DeadLetter");
+  envelope.set_source(consumer);
+  envelope.set_subject(absl::StrCat(record.topic, "/", record.partition, "/", record.offset));
+  *envelope.mutable_time() = NowTimestamp();
+  auto* letter = envelope.mutable_dead_letter();
+  letter->set_origin_topic(record.topic);
+  letter->set_origin_partition(record.partition);
+  letter->set_origin_offset(record.offset);
+  letter->set_error(error);
+  letter->set_original_key(record.key);
+  letter->set_original_value(record.value);
+  letter->set_consumer(consumer);
+  *letter->mutable_time() = envelope.time();
+  OutboundEvent event;
+  event.topic = kafka_topics::kDeadLetter;
+  event.key = record.key;
+  event.event_id = envelope.event_id();
+  event.envelope = std::move(envelope);
+  return event;
+}
+
+absl::Status RecordApplier::Tick(int64_t wall_millis) {
+  std::unique_lock<std::mutex> lock;
+  if (std::mutex* mutex = processor_->commit_mutex()) lock = std::unique_lock<std::mutex>(*mutex);
+  rocksdb::WriteBatch batch;
+  std::vector<OutboundEvent> events;
+  absl::Status ticked = processor_->Tick(wall_millis, &batch, &events);
+  if (!ticked.ok() || (batch.Count() == 0 && events.empty())) {
+    processor_->Committed(false);
+    return ticked;
+  }
+  absl::Status committed = outbox_->Commit(&batch, std::move(events));
+  processor_->Committed(committed.ok());
+  return committed;
+}
+
 absl::Status RecordApplier::Apply(const ConsumedRecord& record) {
+  std::unique_lock<std::mutex> lock;
+  if (std::mutex* mutex = processor_->commit_mutex()) lock = std::unique_lock<std::mutex>(*mutex);
   rocksdb::WriteBatch batch;
   std::vector<OutboundEvent> events;
   absl::Status applied = processor_->Apply(record, &batch, &events);
@@ -21,31 +63,13 @@ absl::Status RecordApplier::Apply(const ConsumedRecord& record) {
                                        {"error", applied.ToString()}});
     batch.Clear();
     events.clear();
-    kam::v1::EventEnvelope envelope;
-    envelope.set_event_id(NewUuid());
-    envelope.set_type("kam.v1.DeadLetter");
-    envelope.set_source(consumer_);
-    envelope.set_subject(absl::StrCat(record.topic, "/", record.partition, "/", record.offset));
-    *envelope.mutable_time() = NowTimestamp();
-    auto* letter = envelope.mutable_dead_letter();
-    letter->set_origin_topic(record.topic);
-    letter->set_origin_partition(record.partition);
-    letter->set_origin_offset(record.offset);
-    letter->set_error(applied.ToString());
-    letter->set_original_key(record.key);
-    letter->set_original_value(record.value);
-    letter->set_consumer(consumer_);
-    *letter->mutable_time() = envelope.time();
-    OutboundEvent event;
-    event.topic = kafka_topics::kDeadLetter;
-    event.key = record.key;
-    event.event_id = envelope.event_id();
-    event.envelope = std::move(envelope);
-    events.push_back(std::move(event));
+    events.push_back(MakeDeadLetter(record, applied.ToString(), consumer_));
   }
-  KAM_RETURN_IF_ERROR(
-      PutNextOffset(store_, &batch, record.topic, record.partition, record.offset + 1));
-  return outbox_->Commit(&batch, std::move(events));
+  absl::Status status =
+      PutNextOffset(store_, &batch, record.topic, record.partition, record.offset + 1);
+  if (status.ok()) status = outbox_->Commit(&batch, std::move(events));
+  processor_->Committed(status.ok());
+  return status;
 }
 
 }  // namespace kam

@@ -6,6 +6,7 @@
 // in the same batch as its offset) and consumption goes on.
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,22 @@ class RecordProcessor {
   // says the record is malformed or cannot apply; nothing added is then written.
   virtual absl::Status Apply(const ConsumedRecord& record, rocksdb::WriteBatch* batch,
                              std::vector<OutboundEvent>* events) = 0;
+  // Called about once a second while consuming, also when no record arrived: for work driven by
+  // the passage of time (timers). Same contract as Apply, without an offset.
+  virtual absl::Status Tick(int64_t wall_millis, rocksdb::WriteBatch* batch,
+                            std::vector<OutboundEvent>* events) {
+    return absl::OkStatus();
+  }
+  // Held around Apply/Tick and their commit, when the processor's state is also changed by
+  // others (e.g. an API call); null when not needed.
+  virtual std::mutex* commit_mutex() { return nullptr; }
+  // The batch of the last Apply/Tick is durable (false: it was not written).
+  virtual void Committed(bool written) {}
 };
+
+// The dead-letter event for `record`: origin, error and the original bytes.
+OutboundEvent MakeDeadLetter(const ConsumedRecord& record, const std::string& error,
+                             const std::string& consumer);
 
 class RecordApplier {
  public:
@@ -33,6 +49,8 @@ class RecordApplier {
   // Applies one record. An error here is a storage failure: the record was not applied and its
   // offset not stored, so it must be retried (or the process stopped).
   absl::Status Apply(const ConsumedRecord& record);
+  // Runs the processor's Tick and commits what it produced.
+  absl::Status Tick(int64_t wall_millis);
 
   uint64_t applied_total() const { return applied_total_; }
   uint64_t dead_lettered_total() const { return dead_lettered_total_; }

@@ -9,8 +9,10 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/kafka/kafka_common.h"
 #include "common/logging.h"
+#include "common/time_util.h"
 #include "grpc/health/v1/health.pb.h"
 
 namespace kam {
@@ -67,6 +69,21 @@ absl::Status ServiceHost::Open() {
   KAM_RETURN_IF_ERROR(RetryWhileUnavailable(config_.kafka_wait_seconds, "create topics", [&] {
     return kafka::EnsureTopics(kafka_options, topics, config_.topic_partitions, 30000);
   }));
+  if (!spec_.co_partitioned.empty()) {
+    KAM_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, kafka::NewConf(kafka_options, {}));
+    KAM_ASSIGN_OR_RETURN(kafka::HandlePtr probe, kafka::NewHandle(RD_KAFKA_PRODUCER, conf));
+    int32_t expected = -1;
+    for (const auto& topic : spec_.co_partitioned) {
+      KAM_ASSIGN_OR_RETURN(int32_t count, kafka::PartitionCount(probe.get(), topic, 10000));
+      if (expected >= 0 && count != expected) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "topics ", absl::StrJoin(spec_.co_partitioned, ", "),
+            " must have the same partition count (they are joined per partition); ", topic,
+            " has ", count, ", expected ", expected));
+      }
+      expected = count;
+    }
+  }
   KAM_ASSIGN_OR_RETURN(publisher_,
                        kafka::KafkaPublisher::Create(kafka_options, config_.service_name, &stop_));
   RelayOptions relay_options;
@@ -128,7 +145,12 @@ absl::StatusOr<int> ServiceHost::Start() {
         "kam_consumer_dead_lettered_total", "Input records sent to the dead-letter topic.",
         [this] { return static_cast<double>(applier_->dead_lettered_total()); });
     consumer_thread_ = std::thread([this] {
-      consumer_->Run(stop_, [this](const ConsumedRecord& record) { return applier_->Apply(record); });
+      consumer_->Run(
+          stop_, [this](const ConsumedRecord& record) { return applier_->Apply(record); },
+          [this] {
+            absl::Status ticked = applier_->Tick(MillisFromTimestamp(NowTimestamp()));
+            if (!ticked.ok()) log::Warn("tick failed", {{"error", ticked.ToString()}});
+          });
     });
   }
   log::Info("serving", {{"grpc", absl::StrCat(config_.listen.substr(0, config_.listen.rfind(':')),

@@ -32,6 +32,8 @@ struct HostSpec {
   std::vector<std::string> output_topics;
   // Topics this service consumes (may be empty).
   std::vector<std::string> input_topics;
+  // Input topics that must have the same partition count (keyed alike, joined per partition).
+  std::vector<std::string> co_partitioned;
   // Largest request a client may send.
   int max_receive_message_bytes = 4 << 20;
 };

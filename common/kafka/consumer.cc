@@ -113,8 +113,14 @@ absl::StatusOr<bool> KafkaConsumer::PollOnce(int timeout_ms, const Handler& hand
   return true;
 }
 
-void KafkaConsumer::Run(const std::atomic<bool>& stop, const Handler& handler) {
+void KafkaConsumer::Run(const std::atomic<bool>& stop, const Handler& handler,
+                        const std::function<void()>& on_idle) {
+  auto next_tick = std::chrono::steady_clock::now();
   while (!stop.load()) {
+    if (on_idle && std::chrono::steady_clock::now() >= next_tick) {
+      on_idle();
+      next_tick = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    }
     absl::StatusOr<bool> handled = PollOnce(200, handler);
     if (!handled.ok()) {
       log::Error("record handling failed; retrying", {{"error", handled.status().ToString()}});

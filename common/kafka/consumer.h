@@ -26,7 +26,9 @@ class KafkaConsumer {
 
   // Polls and hands each record to `handler` until `stop` is set. A handler error is a storage
   // failure: the consumer seeks back to that record and retries after a pause.
-  void Run(const std::atomic<bool>& stop, const Handler& handler);
+  // `on_idle` (optional) runs about once a second, whether or not records arrived.
+  void Run(const std::atomic<bool>& stop, const Handler& handler,
+           const std::function<void()>& on_idle = {});
 
   // Polls once (up to timeout_ms) and handles at most one record; for tests. Returns true when a
   // record was handled.

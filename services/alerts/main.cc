@@ -1,25 +1,64 @@
-// kam-alerts: wiring only. The service's logic lands with its own issue; until then the process
-// runs the full runtime (store, outbox relay, topics, health, reflection, metrics) and its gRPC
-// methods answer UNIMPLEMENTED.
-#include "common/kafka/kafka_common.h"
+// kam-alerts: wiring only. Rules and alert lifecycle in AlertsEngine, gRPC translation in
+// AlertsGrpcService, process runtime (store, outbox relay, consumer, health, metrics) in
+// ServiceHost.
+#include <CLI/CLI.hpp>
+
+#include "common/kafka_topics.h"
 #include "common/logging.h"
+#include "common/rpc_metrics.h"
 #include "common/service_host.h"
-#include "kam/v1/alerts.grpc.pb.h"
+#include "services/alerts/alerts_engine.h"
+#include "services/alerts/grpc_service.h"
 
 int main(int argc, char** argv) {
+  std::string rules_file;
+  kam::alerts::EngineOptions options;
+  int idle_seconds = 5;
   kam::ParseOutcome parsed = kam::ParseServiceConfig(
-      argc, argv, {"kam-alerts", "127.0.0.1:50053", "127.0.0.1:9463", "var/alerts"});
+      argc, argv, {"kam-alerts", "127.0.0.1:50053", "127.0.0.1:9463", "var/alerts"},
+      [&](CLI::App& app) {
+        app.add_option("--rules-file", rules_file,
+                       "JSON file with rule thresholds and windows (see deploy/alerts-rules.json)")
+            ->envname("KAM_RULES_FILE");
+        app.add_option("--idle-seconds", idle_seconds,
+                       "after this long without records a partition's clock follows the wall clock")
+            ->check(CLI::Range(1, 3600))
+            ->envname("KAM_IDLE_SECONDS");
+      });
   if (parsed.exit) return parsed.exit_code;
+  auto rules = kam::alerts::LoadRules(rules_file);
+  if (!rules.ok()) {
+    std::fprintf(stderr, "kam-alerts: %s\n", std::string(rules.status().message()).c_str());
+    return 2;
+  }
+  options.rules = *rules;
+  options.idle_millis = int64_t{idle_seconds} * 1000;
 
-  kam::ServiceHost host(parsed.config, {.column_families = {},
-                                        .output_topics = {kam::kafka_topics::kAlerts, kam::kafka_topics::kDeadLetter},
-                                        .input_topics = {}});
+  kam::ServiceHost host(parsed.config,
+                        {.column_families = kam::alerts::AlertsEngine::ColumnFamilies(),
+                         .output_topics = {kam::kafka_topics::kAlerts, kam::kafka_topics::kDeadLetter},
+                         .input_topics = {kam::kafka_topics::kAccounts, kam::kafka_topics::kManagers,
+                                          kam::kafka_topics::kInteractions},
+                         .co_partitioned = {kam::kafka_topics::kAccounts,
+                                            kam::kafka_topics::kInteractions}});
   absl::Status opened = host.Open();
   if (!opened.ok()) {
     kam::log::Error("start failed", {{"error", opened.ToString()}});
     return 1;
   }
-  kam::v1::AlertsService::CallbackService service;
+  auto engine = kam::alerts::AlertsEngine::Open(host.store(), host.outbox(), options);
+  if (!engine.ok()) {
+    kam::log::Error("start failed", {{"error", engine.status().ToString()}});
+    return 1;
+  }
+  host.SetProcessor(engine->get());
+  host.metrics()->AddCallbackGauge("kam_alert_changes_total", "Alert state changes published.",
+                                   [e = engine->get()] { return static_cast<double>(e->changes_total()); });
+  host.metrics()->AddCallbackGauge("kam_alerts_parked_total",
+                                   "Interactions held back until their account was known.",
+                                   [e = engine->get()] { return static_cast<double>(e->parked_total()); });
+  kam::RpcMetrics rpc_metrics(host.metrics());
+  kam::alerts::AlertsGrpcService service(engine->get(), &rpc_metrics);
   host.AddService(&service);
   return host.Run();
 }

@@ -1,0 +1,831 @@
+#include "services/alerts/alerts_engine.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/fingerprint.h"
+#include "common/kafka_topics.h"
+#include "common/logging.h"
+#include "common/time_util.h"
+#include "kam/v1/events.pb.h"
+#include "services/alerts/cloud_event.h"
+
+namespace kam::alerts {
+namespace {
+
+using kam::internal::v1::AlertAccountState;
+using kam::internal::v1::AlertManagerState;
+using kam::v1::Alert;
+
+constexpr char kAccountsCf[] = "alert_accounts";
+constexpr char kManagersCf[] = "alert_managers";
+constexpr char kAlertsCf[] = "alerts";
+constexpr char kLatestCf[] = "latest";
+constexpr char kChangesCf[] = "changes";
+constexpr char kTimersCf[] = "timers";
+constexpr char kParkedCf[] = "parked";
+constexpr char kClockCf[] = "clock";
+constexpr char kSequenceKey[] = "alerts.change_sequence";
+constexpr char kSource[] = "kam-alerts";
+
+std::string Partition(int32_t partition) {
+  return EncodeUint64(static_cast<uint64_t>(partition)).substr(4);
+}
+std::string PartKey(int32_t partition, const std::string& id) { return Partition(partition) + id; }
+std::string ParkedPrefix(int32_t partition, const std::string& account) {
+  return Partition(partition) + account + std::string(1, '\0');
+}
+
+std::string FingerprintOf(kam::v1::AlertRule rule, const std::string& subject) {
+  kam::v1::Alert probe;  // any message: we only need a stable digest of rule and subject
+  probe.set_summary(absl::StrCat(kam::v1::AlertRule_Name(rule), "|", subject));
+  return Fingerprint(probe).substr(0, 16);
+}
+
+bool IsOpen(const Alert& alert) {
+  return alert.state() == kam::v1::ALERT_STATE_FIRING ||
+         alert.state() == kam::v1::ALERT_STATE_ACKNOWLEDGED;
+}
+
+bool IsContact(kam::v1::InteractionType type) {
+  switch (type) {
+    case kam::v1::INTERACTION_TYPE_MEETING:
+    case kam::v1::INTERACTION_TYPE_CALL:
+    case kam::v1::INTERACTION_TYPE_EMAIL:
+    case kam::v1::INTERACTION_TYPE_ANNUAL_REVIEW:
+    case kam::v1::INTERACTION_TYPE_FOLLOW_UP:
+    case kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED:
+    case kam::v1::INTERACTION_TYPE_UPSELL:
+    case kam::v1::INTERACTION_TYPE_CROSS_SELL:
+    case kam::v1::INTERACTION_TYPE_RENEWAL:
+      return true;
+    default:
+      return false;
+  }
+}
+
+template <typename Message>
+absl::StatusOr<std::optional<Message>> Load(const Store& store, std::string_view cf,
+                                            const std::string& key) {
+  KAM_ASSIGN_OR_RETURN(std::optional<std::string> bytes, store.Get(cf, key));
+  if (!bytes) return std::optional<Message>();
+  Message message;
+  if (!message.ParseFromString(*bytes)) {
+    return absl::DataLossError(absl::StrCat(std::string(cf), " record does not parse"));
+  }
+  return std::optional<Message>(std::move(message));
+}
+
+}  // namespace
+
+// One Apply/Tick/Acknowledge: cached reads, staged writes, alert transitions and their events.
+class AlertsEngine::Tx {
+ public:
+  Tx(AlertsEngine* engine, rocksdb::WriteBatch* batch, std::vector<OutboundEvent>* events)
+      : engine_(engine), store_(engine->store_), batch_(batch), events_(events) {}
+
+  absl::StatusOr<AlertAccountState*> Account(int32_t p, const std::string& id) {
+    std::string key = PartKey(p, id);
+    auto it = accounts_.find(key);
+    if (it != accounts_.end()) return &it->second;
+    KAM_ASSIGN_OR_RETURN(auto loaded, Load<AlertAccountState>(*store_, kAccountsCf, key));
+    AlertAccountState& state = accounts_[key];
+    if (loaded) state = *loaded;
+    state.set_account_id(id);
+    return &state;
+  }
+
+  absl::StatusOr<AlertManagerState*> Manager(int32_t p, const std::string& id) {
+    std::string key = PartKey(p, id);
+    auto it = managers_.find(key);
+    if (it != managers_.end()) return &it->second;
+    KAM_ASSIGN_OR_RETURN(auto loaded, Load<AlertManagerState>(*store_, kManagersCf, key));
+    AlertManagerState& state = managers_[key];
+    if (loaded) state = *loaded;
+    state.set_manager_id(id);
+    return &state;
+  }
+
+  absl::StatusOr<int64_t> Clock(int32_t p) {
+    auto it = clocks_.find(p);
+    if (it != clocks_.end()) return it->second;
+    KAM_ASSIGN_OR_RETURN(auto stored, store_->Get(kClockCf, Partition(p)));
+    int64_t clock = stored ? static_cast<int64_t>(DecodeUint64(*stored)) : 0;
+    clocks_[p] = clock;
+    return clock;
+  }
+  absl::Status Advance(int32_t p, int64_t at) {
+    KAM_ASSIGN_OR_RETURN(int64_t clock, Clock(p));
+    if (at > clock) clocks_[p] = at;
+    return absl::OkStatus();
+  }
+
+  // A timer fires when partition p's clock passes `due`; already due ones run in RunTimers.
+  absl::Status Schedule(int32_t p, int64_t due, const std::string& body) {
+    KAM_ASSIGN_OR_RETURN(int64_t clock, Clock(p));
+    if (due <= clock) {
+      due_now_[p].push_back(body);
+      return absl::OkStatus();
+    }
+    return FromRocks(batch_->Put(store_->Cf(kTimersCf),
+                                 Partition(p) + EncodeUint64(static_cast<uint64_t>(due)) + body, ""),
+                     "put timer");
+  }
+
+  absl::StatusOr<std::optional<Alert>> Latest(const std::string& fingerprint) {
+    auto staged = latest_.find(fingerprint);
+    if (staged != latest_.end()) return std::optional<Alert>(staged->second);
+    KAM_ASSIGN_OR_RETURN(auto id, store_->Get(kLatestCf, fingerprint));
+    if (!id) return std::optional<Alert>();
+    return Load<Alert>(*store_, kAlertsCf, *id);
+  }
+
+  // Moves the alert of `fingerprint` to what `desired` says, publishing each state change.
+  absl::Status Transition(kam::v1::AlertRule rule, const std::string& subject,
+                          const std::string& account_id, const std::string& manager_id,
+                          const Desired& desired, int64_t at_millis) {
+    const std::string fingerprint = FingerprintOf(rule, subject);
+    KAM_ASSIGN_OR_RETURN(std::optional<Alert> current, Latest(fingerprint));
+    const bool open = current && IsOpen(*current);
+    if (!desired.open && !open) return absl::OkStatus();
+    const auto at = TimestampFromMillis(at_millis);
+    Alert alert;
+    kam::v1::AlertChangeKind kind = kam::v1::ALERT_CHANGE_KIND_UNSPECIFIED;
+    if (desired.open && !open) {
+      int64_t instance = 1;
+      if (current) {
+        std::vector<std::string> parts = absl::StrSplit(current->id(), '-');
+        int64_t previous = 0;
+        if (absl::SimpleAtoi(parts.back(), &previous)) instance = previous + 1;
+      }
+      alert.set_id(absl::StrCat(fingerprint, "-", instance));
+      alert.set_fingerprint(fingerprint);
+      alert.set_rule(rule);
+      alert.set_state(kam::v1::ALERT_STATE_FIRING);
+      *alert.mutable_start_time() = at;
+      alert.set_etag("1");
+      kind = kam::v1::ALERT_CHANGE_KIND_FIRED;
+    } else {
+      alert = *current;
+      alert.set_etag(std::to_string(std::stoll(alert.etag().empty() ? "0" : alert.etag()) + 1));
+      if (!desired.open) {
+        alert.set_state(kam::v1::ALERT_STATE_RESOLVED);
+        *alert.mutable_resolve_time() = at;
+        kind = kam::v1::ALERT_CHANGE_KIND_RESOLVED;
+      } else if (desired.severity != current->severity()) {
+        kind = kam::v1::ALERT_CHANGE_KIND_SEVERITY_CHANGED;
+      }
+    }
+    if (desired.open) {
+      alert.set_severity(desired.severity);
+      alert.set_summary(desired.summary);
+      alert.clear_evidence();
+      for (const auto& [name, value] : desired.evidence) {
+        auto* evidence = alert.add_evidence();
+        evidence->set_name(name);
+        evidence->set_value(value);
+      }
+    }
+    alert.set_account_id(account_id);
+    alert.set_manager_id(manager_id);
+    *alert.mutable_update_time() = at;
+    StageAlert(alert);
+    if (kind != kam::v1::ALERT_CHANGE_KIND_UNSPECIFIED) Publish(kind, alert);
+    return absl::OkStatus();
+  }
+
+  void StageAlert(const Alert& alert) { latest_[alert.fingerprint()] = alert; }
+
+  void Publish(kam::v1::AlertChangeKind kind, const Alert& alert) {
+    kam::v1::AlertChange change;
+    uint64_t sequence = ++engine_->pending_sequence_;
+    change.set_resume_token(std::to_string(sequence));
+    change.set_kind(kind);
+    *change.mutable_alert() = alert;
+    changes_.emplace_back(sequence, change);
+    OutboundEvent event;
+    event.topic = kafka_topics::kAlerts;
+    event.key = alert.fingerprint();
+    event.event_id = absl::StrCat(alert.id(), "/", sequence);
+    event.raw_value = RenderCloudEvent(change);
+    events_->push_back(std::move(event));
+  }
+
+  void DeleteTimer(const std::string& key) {
+    deleted_.push_back(key);
+  }
+  void Put(std::string_view cf, const std::string& key, const std::string& value) {
+    puts_.push_back({std::string(cf), key, value});
+  }
+  void Delete(std::string_view cf, const std::string& key) { deletes_.push_back({std::string(cf), key}); }
+  void Emit(OutboundEvent event) { events_->push_back(std::move(event)); }
+  std::map<int32_t, std::vector<std::string>>& due_now() { return due_now_; }
+
+  absl::Status Flush() {
+    for (const auto& [key, state] : accounts_) {
+      KAM_RETURN_IF_ERROR(FromRocks(batch_->Put(store_->Cf(kAccountsCf), key, state.SerializeAsString()), "put"));
+    }
+    for (const auto& [key, state] : managers_) {
+      KAM_RETURN_IF_ERROR(FromRocks(batch_->Put(store_->Cf(kManagersCf), key, state.SerializeAsString()), "put"));
+    }
+    for (const auto& [p, clock] : clocks_) {
+      KAM_RETURN_IF_ERROR(FromRocks(
+          batch_->Put(store_->Cf(kClockCf), Partition(p), EncodeUint64(static_cast<uint64_t>(clock))), "put"));
+    }
+    for (const auto& [fingerprint, alert] : latest_) {
+      KAM_RETURN_IF_ERROR(FromRocks(batch_->Put(store_->Cf(kAlertsCf), alert.id(), alert.SerializeAsString()), "put"));
+      KAM_RETURN_IF_ERROR(FromRocks(batch_->Put(store_->Cf(kLatestCf), fingerprint, alert.id()), "put"));
+    }
+    for (const auto& [sequence, change] : changes_) {
+      KAM_RETURN_IF_ERROR(FromRocks(
+          batch_->Put(store_->Cf(kChangesCf), EncodeUint64(sequence), change.SerializeAsString()), "put"));
+    }
+    if (!changes_.empty()) {
+      KAM_RETURN_IF_ERROR(FromRocks(batch_->Put(store_->Cf(kMetaCf), kSequenceKey,
+                                                EncodeUint64(engine_->pending_sequence_)), "put"));
+    }
+    for (const auto& key : deleted_) {
+      KAM_RETURN_IF_ERROR(FromRocks(batch_->Delete(store_->Cf(kTimersCf), key), "delete timer"));
+    }
+    for (const auto& put : puts_) {
+      KAM_RETURN_IF_ERROR(FromRocks(batch_->Put(store_->Cf(put.cf), put.key, put.value), "put"));
+    }
+    for (const auto& [cf, key] : deletes_) {
+      KAM_RETURN_IF_ERROR(FromRocks(batch_->Delete(store_->Cf(cf), key), "delete"));
+    }
+    return absl::OkStatus();
+  }
+
+  AlertsEngine* engine() { return engine_; }
+  const Store& store() { return *store_; }
+
+ private:
+  struct PutOp {
+    std::string cf, key, value;
+  };
+  AlertsEngine* engine_;
+  Store* store_;
+  rocksdb::WriteBatch* batch_;
+  std::vector<OutboundEvent>* events_;
+  std::map<std::string, AlertAccountState> accounts_;
+  std::map<std::string, AlertManagerState> managers_;
+  std::map<int32_t, int64_t> clocks_;
+  std::map<std::string, Alert> latest_;
+  std::vector<std::pair<uint64_t, kam::v1::AlertChange>> changes_;
+  std::map<int32_t, std::vector<std::string>> due_now_;
+  std::vector<std::string> deleted_;
+  std::vector<PutOp> puts_;
+  std::vector<std::pair<std::string, std::string>> deletes_;
+};
+
+std::vector<std::string> AlertsEngine::ColumnFamilies() {
+  return {kAccountsCf, kManagersCf, kAlertsCf, kLatestCf, kChangesCf, kTimersCf, kParkedCf, kClockCf};
+}
+
+absl::StatusOr<std::unique_ptr<AlertsEngine>> AlertsEngine::Open(Store* store, Outbox* outbox,
+                                                                 EngineOptions options) {
+  KAM_ASSIGN_OR_RETURN(PageTokens tokens, PageTokens::ForStore(store));
+  std::unique_ptr<AlertsEngine> engine(new AlertsEngine(store, outbox, std::move(options), std::move(tokens)));
+  KAM_ASSIGN_OR_RETURN(auto sequence, store->Get(kMetaCf, kSequenceKey));
+  engine->committed_sequence_ = engine->pending_sequence_ = sequence ? DecodeUint64(*sequence) : 0;
+  // Partitions with a clock get idle ticks from the start, even before a new record arrives.
+  int64_t now = MillisFromTimestamp(NowTimestamp());
+  auto it = store->NewIterator(kClockCf);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::string key = it->key().ToString();
+    engine->last_activity_wall_[static_cast<int32_t>(DecodeUint64(std::string(4, '\0') + key))] = now;
+  }
+  KAM_RETURN_IF_ERROR(FromRocks(it->status(), "scan clocks"));
+  return engine;
+}
+
+namespace {
+
+// ---- the rules applied to state, inside one transaction ----
+
+absl::Status EvaluateSatisfaction(AlertsEngine::Tx& tx, const AlertAccountState& account,
+                                  const RuleConfig& config, int64_t at) {
+  const std::string& id = account.account_id();
+  KAM_ASSIGN_OR_RETURN(auto falling, tx.Latest(FingerprintOf(kam::v1::ALERT_RULE_SATISFACTION_FALLING, id)));
+  KAM_RETURN_IF_ERROR(tx.Transition(kam::v1::ALERT_RULE_SATISFACTION_FALLING, id, id,
+                                    account.owner_manager_id(),
+                                    SatisfactionFalling(account, config, falling && IsOpen(*falling)), at));
+  KAM_ASSIGN_OR_RETURN(auto low, tx.Latest(FingerprintOf(kam::v1::ALERT_RULE_SATISFACTION_LOW, id)));
+  return tx.Transition(kam::v1::ALERT_RULE_SATISFACTION_LOW, id, id, account.owner_manager_id(),
+                       SatisfactionLow(account, config, low && IsOpen(*low)), at);
+}
+
+absl::Status EvaluateNoContact(AlertsEngine::Tx& tx, int32_t p, const AlertAccountState& account,
+                               const RuleConfig& config, int64_t clock) {
+  Desired desired = NoContact(account, clock, config);
+  KAM_RETURN_IF_ERROR(tx.Transition(kam::v1::ALERT_RULE_NO_CONTACT, account.account_id(),
+                                    account.account_id(), account.owner_manager_id(), desired, clock));
+  bool watched = account.known() && !account.closed() &&
+                 (account.key_account() || account.tier() == kam::v1::TIER_A);
+  int64_t since = account.last_contact_millis() > 0 ? account.last_contact_millis()
+                                                    : account.first_seen_millis();
+  if (!desired.open && watched && since > 0) {
+    return tx.Schedule(p, since + config.no_contact_millis + 1, "n|" + account.account_id());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+namespace {
+
+absl::Status RunTimers(AlertsEngine::Tx& tx, int32_t p, const EngineOptions& options);
+absl::Status OnInteraction(AlertsEngine::Tx& tx, int32_t p, const kam::v1::EventEnvelope& envelope,
+                           const ConsumedRecord& record, const EngineOptions& options,
+                           uint64_t* parked);
+
+absl::Status CloseAccountAlerts(AlertsEngine::Tx& tx, AlertAccountState* account, int64_t at) {
+  const std::string& id = account->account_id();
+  const std::string& owner = account->owner_manager_id();
+  for (auto rule : {kam::v1::ALERT_RULE_SATISFACTION_FALLING, kam::v1::ALERT_RULE_SATISFACTION_LOW,
+                    kam::v1::ALERT_RULE_NO_CONTACT}) {
+    KAM_RETURN_IF_ERROR(tx.Transition(rule, id, id, owner, Desired{}, at));
+  }
+  for (const auto& open : account->open_requests()) {
+    KAM_RETURN_IF_ERROR(tx.Transition(kam::v1::ALERT_RULE_RESPONSE_OVERDUE,
+                                      id + "/" + open.interaction_id(), id, owner, Desired{}, at));
+  }
+  account->clear_open_requests();
+  return absl::OkStatus();
+}
+
+absl::Status OnAccountEvent(AlertsEngine::Tx& tx, int32_t p, const kam::v1::EventEnvelope& envelope,
+                            const ConsumedRecord& record, const EngineOptions& options,
+                            uint64_t* parked) {
+  const kam::v1::Account* account = nullptr;
+  switch (envelope.payload_case()) {
+    case kam::v1::EventEnvelope::kAccountCreated:
+      account = &envelope.account_created().account();
+      break;
+    case kam::v1::EventEnvelope::kAccountUpdated:
+      account = &envelope.account_updated().account();
+      break;
+    case kam::v1::EventEnvelope::kAccountClosed:
+      account = &envelope.account_closed().account();
+      break;
+    case kam::v1::EventEnvelope::kAccountAssigned:
+      account = &envelope.account_assigned().account();
+      break;
+    default:
+      return absl::OkStatus();
+  }
+  if (account->id().empty() || account->id() != record.key) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("key: \"", record.key, "\" does not match account id \"", account->id(), "\""));
+  }
+  const int64_t at = MillisFromTimestamp(envelope.time());
+  KAM_RETURN_IF_ERROR(tx.Advance(p, at));
+  KAM_ASSIGN_OR_RETURN(AlertAccountState * state, tx.Account(p, account->id()));
+  const bool was_known = state->known();
+  state->set_known(true);
+  state->set_name(account->name());
+  state->set_owner_manager_id(account->owner_manager_id());
+  state->set_tier(account->tier());
+  state->set_key_account(account->key_account());
+  state->set_industry(account->industry());
+  state->set_closed(account->lifecycle_phase() == kam::v1::LIFECYCLE_PHASE_CHURNED);
+  if (state->first_seen_millis() == 0) state->set_first_seen_millis(at);
+  const RuleConfig& config = options.rules.For(state->industry());
+  KAM_ASSIGN_OR_RETURN(int64_t clock, tx.Clock(p));
+  if (state->closed()) {
+    KAM_RETURN_IF_ERROR(CloseAccountAlerts(tx, state, clock));
+  } else {
+    KAM_RETURN_IF_ERROR(EvaluateNoContact(tx, p, *state, config, clock));
+  }
+  if (!was_known) {
+    // Interactions that arrived before their account: apply them now, in event-time order.
+    std::vector<std::pair<int64_t, kam::internal::v1::ParkedRecord>> held;
+    const std::string prefix = ParkedPrefix(p, account->id());
+    auto it = tx.store().NewIterator(kParkedCf);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      kam::internal::v1::ParkedRecord parked_record;
+      if (!parked_record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+        return absl::DataLossError("parked record does not parse");
+      }
+      held.emplace_back(parked_record.occur_millis(), parked_record);
+      tx.Delete(kParkedCf, it->key().ToString());
+    }
+    KAM_RETURN_IF_ERROR(FromRocks(it->status(), "scan parked"));
+    std::stable_sort(held.begin(), held.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [when, parked_record] : held) {
+      kam::v1::EventEnvelope parked_envelope;
+      parked_envelope.ParseFromString(parked_record.value());
+      ConsumedRecord original{parked_record.topic(), parked_record.partition(), parked_record.offset(),
+                              parked_record.key(), parked_record.value(), -1};
+      KAM_RETURN_IF_ERROR(OnInteraction(tx, p, parked_envelope, original, options, parked));
+    }
+  }
+  return RunTimers(tx, p, options);
+}
+
+absl::Status OnManagerEvent(AlertsEngine::Tx& tx, int32_t p, const kam::v1::EventEnvelope& envelope,
+                            const ConsumedRecord& record, const EngineOptions& options) {
+  std::string id;
+  if (envelope.has_manager_load_changed()) {
+    id = envelope.manager_load_changed().load().manager_id();
+  } else if (envelope.has_manager_created()) {
+    id = envelope.manager_created().manager().id();
+  } else if (envelope.has_manager_updated()) {
+    id = envelope.manager_updated().manager().id();
+  } else {
+    return absl::OkStatus();  // AccountAssigned copies: the load snapshot that follows is enough
+  }
+  if (id.empty() || id != record.key) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("key: \"", record.key, "\" does not match manager id \"", id, "\""));
+  }
+  const int64_t at = MillisFromTimestamp(envelope.time());
+  KAM_ASSIGN_OR_RETURN(AlertManagerState * state, tx.Manager(p, id));
+  if (envelope.has_manager_load_changed()) {
+    const auto& load = envelope.manager_load_changed().load();
+    state->set_name(load.manager_name());
+    state->set_load(load.load());
+    state->set_capacity(load.capacity());
+    state->set_account_count(load.account_count());
+    state->clear_top_accounts();
+    for (int i = 0; i < load.accounts_size() && i < 3; ++i) {
+      state->add_top_accounts(absl::StrCat(load.accounts(i).account_name(), " (",
+                                           load.accounts(i).weight(), ")"));
+    }
+  } else {
+    const auto& manager = envelope.has_manager_created() ? envelope.manager_created().manager()
+                                                         : envelope.manager_updated().manager();
+    state->set_name(manager.name());
+    state->set_industry(manager.industry_focus());
+    if (manager.effective_capacity() > 0) state->set_capacity(manager.effective_capacity());
+  }
+  KAM_ASSIGN_OR_RETURN(auto current, tx.Latest(FingerprintOf(kam::v1::ALERT_RULE_MANAGER_OVERLOADED, id)));
+  return tx.Transition(kam::v1::ALERT_RULE_MANAGER_OVERLOADED, id, "", id,
+                       ManagerOverloaded(*state, options.rules.For(state->industry()),
+                                         current && IsOpen(*current)),
+                       at);
+}
+
+absl::Status OnInteraction(AlertsEngine::Tx& tx, int32_t p, const kam::v1::EventEnvelope& envelope,
+                           const ConsumedRecord& record, const EngineOptions& options,
+                           uint64_t* parked) {
+  if (!envelope.has_interaction_recorded()) return absl::OkStatus();
+  const kam::v1::Interaction& interaction = envelope.interaction_recorded().interaction();
+  if (interaction.account_id().empty() || interaction.account_id() != record.key) {
+    return absl::InvalidArgumentError(absl::StrCat("key: \"", record.key,
+                                                   "\" does not match the interaction's account"));
+  }
+  const int64_t at = MillisFromTimestamp(interaction.occur_time());
+  KAM_ASSIGN_OR_RETURN(AlertAccountState * state, tx.Account(p, interaction.account_id()));
+  if (!state->known()) {
+    // Its account event may still be on its way on kam.accounts.v1: hold it back for a while.
+    kam::internal::v1::ParkedRecord held;
+    held.set_topic(record.topic);
+    held.set_partition(record.partition);
+    held.set_offset(record.offset);
+    held.set_key(record.key);
+    held.set_value(record.value);
+    held.set_occur_millis(at);
+    const std::string key = ParkedPrefix(p, interaction.account_id()) +
+                            EncodeUint64(static_cast<uint64_t>(record.offset));
+    tx.Put(kParkedCf, key, held.SerializeAsString());
+    KAM_ASSIGN_OR_RETURN(int64_t clock, tx.Clock(p));
+    ++*parked;
+    return tx.Schedule(p, std::max(clock, at) + options.unknown_account_grace_millis,
+                       absl::StrCat("k|", interaction.account_id(), "|", record.offset));
+  }
+  KAM_RETURN_IF_ERROR(tx.Advance(p, at));
+  const RuleConfig& config = options.rules.For(state->industry());
+  const std::string& account_id = state->account_id();
+  auto add_signal = [&](double score, bool complaint, bool detractor) {
+    for (const auto& signal : state->signals()) {
+      if (signal.interaction_id() == interaction.id()) return;  // the same answer twice
+    }
+    kam::internal::v1::SatisfactionSignal signal;
+    signal.set_occur_millis(at);
+    signal.set_interaction_id(interaction.id());
+    signal.set_score(score);
+    signal.set_complaint(complaint);
+    signal.set_detractor(detractor);
+    auto* signals = state->mutable_signals();
+    int index = static_cast<int>(
+        std::upper_bound(signals->begin(), signals->end(), at,
+                         [](int64_t t, const auto& s) { return t < s.occur_millis(); }) -
+        signals->begin());
+    signals->Add(std::move(signal));
+    for (int i = signals->size() - 1; i > index; --i) signals->SwapElements(i, i - 1);
+    if (signals->size() > config.max_signals) signals->DeleteSubrange(0, signals->size() - config.max_signals);
+  };
+  auto open_request = [&]() -> absl::Status {
+    for (const auto& open : state->open_requests()) {
+      if (open.interaction_id() == interaction.id()) return absl::OkStatus();
+    }
+    auto* open = state->add_open_requests();
+    open->set_interaction_id(interaction.id());
+    open->set_open_millis(at);
+    return tx.Schedule(p, at + config.response_benchmark_millis + 1,
+                       absl::StrCat("o|", account_id, "|", interaction.id()));
+  };
+  switch (interaction.type()) {
+    case kam::v1::INTERACTION_TYPE_SURVEY: {
+      const auto& survey = interaction.survey();
+      double score = survey.has_nps() ? survey.nps() * 10.0 : (survey.csat() - 1) * 25.0;
+      bool detractor = survey.has_nps() ? survey.nps() <= 6 : survey.csat() <= 2;
+      add_signal(score, false, detractor);
+      KAM_RETURN_IF_ERROR(EvaluateSatisfaction(tx, *state, config, at));
+      break;
+    }
+    case kam::v1::INTERACTION_TYPE_COMPLAINT:
+      add_signal(0, true, false);
+      KAM_RETURN_IF_ERROR(open_request());
+      KAM_RETURN_IF_ERROR(EvaluateSatisfaction(tx, *state, config, at));
+      break;
+    case kam::v1::INTERACTION_TYPE_SUPPORT_REQUEST:
+      KAM_RETURN_IF_ERROR(open_request());
+      break;
+    case kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED: {
+      auto* open = state->mutable_open_requests();
+      for (int i = 0; i < open->size(); ++i) {
+        if (open->Get(i).interaction_id() != interaction.resolves_interaction_id()) continue;
+        open->DeleteSubrange(i, 1);
+        break;
+      }
+      KAM_RETURN_IF_ERROR(tx.Transition(kam::v1::ALERT_RULE_RESPONSE_OVERDUE,
+                                        account_id + "/" + interaction.resolves_interaction_id(),
+                                        account_id, state->owner_manager_id(), Desired{}, at));
+      break;
+    }
+    default:
+      break;
+  }
+  if (IsContact(interaction.type()) && at > state->last_contact_millis()) {
+    state->set_last_contact_millis(at);
+    KAM_ASSIGN_OR_RETURN(int64_t clock, tx.Clock(p));
+    KAM_RETURN_IF_ERROR(EvaluateNoContact(tx, p, *state, config, clock));
+  }
+  return RunTimers(tx, p, options);
+}
+
+absl::Status FireTimer(AlertsEngine::Tx& tx, int32_t p, const std::string& body, int64_t clock,
+                       const EngineOptions& options) {
+  std::vector<std::string> parts = absl::StrSplit(body, '|');
+  if (parts.size() < 2) return absl::OkStatus();
+  KAM_ASSIGN_OR_RETURN(AlertAccountState * state, tx.Account(p, parts[1]));
+  const RuleConfig& config = options.rules.For(state->industry());
+  if (parts[0] == "o" && parts.size() == 3) {
+    const kam::internal::v1::OpenRequestTimer* open = nullptr;
+    for (const auto& request : state->open_requests()) {
+      if (request.interaction_id() == parts[2]) open = &request;
+    }
+    if (open == nullptr) return absl::OkStatus();  // resolved meanwhile
+    KAM_RETURN_IF_ERROR(tx.Transition(
+        kam::v1::ALERT_RULE_RESPONSE_OVERDUE, parts[1] + "/" + parts[2], parts[1],
+        state->owner_manager_id(),
+        ResponseOverdue(parts[1], parts[2], open->open_millis(), true, clock, config), clock));
+    int64_t critical_at = open->open_millis() + 2 * config.response_benchmark_millis + 1;
+    if (clock < critical_at) return tx.Schedule(p, critical_at, body);
+    return absl::OkStatus();
+  }
+  if (parts[0] == "n") return EvaluateNoContact(tx, p, *state, config, clock);
+  if (parts[0] == "k" && parts.size() == 3) {
+    int64_t offset = 0;
+    if (!absl::SimpleAtoi(parts[2], &offset)) return absl::OkStatus();
+    const std::string key = ParkedPrefix(p, parts[1]) + EncodeUint64(static_cast<uint64_t>(offset));
+    KAM_ASSIGN_OR_RETURN(auto held, Load<kam::internal::v1::ParkedRecord>(tx.store(), kParkedCf, key));
+    if (!held || state->known()) return absl::OkStatus();
+    ConsumedRecord original{held->topic(), held->partition(), held->offset(), held->key(),
+                            held->value(), -1};
+    tx.Emit(MakeDeadLetter(original,
+                           absl::StrCat("account \"", parts[1],
+                                        "\" unknown to kam-alerts (no event on kam.accounts.v1)"),
+                           kSource));
+    tx.Delete(kParkedCf, key);
+    log::Warn("interaction for unknown account dead-lettered",
+              {{"account_id", parts[1]}, {"offset", parts[2]}});
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunTimers(AlertsEngine::Tx& tx, int32_t p, const EngineOptions& options) {
+  KAM_ASSIGN_OR_RETURN(int64_t clock, tx.Clock(p));
+  const std::string prefix = Partition(p);
+  std::vector<std::pair<std::string, std::string>> due;  // key, body
+  auto it = tx.store().NewIterator(kTimersCf);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    std::string key = it->key().ToString();
+    int64_t when = static_cast<int64_t>(DecodeUint64(std::string_view(key).substr(4, 8)));
+    if (when > clock) break;
+    due.emplace_back(key, key.substr(12));
+  }
+  KAM_RETURN_IF_ERROR(FromRocks(it->status(), "scan timers"));
+  for (const auto& [key, body] : due) {
+    tx.DeleteTimer(key);
+    KAM_RETURN_IF_ERROR(FireTimer(tx, p, body, clock, options));
+  }
+  // Timers that were already due when scheduled (events arriving late in event time).
+  for (int round = 0; round < 3 && !tx.due_now()[p].empty(); ++round) {
+    std::vector<std::string> now = std::move(tx.due_now()[p]);
+    tx.due_now()[p].clear();
+    for (const auto& body : now) KAM_RETURN_IF_ERROR(FireTimer(tx, p, body, clock, options));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status AlertsEngine::Apply(const ConsumedRecord& record, rocksdb::WriteBatch* batch,
+                                 std::vector<OutboundEvent>* events) {
+  last_activity_wall_[record.partition] = MillisFromTimestamp(NowTimestamp());
+  pending_sequence_ = committed_sequence_;
+  kam::v1::EventEnvelope envelope;
+  if (!envelope.ParseFromString(record.value)) {
+    return absl::InvalidArgumentError("value: not a kam.v1.EventEnvelope");
+  }
+  if (envelope.payload_case() == kam::v1::EventEnvelope::PAYLOAD_NOT_SET) {
+    return absl::InvalidArgumentError("value: envelope without payload");
+  }
+  Tx tx(this, batch, events);
+  absl::Status status = absl::OkStatus();
+  if (record.topic == kafka_topics::kAccounts) {
+    status = OnAccountEvent(tx, record.partition, envelope, record, options_, &parked_total_);
+  } else if (record.topic == kafka_topics::kManagers) {
+    status = OnManagerEvent(tx, record.partition, envelope, record, options_);
+  } else if (record.topic == kafka_topics::kInteractions) {
+    status = OnInteraction(tx, record.partition, envelope, record, options_, &parked_total_);
+  }
+  if (status.ok()) status = tx.Flush();
+  if (!status.ok()) pending_sequence_ = committed_sequence_;
+  return status;
+}
+
+absl::Status AlertsEngine::Tick(int64_t wall_millis, rocksdb::WriteBatch* batch,
+                                std::vector<OutboundEvent>* events) {
+  pending_sequence_ = committed_sequence_;
+  Tx tx(this, batch, events);
+  for (const auto& [p, last] : last_activity_wall_) {
+    if (wall_millis - last < options_.idle_millis) continue;
+    KAM_ASSIGN_OR_RETURN(int64_t clock, tx.Clock(p));
+    if (wall_millis <= clock) continue;
+    KAM_RETURN_IF_ERROR(tx.Advance(p, wall_millis));
+    KAM_RETURN_IF_ERROR(RunTimers(tx, p, options_));
+  }
+  absl::Status status = tx.Flush();
+  if (!status.ok()) pending_sequence_ = committed_sequence_;
+  return status;
+}
+
+void AlertsEngine::Committed(bool written) {
+  bool changed = written && pending_sequence_ != committed_sequence_;
+  if (written) {
+    committed_sequence_ = pending_sequence_;
+  } else {
+    pending_sequence_ = committed_sequence_;
+  }
+  if (changed) NotifyWatchers();
+}
+
+void AlertsEngine::NotifyWatchers() {
+  std::lock_guard<std::mutex> lock(watchers_mutex_);
+  for (const auto& [id, notify] : watchers_) notify();
+}
+
+int AlertsEngine::Subscribe(std::function<void()> notify) {
+  std::lock_guard<std::mutex> lock(watchers_mutex_);
+  watchers_[++next_watcher_] = std::move(notify);
+  return next_watcher_;
+}
+
+void AlertsEngine::Unsubscribe(int id) {
+  std::lock_guard<std::mutex> lock(watchers_mutex_);
+  watchers_.erase(id);
+}
+
+uint64_t AlertsEngine::changes_total() const {
+  return committed_sequence_;
+}
+
+// ---- API ----
+
+absl::StatusOr<kam::v1::ListAlertsResponse> AlertsEngine::ListAlerts(
+    const kam::v1::ListAlertsRequest& request) const {
+  KAM_ASSIGN_OR_RETURN(int page_size, ResolvePageSize(request.page_size()));
+  if (!kam::v1::AlertState_IsValid(request.state())) return absl::InvalidArgumentError("state: unknown value");
+  if (!kam::v1::AlertRule_IsValid(request.rule())) return absl::InvalidArgumentError("rule: unknown value");
+  if (!kam::v1::Severity_IsValid(request.min_severity())) {
+    return absl::InvalidArgumentError("min_severity: unknown value");
+  }
+  const std::string filter = absl::StrCat("alerts|", request.state(), "|", request.rule(), "|",
+                                          request.min_severity(), "|", request.account_id(), "|",
+                                          request.manager_id());
+  std::string after;
+  if (!request.page_token().empty()) {
+    KAM_ASSIGN_OR_RETURN(after, tokens_.Parse(request.page_token(), filter));
+  }
+  std::vector<Alert> alerts;
+  auto it = store_->NewIterator(kAlertsCf);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    Alert alert;
+    if (!alert.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError("alert record does not parse");
+    }
+    if (request.state() != 0 && alert.state() != request.state()) continue;
+    if (request.rule() != 0 && alert.rule() != request.rule()) continue;
+    if (alert.severity() < request.min_severity()) continue;
+    if (!request.account_id().empty() && alert.account_id() != request.account_id()) continue;
+    if (!request.manager_id().empty() && alert.manager_id() != request.manager_id()) continue;
+    alerts.push_back(std::move(alert));
+  }
+  KAM_RETURN_IF_ERROR(FromRocks(it->status(), "scan alerts"));
+  // Newest first; the position (start time, id) keeps pages stable while alerts come and go.
+  auto position = [](const Alert& alert) {
+    return EncodeUint64(~static_cast<uint64_t>(MillisFromTimestamp(alert.start_time()))) + alert.id();
+  };
+  std::sort(alerts.begin(), alerts.end(),
+            [&](const Alert& a, const Alert& b) { return position(a) < position(b); });
+  kam::v1::ListAlertsResponse response;
+  for (auto& alert : alerts) {
+    if (!after.empty() && position(alert) <= after) continue;
+    if (response.alerts_size() == page_size) {
+      response.set_next_page_token(tokens_.Issue(filter, position(*response.alerts().rbegin())));
+      break;
+    }
+    *response.add_alerts() = std::move(alert);
+  }
+  return response;
+}
+
+absl::StatusOr<Alert> AlertsEngine::GetAlert(const kam::v1::GetAlertRequest& request) const {
+  if (request.id().empty()) return absl::InvalidArgumentError("id: required");
+  KAM_ASSIGN_OR_RETURN(auto alert, Load<Alert>(*store_, kAlertsCf, request.id()));
+  if (!alert) return absl::NotFoundError(absl::StrCat("id: no alert \"", request.id(), "\""));
+  return *alert;
+}
+
+absl::StatusOr<Alert> AlertsEngine::AcknowledgeAlert(const kam::v1::AcknowledgeAlertRequest& request) {
+  if (request.id().empty()) return absl::InvalidArgumentError("id: required");
+  if (request.acknowledged_by().empty()) {
+    return absl::InvalidArgumentError("acknowledged_by: required; say who takes care of it");
+  }
+  if (request.acknowledged_by().size() > 200) {
+    return absl::InvalidArgumentError("acknowledged_by: at most 200 characters");
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  KAM_ASSIGN_OR_RETURN(auto alert, Load<Alert>(*store_, kAlertsCf, request.id()));
+  if (!alert) return absl::NotFoundError(absl::StrCat("id: no alert \"", request.id(), "\""));
+  if (!request.etag().empty() && request.etag() != alert->etag()) {
+    return absl::AbortedError(absl::StrCat("etag: the alert changed since it was read (etag ",
+                                           alert->etag(), ")"));
+  }
+  if (alert->state() == kam::v1::ALERT_STATE_RESOLVED) {
+    return absl::FailedPreconditionError(absl::StrCat("id: alert \"", request.id(), "\" is resolved"));
+  }
+  if (alert->state() == kam::v1::ALERT_STATE_ACKNOWLEDGED) return *alert;
+  // Only the latest instance of a fingerprint can be open.
+  pending_sequence_ = committed_sequence_;
+  rocksdb::WriteBatch batch;
+  std::vector<OutboundEvent> events;
+  Tx tx(this, &batch, &events);
+  Alert acknowledged = *alert;
+  acknowledged.set_state(kam::v1::ALERT_STATE_ACKNOWLEDGED);
+  acknowledged.set_acknowledged_by(request.acknowledged_by());
+  *acknowledged.mutable_acknowledge_time() = NowTimestamp();
+  *acknowledged.mutable_update_time() = acknowledged.acknowledge_time();
+  acknowledged.set_etag(std::to_string(std::stoll(acknowledged.etag().empty() ? "0" : acknowledged.etag()) + 1));
+  tx.StageAlert(acknowledged);
+  tx.Publish(kam::v1::ALERT_CHANGE_KIND_ACKNOWLEDGED, acknowledged);
+  absl::Status status = tx.Flush();
+  if (status.ok()) status = outbox_->Commit(&batch, std::move(events));
+  Committed(status.ok());
+  if (!status.ok()) return status;
+  return acknowledged;
+}
+
+absl::StatusOr<std::vector<kam::v1::AlertChange>> AlertsEngine::ChangesAfter(
+    const std::string& resume_token, size_t limit) const {
+  uint64_t after = 0;
+  if (!resume_token.empty() && !absl::SimpleAtoi(resume_token, &after)) {
+    return absl::InvalidArgumentError("resume_token: not a token this service issued");
+  }
+  std::vector<kam::v1::AlertChange> changes;
+  auto it = store_->NewIterator(kChangesCf);
+  for (it->Seek(EncodeUint64(after + 1)); it->Valid() && changes.size() < limit; it->Next()) {
+    kam::v1::AlertChange change;
+    if (!change.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError("alert change does not parse");
+    }
+    changes.push_back(std::move(change));
+  }
+  KAM_RETURN_IF_ERROR(FromRocks(it->status(), "scan changes"));
+  return changes;
+}
+
+std::string AlertsEngine::LatestToken() const {
+  auto it = store_->NewIterator(kChangesCf);
+  it->SeekToLast();
+  return it->Valid() ? std::to_string(DecodeUint64(it->key().ToStringView())) : "0";
+}
+
+}  // namespace kam::alerts

@@ -1,0 +1,101 @@
+#pragma once
+
+// The alerts service's logic. As a RecordProcessor it consumes kam.accounts.v1, kam.managers.v1
+// and kam.interactions.v1 into per-partition state, runs the rules on event time, and turns
+// their verdicts into alert lifecycle changes (fire, change severity, resolve). API calls
+// acknowledge, list, get and watch alerts. Every change is stored, appended to the change log and
+// published as a CloudEvent through the outbox in the same WriteBatch as the state (and input
+// offsets) that caused it, so each change is published once even across crashes.
+//
+// Time: each input partition has a clock, the highest event time seen on it; timers
+// (RESPONSE_OVERDUE, NO_CONTACT, held-back records) fire when that clock passes them. While a
+// partition is idle (no record for `idle_millis` of wall time) its clock follows the wall clock.
+//
+// Keys start with the input partition (4 bytes big-endian), so a partition's state can later be
+// moved to another instance as one key range. kam.accounts.v1 and kam.interactions.v1 must have
+// the same partition count (co-partitioned by account id).
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/outbox.h"
+#include "common/page_token.h"
+#include "common/record_applier.h"
+#include "common/status.h"
+#include "common/store.h"
+#include "kam/v1/alerts.pb.h"
+#include "services/alerts/rules.h"
+
+namespace kam::alerts {
+
+struct EngineOptions {
+  RulesConfig rules;
+  int64_t idle_millis = 5000;
+  // How long (event time) an interaction for an unknown account is held back before it is
+  // dead-lettered: its account's event may still be on the way on the other topic.
+  int64_t unknown_account_grace_millis = 10 * 60 * 1000;
+};
+
+class AlertsEngine : public RecordProcessor {
+ public:
+  static std::vector<std::string> ColumnFamilies();
+  static absl::StatusOr<std::unique_ptr<AlertsEngine>> Open(Store* store, Outbox* outbox,
+                                                            EngineOptions options);
+
+  // RecordProcessor
+  absl::Status Apply(const ConsumedRecord& record, rocksdb::WriteBatch* batch,
+                     std::vector<OutboundEvent>* events) override;
+  absl::Status Tick(int64_t wall_millis, rocksdb::WriteBatch* batch,
+                    std::vector<OutboundEvent>* events) override;
+  std::mutex* commit_mutex() override { return &mutex_; }
+  void Committed(bool written) override;
+
+  // API
+  absl::StatusOr<kam::v1::ListAlertsResponse> ListAlerts(const kam::v1::ListAlertsRequest& request) const;
+  absl::StatusOr<kam::v1::Alert> GetAlert(const kam::v1::GetAlertRequest& request) const;
+  absl::StatusOr<kam::v1::Alert> AcknowledgeAlert(const kam::v1::AcknowledgeAlertRequest& request);
+  // The changes after `resume_token` (empty = from the start), at most `limit`.
+  absl::StatusOr<std::vector<kam::v1::AlertChange>> ChangesAfter(const std::string& resume_token,
+                                                                 size_t limit) const;
+  // The token of the newest change ("0" when none).
+  std::string LatestToken() const;
+
+  // Watchers are told (from the committing thread) after every commit that added changes.
+  int Subscribe(std::function<void()> notify);
+  void Unsubscribe(int id);
+
+  uint64_t changes_total() const;
+  uint64_t parked_total() const { return parked_total_; }
+
+  // One state transaction (defined in the .cc file).
+  class Tx;
+
+ private:
+  AlertsEngine(Store* store, Outbox* outbox, EngineOptions options, PageTokens tokens)
+      : store_(store), outbox_(outbox), options_(std::move(options)), tokens_(std::move(tokens)) {}
+
+  void NotifyWatchers();
+
+  Store* store_;
+  Outbox* outbox_;
+  EngineOptions options_;
+  PageTokens tokens_;
+
+  // Serializes state changes (consumer thread and AcknowledgeAlert).
+  std::mutex mutex_;
+  uint64_t committed_sequence_ = 0;  // last change sequence that is durable
+  uint64_t pending_sequence_ = 0;    // last one handed out by the uncommitted Apply/Tick
+  std::map<int32_t, int64_t> last_activity_wall_;  // partition -> wall time of its last record
+  uint64_t parked_total_ = 0;
+
+  mutable std::mutex watchers_mutex_;
+  std::map<int, std::function<void()>> watchers_;
+  int next_watcher_ = 0;
+};
+
+}  // namespace kam::alerts

@@ -1,0 +1,47 @@
+#include "services/alerts/cloud_event.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include "absl/time/time.h"
+#include "common/time_util.h"
+#include "nlohmann/json.hpp"
+
+namespace kam::alerts {
+
+std::string CloudEventType(kam::v1::AlertChangeKind kind) {
+  switch (kind) {
+    case kam::v1::ALERT_CHANGE_KIND_FIRED:
+      return "dev.kam.alert.fired";
+    case kam::v1::ALERT_CHANGE_KIND_SEVERITY_CHANGED:
+      return "dev.kam.alert.severity_changed";
+    case kam::v1::ALERT_CHANGE_KIND_ACKNOWLEDGED:
+      return "dev.kam.alert.acknowledged";
+    case kam::v1::ALERT_CHANGE_KIND_RESOLVED:
+      return "dev.kam.alert.resolved";
+    default:
+      return "dev.kam.alert.changed";
+  }
+}
+
+std::string RenderCloudEvent(const kam::v1::AlertChange& change) {
+  std::string alert_json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  // The alert is a valid message built by this service; printing cannot fail.
+  (void)google::protobuf::util::MessageToJsonString(change.alert(), &alert_json, options);
+  nlohmann::ordered_json event;
+  event["specversion"] = "1.0";
+  event["id"] = change.alert().id() + "/" + change.resume_token();
+  event["source"] = "kam-alerts";
+  event["type"] = CloudEventType(change.kind());
+  event["subject"] = change.alert().fingerprint();
+  event["time"] = absl::FormatTime(
+      "%Y-%m-%dT%H:%M:%E3SZ",
+      absl::FromUnixMillis(MillisFromTimestamp(change.alert().update_time())), absl::UTCTimeZone());
+  event["datacontenttype"] = "application/json";
+  event["kamsequence"] = change.resume_token();
+  event["data"] = nlohmann::ordered_json::parse(alert_json);
+  return event.dump();
+}
+
+}  // namespace kam::alerts

@@ -1,0 +1,16 @@
+#pragma once
+
+// The JSON CloudEvent (CloudEvents 1.0, structured content mode) that carries one alert state
+// change on kam.alerts.v1. Schema: docs/ALERTS.md.
+
+#include <string>
+
+#include "kam/v1/alerts.pb.h"
+
+namespace kam::alerts {
+
+// "dev.kam.alert.fired", ".severity_changed", ".acknowledged", ".resolved".
+std::string CloudEventType(kam::v1::AlertChangeKind kind);
+std::string RenderCloudEvent(const kam::v1::AlertChange& change);
+
+}  // namespace kam::alerts

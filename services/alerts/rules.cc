@@ -1,0 +1,272 @@
+#include "services/alerts/rules.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "kam/v1/accounts.pb.h"
+#include "nlohmann/json.hpp"
+
+namespace kam::alerts {
+namespace {
+
+std::string Fixed(double value, int digits = 1) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.*f", digits, value);
+  return buf;
+}
+
+std::string Days(int64_t millis) { return Fixed(millis / 86400000.0, 1) + " days"; }
+
+void ReadRule(const nlohmann::json& json, RuleConfig* rule) {
+  auto read = [&](const char* key, auto* out) {
+    if (json.contains(key)) *out = json.at(key).get<std::remove_pointer_t<decltype(out)>>();
+  };
+  read("level_alpha", &rule->level_alpha);
+  read("baseline_alpha", &rule->baseline_alpha);
+  read("falling_min_answers", &rule->falling_min_answers);
+  read("falling_fire_drop", &rule->falling_fire_drop);
+  read("falling_resolve_drop", &rule->falling_resolve_drop);
+  read("falling_critical_drop", &rule->falling_critical_drop);
+  read("complaint_penalty", &rule->complaint_penalty);
+  read("detractor_window", &rule->detractor_window);
+  read("detractors_for_critical", &rule->detractors_for_critical);
+  read("low_fire_level", &rule->low_fire_level);
+  read("low_resolve_level", &rule->low_resolve_level);
+  read("low_critical_level", &rule->low_critical_level);
+  read("low_min_answers", &rule->low_min_answers);
+  read("overload_fire", &rule->overload_fire);
+  read("overload_critical", &rule->overload_critical);
+  read("overload_resolve", &rule->overload_resolve);
+  if (json.contains("response_benchmark_hours")) {
+    rule->response_benchmark_millis =
+        static_cast<int64_t>(json.at("response_benchmark_hours").get<double>() * 3600 * 1000);
+  }
+  if (json.contains("no_contact_days")) {
+    rule->no_contact_millis =
+        static_cast<int64_t>(json.at("no_contact_days").get<double>() * 86400 * 1000);
+  }
+  read("max_signals", &rule->max_signals);
+}
+
+absl::Status CheckRule(const RuleConfig& r, const std::string& where) {
+  auto bad = [&](const char* what) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
+  };
+  if (!(r.level_alpha > 0 && r.level_alpha <= 1 && r.baseline_alpha > 0 && r.baseline_alpha <= 1)) {
+    return bad("alphas must be in (0, 1]");
+  }
+  if (!(r.falling_resolve_drop < r.falling_fire_drop)) return bad("falling_resolve_drop must be below falling_fire_drop");
+  if (!(r.low_resolve_level > r.low_fire_level)) return bad("low_resolve_level must be above low_fire_level");
+  if (!(r.overload_resolve < r.overload_fire && r.overload_fire <= r.overload_critical)) {
+    return bad("need overload_resolve < overload_fire <= overload_critical");
+  }
+  if (r.response_benchmark_millis <= 0 || r.no_contact_millis <= 0 || r.max_signals < 3) {
+    return bad("durations must be > 0 and max_signals >= 3");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+const RuleConfig& RulesConfig::For(int industry) const {
+  auto it = by_industry.find(industry);
+  return it == by_industry.end() ? defaults : it->second;
+}
+
+absl::StatusOr<RulesConfig> LoadRules(const std::string& path) {
+  RulesConfig rules;
+  if (path.empty()) return rules;
+  std::ifstream in(path);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("--rules-file: cannot read ", path));
+  nlohmann::json json = nlohmann::json::parse(in, nullptr, false, true);
+  if (json.is_discarded() || !json.is_object()) {
+    return absl::InvalidArgumentError(absl::StrCat("--rules-file: ", path, " is not a JSON object"));
+  }
+  try {
+    if (json.contains("defaults")) ReadRule(json["defaults"], &rules.defaults);
+    KAM_RETURN_IF_ERROR(CheckRule(rules.defaults, "defaults"));
+    if (json.contains("industries")) {
+      for (const auto& [name, overrides] : json["industries"].items()) {
+        kam::v1::Industry industry;
+        if (!kam::v1::Industry_Parse(name, &industry)) {
+          return absl::InvalidArgumentError(absl::StrCat("industries.", name, ": unknown industry"));
+        }
+        RuleConfig rule = rules.defaults;
+        ReadRule(overrides, &rule);
+        KAM_RETURN_IF_ERROR(CheckRule(rule, absl::StrCat("industries.", name)));
+        rules.by_industry[industry] = rule;
+      }
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("--rules-file: ", e.what()));
+  }
+  return rules;
+}
+
+SatisfactionLevels ComputeLevels(const kam::internal::v1::AlertAccountState& account,
+                                 const RuleConfig& config) {
+  SatisfactionLevels levels;
+  bool started = false;
+  std::vector<bool> detractors;
+  for (const auto& signal : account.signals()) {
+    if (signal.complaint()) {
+      if (started) levels.level = std::max(0.0, levels.level - config.complaint_penalty);
+      continue;
+    }
+    if (!started) {
+      levels.level = levels.baseline = signal.score();
+      started = true;
+    } else {
+      levels.level = config.level_alpha * signal.score() + (1 - config.level_alpha) * levels.level;
+      levels.baseline =
+          config.baseline_alpha * signal.score() + (1 - config.baseline_alpha) * levels.baseline;
+    }
+    ++levels.answers;
+    detractors.push_back(signal.detractor());
+  }
+  for (size_t i = detractors.size() > static_cast<size_t>(config.detractor_window)
+                      ? detractors.size() - config.detractor_window
+                      : 0;
+       i < detractors.size(); ++i) {
+    levels.recent_detractors += detractors[i];
+  }
+  return levels;
+}
+
+namespace {
+
+std::string RecentAnswers(const kam::internal::v1::AlertAccountState& account, int count) {
+  std::string text;
+  int shown = 0;
+  for (int i = account.signals_size() - 1; i >= 0 && shown < count; --i) {
+    const auto& signal = account.signals(i);
+    std::string item = signal.complaint() ? "complaint" : Fixed(signal.score(), 0);
+    text = shown == 0 ? item : item + ", " + text;
+    ++shown;
+  }
+  return text;
+}
+
+}  // namespace
+
+Desired SatisfactionFalling(const kam::internal::v1::AlertAccountState& account,
+                            const RuleConfig& config, bool open_now) {
+  Desired desired;
+  SatisfactionLevels levels = ComputeLevels(account, config);
+  double drop = levels.baseline - levels.level;
+  if (levels.answers < config.falling_min_answers) return desired;
+  desired.open = open_now ? drop >= config.falling_resolve_drop : drop >= config.falling_fire_drop;
+  if (!desired.open) return desired;
+  desired.severity = drop >= config.falling_critical_drop ||
+                             levels.recent_detractors >= config.detractors_for_critical
+                         ? kam::v1::SEVERITY_CRITICAL
+                         : kam::v1::SEVERITY_WARNING;
+  desired.summary = absl::StrCat("Satisfaction of ", account.name().empty() ? account.account_id() : account.name(),
+                                 " fell ", Fixed(drop), " points below its baseline (",
+                                 Fixed(levels.level), " vs ", Fixed(levels.baseline), ")");
+  desired.evidence = {
+      {"level", Fixed(levels.level)},
+      {"baseline", Fixed(levels.baseline)},
+      {"drop", Fixed(drop)},
+      {"threshold", absl::StrCat("fire at ", Fixed(config.falling_fire_drop), ", resolve below ",
+                                 Fixed(config.falling_resolve_drop))},
+      {"window", absl::StrCat(levels.answers, " answers (level: EWMA alpha ",
+                              Fixed(config.level_alpha, 2), ", baseline: alpha ",
+                              Fixed(config.baseline_alpha, 2), ")")},
+      {"recent_answers", RecentAnswers(account, 6)},
+      {"recent_detractors", absl::StrCat(levels.recent_detractors, " of the last ",
+                                         config.detractor_window)},
+  };
+  return desired;
+}
+
+Desired SatisfactionLow(const kam::internal::v1::AlertAccountState& account,
+                        const RuleConfig& config, bool open_now) {
+  Desired desired;
+  SatisfactionLevels levels = ComputeLevels(account, config);
+  if (levels.answers < config.low_min_answers) return desired;
+  desired.open = open_now ? levels.level < config.low_resolve_level
+                          : levels.level < config.low_fire_level;
+  if (!desired.open) return desired;
+  desired.severity = levels.level < config.low_critical_level ? kam::v1::SEVERITY_CRITICAL
+                                                              : kam::v1::SEVERITY_WARNING;
+  desired.summary = absl::StrCat("Satisfaction of ", account.name().empty() ? account.account_id() : account.name(),
+                                 " is in detractor territory (level ", Fixed(levels.level), ")");
+  desired.evidence = {{"level", Fixed(levels.level)},
+                      {"threshold", absl::StrCat("fire below ", Fixed(config.low_fire_level),
+                                                 ", resolve at ", Fixed(config.low_resolve_level))},
+                      {"window", absl::StrCat(levels.answers, " answers")},
+                      {"recent_answers", RecentAnswers(account, 6)}};
+  return desired;
+}
+
+Desired ManagerOverloaded(const kam::internal::v1::AlertManagerState& manager,
+                          const RuleConfig& config, bool open_now) {
+  Desired desired;
+  if (manager.capacity() <= 0) return desired;
+  double utilisation = manager.load() / manager.capacity();
+  desired.open = open_now ? utilisation > config.overload_resolve : utilisation > config.overload_fire;
+  if (!desired.open) return desired;
+  desired.severity = utilisation >= config.overload_critical ? kam::v1::SEVERITY_CRITICAL
+                                                             : kam::v1::SEVERITY_WARNING;
+  desired.summary = absl::StrCat(manager.name().empty() ? manager.manager_id() : manager.name(),
+                                 " carries ", Fixed(manager.load(), 2), " against a capacity of ",
+                                 Fixed(manager.capacity(), 2), " (", Fixed(utilisation * 100, 0),
+                                 "%)");
+  std::string accounts;
+  for (const auto& account : manager.top_accounts()) {
+    accounts += (accounts.empty() ? "" : ", ") + account;
+  }
+  desired.evidence = {{"load", Fixed(manager.load(), 2)},
+                      {"capacity", Fixed(manager.capacity(), 2)},
+                      {"utilisation", Fixed(utilisation, 3)},
+                      {"accounts", absl::StrCat(manager.account_count())},
+                      {"heaviest_accounts", accounts},
+                      {"threshold", absl::StrCat("warning above ", Fixed(config.overload_fire, 2),
+                                                 ", critical from ", Fixed(config.overload_critical, 2),
+                                                 ", resolve at ", Fixed(config.overload_resolve, 2))}};
+  return desired;
+}
+
+Desired ResponseOverdue(const std::string& account_id, const std::string& interaction_id,
+                        int64_t open_millis, bool still_open, int64_t clock_millis,
+                        const RuleConfig& config) {
+  Desired desired;
+  int64_t age = clock_millis - open_millis;
+  desired.open = still_open && age > config.response_benchmark_millis;
+  if (!desired.open) return desired;
+  desired.severity = age > 2 * config.response_benchmark_millis ? kam::v1::SEVERITY_CRITICAL
+                                                                : kam::v1::SEVERITY_WARNING;
+  desired.summary = absl::StrCat("Request ", interaction_id, " of account ", account_id,
+                                 " has been open for ", Days(age));
+  desired.evidence = {{"interaction_id", interaction_id},
+                      {"age", Days(age)},
+                      {"benchmark", Days(config.response_benchmark_millis)},
+                      {"opened_at_millis", absl::StrCat(open_millis)}};
+  return desired;
+}
+
+Desired NoContact(const kam::internal::v1::AlertAccountState& account, int64_t clock_millis,
+                  const RuleConfig& config) {
+  Desired desired;
+  bool watched = account.known() && !account.closed() &&
+                 (account.key_account() || account.tier() == kam::v1::TIER_A);
+  int64_t since = account.last_contact_millis() > 0 ? account.last_contact_millis()
+                                                    : account.first_seen_millis();
+  int64_t silence = clock_millis - since;
+  desired.open = watched && since > 0 && silence > config.no_contact_millis;
+  if (!desired.open) return desired;
+  desired.summary = absl::StrCat(account.key_account() ? "Key account " : "A-tier account ",
+                                 account.name().empty() ? account.account_id() : account.name(),
+                                 " has had no contact for ", Days(silence));
+  desired.evidence = {{"last_contact_millis", absl::StrCat(account.last_contact_millis())},
+                      {"silence", Days(silence)},
+                      {"threshold", Days(config.no_contact_millis)},
+                      {"key_account", account.key_account() ? "true" : "false"},
+                      {"tier", kam::v1::Tier_Name(static_cast<kam::v1::Tier>(account.tier()))}};
+  return desired;
+}
+
+}  // namespace kam::alerts

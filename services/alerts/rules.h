@@ -1,0 +1,94 @@
+#pragma once
+
+// The alert rules as pure functions: given what is known about an account or a manager at a point
+// in event time, what alert (if any) should be open, with which severity and evidence. Hysteresis
+// lives here too: a rule is told whether its alert is open now, and uses the fire threshold to
+// open it and the (lower) resolve threshold to close it, so alerts do not flap.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "kam/internal/v1/storage.pb.h"
+#include "kam/v1/alerts.pb.h"
+
+namespace kam::alerts {
+
+struct RuleConfig {
+  // SATISFACTION_FALLING: level = fast EWMA of the normalised answers, baseline = slow EWMA over
+  // the same answers; fires when baseline - level >= falling_fire_drop (after at least
+  // falling_min_answers answers), resolves when the drop is below falling_resolve_drop.
+  double level_alpha = 0.5;
+  double baseline_alpha = 0.1;
+  int falling_min_answers = 3;
+  double falling_fire_drop = 15;
+  double falling_resolve_drop = 7.5;
+  double falling_critical_drop = 30;
+  // A complaint pushes the level down by this many points.
+  double complaint_penalty = 10;
+  // Detractor answers among the last `detractor_window` answers that make a falling alert
+  // critical.
+  int detractor_window = 3;
+  int detractors_for_critical = 2;
+  // SATISFACTION_LOW: the level sits in detractor territory.
+  double low_fire_level = 60;
+  double low_resolve_level = 70;
+  double low_critical_level = 30;
+  int low_min_answers = 2;
+  // MANAGER_OVERLOADED: utilisation = load / capacity.
+  double overload_fire = 1.05;
+  double overload_critical = 1.25;
+  double overload_resolve = 1.0;
+  // RESPONSE_OVERDUE: open past the benchmark; critical past twice the benchmark.
+  int64_t response_benchmark_millis = 2LL * 24 * 3600 * 1000;
+  // NO_CONTACT: key or A-tier accounts without a company touchpoint for this long.
+  int64_t no_contact_millis = 30LL * 24 * 3600 * 1000;
+  // Signals kept per account.
+  int max_signals = 50;
+};
+
+// Defaults, with per-industry overrides (kam.v1.Industry enum numbers).
+struct RulesConfig {
+  RuleConfig defaults;
+  std::map<int, RuleConfig> by_industry;
+  const RuleConfig& For(int industry) const;
+};
+
+// Reads a JSON rules file over the defaults (see deploy/alerts-rules.json).
+absl::StatusOr<RulesConfig> LoadRules(const std::string& path);
+
+// What a rule wants for one subject right now.
+struct Desired {
+  bool open = false;
+  kam::v1::Severity severity = kam::v1::SEVERITY_WARNING;
+  std::string summary;
+  std::vector<std::pair<std::string, std::string>> evidence;
+};
+
+struct SatisfactionLevels {
+  double level = 0;
+  double baseline = 0;
+  int answers = 0;
+  int recent_detractors = 0;
+};
+
+// Levels over the signals in event-time order (order of arrival does not matter).
+SatisfactionLevels ComputeLevels(const kam::internal::v1::AlertAccountState& account,
+                                 const RuleConfig& config);
+
+Desired SatisfactionFalling(const kam::internal::v1::AlertAccountState& account,
+                            const RuleConfig& config, bool open_now);
+Desired SatisfactionLow(const kam::internal::v1::AlertAccountState& account,
+                        const RuleConfig& config, bool open_now);
+Desired ManagerOverloaded(const kam::internal::v1::AlertManagerState& manager,
+                          const RuleConfig& config, bool open_now);
+// For one open request (or a request that is no longer open: `still_open` false).
+Desired ResponseOverdue(const std::string& account_id, const std::string& interaction_id,
+                        int64_t open_millis, bool still_open, int64_t clock_millis,
+                        const RuleConfig& config);
+Desired NoContact(const kam::internal::v1::AlertAccountState& account, int64_t clock_millis,
+                  const RuleConfig& config);
+
+}  // namespace kam::alerts
