@@ -288,11 +288,12 @@ std::vector<std::string> AlertsEngine::ColumnFamilies() {
 absl::StatusOr<std::unique_ptr<AlertsEngine>> AlertsEngine::Open(Store* store, Outbox* outbox,
                                                                  EngineOptions options) {
   KAM_ASSIGN_OR_RETURN(PageTokens tokens, PageTokens::ForStore(store));
+  if (!options.wall_clock) options.wall_clock = [] { return MillisFromTimestamp(NowTimestamp()); };
   std::unique_ptr<AlertsEngine> engine(new AlertsEngine(store, outbox, std::move(options), std::move(tokens)));
   KAM_ASSIGN_OR_RETURN(auto sequence, store->Get(kMetaCf, kSequenceKey));
   engine->committed_sequence_ = engine->pending_sequence_ = sequence ? DecodeUint64(*sequence) : 0;
   // Partitions with a clock get idle ticks from the start, even before a new record arrives.
-  int64_t now = MillisFromTimestamp(NowTimestamp());
+  int64_t now = engine->options_.wall_clock();
   auto it = store->NewIterator(kClockCf);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     std::string key = it->key().ToString();
@@ -638,7 +639,7 @@ absl::Status RunTimers(AlertsEngine::Tx& tx, int32_t p, const EngineOptions& opt
 
 absl::Status AlertsEngine::Apply(const ConsumedRecord& record, rocksdb::WriteBatch* batch,
                                  std::vector<OutboundEvent>* events) {
-  last_activity_wall_[record.partition] = MillisFromTimestamp(NowTimestamp());
+  last_activity_wall_[record.partition] = options_.wall_clock();
   pending_sequence_ = committed_sequence_;
   kam::v1::EventEnvelope envelope;
   if (!envelope.ParseFromString(record.value)) {
@@ -791,7 +792,7 @@ absl::StatusOr<Alert> AlertsEngine::AcknowledgeAlert(const kam::v1::AcknowledgeA
   Alert acknowledged = *alert;
   acknowledged.set_state(kam::v1::ALERT_STATE_ACKNOWLEDGED);
   acknowledged.set_acknowledged_by(request.acknowledged_by());
-  *acknowledged.mutable_acknowledge_time() = NowTimestamp();
+  *acknowledged.mutable_acknowledge_time() = TimestampFromMillis(options_.wall_clock());
   *acknowledged.mutable_update_time() = acknowledged.acknowledge_time();
   acknowledged.set_etag(std::to_string(std::stoll(acknowledged.etag().empty() ? "0" : acknowledged.etag()) + 1));
   tx.StageAlert(acknowledged);

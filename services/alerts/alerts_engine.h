@@ -39,6 +39,8 @@ struct EngineOptions {
   // How long (event time) an interaction for an unknown account is held back before it is
   // dead-lettered: its account's event may still be on the way on the other topic.
   int64_t unknown_account_grace_millis = 10 * 60 * 1000;
+  // Wall clock in milliseconds (tests substitute their own).
+  std::function<int64_t()> wall_clock;
 };
 
 class AlertsEngine : public RecordProcessor {

@@ -1,0 +1,331 @@
+// AlertsEngine fed the way the consumer feeds it (RecordApplier: state, offsets and outbox in one
+// batch): alert lifecycles from event sequences, timers, bad input, acknowledgement, restarts.
+
+#include "services/alerts/alerts_engine.h"
+
+#include <gtest/gtest.h>
+
+#include "common/kafka_topics.h"
+#include "common/time_util.h"
+#include "nlohmann/json.hpp"
+#include "tests/testing/temp_dir.h"
+
+namespace kam::alerts {
+namespace {
+
+constexpr int64_t kDay = 24LL * 3600 * 1000;
+constexpr int64_t kStart = 1'790'000'000'000;  // event times of the test book
+
+class AlertsEngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+
+  void Open() {
+    applier_.reset();
+    engine_.reset();
+    outbox_.reset();
+    store_.reset();
+    auto store = Store::Open({.path = dir_.Sub("db")}, AlertsEngine::ColumnFamilies());
+    ASSERT_TRUE(store.ok());
+    store_ = std::move(*store);
+    outbox_ = std::move(*Outbox::Open(store_.get()));
+    EngineOptions options;
+    options.idle_millis = 1000;
+    options.wall_clock = [] { return kStart; };
+    engine_ = std::move(*AlertsEngine::Open(store_.get(), outbox_.get(), options));
+    applier_ = std::make_unique<RecordApplier>(store_.get(), outbox_.get(), engine_.get(), "kam-alerts");
+  }
+
+  void Feed(const std::string& topic, const std::string& key, const kam::v1::EventEnvelope& envelope,
+            int32_t partition = 0) {
+    ASSERT_TRUE(applier_->Apply({topic, partition, offsets_[topic]++, key,
+                                 envelope.SerializeAsString(), 0})
+                    .ok());
+  }
+
+  void Account(const std::string& id, int64_t at, bool key_account = false,
+               kam::v1::Tier tier = kam::v1::TIER_B, bool closed = false) {
+    kam::v1::EventEnvelope envelope;
+    *envelope.mutable_time() = TimestampFromMillis(at);
+    auto* account = envelope.mutable_account_created()->mutable_account();
+    account->set_id(id);
+    account->set_name("Name of " + id);
+    account->set_owner_manager_id("mgr_1");
+    account->set_key_account(key_account);
+    account->set_tier(tier);
+    account->set_industry(kam::v1::INDUSTRY_SERVICES);
+    if (closed) account->set_lifecycle_phase(kam::v1::LIFECYCLE_PHASE_CHURNED);
+    Feed(kafka_topics::kAccounts, id, envelope);
+  }
+
+  void Interaction(const std::string& account, const std::string& id, kam::v1::InteractionType type,
+                   int64_t at, int nps = -1, const std::string& resolves = "") {
+    kam::v1::EventEnvelope envelope;
+    *envelope.mutable_time() = TimestampFromMillis(at);
+    auto* interaction = envelope.mutable_interaction_recorded()->mutable_interaction();
+    interaction->set_id(id);
+    interaction->set_account_id(account);
+    interaction->set_type(type);
+    *interaction->mutable_occur_time() = TimestampFromMillis(at);
+    if (nps >= 0) interaction->mutable_survey()->set_nps(nps);
+    interaction->set_resolves_interaction_id(resolves);
+    Feed(kafka_topics::kInteractions, account, envelope);
+  }
+
+  void Survey(const std::string& account, int week, int nps) {
+    Interaction(account, account + "-s" + std::to_string(week), kam::v1::INTERACTION_TYPE_SURVEY,
+                kStart + week * 7 * kDay, nps);
+  }
+
+  void Load(const std::string& manager, double load, double capacity) {
+    kam::v1::EventEnvelope envelope;
+    *envelope.mutable_time() = TimestampFromMillis(kStart);
+    auto* snapshot = envelope.mutable_manager_load_changed()->mutable_load();
+    snapshot->set_manager_id(manager);
+    snapshot->set_manager_name("Jane");
+    snapshot->set_load(load);
+    snapshot->set_capacity(capacity);
+    Feed(kafka_topics::kManagers, manager, envelope);
+  }
+
+  std::vector<kam::v1::Alert> Alerts(kam::v1::AlertState state = kam::v1::ALERT_STATE_UNSPECIFIED) {
+    kam::v1::ListAlertsRequest request;
+    request.set_state(state);
+    auto response = engine_->ListAlerts(request);
+    EXPECT_TRUE(response.ok());
+    return {response->alerts().begin(), response->alerts().end()};
+  }
+
+  // The CloudEvents waiting in the outbox for kam.alerts.v1, parsed.
+  std::vector<nlohmann::json> CloudEvents() {
+    std::vector<nlohmann::json> events;
+    auto rows = outbox_->ReadPending(0, 100000);
+    for (const auto& row : *rows) {
+      if (row.topic() == kafka_topics::kAlerts) events.push_back(nlohmann::json::parse(row.value()));
+    }
+    return events;
+  }
+
+  std::vector<std::string> DeadLetters() {
+    std::vector<std::string> errors;
+    auto rows = outbox_->ReadPending(0, 100000);
+    for (const auto& row : *rows) {
+      if (row.topic() != kafka_topics::kDeadLetter) continue;
+      kam::v1::EventEnvelope envelope;
+      envelope.ParseFromString(row.value());
+      errors.push_back(envelope.dead_letter().error());
+    }
+    return errors;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Outbox> outbox_;
+  std::unique_ptr<AlertsEngine> engine_;
+  std::unique_ptr<RecordApplier> applier_;
+  std::map<std::string, int64_t> offsets_;
+};
+
+TEST_F(AlertsEngineTest, SlidingSatisfactionFiresOnceExplainedAndPublishedAsCloudEvent) {
+  Account("acc_1", kStart);
+  int answers[] = {9, 9, 8, 6, 4, 3};
+  for (int week = 0; week < 6; ++week) Survey("acc_1", week, answers[week]);
+  auto firing = Alerts(kam::v1::ALERT_STATE_FIRING);
+  ASSERT_GE(firing.size(), 1u);
+  bool falling = false;
+  for (const auto& alert : firing) {
+    if (alert.rule() != kam::v1::ALERT_RULE_SATISFACTION_FALLING) continue;
+    falling = true;
+    EXPECT_EQ(alert.account_id(), "acc_1");
+    EXPECT_EQ(alert.manager_id(), "mgr_1");
+    EXPECT_FALSE(alert.evidence().empty());
+    EXPECT_NE(alert.summary().find("Name of acc_1"), std::string::npos);
+  }
+  EXPECT_TRUE(falling);
+  auto events = CloudEvents();
+  ASSERT_FALSE(events.empty());
+  const auto& first = events.front();
+  EXPECT_EQ(first["specversion"], "1.0");
+  EXPECT_EQ(first["source"], "kam-alerts");
+  EXPECT_EQ(first["type"], "dev.kam.alert.fired");
+  EXPECT_EQ(first["subject"], first["data"]["fingerprint"]);
+  EXPECT_EQ(first["datacontenttype"], "application/json");
+  std::set<std::string> ids;
+  for (const auto& event : events) EXPECT_TRUE(ids.insert(event["id"].get<std::string>()).second);
+}
+
+TEST_F(AlertsEngineTest, SteadyAndSingleDipCustomersStaySilent) {
+  Account("steady", kStart);
+  Account("dip", kStart);
+  int steady[] = {9, 9, 9, 10, 9};
+  int dip[] = {9, 7, 9, 9};
+  for (int week = 0; week < 5; ++week) Survey("steady", week, steady[week]);
+  for (int week = 0; week < 4; ++week) Survey("dip", week, dip[week]);
+  EXPECT_TRUE(Alerts().empty());
+}
+
+TEST_F(AlertsEngineTest, OutOfOrderAndDuplicateEventsGiveTheSameAlerts) {
+  Account("ordered", kStart);
+  Account("shuffled", kStart);
+  int answers[] = {9, 9, 8, 6, 4, 3};
+  for (int week = 0; week < 6; ++week) Survey("ordered", week, answers[week]);
+  for (int week : {3, 0, 5, 1, 1, 4, 2, 5}) Survey("shuffled", week, answers[week]);  // dupes too
+  auto by_account = [&](const std::string& account) {
+    std::map<int, std::pair<int, int>> result;  // rule -> state, severity
+    for (const auto& alert : Alerts()) {
+      if (alert.account_id() == account) result[alert.rule()] = {alert.state(), alert.severity()};
+    }
+    return result;
+  };
+  EXPECT_FALSE(by_account("ordered").empty());
+  EXPECT_EQ(by_account("ordered"), by_account("shuffled"));
+}
+
+TEST_F(AlertsEngineTest, ManagerOverloadFiresAndResolvesWithANewInstanceOnRefire) {
+  Load("mgr_1", 3.75, 3);
+  auto firing = Alerts(kam::v1::ALERT_STATE_FIRING);
+  ASSERT_EQ(firing.size(), 1u);
+  EXPECT_EQ(firing[0].rule(), kam::v1::ALERT_RULE_MANAGER_OVERLOADED);
+  EXPECT_EQ(firing[0].severity(), kam::v1::SEVERITY_CRITICAL);
+  const std::string first_id = firing[0].id();
+  Load("mgr_1", 3.2, 3);  // still over: severity drops, same alert
+  firing = Alerts(kam::v1::ALERT_STATE_FIRING);
+  ASSERT_EQ(firing.size(), 1u);
+  EXPECT_EQ(firing[0].id(), first_id);
+  EXPECT_EQ(firing[0].severity(), kam::v1::SEVERITY_WARNING);
+  Load("mgr_1", 3.0, 3);  // one account reassigned away
+  EXPECT_TRUE(Alerts(kam::v1::ALERT_STATE_FIRING).empty());
+  Load("mgr_1", 4.0, 3);
+  firing = Alerts(kam::v1::ALERT_STATE_FIRING);
+  ASSERT_EQ(firing.size(), 1u);
+  EXPECT_NE(firing[0].id(), first_id) << "a new instance after resolution";
+  EXPECT_EQ(firing[0].fingerprint(), first_id.substr(0, first_id.rfind('-')));
+  std::vector<std::string> types;
+  for (const auto& event : CloudEvents()) types.push_back(event["type"]);
+  EXPECT_EQ(types, (std::vector<std::string>{"dev.kam.alert.fired", "dev.kam.alert.severity_changed",
+                                             "dev.kam.alert.resolved", "dev.kam.alert.fired"}));
+}
+
+TEST_F(AlertsEngineTest, OverdueRequestFiresOnEventTimeAndResolvesWhenAnswered) {
+  Account("acc_1", kStart);
+  Interaction("acc_1", "req_1", kam::v1::INTERACTION_TYPE_SUPPORT_REQUEST, kStart);
+  EXPECT_TRUE(Alerts().empty());
+  // Another event on the partition, three days later in event time: the request is overdue.
+  Interaction("acc_1", "call_1", kam::v1::INTERACTION_TYPE_MEETING, kStart + 3 * kDay);
+  auto firing = Alerts(kam::v1::ALERT_STATE_FIRING);
+  ASSERT_EQ(firing.size(), 1u);
+  EXPECT_EQ(firing[0].rule(), kam::v1::ALERT_RULE_RESPONSE_OVERDUE);
+  Interaction("acc_1", "done_1", kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED, kStart + 3 * kDay + 1, -1,
+              "req_1");
+  EXPECT_TRUE(Alerts(kam::v1::ALERT_STATE_FIRING).empty());
+  EXPECT_EQ(Alerts(kam::v1::ALERT_STATE_RESOLVED).size(), 1u);
+}
+
+TEST_F(AlertsEngineTest, IdlePartitionClockFollowsTheWallClockForTimers) {
+  Account("acc_1", kStart);
+  Interaction("acc_1", "req_1", kam::v1::INTERACTION_TYPE_COMPLAINT, kStart);
+  ASSERT_TRUE(applier_->Tick(kStart + 10 * kDay).ok());  // nothing arrived for a long while
+  bool overdue = false;
+  for (const auto& alert : Alerts(kam::v1::ALERT_STATE_FIRING)) {
+    overdue |= alert.rule() == kam::v1::ALERT_RULE_RESPONSE_OVERDUE &&
+               alert.severity() == kam::v1::SEVERITY_CRITICAL;
+  }
+  EXPECT_TRUE(overdue);
+}
+
+TEST_F(AlertsEngineTest, KeyAccountWithoutContactFiresAndAContactResolves) {
+  Account("key_1", kStart, /*key_account=*/true);
+  Interaction("key_1", "m1", kam::v1::INTERACTION_TYPE_MEETING, kStart);
+  ASSERT_TRUE(applier_->Tick(kStart + 31 * kDay).ok());
+  auto firing = Alerts(kam::v1::ALERT_STATE_FIRING);
+  ASSERT_EQ(firing.size(), 1u);
+  EXPECT_EQ(firing[0].rule(), kam::v1::ALERT_RULE_NO_CONTACT);
+  Interaction("key_1", "c1", kam::v1::INTERACTION_TYPE_CALL, kStart + 32 * kDay);
+  EXPECT_TRUE(Alerts(kam::v1::ALERT_STATE_FIRING).empty());
+}
+
+TEST_F(AlertsEngineTest, GarbageAndTruncatedRecordsAreDeadLetteredAndConsumptionGoesOn) {
+  Account("acc_1", kStart);
+  ASSERT_TRUE(applier_->Apply({kafka_topics::kInteractions, 0, 100, "acc_1", "\x01\xff\xfe garbage", 0}).ok());
+  kam::v1::EventEnvelope envelope;
+  envelope.mutable_interaction_recorded()->mutable_interaction()->set_account_id("acc_1");
+  envelope.mutable_interaction_recorded()->mutable_interaction()->set_note(std::string(100, 'x'));
+  std::string truncated = envelope.SerializeAsString().substr(0, 20);
+  ASSERT_TRUE(applier_->Apply({kafka_topics::kInteractions, 0, 101, "acc_1", truncated, 0}).ok());
+  EXPECT_EQ(DeadLetters().size(), 2u);
+  EXPECT_EQ(applier_->dead_lettered_total(), 2u);
+  // And the next good record is applied.
+  int answers[] = {9, 9, 8, 6, 4, 3};
+  for (int week = 0; week < 6; ++week) Survey("acc_1", week, answers[week]);
+  EXPECT_FALSE(Alerts(kam::v1::ALERT_STATE_FIRING).empty());
+}
+
+TEST_F(AlertsEngineTest, InteractionForAnUnknownAccountWaitsThenIsDeadLettered) {
+  // Arrives before its account: held back, applied when the account shows up.
+  Survey("late", 0, 2);
+  Survey("late", 1, 2);
+  EXPECT_TRUE(Alerts().empty());
+  Account("late", kStart);
+  EXPECT_FALSE(Alerts(kam::v1::ALERT_STATE_FIRING).empty()) << "held-back answers applied";
+  // Never shows up: dead-lettered once the partition's clock passed the grace period.
+  Survey("ghost", 0, 5);
+  ASSERT_TRUE(applier_->Tick(kStart + 30 * kDay).ok());
+  auto errors = DeadLetters();
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("ghost"), std::string::npos);
+}
+
+TEST_F(AlertsEngineTest, AcknowledgeOnceAndNeverAResolvedAlert) {
+  Load("mgr_1", 4, 3);
+  auto alert = Alerts(kam::v1::ALERT_STATE_FIRING).at(0);
+  kam::v1::AcknowledgeAlertRequest ack;
+  ack.set_id(alert.id());
+  EXPECT_EQ(engine_->AcknowledgeAlert(ack).status().code(), absl::StatusCode::kInvalidArgument);
+  ack.set_acknowledged_by("lead@example.com");
+  ack.set_etag("999");
+  EXPECT_EQ(engine_->AcknowledgeAlert(ack).status().code(), absl::StatusCode::kAborted);
+  ack.clear_etag();
+  auto acknowledged = engine_->AcknowledgeAlert(ack);
+  ASSERT_TRUE(acknowledged.ok()) << acknowledged.status();
+  EXPECT_EQ(acknowledged->state(), kam::v1::ALERT_STATE_ACKNOWLEDGED);
+  EXPECT_EQ(acknowledged->acknowledged_by(), "lead@example.com");
+  size_t published = CloudEvents().size();
+  EXPECT_EQ(engine_->AcknowledgeAlert(ack)->state(), kam::v1::ALERT_STATE_ACKNOWLEDGED);
+  EXPECT_EQ(CloudEvents().size(), published) << "acknowledging twice publishes nothing";
+  EXPECT_EQ(engine_->GetAlert(kam::v1::GetAlertRequest()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  kam::v1::GetAlertRequest get;
+  get.set_id(alert.id());
+  EXPECT_EQ(engine_->GetAlert(get)->acknowledged_by(), "lead@example.com");
+}
+
+TEST_F(AlertsEngineTest, ResolvedAlertCannotBeAcknowledgedAndStateSurvivesRestart) {
+  Load("mgr_1", 4, 3);
+  Load("mgr_1", 2, 3);
+  auto resolved = Alerts(kam::v1::ALERT_STATE_RESOLVED).at(0);
+  kam::v1::AcknowledgeAlertRequest ack;
+  ack.set_id(resolved.id());
+  ack.set_acknowledged_by("lead");
+  EXPECT_EQ(engine_->AcknowledgeAlert(ack).status().code(), absl::StatusCode::kFailedPrecondition);
+  auto changes = engine_->ChangesAfter("", 100);
+  ASSERT_EQ(changes->size(), 2u);
+  Open();
+  EXPECT_EQ(Alerts(kam::v1::ALERT_STATE_RESOLVED).size(), 1u);
+  EXPECT_EQ(engine_->LatestToken(), changes->back().resume_token());
+  EXPECT_EQ(engine_->ChangesAfter(changes->front().resume_token(), 100)->size(), 1u);
+  EXPECT_EQ(engine_->ChangesAfter("not-a-token", 1).status().code(), absl::StatusCode::kInvalidArgument);
+  Load("mgr_1", 5, 3);  // sequences continue after a restart
+  EXPECT_EQ(engine_->ChangesAfter("", 100)->size(), 3u);
+}
+
+TEST_F(AlertsEngineTest, ClosingAnAccountResolvesItsAlerts) {
+  Account("acc_1", kStart);
+  int answers[] = {9, 9, 8, 6, 4, 3};
+  for (int week = 0; week < 6; ++week) Survey("acc_1", week, answers[week]);
+  ASSERT_FALSE(Alerts(kam::v1::ALERT_STATE_FIRING).empty());
+  Account("acc_1", kStart + 50 * kDay, false, kam::v1::TIER_B, /*closed=*/true);
+  EXPECT_TRUE(Alerts(kam::v1::ALERT_STATE_FIRING).empty());
+}
+
+}  // namespace
+}  // namespace kam::alerts
