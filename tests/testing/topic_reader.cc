@@ -67,4 +67,51 @@ std::vector<TopicRecord> ReadTopic(const std::string& brokers, const std::string
   return records;
 }
 
+bool ProduceRecords(const std::string& brokers, const std::string& topic, int32_t partition,
+                    const std::vector<std::pair<std::string, std::string>>& records) {
+  kafka::KafkaOptions options;
+  options.brokers = brokers;
+  auto conf = kafka::NewConf(options, {{"enable.idempotence", "true"}, {"linger.ms", "5"}});
+  if (!conf.ok()) return false;
+  int failed = 0;
+  rd_kafka_conf_set_opaque(*conf, &failed);
+  rd_kafka_conf_set_dr_msg_cb(*conf, [](rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
+    if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) ++*static_cast<int*>(opaque);
+  });
+  auto producer = kafka::NewHandle(RD_KAFKA_PRODUCER, *conf);
+  if (!producer.ok()) return false;
+  for (const auto& [key, value] : records) {
+    while (rd_kafka_producev(producer->get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+                             RD_KAFKA_V_PARTITION(partition),
+                             RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
+                             RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) ==
+           RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      rd_kafka_poll(producer->get(), 50);
+    }
+  }
+  return rd_kafka_flush(producer->get(), 60000) == RD_KAFKA_RESP_ERR_NO_ERROR && failed == 0;
+}
+
+std::map<int32_t, int64_t> EndOffsets(const std::string& brokers, const std::string& topic) {
+  std::map<int32_t, int64_t> ends;
+  kafka::KafkaOptions options;
+  options.brokers = brokers;
+  auto conf = kafka::NewConf(options, {});
+  if (!conf.ok()) return ends;
+  auto handle = kafka::NewHandle(RD_KAFKA_PRODUCER, *conf);
+  if (!handle.ok()) return ends;
+  auto partitions = kafka::PartitionCount(handle->get(), topic, 10000);
+  if (!partitions.ok()) return ends;
+  for (int32_t p = 0; p < *partitions; ++p) {
+    int64_t low = 0, high = 0;
+    if (rd_kafka_query_watermark_offsets(handle->get(), topic.c_str(), p, &low, &high, 10000) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return {};
+    }
+    ends[p] = high;
+  }
+  return ends;
+}
+
 }  // namespace kam::testing

@@ -20,4 +20,12 @@ struct TopicRecord {
 // All records of `topic` present now; empty on error (the test then fails on content).
 std::vector<TopicRecord> ReadTopic(const std::string& brokers, const std::string& topic);
 
+// Writes `records` (key, value) to one partition of `topic` in order and waits for every
+// delivery report; false when any failed.
+bool ProduceRecords(const std::string& brokers, const std::string& topic, int32_t partition,
+                    const std::vector<std::pair<std::string, std::string>>& records);
+
+// The end offset of every partition of `topic` (empty on error).
+std::map<int32_t, int64_t> EndOffsets(const std::string& brokers, const std::string& topic);
+
 }  // namespace kam::testing
