@@ -490,13 +490,12 @@ absl::Status OnInteraction(AlertsEngine::Tx& tx, int32_t p, const kam::v1::Event
     held.set_key(record.key);
     held.set_value(record.value);
     held.set_occur_millis(at);
+    held.set_parked_wall_millis(options.wall_clock());
     const std::string key = ParkedPrefix(p, interaction.account_id()) +
                             EncodeUint64(static_cast<uint64_t>(record.offset));
     tx.Put(kParkedCf, key, held.SerializeAsString());
-    KAM_ASSIGN_OR_RETURN(int64_t clock, tx.Clock(p));
     ++*parked;
-    return tx.Schedule(p, std::max(clock, at) + options.unknown_account_grace_millis,
-                       absl::StrCat("k|", interaction.account_id(), "|", record.offset));
+    return absl::OkStatus();
   }
   KAM_RETURN_IF_ERROR(tx.Advance(p, at));
   const RuleConfig& config = options.rules.For(state->industry());
@@ -591,22 +590,6 @@ absl::Status FireTimer(AlertsEngine::Tx& tx, int32_t p, const std::string& body,
     return absl::OkStatus();
   }
   if (parts[0] == "n") return EvaluateNoContact(tx, p, *state, config, clock);
-  if (parts[0] == "k" && parts.size() == 3) {
-    int64_t offset = 0;
-    if (!absl::SimpleAtoi(parts[2], &offset)) return absl::OkStatus();
-    const std::string key = ParkedPrefix(p, parts[1]) + EncodeUint64(static_cast<uint64_t>(offset));
-    KAM_ASSIGN_OR_RETURN(auto held, Load<kam::internal::v1::ParkedRecord>(tx.store(), kParkedCf, key));
-    if (!held || state->known()) return absl::OkStatus();
-    ConsumedRecord original{held->topic(), held->partition(), held->offset(), held->key(),
-                            held->value(), -1};
-    tx.Emit(MakeDeadLetter(original,
-                           absl::StrCat("account \"", parts[1],
-                                        "\" unknown to kam-alerts (no event on kam.accounts.v1)"),
-                           kSource));
-    tx.Delete(kParkedCf, key);
-    log::Warn("interaction for unknown account dead-lettered",
-              {{"account_id", parts[1]}, {"offset", parts[2]}});
-  }
   return absl::OkStatus();
 }
 
@@ -673,6 +656,25 @@ absl::Status AlertsEngine::Tick(int64_t wall_millis, rocksdb::WriteBatch* batch,
     KAM_RETURN_IF_ERROR(tx.Advance(p, wall_millis));
     KAM_RETURN_IF_ERROR(RunTimers(tx, p, options_));
   }
+  // Held-back interactions whose account never showed up go to the dead-letter topic.
+  auto it = store_->NewIterator(kParkedCf);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    kam::internal::v1::ParkedRecord held;
+    if (!held.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError("parked record does not parse");
+    }
+    if (wall_millis - held.parked_wall_millis() < options_.unknown_account_grace_millis) continue;
+    ConsumedRecord original{held.topic(), held.partition(), held.offset(), held.key(), held.value(), -1};
+    tx.Emit(MakeDeadLetter(
+        original,
+        absl::StrCat("account \"", held.key(), "\" unknown to kam-alerts: no event on kam.accounts.v1 within ",
+                     options_.unknown_account_grace_millis / 1000, " s"),
+        kSource));
+    tx.Delete(kParkedCf, it->key().ToString());
+    log::Warn("interaction for unknown account dead-lettered",
+              {{"account_id", held.key()}, {"offset", std::to_string(held.offset())}});
+  }
+  KAM_RETURN_IF_ERROR(FromRocks(it->status(), "scan parked"));
   absl::Status status = tx.Flush();
   if (!status.ok()) pending_sequence_ = committed_sequence_;
   return status;

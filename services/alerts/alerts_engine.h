@@ -36,9 +36,10 @@ namespace kam::alerts {
 struct EngineOptions {
   RulesConfig rules;
   int64_t idle_millis = 5000;
-  // How long (event time) an interaction for an unknown account is held back before it is
-  // dead-lettered: its account's event may still be on the way on the other topic.
-  int64_t unknown_account_grace_millis = 10 * 60 * 1000;
+  // How long (wall time) an interaction for an unknown account is held back before it is
+  // dead-lettered: its account's event may still be on the way on the other topic. Wall time, not
+  // event time: a lagging accounts topic is exactly when event time runs ahead.
+  int64_t unknown_account_grace_millis = 2 * 60 * 1000;
   // Wall clock in milliseconds (tests substitute their own).
   std::function<int64_t()> wall_clock;
 };

@@ -329,3 +329,20 @@ TEST_F(AlertsEngineTest, ClosingAnAccountResolvesItsAlerts) {
 
 }  // namespace
 }  // namespace kam::alerts
+
+namespace kam::alerts {
+namespace {
+
+TEST_F(AlertsEngineTest, InterleavedAccountsEachGetTheirOwnAlerts) {
+  for (int a = 0; a < 3; ++a) Account("acc_" + std::to_string(a), kStart);
+  int answers[] = {9, 9, 8, 6, 4, 3};
+  for (int week = 0; week < 6; ++week) {
+    for (int a = 0; a < 3; ++a) Survey("acc_" + std::to_string(a), week, answers[week]);
+  }
+  std::set<std::string> accounts;
+  for (const auto& alert : Alerts(kam::v1::ALERT_STATE_FIRING)) accounts.insert(alert.account_id());
+  EXPECT_EQ(accounts.size(), 3u);
+}
+
+}  // namespace
+}  // namespace kam::alerts
