@@ -13,6 +13,8 @@
 
 namespace kam {
 
+// Hex SHA-256 of `bytes`.
+std::string Sha256Hex(std::string_view bytes);
 // Hex SHA-256 of the message's deterministic encoding.
 std::string Fingerprint(const google::protobuf::Message& message);
 

@@ -84,8 +84,8 @@ absl::Status ServiceHost::Open() {
       expected = count;
     }
   }
-  KAM_ASSIGN_OR_RETURN(publisher_,
-                       kafka::KafkaPublisher::Create(kafka_options, config_.service_name, &stop_));
+  producer_ = absl::StrCat(config_.service_name, "/", store_->instance_id());
+  KAM_ASSIGN_OR_RETURN(publisher_, kafka::KafkaPublisher::Create(kafka_options, producer_, &stop_));
   RelayOptions relay_options;
   relay_options.topics = spec_.output_topics;
   relay_ = std::make_unique<OutboxRelay>(outbox_.get(), publisher_.get(), relay_options);
@@ -156,7 +156,8 @@ absl::StatusOr<int> ServiceHost::Start() {
   log::Info("serving", {{"grpc", absl::StrCat(config_.listen.substr(0, config_.listen.rfind(':')),
                                               ":", port)},
                         {"metrics", metrics_server_ ? std::to_string(metrics_server_->port()) : "off"},
-                        {"kafka", config_.kafka_brokers}});
+                        {"kafka", config_.kafka_brokers},
+                        {"producer", producer_}});
   return port;
 }
 

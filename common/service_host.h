@@ -78,6 +78,7 @@ class ServiceHost {
   std::vector<grpc::Service*> services_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<MetricsServer> metrics_server_;
+  std::string producer_;  // kam-producer header: service/instance
   std::atomic<bool> stop_{false};
   std::thread relay_thread_;
   std::thread consumer_thread_;

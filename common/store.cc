@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/ids.h"
 #include "common/logging.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
@@ -80,6 +81,16 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
   store->db_.reset(raw);
   store->cf_names_.push_back(rocksdb::kDefaultColumnFamilyName);
   for (auto& name : column_families) store->cf_names_.push_back(std::move(name));
+  KAM_ASSIGN_OR_RETURN(std::optional<std::string> instance, store->Get(kMetaCf, "store.instance_id"));
+  if (instance) {
+    store->instance_id_ = *instance;
+  } else {
+    store->instance_id_ = NewUuid().substr(0, 8);
+    rocksdb::WriteBatch batch;
+    KAM_RETURN_IF_ERROR(FromRocks(batch.Put(store->Cf(kMetaCf), "store.instance_id", store->instance_id_),
+                                  "put instance id"));
+    KAM_RETURN_IF_ERROR(store->Write(&batch));
+  }
   return store;
 }
 

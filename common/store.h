@@ -47,6 +47,10 @@ class Store {
   absl::StatusOr<std::optional<std::string>> Get(std::string_view cf, std::string_view key) const;
   std::unique_ptr<rocksdb::Iterator> NewIterator(std::string_view cf) const;
 
+  // A random id created with the store and kept in it: identifies this service instance's
+  // records in Kafka (the kam-producer header), so instances never mistake each other's records.
+  const std::string& instance_id() const { return instance_id_; }
+
   rocksdb::DB* db() const { return db_.get(); }
   const std::string& path() const { return path_; }
 
@@ -54,6 +58,7 @@ class Store {
   Store() = default;
 
   std::string path_;
+  std::string instance_id_;
   rocksdb::WriteOptions write_options_;
   std::vector<std::string> cf_names_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;

@@ -40,9 +40,7 @@ std::string ParkedPrefix(int32_t partition, const std::string& account) {
 }
 
 std::string FingerprintOf(kam::v1::AlertRule rule, const std::string& subject) {
-  kam::v1::Alert probe;  // any message: we only need a stable digest of rule and subject
-  probe.set_summary(absl::StrCat(kam::v1::AlertRule_Name(rule), "|", subject));
-  return Fingerprint(probe).substr(0, 16);
+  return Sha256Hex(absl::StrCat(kam::v1::AlertRule_Name(rule), "|", subject)).substr(0, 16);
 }
 
 bool IsOpen(const Alert& alert) {

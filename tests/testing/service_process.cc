@@ -20,6 +20,7 @@ RunningService StartService(const std::string& binary, const std::string& broker
   }
   service.address = JsonField(serving, "grpc");
   service.metrics_port = std::stoi(JsonField(serving, "metrics"));
+  service.producer = JsonField(serving, "producer");
   return service;
 }
 

@@ -13,6 +13,7 @@ struct RunningService {
   std::unique_ptr<Process> process;
   std::string address;  // host:port of its gRPC server
   int metrics_port = 0;
+  std::string producer;  // its kam-producer header value
 };
 
 // Starts `binary` (e.g. "kam-accounts") with port 0 for gRPC and metrics, waits until it logs

@@ -120,7 +120,8 @@ TEST(AccountsKafkaTest, EveryChangeArrivesOnItsTopicsInOrderAndOnce) {
   uint64_t last_sequence = 0;
   for (const auto& event : accounts) {
     EXPECT_TRUE(event_ids.insert(event.envelope.event_id()).second) << "event published twice";
-    EXPECT_EQ(event.record.headers.at("kam-producer"), "kam-accounts");
+    EXPECT_EQ(event.record.headers.at("kam-producer"), service.producer);
+    EXPECT_EQ(service.producer.rfind("kam-accounts/", 0), 0u);
     EXPECT_EQ(event.record.headers.at("kam-seq"), std::to_string(event.envelope.producer_sequence()));
     EXPECT_EQ(event.envelope.source(), "kam-accounts");
     EXPECT_EQ(event.envelope.subject(), event.record.key);

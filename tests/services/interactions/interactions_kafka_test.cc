@@ -98,7 +98,7 @@ TEST_F(InteractionsKafkaTest, FromAccountCreationToAnInteractionEventAndHealth) 
       if (record.key != account.id()) continue;
       kam::v1::EventEnvelope envelope;
       EXPECT_TRUE(envelope.ParseFromString(record.value));
-      EXPECT_EQ(record.headers.at("kam-producer"), "kam-interactions");
+      EXPECT_EQ(record.headers.at("kam-producer"), interactions_.producer);
       events.push_back(envelope);
     }
     return !events.empty();

@@ -1,0 +1,72 @@
+#pragma once
+
+// kamctl's connection to the three services and its output conventions: tables for people,
+// JSON (one object per line) for scripts, and exit codes that say what went wrong.
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "google/protobuf/message.h"
+#include "kam/v1/accounts.grpc.pb.h"
+#include "kam/v1/alerts.grpc.pb.h"
+#include "kam/v1/interactions.grpc.pb.h"
+
+namespace kam::ctl {
+
+// Exit codes (documented in `kamctl --help` and the README).
+enum ExitCode : int {
+  kOk = 0,
+  kFailed = 1,         // an unexpected server error
+  kUsage = 2,          // bad flags or arguments
+  kNotFound = 3,       // NOT_FOUND
+  kRejected = 4,       // INVALID_ARGUMENT, FAILED_PRECONDITION, ALREADY_EXISTS, ABORTED
+  kUnavailable = 5,    // UNAVAILABLE, DEADLINE_EXCEEDED: the service is not reachable
+};
+
+struct Options {
+  std::string accounts = "127.0.0.1:50051";
+  std::string interactions = "127.0.0.1:50052";
+  std::string alerts = "127.0.0.1:50053";
+  bool json = false;
+  int timeout_seconds = 10;
+};
+
+class Client {
+ public:
+  explicit Client(const Options& options);
+
+  kam::v1::AccountsService::Stub& accounts() { return *accounts_; }
+  kam::v1::InteractionsService::Stub& interactions() { return *interactions_; }
+  kam::v1::AlertsService::Stub& alerts() { return *alerts_; }
+  std::unique_ptr<grpc::ClientContext> Context() const;
+  const Options& options() const { return options_; }
+
+ private:
+  Options options_;
+  std::unique_ptr<kam::v1::AccountsService::Stub> accounts_;
+  std::unique_ptr<kam::v1::InteractionsService::Stub> interactions_;
+  std::unique_ptr<kam::v1::AlertsService::Stub> alerts_;
+};
+
+// Prints the error the way a person reads it and returns the matching exit code.
+int Fail(const grpc::Status& status, const std::string& what);
+int ExitCodeFor(grpc::StatusCode code);
+
+// One protobuf message as a JSON line (proto field names).
+std::string ToJson(const google::protobuf::Message& message);
+
+// A plain text table with a header row, columns padded to their widest cell.
+void PrintTable(const std::vector<std::string>& header,
+                const std::vector<std::vector<std::string>>& rows);
+
+bool IsTerminal();
+std::string FormatMoney(const kam::v1::Money& money);
+std::string FormatTime(const google::protobuf::Timestamp& time);
+// Drops the enum prefix: INDUSTRY_SERVICES -> services.
+std::string Short(const std::string& enum_name);
+
+}  // namespace kam::ctl

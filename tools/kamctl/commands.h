@@ -1,0 +1,62 @@
+#pragma once
+
+// The subcommands of kamctl. Each returns a process exit code (client.h).
+
+#include <string>
+#include <vector>
+
+#include "tools/kamctl/client.h"
+
+namespace kam::ctl {
+
+struct ManagerArgs {
+  std::string name, email, industry;
+  int capacity = 0;
+  std::string request_id;
+};
+int CreateManager(Client& client, const ManagerArgs& args);
+int ListManagers(Client& client);
+int ShowManager(Client& client, const std::string& id);
+
+struct AccountArgs {
+  std::string name, industry, currency = "EUR", owner, phase, complexity, parent, request_id;
+  std::vector<std::string> regions;
+  double revenue = 0;
+  bool key_account = false;
+};
+int CreateAccount(Client& client, const AccountArgs& args);
+struct AccountFilter {
+  std::string manager, tier, industry, phase;
+  bool key_only = false;
+  bool include_closed = false;
+};
+int ListAccounts(Client& client, const AccountFilter& filter);
+int ShowAccount(Client& client, const std::string& id);
+int AssignAccount(Client& client, const std::string& id, const std::string& manager,
+                  const std::string& reason, bool reassign);
+int ShowLoads(Client& client, bool overloaded_only);
+int ImportAccounts(Client& client, const std::string& csv_path, bool validate_only);
+
+struct RecordArgs {
+  std::string account, type, channel, note, id, resolves, manager, contact, occurred;
+  int nps = -1;
+  int csat = -1;
+  std::string comment;
+};
+int RecordInteraction(Client& client, const RecordArgs& args);
+int ShowHealth(Client& client, const std::string& account);
+
+int ListAlerts(Client& client, const std::string& state, const std::string& account,
+               const std::string& manager);
+int ShowAlert(Client& client, const std::string& id);
+int AcknowledgeAlert(Client& client, const std::string& id, const std::string& by);
+int WatchAlerts(Client& client, const std::string& resume_token, bool live_only);
+
+struct DemoArgs {
+  unsigned seed = 7;
+  int accounts = 300;
+  int months = 6;
+};
+int Demo(Client& client, const DemoArgs& args);
+
+}  // namespace kam::ctl
