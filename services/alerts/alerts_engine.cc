@@ -379,8 +379,9 @@ absl::Status OnAccountEvent(AlertsEngine::Tx& tx, int32_t p, const kam::v1::Even
     return absl::InvalidArgumentError(
         absl::StrCat("key: \"", record.key, "\" does not match account id \"", account->id(), "\""));
   }
+  // Account events do not move the clock: it follows the interactions (the activity stream), so a
+  // backfill of old interactions for a just-created account is judged on its own time.
   const int64_t at = MillisFromTimestamp(envelope.time());
-  KAM_RETURN_IF_ERROR(tx.Advance(p, at));
   KAM_ASSIGN_OR_RETURN(AlertAccountState * state, tx.Account(p, account->id()));
   const bool was_known = state->known();
   state->set_known(true);

@@ -7,7 +7,7 @@
 // published as a CloudEvent through the outbox in the same WriteBatch as the state (and input
 // offsets) that caused it, so each change is published once even across crashes.
 //
-// Time: each input partition has a clock, the highest event time seen on it; timers
+// Time: each input partition has a clock, the highest interaction event time seen on it; timers
 // (RESPONSE_OVERDUE, NO_CONTACT, held-back records) fire when that clock passes them. While a
 // partition is idle (no record for `idle_millis` of wall time) its clock follows the wall clock.
 //

@@ -54,7 +54,7 @@ int WatchAlerts(Client& client, const std::string& resume_token, bool live_only)
 
 struct DemoArgs {
   unsigned seed = 7;
-  int accounts = 300;
+  int accounts = 240;
   int months = 6;
 };
 int Demo(Client& client, const DemoArgs& args);

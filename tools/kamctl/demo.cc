@@ -7,7 +7,9 @@
 #include <cmath>
 #include <iostream>
 #include <random>
+#include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/time_util.h"
 #include "tools/kamctl/commands.h"
@@ -47,15 +49,25 @@ int Demo(Client& client, const DemoArgs& args) {
   const int64_t now = MillisFromTimestamp(NowTimestamp());
   const std::string tag = absl::StrCat("demo-", args.seed, "-", today / kDay);
 
-  std::vector<DemoManager> managers = {
-      {"Anna Berger", "anna.berger", kam::v1::INDUSTRY_SPECIALISED_TECHNOLOGY, 0, ""},
-      {"Jonas Weber", "jonas.weber", kam::v1::INDUSTRY_GREENTECH_DIGITAL, 0, ""},
-      {"Lea Fischer", "lea.fischer", kam::v1::INDUSTRY_SERVICES, 0, ""},
-      {"Paul Schmidt", "paul.schmidt", kam::v1::INDUSTRY_TRADITIONAL_B2B, 0, ""},
-      {"Mia Wagner", "mia.wagner", kam::v1::INDUSTRY_MANUFACTURING_STANDARD, 0, ""},
-      {"Finn Hoffmann", "finn.hoffmann", kam::v1::INDUSTRY_SERVICES, 0, ""},
-      {"Max Overload", "max.overload", kam::v1::INDUSTRY_SPECIALISED_TECHNOLOGY, 4, ""},
-  };
+  // Four managers per industry (capacity: the industry default), and Max, who gets too much.
+  const char* first[] = {"Anna", "Jonas", "Lea", "Paul", "Mia", "Finn", "Emma", "Noah", "Lina", "Ben",
+                         "Clara", "Elias", "Ida", "Felix", "Marie", "Jan", "Sophie", "Tim", "Nele", "Erik"};
+  const char* last[] = {"Berger", "Weber", "Fischer", "Schmidt", "Wagner", "Hoffmann", "Koch",
+                        "Richter", "Klein", "Wolf", "Neumann", "Schulz", "Braun", "Zimmer", "Kraus",
+                        "Lang", "Roth", "Vogel", "Frank", "Jung"};
+  const kam::v1::Industry industries[] = {
+      kam::v1::INDUSTRY_SPECIALISED_TECHNOLOGY, kam::v1::INDUSTRY_GREENTECH_DIGITAL,
+      kam::v1::INDUSTRY_SERVICES, kam::v1::INDUSTRY_TRADITIONAL_B2B,
+      kam::v1::INDUSTRY_MANUFACTURING_STANDARD};
+  const double default_capacity[] = {8, 10, 15, 20, 25};
+  std::vector<DemoManager> managers;
+  std::vector<double> capacity;
+  for (int i = 0; i < 20; ++i) {
+    managers.push_back({absl::StrCat(first[i], " ", last[i]), absl::AsciiStrToLower(absl::StrCat(first[i], ".", last[i])),
+                        industries[i % 5], 0, ""});
+    capacity.push_back(default_capacity[i % 5]);
+  }
+  managers.push_back({"Max Overload", "max.overload", kam::v1::INDUSTRY_SPECIALISED_TECHNOLOGY, 4, ""});
   std::cout << "demo: seed " << args.seed << ", " << managers.size() << " managers, " << args.accounts
             << " accounts, " << args.months << " months of history\n";
   for (auto& m : managers) {
@@ -79,8 +91,9 @@ int Demo(Client& client, const DemoArgs& args) {
     row->set_request_id(absl::StrCat(tag, "-account-", i));
     auto* account = row->mutable_account();
     account->set_name(absl::StrCat(kCompanyWords[rng() % 20], " ", kCompanyKinds[rng() % 10], " ", i));
-    size_t owner = i < 6 ? managers.size() - 1 : rng() % (managers.size() - 1);  // Max gets 6
-    if (i == 6) owner = 2;  // the sliding customer belongs to Lea
+    // Max gets the first six; the others go to managers in proportion to their capacity.
+    size_t owner = managers.size() - 1;
+    if (i >= 6) owner = std::discrete_distribution<size_t>(capacity.begin(), capacity.end())(rng);
     owner_of.push_back(owner);
     account->set_industry(managers[owner].industry);
     double revenue = 50000.0 / std::pow(uniform(0.001, 1.0), 1 / 1.2);
@@ -177,21 +190,33 @@ int Demo(Client& client, const DemoArgs& args) {
 
   Progress progress("history", events.size());
   for (size_t start = 0; start < events.size(); start += 500) {
-    kam::v1::BatchRecordInteractionsRequest batch;
     size_t end = std::min(events.size(), start + 500);
-    for (size_t i = start; i < end; ++i) *batch.add_requests() = events[i].request;
-    kam::v1::BatchRecordInteractionsResponse response;
-    status = client.interactions().BatchRecordInteractions(client.Context().get(), batch, &response);
-    if (!status.ok()) return Fail(status, "demo: record history");
-    for (const auto& result : response.results()) {
-      if (result.code() != 0) std::cerr << "demo: interaction " << result.index() << ": " << result.error() << "\n";
+    std::vector<size_t> pending;
+    for (size_t i = start; i < end; ++i) pending.push_back(i);
+    // Accounts created a moment ago may not have reached kam-interactions yet (NOT_FOUND): retry.
+    for (int attempt = 0; !pending.empty(); ++attempt) {
+      kam::v1::BatchRecordInteractionsRequest batch;
+      for (size_t i : pending) *batch.add_requests() = events[i].request;
+      kam::v1::BatchRecordInteractionsResponse response;
+      status = client.interactions().BatchRecordInteractions(client.Context().get(), batch, &response);
+      if (!status.ok()) return Fail(status, "demo: record history");
+      std::vector<size_t> retry;
+      for (const auto& result : response.results()) {
+        if (result.code() == static_cast<int>(grpc::StatusCode::NOT_FOUND) && attempt < 10) {
+          retry.push_back(pending[result.index()]);
+        } else if (result.code() != 0) {
+          std::cerr << "demo: interaction " << pending[result.index()] << ": " << result.error() << "\n";
+        }
+      }
+      pending = std::move(retry);
+      if (!pending.empty()) std::this_thread::sleep_for(std::chrono::seconds(1));
     }
     progress.Advance(end - start);
   }
   progress.Done();
 
   // Story 2: Max Overload carries six large accounts against a capacity of 4 (an alert fires).
-  // The team lead moves two of them to Anna: the alert resolves.
+  // The team lead moves two of them to another manager: the alert resolves.
   kam::v1::GetManagerLoadRequest get_load;
   get_load.set_manager_id(managers.back().id);
   kam::v1::ManagerLoad load;
@@ -199,10 +224,21 @@ int Demo(Client& client, const DemoArgs& args) {
   if (!status.ok()) return Fail(status, "demo: manager load");
   std::printf("demo: Max Overload carries %.2f against a capacity of %.0f (%.0f%%)\n", load.load(),
               load.capacity(), load.utilisation() * 100);
+  // The team lead moves two of Max's accounts to whoever has the most room.
+  kam::v1::ListManagerLoadsRequest all_loads;
+  all_loads.set_page_size(1000);
+  kam::v1::ListManagerLoadsResponse loads;
+  status = client.accounts().ListManagerLoads(client.Context().get(), all_loads, &loads);
+  if (!status.ok()) return Fail(status, "demo: manager loads");
+  std::string relief_id = managers[0].id, relief_name = managers[0].name;
+  if (loads.loads_size() > 0) {
+    relief_id = loads.loads(loads.loads_size() - 1).manager_id();
+    relief_name = loads.loads(loads.loads_size() - 1).manager_name();
+  }
   for (int i = 0; i < 2 && load.utilisation() > 1.0; ++i) {
     kam::v1::ReassignAccountRequest move;
     move.set_account_id(account_ids[i]);
-    move.set_new_manager_id(managers[0].id);
+    move.set_new_manager_id(relief_id);
     move.set_reason("demo: relieve an overloaded manager");
     kam::v1::Account moved;
     status = client.accounts().ReassignAccount(client.Context().get(), move, &moved);
@@ -212,7 +248,7 @@ int Demo(Client& client, const DemoArgs& args) {
   }
   status = client.accounts().GetManagerLoad(client.Context().get(), get_load, &load);
   if (status.ok()) {
-    std::printf("demo: after moving two accounts to Anna Berger: %.2f of %.0f (%.0f%%)\n", load.load(),
+    std::printf("demo: after moving two accounts to %s: %.2f of %.0f (%.0f%%)\n", relief_name.c_str(), load.load(),
                 load.capacity(), load.utilisation() * 100);
   }
   std::cout << "\ndemo: done. Alerts arrive within seconds:\n"

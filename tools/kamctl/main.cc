@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
                "Exit codes: 0 ok, 1 server error, 2 usage, 3 not found, 4 rejected (invalid, "
                "precondition, exists, stale etag), 5 service unavailable."};
   app.require_subcommand(1);
+  app.fallthrough();  // global flags (--json, addresses) work before or after the subcommand
   app.add_option("--accounts", options.accounts, "kam-accounts address")->envname("KAM_ACCOUNTS_ADDR")->capture_default_str();
   app.add_option("--interactions", options.interactions, "kam-interactions address")->envname("KAM_INTERACTIONS_ADDR")->capture_default_str();
   app.add_option("--alerts", options.alerts, "kam-alerts address")->envname("KAM_ALERTS_ADDR")->capture_default_str();
