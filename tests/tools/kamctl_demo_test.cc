@@ -1,0 +1,86 @@
+// The demo's three stories, end to end: kamctl plays the seeded book against the three services
+// on the real Kafka broker, and the alerts a newcomer should see arrive. Also kamctl's exit codes.
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "kam/v1/alerts.grpc.pb.h"
+#include "tests/testing/process.h"
+#include "tests/testing/service_process.h"
+#include "tests/testing/temp_dir.h"
+
+namespace kam {
+namespace {
+
+int RunKamctl(const std::vector<std::string>& args, const testing::TempDir& dir, const std::string& name,
+              const std::map<std::string, std::string>& env, std::string* output = nullptr) {
+  std::vector<std::string> argv{testing::BinDir() + "/kamctl"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  testing::Process kamctl(argv, dir.Sub(name), env);
+  auto code = kamctl.Wait(std::chrono::seconds(120));
+  if (output != nullptr) *output = kamctl.Stdout() + kamctl.Stderr();
+  return code.value_or(-1);
+}
+
+TEST(KamctlDemoTest, TheThreeStoriesRaiseTheirAlerts) {
+  const std::string brokers = testing::RealKafkaBootstrap();
+  ASSERT_FALSE(brokers.empty()) << "run through ctest: needs the real_kafka fixture";
+  testing::TempDir dir;
+  auto accounts = testing::StartService("kam-accounts", brokers, dir.Sub("a"), dir.Sub("a-log"));
+  auto interactions = testing::StartService("kam-interactions", brokers, dir.Sub("i"), dir.Sub("i-log"));
+  auto alerts = testing::StartService("kam-alerts", brokers, dir.Sub("x"), dir.Sub("x-log"),
+                                      {"--idle-seconds", "2"});
+  ASSERT_TRUE(accounts.process && interactions.process && alerts.process);
+  std::map<std::string, std::string> env{{"KAM_ACCOUNTS_ADDR", accounts.address},
+                                         {"KAM_INTERACTIONS_ADDR", interactions.address},
+                                         {"KAM_ALERTS_ADDR", alerts.address}};
+  std::string output;
+  ASSERT_EQ(RunKamctl({"demo", "--seed", "11", "--accounts", "120", "--months", "3"}, dir, "demo", env,
+                      &output),
+            0)
+      << output;
+  EXPECT_NE(output.find("Max Overload carries"), std::string::npos) << output;
+
+  auto stub = kam::v1::AlertsService::NewStub(grpc::CreateChannel(alerts.address, grpc::InsecureChannelCredentials()));
+  std::set<std::string> seen;  // rule:state with the subject's story
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        grpc::ClientContext context;
+        kam::v1::ListAlertsRequest request;
+        request.set_page_size(1000);
+        kam::v1::ListAlertsResponse response;
+        if (!stub->ListAlerts(&context, request, &response).ok()) return false;
+        seen.clear();
+        for (const auto& alert : response.alerts()) {
+          const std::string& summary = alert.summary();
+          if (summary.find("Kestrel Logistics (sliding") != std::string::npos &&
+              alert.rule() == kam::v1::ALERT_RULE_SATISFACTION_FALLING) {
+            seen.insert("sliding");
+          }
+          if (summary.find("Max Overload") != std::string::npos &&
+              alert.state() == kam::v1::ALERT_STATE_RESOLVED) {
+            seen.insert("overload resolved");
+          }
+          if (alert.rule() == kam::v1::ALERT_RULE_RESPONSE_OVERDUE && alert.state() != kam::v1::ALERT_STATE_RESOLVED) {
+            seen.insert("overdue");
+          }
+        }
+        return seen.size() == 3;
+      },
+      std::chrono::seconds(90)))
+      << "stories seen: " << seen.size();
+
+  // Exit codes scripts can rely on.
+  EXPECT_EQ(RunKamctl({"accounts", "show", "acc_does_not_exist"}, dir, "missing", env), 3);
+  EXPECT_EQ(RunKamctl({"record", "--account", "acc_x", "--nps", "11"}, dir, "bad", env), 4);
+  EXPECT_EQ(RunKamctl({"accounts", "frobnicate"}, dir, "usage", env), 2);
+  EXPECT_EQ(RunKamctl({"--json", "loads"}, dir, "loads", env, &output), 0);
+  EXPECT_EQ(output.rfind("{\"manager_id\"", 0), 0u) << output;
+  std::map<std::string, std::string> nowhere{{"KAM_ACCOUNTS_ADDR", "127.0.0.1:1"}};
+  EXPECT_EQ(RunKamctl({"--timeout", "2", "loads"}, dir, "down", nowhere), 5);
+}
+
+}  // namespace
+}  // namespace kam
