@@ -1,0 +1,173 @@
+// Faults a service must ride out: the broker stopped for 20 seconds under load (writes keep being
+// accepted, everything arrives afterwards, once), and clients that send garbage, oversized
+// messages, or no deadline (clear errors, the service stays up).
+
+#include <arpa/inet.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "kam/v1/accounts.grpc.pb.h"
+#include "kam/v1/events.pb.h"
+#include "tests/testing/process.h"
+#include "tests/testing/service_process.h"
+#include "tests/testing/temp_dir.h"
+#include "tests/testing/topic_reader.h"
+
+namespace kam {
+namespace {
+
+std::string Shell(const std::string& command) {
+  std::string output;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return output;
+  char buffer[512];
+  while (fgets(buffer, sizeof(buffer), pipe) != nullptr) output += buffer;
+  pclose(pipe);
+  while (!output.empty() && (output.back() == '\n' || output.back() == '\r')) output.pop_back();
+  return output;
+}
+
+kam::v1::CreateAccountRequest Create(const std::string& request_id) {
+  kam::v1::CreateAccountRequest request;
+  request.set_request_id(request_id);
+  request.mutable_account()->set_name("Outage " + request_id);
+  request.mutable_account()->set_industry(kam::v1::INDUSTRY_SERVICES);
+  request.mutable_account()->mutable_annual_revenue()->set_amount_minor(100);
+  request.mutable_account()->mutable_annual_revenue()->set_currency("EUR");
+  return request;
+}
+
+TEST(FaultsTest, BrokerDownForTwentySecondsLosesNothingAndDuplicatesNothing) {
+  testing::TempDir dir;
+  const std::string kafka_local = std::string(KAM_SOURCE_DIR) + "/scripts/kafka-local";
+  const std::string kafka_dir = dir.Sub("kafka");
+  const std::string brokers = Shell(kafka_local + " start --data-dir " + kafka_dir + " 2>/dev/null");
+  ASSERT_EQ(brokers.rfind("127.0.0.1:", 0), 0u) << "own broker did not start: " << brokers;
+  auto accounts = testing::StartService("kam-accounts", brokers, dir.Sub("data"), dir.Sub("log"));
+  ASSERT_TRUE(accounts.process) << accounts.address;
+  auto stub = kam::v1::AccountsService::NewStub(
+      grpc::CreateChannel(accounts.address, grpc::InsecureChannelCredentials()));
+  std::set<std::string> ids;
+  int n = 0;
+  auto write = [&] {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    kam::v1::Account account;
+    grpc::Status status = stub->CreateAccount(&context, Create("outage-" + std::to_string(n++)), &account);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    if (status.ok()) ids.insert(account.id());
+  };
+  for (int i = 0; i < 50; ++i) write();
+
+  ASSERT_EQ(system((kafka_local + " stop --data-dir " + kafka_dir + " >/dev/null 2>&1").c_str()), 0);
+  // Twenty seconds without a broker, writing all the while: the outbox holds the events.
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  int during = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    write();
+    ++during;
+  }
+  EXPECT_GT(during, 100) << "writes must keep being accepted while the broker is down";
+  const std::string back = Shell(kafka_local + " start --data-dir " + kafka_dir + " 2>/dev/null");
+  ASSERT_EQ(back, brokers) << "the broker came back on another address";
+  for (int i = 0; i < 50; ++i) write();
+
+  std::map<std::string, int> created;
+  ASSERT_TRUE(testing::WaitFor([&] {
+    created.clear();
+    for (const auto& record : testing::ReadTopic(brokers, "kam.accounts.v1")) {
+      kam::v1::EventEnvelope envelope;
+      if (envelope.ParseFromString(record.value) && envelope.has_account_created()) ++created[record.key];
+    }
+    return created.size() == ids.size();
+  }, std::chrono::seconds(120))) << created.size() << " of " << ids.size() << " arrived";
+  for (const auto& [id, count] : created) EXPECT_EQ(count, 1) << id << " published twice";
+  std::cout << "writes during the outage: " << during << ", events checked: " << created.size() << "\n";
+  accounts.process.reset();
+  system((kafka_local + " stop --data-dir " + kafka_dir + " >/dev/null 2>&1").c_str());
+}
+
+TEST(FaultsTest, GarbageOversizedAndDeadlineFreeClientsGetClearErrorsAndTheServiceStaysUp) {
+  const std::string brokers = testing::RealKafkaBootstrap();
+  ASSERT_FALSE(brokers.empty()) << "run through ctest: needs the real_kafka fixture";
+  testing::TempDir dir;
+  auto accounts = testing::StartService("kam-accounts", brokers, dir.Sub("data"), dir.Sub("log"));
+  ASSERT_TRUE(accounts.process) << accounts.address;
+  auto channel = grpc::CreateChannel(accounts.address, grpc::InsecureChannelCredentials());
+  auto stub = kam::v1::AccountsService::NewStub(channel);
+
+  // Oversized: a 5 MiB name against the 4 MiB limit.
+  {
+    kam::v1::CreateAccountRequest huge = Create("huge");
+    huge.mutable_account()->set_name(std::string(5 << 20, 'x'));
+    grpc::ClientContext context;
+    kam::v1::Account out;
+    grpc::Status status = stub->CreateAccount(&context, huge, &out);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  }
+  // Bytes that are not a CreateAccountRequest, through a generic stub.
+  {
+    grpc::GenericStub generic(channel);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    const char junk[] = "\xff\xff\xff\xff\x0f garbage that is no protobuf";
+    grpc::Slice slice(junk, sizeof(junk) - 1);
+    grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    std::mutex mutex;
+    std::condition_variable done;
+    bool finished = false;
+    grpc::Status status;
+    generic.UnaryCall(&context, "/kam.v1.AccountsService/CreateAccount", grpc::StubOptions(), &request,
+                      &response, [&](grpc::Status s) {
+                        std::lock_guard<std::mutex> lock(mutex);
+                        status = s;
+                        finished = true;
+                        done.notify_all();
+                      });
+    std::unique_lock<std::mutex> lock(mutex);
+    ASSERT_TRUE(done.wait_for(lock, std::chrono::seconds(20), [&] { return finished; }));
+    EXPECT_FALSE(status.ok());
+    EXPECT_NE(status.error_code(), grpc::StatusCode::UNAVAILABLE) << "the server must answer, not die";
+  }
+  // Raw garbage on the TCP port: not even HTTP/2.
+  {
+    std::string host = accounts.address.substr(0, accounts.address.rfind(':'));
+    int port = std::stoi(accounts.address.substr(accounts.address.rfind(':') + 1));
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    inet_pton(AF_INET, host.c_str(), &addr.sin_addr);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    std::string noise(64 * 1024, '\x17');
+    (void)write(fd, noise.data(), noise.size());
+    close(fd);
+  }
+  // No deadline at all: served like any other call.
+  {
+    grpc::ClientContext context;
+    kam::v1::Account out;
+    EXPECT_TRUE(stub->CreateAccount(&context, Create("no-deadline"), &out).ok());
+  }
+  // Still up and serving.
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::health::v1::HealthCheckResponse response;
+  ASSERT_TRUE(health->Check(&context, grpc::health::v1::HealthCheckRequest(), &response).ok());
+  EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  EXPECT_TRUE(accounts.process->Running());
+}
+
+}  // namespace
+}  // namespace kam
