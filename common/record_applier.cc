@@ -1,7 +1,7 @@
 #include "common/record_applier.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/ids.h"
+#include "common/event_envelope.h"
 #include "common/logging.h"
 #include "common/time_util.h"
 
@@ -10,11 +10,6 @@ namespace kam {
 OutboundEvent MakeDeadLetter(const ConsumedRecord& record, const std::string& error,
                              const std::string& consumer) {
   kam::v1::EventEnvelope envelope;
-  envelope.set_event_id(NewUuid());
-  envelope.set_type("kam.v1.DeadLetter");
-  envelope.set_source(consumer);
-  envelope.set_subject(absl::StrCat(record.topic, "/", record.partition, "/", record.offset));
-  *envelope.mutable_time() = NowTimestamp();
   auto* letter = envelope.mutable_dead_letter();
   letter->set_origin_topic(record.topic);
   letter->set_origin_partition(record.partition);
@@ -23,13 +18,9 @@ OutboundEvent MakeDeadLetter(const ConsumedRecord& record, const std::string& er
   letter->set_original_key(record.key);
   letter->set_original_value(record.value);
   letter->set_consumer(consumer);
-  *letter->mutable_time() = envelope.time();
-  OutboundEvent event;
-  event.topic = kafka_topics::kDeadLetter;
-  event.key = record.key;
-  event.event_id = envelope.event_id();
-  event.envelope = std::move(envelope);
-  return event;
+  *letter->mutable_time() = NowTimestamp();
+  return EnvelopeEvent(kafka_topics::kDeadLetter, record.key, consumer, std::move(envelope),
+                       absl::StrCat(record.topic, "/", record.partition, "/", record.offset));
 }
 
 absl::Status RecordApplier::Tick(int64_t wall_millis) {

@@ -65,6 +65,19 @@ class Store {
   std::unique_ptr<rocksdb::DB> db_;
 };
 
+// The protobuf message stored at `key`, or nullopt; DATA_LOSS when the bytes do not parse.
+template <typename Message>
+absl::StatusOr<std::optional<Message>> LoadMessage(const Store& store, std::string_view cf,
+                                                   const std::string& key) {
+  KAM_ASSIGN_OR_RETURN(std::optional<std::string> bytes, store.Get(cf, key));
+  if (!bytes) return std::optional<Message>();
+  Message message;
+  if (!message.ParseFromString(*bytes)) {
+    return absl::DataLossError(std::string(cf) + " record " + key + " does not parse");
+  }
+  return std::optional<Message>(std::move(message));
+}
+
 // Maps a RocksDB status onto absl: corruption and IO errors are INTERNAL/UNAVAILABLE.
 absl::Status FromRocks(const rocksdb::Status& status, std::string_view what);
 

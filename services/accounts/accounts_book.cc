@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "common/event_envelope.h"
 #include "common/fingerprint.h"
 #include "common/ids.h"
 #include "common/kafka_topics.h"
@@ -110,19 +111,7 @@ class AccountsBook::Mutation {
 OutboundEvent AccountsBook::Mutation::Envelope(const char* topic, const std::string& key,
                                                const std::string& subject,
                                                kam::v1::EventEnvelope envelope) const {
-  envelope.set_event_id(NewUuid());
-  envelope.set_source(kSource);
-  envelope.set_subject(subject);
-  *envelope.mutable_time() = NowTimestamp();
-  const auto* field = envelope.GetReflection()->GetOneofFieldDescriptor(
-      envelope, envelope.GetDescriptor()->FindOneofByName("payload"));
-  envelope.set_type(field->message_type()->full_name());
-  OutboundEvent event;
-  event.topic = topic;
-  event.key = key;
-  event.event_id = envelope.event_id();
-  event.envelope = std::move(envelope);
-  return event;
+  return EnvelopeEvent(topic, key, kSource, std::move(envelope), subject);
 }
 
 kam::v1::ManagerLoad AccountsBook::Mutation::EffectiveLoad(const std::string& manager_id) const {

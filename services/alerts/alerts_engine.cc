@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/fingerprint.h"
+#include "common/interaction_kinds.h"
 #include "common/kafka_topics.h"
 #include "common/logging.h"
 #include "common/time_util.h"
@@ -48,35 +49,6 @@ bool IsOpen(const Alert& alert) {
          alert.state() == kam::v1::ALERT_STATE_ACKNOWLEDGED;
 }
 
-bool IsContact(kam::v1::InteractionType type) {
-  switch (type) {
-    case kam::v1::INTERACTION_TYPE_MEETING:
-    case kam::v1::INTERACTION_TYPE_CALL:
-    case kam::v1::INTERACTION_TYPE_EMAIL:
-    case kam::v1::INTERACTION_TYPE_ANNUAL_REVIEW:
-    case kam::v1::INTERACTION_TYPE_FOLLOW_UP:
-    case kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED:
-    case kam::v1::INTERACTION_TYPE_UPSELL:
-    case kam::v1::INTERACTION_TYPE_CROSS_SELL:
-    case kam::v1::INTERACTION_TYPE_RENEWAL:
-      return true;
-    default:
-      return false;
-  }
-}
-
-template <typename Message>
-absl::StatusOr<std::optional<Message>> Load(const Store& store, std::string_view cf,
-                                            const std::string& key) {
-  KAM_ASSIGN_OR_RETURN(std::optional<std::string> bytes, store.Get(cf, key));
-  if (!bytes) return std::optional<Message>();
-  Message message;
-  if (!message.ParseFromString(*bytes)) {
-    return absl::DataLossError(absl::StrCat(std::string(cf), " record does not parse"));
-  }
-  return std::optional<Message>(std::move(message));
-}
-
 }  // namespace
 
 // One Apply/Tick/Acknowledge: cached reads, staged writes, alert transitions and their events.
@@ -89,7 +61,7 @@ class AlertsEngine::Tx {
     std::string key = PartKey(p, id);
     auto it = accounts_.find(key);
     if (it != accounts_.end()) return &it->second;
-    KAM_ASSIGN_OR_RETURN(auto loaded, Load<AlertAccountState>(*store_, kAccountsCf, key));
+    KAM_ASSIGN_OR_RETURN(auto loaded, LoadMessage<AlertAccountState>(*store_, kAccountsCf, key));
     AlertAccountState& state = accounts_[key];
     if (loaded) state = *loaded;
     state.set_account_id(id);
@@ -100,7 +72,7 @@ class AlertsEngine::Tx {
     std::string key = PartKey(p, id);
     auto it = managers_.find(key);
     if (it != managers_.end()) return &it->second;
-    KAM_ASSIGN_OR_RETURN(auto loaded, Load<AlertManagerState>(*store_, kManagersCf, key));
+    KAM_ASSIGN_OR_RETURN(auto loaded, LoadMessage<AlertManagerState>(*store_, kManagersCf, key));
     AlertManagerState& state = managers_[key];
     if (loaded) state = *loaded;
     state.set_manager_id(id);
@@ -138,7 +110,7 @@ class AlertsEngine::Tx {
     if (staged != latest_.end()) return std::optional<Alert>(staged->second);
     KAM_ASSIGN_OR_RETURN(auto id, store_->Get(kLatestCf, fingerprint));
     if (!id) return std::optional<Alert>();
-    return Load<Alert>(*store_, kAlertsCf, *id);
+    return LoadMessage<Alert>(*store_, kAlertsCf, *id);
   }
 
   // Moves the alert of `fingerprint` to what `desired` says, publishing each state change.
@@ -531,9 +503,7 @@ absl::Status OnInteraction(AlertsEngine::Tx& tx, int32_t p, const kam::v1::Event
   switch (interaction.type()) {
     case kam::v1::INTERACTION_TYPE_SURVEY: {
       const auto& survey = interaction.survey();
-      double score = survey.has_nps() ? survey.nps() * 10.0 : (survey.csat() - 1) * 25.0;
-      bool detractor = survey.has_nps() ? survey.nps() <= 6 : survey.csat() <= 2;
-      add_signal(score, false, detractor);
+      add_signal(NormalisedScore(survey), false, IsDetractor(survey));
       KAM_RETURN_IF_ERROR(EvaluateSatisfaction(tx, *state, config, at));
       break;
     }
@@ -761,7 +731,7 @@ absl::StatusOr<kam::v1::ListAlertsResponse> AlertsEngine::ListAlerts(
 
 absl::StatusOr<Alert> AlertsEngine::GetAlert(const kam::v1::GetAlertRequest& request) const {
   if (request.id().empty()) return absl::InvalidArgumentError("id: required");
-  KAM_ASSIGN_OR_RETURN(auto alert, Load<Alert>(*store_, kAlertsCf, request.id()));
+  KAM_ASSIGN_OR_RETURN(auto alert, LoadMessage<Alert>(*store_, kAlertsCf, request.id()));
   if (!alert) return absl::NotFoundError(absl::StrCat("id: no alert \"", request.id(), "\""));
   return *alert;
 }
@@ -775,7 +745,7 @@ absl::StatusOr<Alert> AlertsEngine::AcknowledgeAlert(const kam::v1::AcknowledgeA
     return absl::InvalidArgumentError("acknowledged_by: at most 200 characters");
   }
   std::lock_guard<std::mutex> lock(mutex_);
-  KAM_ASSIGN_OR_RETURN(auto alert, Load<Alert>(*store_, kAlertsCf, request.id()));
+  KAM_ASSIGN_OR_RETURN(auto alert, LoadMessage<Alert>(*store_, kAlertsCf, request.id()));
   if (!alert) return absl::NotFoundError(absl::StrCat("id: no alert \"", request.id(), "\""));
   if (!request.etag().empty() && request.etag() != alert->etag()) {
     return absl::AbortedError(absl::StrCat("etag: the alert changed since it was read (etag ",

@@ -10,34 +10,6 @@ namespace kam::interactions {
 using kam::internal::v1::AccountHealthState;
 using kam::v1::InteractionType;
 
-double NormalisedScore(const kam::v1::Survey& survey) {
-  if (survey.has_nps()) return survey.nps() * 10.0;
-  if (survey.has_csat()) return (survey.csat() - 1) * 25.0;
-  return 0;
-}
-
-bool IsRequest(InteractionType type) {
-  return type == kam::v1::INTERACTION_TYPE_COMPLAINT ||
-         type == kam::v1::INTERACTION_TYPE_SUPPORT_REQUEST;
-}
-
-bool IsContact(InteractionType type) {
-  switch (type) {
-    case kam::v1::INTERACTION_TYPE_MEETING:
-    case kam::v1::INTERACTION_TYPE_CALL:
-    case kam::v1::INTERACTION_TYPE_EMAIL:
-    case kam::v1::INTERACTION_TYPE_ANNUAL_REVIEW:
-    case kam::v1::INTERACTION_TYPE_FOLLOW_UP:
-    case kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED:
-    case kam::v1::INTERACTION_TYPE_UPSELL:
-    case kam::v1::INTERACTION_TYPE_CROSS_SELL:
-    case kam::v1::INTERACTION_TYPE_RENEWAL:
-      return true;
-    default:
-      return false;
-  }
-}
-
 void ApplyInteraction(const kam::v1::Interaction& interaction, AccountHealthState* state,
                       const HealthPolicy& policy) {
   const int64_t at = MillisFromTimestamp(interaction.occur_time());

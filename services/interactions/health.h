@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/interaction_kinds.h"
 #include "kam/internal/v1/storage.pb.h"
 #include "kam/v1/interactions.pb.h"
 
@@ -20,15 +21,6 @@ struct HealthPolicy {
   int max_handling_samples = 500;                        // closed requests kept for percentiles
   int64_t handling_benchmark_millis = 2LL * 24 * 3600 * 1000;  // the domain's 2-day benchmark
 };
-
-// 0..100: NPS x 10, CSAT (x-1) x 25.
-double NormalisedScore(const kam::v1::Survey& survey);
-// Complaints and support requests are open until a REQUEST_RESOLVED names them.
-bool IsRequest(kam::v1::InteractionType type);
-// An interaction in which the company reached the customer (meetings, calls, mails, reviews,
-// follow-ups, deals, renewals, answers to requests). Complaints, surveys and churn notices come
-// from the customer and do not count as contact.
-bool IsContact(kam::v1::InteractionType type);
 
 // Folds one accepted interaction into the state. Answers are kept sorted by event time, so
 // out-of-order arrivals land where they belong.

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "common/event_envelope.h"
 #include "common/field_checks.h"
 #include "common/fingerprint.h"
 #include "common/ids.h"
@@ -37,18 +38,6 @@ std::string IndexKey(const Interaction& interaction) {
   uint64_t inverted = static_cast<uint64_t>(std::numeric_limits<int64_t>::max() -
                                             MillisFromTimestamp(interaction.occur_time()));
   return IndexPrefix(interaction.account_id()) + EncodeUint64(inverted) + interaction.id();
-}
-
-template <typename Message>
-absl::StatusOr<std::optional<Message>> LoadProto(const Store& store, std::string_view cf,
-                                                 const std::string& key) {
-  KAM_ASSIGN_OR_RETURN(std::optional<std::string> bytes, store.Get(cf, key));
-  if (!bytes) return std::optional<Message>();
-  Message message;
-  if (!message.ParseFromString(*bytes)) {
-    return absl::DataLossError(absl::StrCat(std::string(cf), " record ", key, " does not parse"));
-  }
-  return std::optional<Message>(std::move(message));
 }
 
 }  // namespace
@@ -124,7 +113,7 @@ absl::Status InteractionsBook::Validate(const Interaction& in, int64_t now_milli
 
 absl::StatusOr<std::optional<AccountReplica>> InteractionsBook::LoadReplica(
     const std::string& account_id) const {
-  return LoadProto<AccountReplica>(*store_, kReplicaCf, account_id);
+  return LoadMessage<AccountReplica>(*store_, kReplicaCf, account_id);
 }
 
 absl::StatusOr<AccountReplica> InteractionsBook::AwaitAccount(const std::string& account_id) const {
@@ -173,7 +162,7 @@ absl::StatusOr<Interaction> InteractionsBook::RecordInteraction(
                                                 "interaction.id"));
     }
     if (!id) return std::optional<Interaction>();
-    return LoadProto<Interaction>(*store_, kInteractionsCf, *id);
+    return LoadMessage<Interaction>(*store_, kInteractionsCf, *id);
   };
   KAM_ASSIGN_OR_RETURN(std::optional<Interaction> earlier, replay());
   if (earlier) return *earlier;
@@ -193,13 +182,13 @@ absl::StatusOr<Interaction> InteractionsBook::RecordInteraction(
   stored.set_owner_manager_id(account.owner_manager_id());
 
   KAM_ASSIGN_OR_RETURN(std::optional<AccountHealthState> loaded,
-                       LoadProto<AccountHealthState>(*store_, kHealthCf, stored.account_id()));
+                       LoadMessage<AccountHealthState>(*store_, kHealthCf, stored.account_id()));
   AccountHealthState health = loaded.value_or(AccountHealthState());
   if (stored.type() == kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED) {
     const auto* open = FindOpenRequest(health, stored.resolves_interaction_id());
     if (open == nullptr) {
       KAM_ASSIGN_OR_RETURN(std::optional<Interaction> named,
-                           LoadProto<Interaction>(*store_, kInteractionsCf,
+                           LoadMessage<Interaction>(*store_, kInteractionsCf,
                                                   stored.resolves_interaction_id()));
       if (named && named->account_id() == stored.account_id() && IsRequest(named->type())) {
         return absl::FailedPreconditionError(
@@ -238,19 +227,10 @@ absl::StatusOr<Interaction> InteractionsBook::RecordInteraction(
                                     fingerprint, stored.id()));
 
   kam::v1::EventEnvelope envelope;
-  envelope.set_event_id(NewUuid());
-  envelope.set_type("kam.v1.InteractionRecorded");
-  envelope.set_source(kSource);
-  envelope.set_subject(stored.account_id());
-  *envelope.mutable_time() = stored.occur_time();
   *envelope.mutable_interaction_recorded()->mutable_interaction() = stored;
-  OutboundEvent event;
-  event.topic = kafka_topics::kInteractions;
-  event.key = stored.account_id();
-  event.event_id = envelope.event_id();
-  event.envelope = std::move(envelope);
   std::vector<OutboundEvent> events;
-  events.push_back(std::move(event));
+  events.push_back(EnvelopeEvent(kafka_topics::kInteractions, stored.account_id(), kSource,
+                                 std::move(envelope), "", stored.occur_time()));
   KAM_RETURN_IF_ERROR(outbox_->Commit(&batch, std::move(events)));
   return stored;
 }
@@ -285,7 +265,7 @@ absl::StatusOr<Interaction> InteractionsBook::GetInteraction(
     const kam::v1::GetInteractionRequest& request) const {
   if (request.id().empty()) return InvalidField("id", "required");
   KAM_ASSIGN_OR_RETURN(std::optional<Interaction> found,
-                       LoadProto<Interaction>(*store_, kInteractionsCf, request.id()));
+                       LoadMessage<Interaction>(*store_, kInteractionsCf, request.id()));
   if (!found) return absl::NotFoundError(absl::StrCat("id: no interaction \"", request.id(), "\""));
   return *found;
 }
@@ -347,7 +327,7 @@ absl::StatusOr<kam::v1::ListInteractionsResponse> InteractionsBook::ListInteract
     }
     std::string id = key.substr(prefix.size() + 8);
     KAM_ASSIGN_OR_RETURN(std::optional<Interaction> interaction,
-                         LoadProto<Interaction>(*store_, kInteractionsCf, id));
+                         LoadMessage<Interaction>(*store_, kInteractionsCf, id));
     if (!interaction) return absl::DataLossError(absl::StrCat("index names missing interaction ", id));
     last_key = key;
     if (request.types_size() > 0 &&
@@ -369,7 +349,7 @@ absl::StatusOr<kam::v1::AccountHealth> InteractionsBook::GetAccountHealth(
     return absl::NotFoundError(absl::StrCat("account_id: no account \"", request.account_id(), "\""));
   }
   KAM_ASSIGN_OR_RETURN(std::optional<AccountHealthState> state,
-                       LoadProto<AccountHealthState>(*store_, kHealthCf, request.account_id()));
+                       LoadMessage<AccountHealthState>(*store_, kHealthCf, request.account_id()));
   AccountHealthState empty;
   empty.set_account_id(request.account_id());
   return BuildHealth(state.value_or(empty), NowMillis(), options_.health);
