@@ -14,11 +14,11 @@
 #include <thread>
 
 #include "common/kafka/publisher.h"
+#include "common/kafka_topics.h"
 #include "common/logging.h"
 #include "common/outbox_relay.h"
 #include "common/record_applier.h"
 #include "common/rpc_metrics.h"
-#include "common/kafka_topics.h"
 #include "services/interactions/grpc_service.h"
 #include "tests/testing/temp_dir.h"
 #include "tools/broker/mock_broker.h"
@@ -56,7 +56,8 @@ Result Load(const std::string& address, int callers, double seconds, int account
   for (int c = 0; c < std::min(callers, 4); ++c) {
     grpc::ChannelArguments args;
     args.SetInt("grpc.channel_id", c);  // distinct channels, not one shared subchannel
-    channels.push_back(grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+    channels.push_back(
+        grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
   }
   for (int t = 0; t < callers; ++t) {
     threads.emplace_back([&, t] {
@@ -73,7 +74,8 @@ Result Load(const std::string& address, int callers, double seconds, int account
         kam::v1::Interaction response;
         auto start = Clock::now();
         grpc::Status status = stub->RecordInteraction(&context, request, &response);
-        latencies[t].push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+        latencies[t].push_back(
+            std::chrono::duration<double, std::milli>(Clock::now() - start).count());
         if (!status.ok()) errors.fetch_add(1);
       }
     });
@@ -108,7 +110,8 @@ int main(int argc, char** argv) {
   kam::testing::TempDir dir;
   auto broker = kam::MockBroker::Start(1, 3, "");
   if (!broker.ok()) return 1;
-  auto store = kam::Store::Open({.path = dir.Sub("db")}, kam::interactions::InteractionsBook::ColumnFamilies());
+  auto store = kam::Store::Open({.path = dir.Sub("db")},
+                                kam::interactions::InteractionsBook::ColumnFamilies());
   auto outbox = kam::Outbox::Open(store->get());
   auto book = kam::interactions::InteractionsBook::Open(store->get(), outbox->get(), {});
   if (!store.ok() || !outbox.ok() || !book.ok()) return 1;
@@ -118,8 +121,10 @@ int main(int argc, char** argv) {
     kam::v1::EventEnvelope envelope;
     envelope.mutable_account_created()->mutable_account()->set_id("acc_" + std::to_string(i));
     envelope.mutable_account_created()->mutable_account()->set_owner_manager_id("mgr_1");
-    if (!replica.Apply({kam::kafka_topics::kAccounts, 0, i, "acc_" + std::to_string(i),
-                        envelope.SerializeAsString(), 0}).ok()) {
+    if (!replica
+             .Apply({kam::kafka_topics::kAccounts, 0, i, "acc_" + std::to_string(i),
+                     envelope.SerializeAsString(), 0})
+             .ok()) {
       return 1;
     }
   }
@@ -129,8 +134,9 @@ int main(int argc, char** argv) {
   kafka_options.brokers = (*broker)->bootstrap();
   auto publisher = kam::kafka::KafkaPublisher::Create(kafka_options, "bench/1", &stop);
   if (!publisher.ok()) return 1;
-  kam::OutboxRelay relay(outbox->get(), publisher->get(),
-                         {.topics = {kam::kafka_topics::kInteractions, kam::kafka_topics::kDeadLetter}});
+  kam::OutboxRelay relay(
+      outbox->get(), publisher->get(),
+      {.topics = {kam::kafka_topics::kInteractions, kam::kafka_topics::kDeadLetter}});
   std::thread relay_thread([&] { relay.Run(stop); });
 
   kam::MetricsRegistry registry;
@@ -147,7 +153,9 @@ int main(int argc, char** argv) {
   auto kam_server = start_server(&service, &kam_port);
   auto empty_server = start_server(&empty, &empty_port);
 
-  std::printf("| callers | empty handler rps | p50 ms | p99 ms | RecordInteraction rps | p50 ms | p99 ms | ratio |\n");
+  std::printf(
+      "| callers | empty handler rps | p50 ms | p99 ms | RecordInteraction rps | p50 ms | p99 ms | "
+      "ratio |\n");
   std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (int c : callers) {
     Result ceiling = Load("127.0.0.1:" + std::to_string(empty_port), c, seconds, accounts);

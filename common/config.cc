@@ -41,8 +41,8 @@ absl::Status ValidateConfig(const ServiceConfig& config) {
   if (config.data_dir.empty()) return absl::InvalidArgumentError("--data-dir: must not be empty");
   log::Level level;
   if (!log::ParseLevel(config.log_level, &level)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--log-level: expected debug|info|warn|error, got \"", config.log_level, "\""));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--log-level: expected debug|info|warn|error, got \"", config.log_level, "\""));
   }
   if (config.topic_partitions < 1 || config.topic_partitions > 1000) {
     return absl::InvalidArgumentError("--topic-partitions: must be 1..1000");

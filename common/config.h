@@ -16,16 +16,16 @@ class App;
 namespace kam {
 
 struct ServiceConfig {
-  std::string service_name;       // e.g. "kam-accounts"
-  std::string listen;             // gRPC host:port; port 0 picks one
-  std::string kafka_brokers;      // bootstrap.servers
-  std::string data_dir;           // RocksDB lives here
-  std::string metrics_listen;     // host:port of /metrics; empty disables it
+  std::string service_name;    // e.g. "kam-accounts"
+  std::string listen;          // gRPC host:port; port 0 picks one
+  std::string kafka_brokers;   // bootstrap.servers
+  std::string data_dir;        // RocksDB lives here
+  std::string metrics_listen;  // host:port of /metrics; empty disables it
   std::string log_level = "info";
-  int topic_partitions = 3;       // used when creating missing topics
-  bool sync_writes = false;       // fsync the RocksDB WAL on every write
-  int kafka_wait_seconds = 60;    // how long to wait for the broker at start
-  std::string consumer_group;     // Kafka consumer group; empty = the service name
+  int topic_partitions = 3;     // used when creating missing topics
+  bool sync_writes = false;     // fsync the RocksDB WAL on every write
+  int kafka_wait_seconds = 60;  // how long to wait for the broker at start
+  std::string consumer_group;   // Kafka consumer group; empty = the service name
 };
 
 struct ServiceDefaults {

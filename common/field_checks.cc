@@ -13,7 +13,11 @@ bool CountChars(std::string_view text, size_t* count) {
   *count = 0;
   for (size_t i = 0; i < text.size();) {
     unsigned char c = static_cast<unsigned char>(text[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xe  ? 3
+                 : (c >> 3) == 0x1e ? 4
+                                    : 0;
     if (len == 0 || i + len > text.size()) return false;
     for (size_t k = 1; k < len; ++k) {
       if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) return false;
@@ -54,7 +58,8 @@ absl::Status ValidateEmail(std::string_view value, std::string_view field, bool 
   if (at == std::string_view::npos || at == 0 || at != value.rfind('@') ||
       value.find('.', at) == std::string_view::npos || value.back() == '.' ||
       value.find(' ') != std::string_view::npos) {
-    return InvalidField(field, absl::StrCat("\"", std::string(value), "\" is not an e-mail address"));
+    return InvalidField(field,
+                        absl::StrCat("\"", std::string(value), "\" is not an e-mail address"));
   }
   return absl::OkStatus();
 }
@@ -65,8 +70,9 @@ absl::Status ValidateMoney(const kam::v1::Money& money, std::string_view field) 
                         absl::StrCat("must be >= 0, got ", money.amount_minor()));
   }
   if (!CurrencyExponent(money.currency())) {
-    return InvalidField(absl::StrCat(std::string(field), ".currency"),
-                        absl::StrCat("\"", money.currency(), "\" is not an ISO 4217 currency code"));
+    return InvalidField(
+        absl::StrCat(std::string(field), ".currency"),
+        absl::StrCat("\"", money.currency(), "\" is not an ISO 4217 currency code"));
   }
   return absl::OkStatus();
 }

@@ -51,8 +51,8 @@ void Histogram::Snapshot(std::vector<uint64_t>* cumulative, double* sum, uint64_
 }
 
 std::vector<double> LatencyBuckets() {
-  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
-          2.5,    5,       10};
+  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+          0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 }
 
 MetricsRegistry::Series& MetricsRegistry::Add(const std::string& name, const std::string& help,
@@ -128,10 +128,9 @@ std::string MetricsRegistry::Render() const {
         const auto& bounds = series->histogram->bounds();
         for (size_t i = 0; i < cumulative.size(); ++i) {
           std::string le = i < bounds.size() ? FormatValue(bounds[i]) : "+Inf";
-          absl::StrAppend(&out,
-                          WithLabels(family + "_bucket", series->labels,
-                                     absl::StrCat("le=\"", le, "\"")),
-                          " ", cumulative[i], "\n");
+          absl::StrAppend(
+              &out, WithLabels(family + "_bucket", series->labels, absl::StrCat("le=\"", le, "\"")),
+              " ", cumulative[i], "\n");
         }
         absl::StrAppend(&out, WithLabels(family + "_sum", series->labels), " ", FormatValue(sum),
                         "\n", WithLabels(family + "_count", series->labels), " ", count, "\n");

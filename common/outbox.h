@@ -51,7 +51,7 @@ class Outbox {
 
   // Reads up to `limit` pending rows in sequence order, starting after `after_sequence`.
   absl::StatusOr<std::vector<kam::internal::v1::OutboxRecord>> ReadPending(uint64_t after_sequence,
-                                                                          size_t limit) const;
+                                                                           size_t limit) const;
   // Deletes delivered rows in one write.
   absl::Status Delete(const std::vector<uint64_t>& sequences);
   // Number of rows still waiting for delivery (a scan: for metrics and tests, not hot paths).

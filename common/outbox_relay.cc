@@ -95,8 +95,8 @@ void OutboxRelay::Run(const std::atomic<bool>& stop) {
       absl::Status status = Sync();
       if (!status.ok()) {
         errors_total_.fetch_add(1);
-        log::Warn("outbox relay sync failed; retrying", {{"error", status.ToString()},
-                                                         {"backoff_ms", std::to_string(backoff_ms)}});
+        log::Warn("outbox relay sync failed; retrying",
+                  {{"error", status.ToString()}, {"backoff_ms", std::to_string(backoff_ms)}});
         std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
         backoff_ms = std::min(backoff_ms * 2, 5000);
         continue;

@@ -44,7 +44,10 @@ OutboundEvent MakeDeadLetter(const ConsumedRecord& record, const std::string& er
 class RecordApplier {
  public:
   RecordApplier(Store* store, Outbox* outbox, RecordProcessor* processor, std::string consumer_name)
-      : store_(store), outbox_(outbox), processor_(processor), consumer_(std::move(consumer_name)) {}
+      : store_(store),
+        outbox_(outbox),
+        processor_(processor),
+        consumer_(std::move(consumer_name)) {}
 
   // Applies one record. An error here is a storage failure: the record was not applied and its
   // offset not stored, so it must be retried (or the process stopped).

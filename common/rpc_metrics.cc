@@ -19,9 +19,9 @@ void RpcMetrics::Record(const std::string& method, absl::StatusCode code,
     counter = slot;
     auto& histogram = latencies_[method];
     if (histogram == nullptr) {
-      histogram = registry_->AddHistogram("kam_grpc_request_seconds",
-                                          "Time spent handling gRPC requests.", LatencyBuckets(),
-                                          absl::StrCat("method=\"", method, "\""));
+      histogram =
+          registry_->AddHistogram("kam_grpc_request_seconds", "Time spent handling gRPC requests.",
+                                  LatencyBuckets(), absl::StrCat("method=\"", method, "\""));
     }
     latency = histogram;
   }

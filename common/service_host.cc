@@ -76,10 +76,10 @@ absl::Status ServiceHost::Open() {
     for (const auto& topic : spec_.co_partitioned) {
       KAM_ASSIGN_OR_RETURN(int32_t count, kafka::PartitionCount(probe.get(), topic, 10000));
       if (expected >= 0 && count != expected) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "topics ", absl::StrJoin(spec_.co_partitioned, ", "),
-            " must have the same partition count (they are joined per partition); ", topic,
-            " has ", count, ", expected ", expected));
+        return absl::FailedPreconditionError(
+            absl::StrCat("topics ", absl::StrJoin(spec_.co_partitioned, ", "),
+                         " must have the same partition count (they are joined per partition); ",
+                         topic, " has ", count, ", expected ", expected));
       }
       expected = count;
     }
@@ -90,27 +90,25 @@ absl::Status ServiceHost::Open() {
   relay_options.topics = spec_.output_topics;
   relay_ = std::make_unique<OutboxRelay>(outbox_.get(), publisher_.get(), relay_options);
   // Learn what Kafka already holds before accepting writes, so sequences never collide.
-  KAM_RETURN_IF_ERROR(
-      RetryWhileUnavailable(config_.kafka_wait_seconds, "read topic tails", [&] { return relay_->Sync(); }));
+  KAM_RETURN_IF_ERROR(RetryWhileUnavailable(config_.kafka_wait_seconds, "read topic tails",
+                                            [&] { return relay_->Sync(); }));
 
   metrics_.AddCallbackGauge("kam_outbox_last_sequence", "Last sequence written to the outbox.",
                             [this] { return static_cast<double>(outbox_->last_sequence()); });
   metrics_.AddCallbackGauge("kam_outbox_published_total", "Outbox rows published to Kafka.",
                             [this] { return static_cast<double>(relay_->published_total()); });
-  metrics_.AddCallbackGauge(
-      "kam_outbox_skipped_total",
-      "Outbox rows found already in Kafka at restart and not sent again.",
-      [this] { return static_cast<double>(relay_->skipped_total()); });
+  metrics_.AddCallbackGauge("kam_outbox_skipped_total",
+                            "Outbox rows found already in Kafka at restart and not sent again.",
+                            [this] { return static_cast<double>(relay_->skipped_total()); });
   metrics_.AddCallbackGauge("kam_outbox_relay_errors_total", "Outbox relay errors.",
                             [this] { return static_cast<double>(relay_->errors_total()); });
 
   if (!spec_.input_topics.empty()) {
-    KAM_ASSIGN_OR_RETURN(consumer_, kafka::KafkaConsumer::Create(
-                                        kafka_options,
-                                        config_.consumer_group.empty() ? config_.service_name
-                                                                       : config_.consumer_group,
-                                        spec_.input_topics,
-                                        store_.get()));
+    KAM_ASSIGN_OR_RETURN(consumer_, kafka::KafkaConsumer::Create(kafka_options,
+                                                                 config_.consumer_group.empty()
+                                                                     ? config_.service_name
+                                                                     : config_.consumer_group,
+                                                                 spec_.input_topics, store_.get()));
   }
   return absl::OkStatus();
 }
@@ -153,11 +151,11 @@ absl::StatusOr<int> ServiceHost::Start() {
           });
     });
   }
-  log::Info("serving", {{"grpc", absl::StrCat(config_.listen.substr(0, config_.listen.rfind(':')),
-                                              ":", port)},
-                        {"metrics", metrics_server_ ? std::to_string(metrics_server_->port()) : "off"},
-                        {"kafka", config_.kafka_brokers},
-                        {"producer", producer_}});
+  log::Info("serving",
+            {{"grpc", absl::StrCat(config_.listen.substr(0, config_.listen.rfind(':')), ":", port)},
+             {"metrics", metrics_server_ ? std::to_string(metrics_server_->port()) : "off"},
+             {"kafka", config_.kafka_brokers},
+             {"producer", producer_}});
   return port;
 }
 

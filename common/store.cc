@@ -81,14 +81,16 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
   store->db_.reset(raw);
   store->cf_names_.push_back(rocksdb::kDefaultColumnFamilyName);
   for (auto& name : column_families) store->cf_names_.push_back(std::move(name));
-  KAM_ASSIGN_OR_RETURN(std::optional<std::string> instance, store->Get(kMetaCf, "store.instance_id"));
+  KAM_ASSIGN_OR_RETURN(std::optional<std::string> instance,
+                       store->Get(kMetaCf, "store.instance_id"));
   if (instance) {
     store->instance_id_ = *instance;
   } else {
     store->instance_id_ = NewUuid().substr(0, 8);
     rocksdb::WriteBatch batch;
-    KAM_RETURN_IF_ERROR(FromRocks(batch.Put(store->Cf(kMetaCf), "store.instance_id", store->instance_id_),
-                                  "put instance id"));
+    KAM_RETURN_IF_ERROR(
+        FromRocks(batch.Put(store->Cf(kMetaCf), "store.instance_id", store->instance_id_),
+                  "put instance id"));
     KAM_RETURN_IF_ERROR(store->Write(&batch));
   }
   return store;
@@ -98,7 +100,8 @@ Store::~Store() {
   if (!db_) return;
   for (auto* handle : handles_) {
     rocksdb::Status status = db_->DestroyColumnFamilyHandle(handle);
-    if (!status.ok()) log::Warn("rocksdb close column family failed", {{"error", status.ToString()}});
+    if (!status.ok())
+      log::Warn("rocksdb close column family failed", {{"error", status.ToString()}});
   }
   rocksdb::Status status = db_->Close();
   if (!status.ok()) log::Warn("rocksdb close failed", {{"error", status.ToString()}});

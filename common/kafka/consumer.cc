@@ -45,7 +45,8 @@ KafkaConsumer::~KafkaConsumer() {
 absl::Status KafkaConsumer::AssignFromStore(rd_kafka_topic_partition_list_t* partitions) {
   for (int i = 0; i < partitions->cnt; ++i) {
     auto& tp = partitions->elems[i];
-    KAM_ASSIGN_OR_RETURN(std::optional<int64_t> next, LoadNextOffset(*store_, tp.topic, tp.partition));
+    KAM_ASSIGN_OR_RETURN(std::optional<int64_t> next,
+                         LoadNextOffset(*store_, tp.topic, tp.partition));
     tp.offset = next ? *next : RD_KAFKA_OFFSET_BEGINNING;
     log::Info("partition assigned", {{"topic", tp.topic},
                                      {"partition", std::to_string(tp.partition)},
@@ -60,7 +61,8 @@ void KafkaConsumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     absl::Status status = self->AssignFromStore(partitions);
     // Without our offsets we would re-apply or skip records: stop rather than guess.
-    if (!status.ok()) log::Fatal("assign from stored offsets failed", {{"error", status.ToString()}});
+    if (!status.ok())
+      log::Fatal("assign from stored offsets failed", {{"error", status.ToString()}});
   } else {
     // Revoked: everything applied is already in RocksDB with its offset; nothing to flush.
     rd_kafka_resp_err_t unassign = rd_kafka_assign(rk, nullptr);

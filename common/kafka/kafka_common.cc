@@ -41,7 +41,8 @@ bool IsRetryable(rd_kafka_resp_err_t err) {
 
 absl::Status FromKafka(rd_kafka_resp_err_t err, std::string_view what) {
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
-  std::string message = absl::StrCat(std::string(what), ": ", rd_kafka_err2name(err), ": ", rd_kafka_err2str(err));
+  std::string message =
+      absl::StrCat(std::string(what), ": ", rd_kafka_err2name(err), ": ", rd_kafka_err2str(err));
   if (IsRetryable(err)) return absl::UnavailableError(message);
   if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || err == RD_KAFKA_RESP_ERR__INVALID_ARG) {
     return absl::InvalidArgumentError(message);
@@ -53,12 +54,13 @@ namespace {
 
 // librdkafka's own log lines join the service's JSON log instead of raw "%3|..." lines.
 void OnLog(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
-  log::Level ours = level <= 3 ? log::Level::kError : level <= 5 ? log::Level::kWarn
-                                                                 : log::Level::kDebug;
+  log::Level ours = level <= 3   ? log::Level::kError
+                    : level <= 5 ? log::Level::kWarn
+                                 : log::Level::kDebug;
   if (!log::Enabled(ours)) return;
-  log::Write(ours, "librdkafka", {{"client", rk ? rd_kafka_name(rk) : ""},
-                                  {"facility", facility},
-                                  {"detail", message}});
+  log::Write(
+      ours, "librdkafka",
+      {{"client", rk ? rd_kafka_name(rk) : ""}, {"facility", facility}, {"detail", message}});
 }
 
 }  // namespace
@@ -71,7 +73,8 @@ absl::StatusOr<rd_kafka_conf_t*> NewConf(
   auto set = [&](const std::string& name, const std::string& value) -> absl::Status {
     if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
         RD_KAFKA_CONF_OK) {
-      return absl::InvalidArgumentError(absl::StrCat("kafka config ", name, "=", value, ": ", errstr));
+      return absl::InvalidArgumentError(
+          absl::StrCat("kafka config ", name, "=", value, ": ", errstr));
     }
     return absl::OkStatus();
   };
@@ -159,8 +162,8 @@ absl::Status EnsureTopics(const KafkaOptions& options, const std::vector<std::st
   std::vector<rd_kafka_NewTopic_t*> new_topics;
   char errstr[512];
   for (const auto& topic : missing) {
-    rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), partitions, -1, errstr,
-                                                    sizeof(errstr));
+    rd_kafka_NewTopic_t* nt =
+        rd_kafka_NewTopic_new(topic.c_str(), partitions, -1, errstr, sizeof(errstr));
     if (nt == nullptr) {
       for (auto* t : new_topics) rd_kafka_NewTopic_destroy(t);
       return absl::InvalidArgumentError(absl::StrCat("topic ", topic, ": ", errstr));
@@ -168,7 +171,8 @@ absl::Status EnsureTopics(const KafkaOptions& options, const std::vector<std::st
     new_topics.push_back(nt);
   }
   rd_kafka_queue_t* queue = rd_kafka_queue_new(rk.get());
-  rd_kafka_AdminOptions_t* admin = rd_kafka_AdminOptions_new(rk.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS);
+  rd_kafka_AdminOptions_t* admin =
+      rd_kafka_AdminOptions_new(rk.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS);
   rd_kafka_AdminOptions_set_operation_timeout(admin, timeout_ms, errstr, sizeof(errstr));
   rd_kafka_CreateTopics(rk.get(), new_topics.data(), new_topics.size(), admin, queue);
   rd_kafka_event_t* event = rd_kafka_queue_poll(queue, timeout_ms + 2000);
@@ -187,7 +191,8 @@ absl::Status EnsureTopics(const KafkaOptions& options, const std::vector<std::st
         log::Info("topic ready", {{"topic", rd_kafka_topic_result_name(results[i])}});
         continue;
       }
-      status = FromKafka(err, absl::StrCat("create topic ", rd_kafka_topic_result_name(results[i])));
+      status =
+          FromKafka(err, absl::StrCat("create topic ", rd_kafka_topic_result_name(results[i])));
     }
   }
   if (event != nullptr) rd_kafka_event_destroy(event);

@@ -98,8 +98,8 @@ absl::StatusOr<uint64_t> KafkaPublisher::TailSequence(rd_kafka_t* consumer,
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (next < end) {
       if (std::chrono::steady_clock::now() > deadline) {
-        return absl::UnavailableError(absl::StrCat("tail read of ", topic, "/", partition,
-                                                   " timed out at offset ", next));
+        return absl::UnavailableError(
+            absl::StrCat("tail read of ", topic, "/", partition, " timed out at offset ", next));
       }
       rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer, 500);
       if (message == nullptr) continue;
@@ -117,7 +117,8 @@ absl::StatusOr<uint64_t> KafkaPublisher::TailSequence(rd_kafka_t* consumer,
       std::string producer;
       std::string sequence_text;
       uint64_t sequence = 0;
-      if (HeaderValue(message, kafka_topics::kProducerHeader, &producer) && producer == producer_name_ &&
+      if (HeaderValue(message, kafka_topics::kProducerHeader, &producer) &&
+          producer == producer_name_ &&
           HeaderValue(message, kafka_topics::kSequenceHeader, &sequence_text) &&
           absl::SimpleAtoi(sequence_text, &sequence)) {
         highest = std::max(highest, sequence);
@@ -147,10 +148,10 @@ absl::StatusOr<std::map<int32_t, uint64_t>> KafkaPublisher::PublishedSequences(
   for (int32_t partition = 0; partition < partitions; ++partition) {
     int64_t low = 0;
     int64_t high = 0;
-    KAM_RETURN_IF_ERROR(FromKafka(rd_kafka_query_watermark_offsets(consumer.get(), topic.c_str(),
-                                                                   partition, &low, &high,
-                                                                   kMetadataTimeoutMs),
-                                  absl::StrCat("watermarks ", topic, "/", partition)));
+    KAM_RETURN_IF_ERROR(
+        FromKafka(rd_kafka_query_watermark_offsets(consumer.get(), topic.c_str(), partition, &low,
+                                                   &high, kMetadataTimeoutMs),
+                  absl::StrCat("watermarks ", topic, "/", partition)));
     uint64_t sequence = 0;
     if (high > low) {
       KAM_ASSIGN_OR_RETURN(sequence, TailSequence(consumer.get(), topic, partition, low, high));
@@ -175,9 +176,12 @@ absl::Status KafkaPublisher::Publish(const std::vector<PublishRecord>& records,
     deliveries[i] = Delivery{delivered, i, &pending, &first_error};
     std::string sequence = std::to_string(record.sequence);
     rd_kafka_headers_t* headers = rd_kafka_headers_new(3);
-    rd_kafka_header_add(headers, kafka_topics::kProducerHeader, -1, producer_name_.data(), producer_name_.size());
-    rd_kafka_header_add(headers, kafka_topics::kSequenceHeader, -1, sequence.data(), sequence.size());
-    rd_kafka_header_add(headers, kafka_topics::kEventIdHeader, -1, record.event_id.data(), record.event_id.size());
+    rd_kafka_header_add(headers, kafka_topics::kProducerHeader, -1, producer_name_.data(),
+                        producer_name_.size());
+    rd_kafka_header_add(headers, kafka_topics::kSequenceHeader, -1, sequence.data(),
+                        sequence.size());
+    rd_kafka_header_add(headers, kafka_topics::kEventIdHeader, -1, record.event_id.data(),
+                        record.event_id.size());
     while (true) {
       rd_kafka_resp_err_t err = rd_kafka_producev(
           producer_.get(), RD_KAFKA_V_TOPIC(record.topic.c_str()),

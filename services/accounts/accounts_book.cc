@@ -38,7 +38,8 @@ std::string NextEtag(const std::string& etag) {
   return std::to_string(etag.empty() ? 1 : std::stoll(etag) + 1);
 }
 
-absl::Status CheckEtag(const std::string& given, const std::string& stored, const std::string& what) {
+absl::Status CheckEtag(const std::string& given, const std::string& stored,
+                       const std::string& what) {
   if (!given.empty() && given != stored) {
     return absl::AbortedError(absl::StrCat("etag: ", what, " changed since it was read (etag ",
                                            stored, ", request has ", given, "); read it again"));
@@ -83,8 +84,14 @@ class AccountsBook::Mutation {
 
   // The events a request causes directly; built at commit time, from the final staged state.
   struct Primary {
-    enum Kind { kAccountCreated, kAccountUpdated, kAccountClosed, kAccountAssigned,
-                kManagerCreated, kManagerUpdated } kind;
+    enum Kind {
+      kAccountCreated,
+      kAccountUpdated,
+      kAccountClosed,
+      kAccountAssigned,
+      kManagerCreated,
+      kManagerUpdated
+    } kind;
     std::string id;
     std::vector<std::string> changed_fields;
     std::string reason;
@@ -185,15 +192,16 @@ absl::Status AccountsBook::Mutation::Commit() {
   rocksdb::WriteBatch batch;
   Store* store = book_->store_;
   for (const auto& [id, account] : accounts_) {
-    KAM_RETURN_IF_ERROR(FromRocks(batch.Put(store->Cf(kAccountsCf), id, account.SerializeAsString()),
-                                  "put account"));
+    KAM_RETURN_IF_ERROR(FromRocks(
+        batch.Put(store->Cf(kAccountsCf), id, account.SerializeAsString()), "put account"));
   }
   for (const auto& [id, manager] : managers_) {
-    KAM_RETURN_IF_ERROR(FromRocks(batch.Put(store->Cf(kManagersCf), id, manager.SerializeAsString()),
-                                  "put manager"));
+    KAM_RETURN_IF_ERROR(FromRocks(
+        batch.Put(store->Cf(kManagersCf), id, manager.SerializeAsString()), "put manager"));
   }
   for (const auto& [key, request] : requests_) {
-    KAM_RETURN_IF_ERROR(PutIdempotent(store, &batch, kRequestsCf, key, request.first, request.second));
+    KAM_RETURN_IF_ERROR(
+        PutIdempotent(store, &batch, kRequestsCf, key, request.first, request.second));
   }
 
   std::vector<OutboundEvent> events;
@@ -295,8 +303,10 @@ absl::Status AccountsBook::Restore() {
   auto managers = store_->NewIterator(kManagersCf);
   for (managers->SeekToFirst(); managers->Valid(); managers->Next()) {
     Manager manager;
-    if (!manager.ParseFromArray(managers->value().data(), static_cast<int>(managers->value().size()))) {
-      return absl::DataLossError(absl::StrCat("manager ", managers->key().ToString(), " does not parse"));
+    if (!manager.ParseFromArray(managers->value().data(),
+                                static_cast<int>(managers->value().size()))) {
+      return absl::DataLossError(
+          absl::StrCat("manager ", managers->key().ToString(), " does not parse"));
     }
     managers_[manager.id()] = std::move(manager);
   }
@@ -304,11 +314,14 @@ absl::Status AccountsBook::Restore() {
   auto accounts = store_->NewIterator(kAccountsCf);
   for (accounts->SeekToFirst(); accounts->Valid(); accounts->Next()) {
     Account account;
-    if (!account.ParseFromArray(accounts->value().data(), static_cast<int>(accounts->value().size()))) {
-      return absl::DataLossError(absl::StrCat("account ", accounts->key().ToString(), " does not parse"));
+    if (!account.ParseFromArray(accounts->value().data(),
+                                static_cast<int>(accounts->value().size()))) {
+      return absl::DataLossError(
+          absl::StrCat("account ", accounts->key().ToString(), " does not parse"));
     }
     if (IsOpen(account)) {
-      if (!account.owner_manager_id().empty()) owned_[account.owner_manager_id()].insert(account.id());
+      if (!account.owner_manager_id().empty())
+        owned_[account.owner_manager_id()].insert(account.id());
       total_revenue_ += NormalisedRevenue(account.annual_revenue(), policy_).value_or(0);
     }
     accounts_[account.id()] = std::move(account);
@@ -330,9 +343,8 @@ Manager AccountsBook::WithCapacity(Manager manager) const {
 
 Account AccountsBook::WithShare(Account account) const {
   std::optional<double> revenue = NormalisedRevenue(account.annual_revenue(), policy_);
-  account.set_revenue_share(IsOpen(account) && total_revenue_ > 0
-                                ? revenue.value_or(0) / total_revenue_
-                                : 0);
+  account.set_revenue_share(
+      IsOpen(account) && total_revenue_ > 0 ? revenue.value_or(0) / total_revenue_ : 0);
   return account;
 }
 
@@ -360,7 +372,8 @@ kam::v1::ManagerLoad AccountsBook::LoadOf(const Manager& manager,
   }
   std::sort(load.mutable_accounts()->begin(), load.mutable_accounts()->end(),
             [](const auto& a, const auto& b) {
-              return a.weight() != b.weight() ? a.weight() > b.weight() : a.account_id() < b.account_id();
+              return a.weight() != b.weight() ? a.weight() > b.weight()
+                                              : a.account_id() < b.account_id();
             });
   double capacity = EffectiveCapacity(manager, policy_);
   load.set_load(total);
@@ -386,8 +399,8 @@ absl::StatusOr<Manager> AccountsBook::CreateManager(const kam::v1::CreateManager
   if (existing) return WithCapacity(managers_.at(*existing));
   for (const auto& [id, manager] : managers_) {
     if (manager.email() == request.manager().email()) {
-      return absl::AlreadyExistsError(absl::StrCat("manager.email: \"", manager.email(),
-                                                   "\" already belongs to manager ", id));
+      return absl::AlreadyExistsError(
+          absl::StrCat("manager.email: \"", manager.email(), "\" already belongs to manager ", id));
     }
   }
   Manager manager;
@@ -425,7 +438,8 @@ absl::StatusOr<kam::v1::ListManagersResponse> AccountsBook::ListManagers(
   if (!kam::v1::Industry_IsValid(request.industry_focus())) {
     return absl::InvalidArgumentError("industry_focus: unknown value");
   }
-  const std::string filter = absl::StrCat("managers|", request.industry_focus(), "|", request.active_only());
+  const std::string filter =
+      absl::StrCat("managers|", request.industry_focus(), "|", request.active_only());
   std::string after;
   if (!request.page_token().empty()) {
     KAM_ASSIGN_OR_RETURN(after, tokens_.Parse(request.page_token(), filter));
@@ -435,7 +449,8 @@ absl::StatusOr<kam::v1::ListManagersResponse> AccountsBook::ListManagers(
   auto it = after.empty() ? managers_.begin() : managers_.upper_bound(after);
   for (; it != managers_.end(); ++it) {
     const Manager& manager = it->second;
-    if (request.industry_focus() != 0 && manager.industry_focus() != request.industry_focus()) continue;
+    if (request.industry_focus() != 0 && manager.industry_focus() != request.industry_focus())
+      continue;
     if (request.active_only() && !manager.active()) continue;
     if (response.managers_size() == page_size) {
       response.set_next_page_token(tokens_.Issue(filter, response.managers().rbegin()->id()));
@@ -454,7 +469,8 @@ absl::StatusOr<Manager> AccountsBook::UpdateManager(const kam::v1::UpdateManager
   std::unique_lock lock(mutex_);
   auto it = managers_.find(request.manager().id());
   if (it == managers_.end()) {
-    return absl::NotFoundError(absl::StrCat("manager.id: no manager \"", request.manager().id(), "\""));
+    return absl::NotFoundError(
+        absl::StrCat("manager.id: no manager \"", request.manager().id(), "\""));
   }
   KAM_RETURN_IF_ERROR(CheckEtag(request.manager().etag(), it->second.etag(), "manager"));
   Manager updated = it->second;
@@ -480,7 +496,8 @@ absl::StatusOr<Manager> AccountsBook::UpdateManager(const kam::v1::UpdateManager
 
 // ---- accounts ----
 
-absl::Status AccountsBook::CheckOwner(const std::string& manager_id, const std::string& field) const {
+absl::Status AccountsBook::CheckOwner(const std::string& manager_id,
+                                      const std::string& field) const {
   auto it = managers_.find(manager_id);
   if (it == managers_.end()) {
     return absl::NotFoundError(absl::StrCat(field, ": no manager \"", manager_id, "\""));
@@ -510,9 +527,9 @@ absl::Status AccountsBook::CheckParent(const Account& account, const std::string
   std::set<std::string> seen;
   for (const Account* at = &parent->second; !at->parent_account_id().empty();) {
     if (at->parent_account_id() == account.id() || !seen.insert(at->id()).second) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          field, ": making \"", parent_id, "\" the parent of \"", account.id(),
-          "\" would create a cycle in the account hierarchy"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(field, ": making \"", parent_id, "\" the parent of \"", account.id(),
+                       "\" would create a cycle in the account hierarchy"));
     }
     auto next = accounts_.find(at->parent_account_id());
     if (next == accounts_.end()) break;
@@ -526,7 +543,8 @@ absl::StatusOr<Account> AccountsBook::ValidateNewAccount(const Account& input,
   KAM_RETURN_IF_ERROR(ValidateAccountFields(input, prefix, policy_));
   Account account = input;
   account.set_id(NewId("acc_"));
-  if (account.lifecycle_phase() == 0) account.set_lifecycle_phase(kam::v1::LIFECYCLE_PHASE_ESTABLISHED);
+  if (account.lifecycle_phase() == 0)
+    account.set_lifecycle_phase(kam::v1::LIFECYCLE_PHASE_ESTABLISHED);
   if (account.complexity() == 0) account.set_complexity(kam::v1::COMPLEXITY_MEDIUM);
   account.clear_create_time();
   account.clear_update_time();
@@ -562,7 +580,11 @@ absl::StatusOr<Account> AccountsBook::CreateAccount(const kam::v1::CreateAccount
   mutation.RememberRequest("CreateAccount", request.request_id(), fingerprint, account.id());
   mutation.Emit({Mutation::Primary::kAccountCreated, account.id()});
   if (!account.owner_manager_id().empty()) {
-    mutation.Emit({Mutation::Primary::kAccountAssigned, account.id(), {}, "created with owner", "",
+    mutation.Emit({Mutation::Primary::kAccountAssigned,
+                   account.id(),
+                   {},
+                   "created with owner",
+                   "",
                    account.owner_manager_id()});
   }
   KAM_RETURN_IF_ERROR(mutation.Commit());
@@ -582,29 +604,33 @@ absl::StatusOr<Account> AccountsBook::GetAccount(const kam::v1::GetAccountReques
 absl::StatusOr<kam::v1::ListAccountsResponse> AccountsBook::ListAccounts(
     const kam::v1::ListAccountsRequest& request) const {
   KAM_ASSIGN_OR_RETURN(int page_size, ResolvePageSize(request.page_size()));
-  if (!kam::v1::Tier_IsValid(request.tier())) return absl::InvalidArgumentError("tier: unknown value");
+  if (!kam::v1::Tier_IsValid(request.tier()))
+    return absl::InvalidArgumentError("tier: unknown value");
   if (!kam::v1::Industry_IsValid(request.industry())) {
     return absl::InvalidArgumentError("industry: unknown value");
   }
   if (!kam::v1::LifecyclePhase_IsValid(request.lifecycle_phase())) {
     return absl::InvalidArgumentError("lifecycle_phase: unknown value");
   }
-  const std::string filter = absl::StrCat(
-      "accounts|", request.manager_id(), "|", request.tier(), "|", request.industry(), "|",
-      request.lifecycle_phase(), "|", request.has_key_account() ? (request.key_account() ? 1 : 0) : 2,
-      "|", request.include_closed());
+  const std::string filter =
+      absl::StrCat("accounts|", request.manager_id(), "|", request.tier(), "|", request.industry(),
+                   "|", request.lifecycle_phase(), "|",
+                   request.has_key_account() ? (request.key_account() ? 1 : 0) : 2, "|",
+                   request.include_closed());
   std::string after;
   if (!request.page_token().empty()) {
     KAM_ASSIGN_OR_RETURN(after, tokens_.Parse(request.page_token(), filter));
   }
   std::shared_lock lock(mutex_);
   if (!request.manager_id().empty() && !managers_.count(request.manager_id())) {
-    return absl::NotFoundError(absl::StrCat("manager_id: no manager \"", request.manager_id(), "\""));
+    return absl::NotFoundError(
+        absl::StrCat("manager_id: no manager \"", request.manager_id(), "\""));
   }
   bool closed_phase = request.lifecycle_phase() == kam::v1::LIFECYCLE_PHASE_CHURNED;
   auto matches = [&](const Account& account) {
     if (!IsOpen(account) && !request.include_closed() && !closed_phase) return false;
-    if (!request.manager_id().empty() && account.owner_manager_id() != request.manager_id()) return false;
+    if (!request.manager_id().empty() && account.owner_manager_id() != request.manager_id())
+      return false;
     if (request.tier() != 0 && account.tier() != request.tier()) return false;
     if (request.industry() != 0 && account.industry() != request.industry()) return false;
     if (request.lifecycle_phase() != 0 && account.lifecycle_phase() != request.lifecycle_phase()) {
@@ -643,12 +669,13 @@ absl::StatusOr<Account> AccountsBook::UpdateAccount(const kam::v1::UpdateAccount
   std::unique_lock lock(mutex_);
   auto it = accounts_.find(request.account().id());
   if (it == accounts_.end()) {
-    return absl::NotFoundError(absl::StrCat("account.id: no account \"", request.account().id(), "\""));
+    return absl::NotFoundError(
+        absl::StrCat("account.id: no account \"", request.account().id(), "\""));
   }
   KAM_RETURN_IF_ERROR(CheckEtag(request.account().etag(), it->second.etag(), "account"));
   if (!IsOpen(it->second)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("account.id: account \"", it->first, "\" is closed and kept for history only"));
+    return absl::FailedPreconditionError(absl::StrCat("account.id: account \"", it->first,
+                                                      "\" is closed and kept for history only"));
   }
   Account updated = it->second;
   ApplyAccountMask(paths, request.account(), &updated);
@@ -674,7 +701,8 @@ absl::StatusOr<Account> AccountsBook::CloseAccount(const kam::v1::CloseAccountRe
   }
   KAM_RETURN_IF_ERROR(CheckEtag(request.etag(), it->second.etag(), "account"));
   if (!IsOpen(it->second)) {
-    return absl::FailedPreconditionError(absl::StrCat("id: account \"", request.id(), "\" is already closed"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("id: account \"", request.id(), "\" is already closed"));
   }
   Account closed = it->second;
   closed.set_lifecycle_phase(kam::v1::LIFECYCLE_PHASE_CHURNED);
@@ -696,11 +724,13 @@ absl::StatusOr<Account> AccountsBook::AssignAccount(const kam::v1::AssignAccount
   std::unique_lock lock(mutex_);
   auto it = accounts_.find(request.account_id());
   if (it == accounts_.end()) {
-    return absl::NotFoundError(absl::StrCat("account_id: no account \"", request.account_id(), "\""));
+    return absl::NotFoundError(
+        absl::StrCat("account_id: no account \"", request.account_id(), "\""));
   }
   KAM_RETURN_IF_ERROR(CheckEtag(request.etag(), it->second.etag(), "account"));
   if (!IsOpen(it->second)) {
-    return absl::FailedPreconditionError(absl::StrCat("account_id: account \"", it->first, "\" is closed"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("account_id: account \"", it->first, "\" is closed"));
   }
   if (!it->second.owner_manager_id().empty()) {
     return absl::FailedPreconditionError(
@@ -714,13 +744,18 @@ absl::StatusOr<Account> AccountsBook::AssignAccount(const kam::v1::AssignAccount
   *assigned.mutable_update_time() = NowTimestamp();
   Mutation mutation(this);
   mutation.Put(assigned);
-  mutation.Emit({Mutation::Primary::kAccountAssigned, assigned.id(), {}, request.reason(), "",
+  mutation.Emit({Mutation::Primary::kAccountAssigned,
+                 assigned.id(),
+                 {},
+                 request.reason(),
+                 "",
                  request.manager_id()});
   KAM_RETURN_IF_ERROR(mutation.Commit());
   return WithShare(accounts_.at(assigned.id()));
 }
 
-absl::StatusOr<Account> AccountsBook::ReassignAccount(const kam::v1::ReassignAccountRequest& request) {
+absl::StatusOr<Account> AccountsBook::ReassignAccount(
+    const kam::v1::ReassignAccountRequest& request) {
   KAM_RETURN_IF_ERROR(RequireId(request.account_id(), "account_id"));
   KAM_RETURN_IF_ERROR(RequireId(request.new_manager_id(), "new_manager_id"));
   if (request.reason().empty()) {
@@ -730,11 +765,13 @@ absl::StatusOr<Account> AccountsBook::ReassignAccount(const kam::v1::ReassignAcc
   std::unique_lock lock(mutex_);
   auto it = accounts_.find(request.account_id());
   if (it == accounts_.end()) {
-    return absl::NotFoundError(absl::StrCat("account_id: no account \"", request.account_id(), "\""));
+    return absl::NotFoundError(
+        absl::StrCat("account_id: no account \"", request.account_id(), "\""));
   }
   KAM_RETURN_IF_ERROR(CheckEtag(request.etag(), it->second.etag(), "account"));
   if (!IsOpen(it->second)) {
-    return absl::FailedPreconditionError(absl::StrCat("account_id: account \"", it->first, "\" is closed"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("account_id: account \"", it->first, "\" is closed"));
   }
   const std::string old_owner = it->second.owner_manager_id();
   if (old_owner.empty()) {
@@ -752,7 +789,11 @@ absl::StatusOr<Account> AccountsBook::ReassignAccount(const kam::v1::ReassignAcc
   *moved.mutable_update_time() = NowTimestamp();
   Mutation mutation(this);
   mutation.Put(moved);
-  mutation.Emit({Mutation::Primary::kAccountAssigned, moved.id(), {}, request.reason(), old_owner,
+  mutation.Emit({Mutation::Primary::kAccountAssigned,
+                 moved.id(),
+                 {},
+                 request.reason(),
+                 old_owner,
                  request.new_manager_id()});
   KAM_RETURN_IF_ERROR(mutation.Commit());
   return WithShare(accounts_.at(moved.id()));
@@ -766,7 +807,8 @@ absl::StatusOr<kam::v1::ManagerLoad> AccountsBook::GetManagerLoad(
   std::shared_lock lock(mutex_);
   auto it = managers_.find(request.manager_id());
   if (it == managers_.end()) {
-    return absl::NotFoundError(absl::StrCat("manager_id: no manager \"", request.manager_id(), "\""));
+    return absl::NotFoundError(
+        absl::StrCat("manager_id: no manager \"", request.manager_id(), "\""));
   }
   return LoadOf(it->second, OwnedOpen(it->first));
 }
@@ -802,7 +844,8 @@ absl::StatusOr<kam::v1::ListManagerLoadsResponse> AccountsBook::ListManagerLoads
   }
   kam::v1::ListManagerLoadsResponse response;
   for (auto& load : loads) {
-    if (!after.empty() && !before(after_utilisation, after_id, load.utilisation(), load.manager_id())) {
+    if (!after.empty() &&
+        !before(after_utilisation, after_id, load.utilisation(), load.manager_id())) {
       continue;
     }
     if (response.loads_size() == page_size) {
@@ -821,10 +864,11 @@ absl::StatusOr<kam::v1::ListManagerLoadsResponse> AccountsBook::ListManagerLoads
 
 absl::StatusOr<kam::v1::ImportAccountsResponse> AccountsBook::ImportAccounts(
     const kam::v1::ImportAccountsRequest& request) {
-  if (request.rows_size() == 0) return absl::InvalidArgumentError("rows: at least one row required");
+  if (request.rows_size() == 0)
+    return absl::InvalidArgumentError("rows: at least one row required");
   if (request.rows_size() > kMaxImportRows) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("rows: at most ", kMaxImportRows, " rows per call, got ", request.rows_size()));
+    return absl::InvalidArgumentError(absl::StrCat("rows: at most ", kMaxImportRows,
+                                                   " rows per call, got ", request.rows_size()));
   }
   std::unique_lock lock(mutex_);
   kam::v1::ImportAccountsResponse response;
@@ -842,7 +886,8 @@ absl::StatusOr<kam::v1::ImportAccountsResponse> AccountsBook::ImportAccounts(
       all_ok = false;
     };
     absl::Status valid = ValidateRequestId(create.request_id());
-    if (valid.ok() && !create.has_account()) valid = absl::InvalidArgumentError("account: required");
+    if (valid.ok() && !create.has_account())
+      valid = absl::InvalidArgumentError("account: required");
     if (!valid.ok()) {
       fail(valid);
       continue;
@@ -874,8 +919,12 @@ absl::StatusOr<kam::v1::ImportAccountsResponse> AccountsBook::ImportAccounts(
     mutation.RememberRequest("CreateAccount", create.request_id(), fingerprint, account->id());
     mutation.Emit({Mutation::Primary::kAccountCreated, account->id()});
     if (!account->owner_manager_id().empty()) {
-      mutation.Emit({Mutation::Primary::kAccountAssigned, account->id(), {}, "imported with owner",
-                     "", account->owner_manager_id()});
+      mutation.Emit({Mutation::Primary::kAccountAssigned,
+                     account->id(),
+                     {},
+                     "imported with owner",
+                     "",
+                     account->owner_manager_id()});
     }
     mutation.Put(*std::move(account));
     ++created;

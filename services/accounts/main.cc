@@ -21,9 +21,10 @@ int main(int argc, char** argv) {
       });
   if (parsed.exit) return parsed.exit_code;
 
-  kam::ServiceHost host(parsed.config,
-                        {.column_families = kam::accounts::AccountsBook::ColumnFamilies(),
-                         .output_topics = {kam::kafka_topics::kAccounts, kam::kafka_topics::kManagers}});
+  kam::ServiceHost host(
+      parsed.config,
+      {.column_families = kam::accounts::AccountsBook::ColumnFamilies(),
+       .output_topics = {kam::kafka_topics::kAccounts, kam::kafka_topics::kManagers}});
   auto policy = kam::accounts::LoadPolicy(policy_file);
   if (!policy.ok()) {
     kam::log::Error("start failed", {{"error", policy.status().ToString()}});
@@ -39,10 +40,12 @@ int main(int argc, char** argv) {
     kam::log::Error("start failed", {{"error", book.status().ToString()}});
     return 1;
   }
-  host.metrics()->AddCallbackGauge("kam_accounts", "Accounts stored (open and closed).",
-                                   [b = book->get()] { return static_cast<double>(b->account_count()); });
-  host.metrics()->AddCallbackGauge("kam_managers", "Managers stored.",
-                                   [b = book->get()] { return static_cast<double>(b->manager_count()); });
+  host.metrics()->AddCallbackGauge(
+      "kam_accounts", "Accounts stored (open and closed).",
+      [b = book->get()] { return static_cast<double>(b->account_count()); });
+  host.metrics()->AddCallbackGauge("kam_managers", "Managers stored.", [b = book->get()] {
+    return static_cast<double>(b->manager_count());
+  });
   kam::RpcMetrics rpc_metrics(host.metrics());
   kam::accounts::AccountsGrpcService service(book->get(), &rpc_metrics);
   host.AddService(&service);

@@ -3,8 +3,8 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
-#include "nlohmann/json.hpp"
 #include "common/currency.h"
+#include "nlohmann/json.hpp"
 
 namespace kam::accounts {
 namespace {
@@ -21,9 +21,9 @@ absl::Status ValidatePolicy(const AccountsPolicy& policy) {
     return absl::InvalidArgumentError("tiers: need 0 < a_share <= b_share <= 1");
   }
   const auto& w = policy.weights;
-  for (double factor : {w.tier_a, w.tier_b, w.tier_c, w.complexity_low, w.complexity_medium,
-                        w.complexity_high, w.international, w.phase_onboarding,
-                        w.phase_established, w.phase_at_risk}) {
+  for (double factor :
+       {w.tier_a, w.tier_b, w.tier_c, w.complexity_low, w.complexity_medium, w.complexity_high,
+        w.international, w.phase_onboarding, w.phase_established, w.phase_at_risk}) {
     if (!(factor > 0)) return absl::InvalidArgumentError("weights: every factor must be > 0");
   }
   for (const auto& [industry, capacity] : policy.industry_capacity) {
@@ -37,7 +37,8 @@ absl::Status ValidatePolicy(const AccountsPolicy& policy) {
   }
   for (const auto& [currency, rate] : policy.rates) {
     if (!CurrencyExponent(currency) || !(rate > 0)) {
-      return absl::InvalidArgumentError(absl::StrCat("rates.", currency, ": need an ISO 4217 code and a rate > 0"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("rates.", currency, ": need an ISO 4217 code and a rate > 0"));
     }
   }
   return absl::OkStatus();
@@ -50,7 +51,8 @@ absl::StatusOr<AccountsPolicy> LoadPolicy(const std::string& path) {
   if (!in) return absl::InvalidArgumentError(absl::StrCat("--policy-file: cannot read ", path));
   nlohmann::json json = nlohmann::json::parse(in, nullptr, false);
   if (json.is_discarded() || !json.is_object()) {
-    return absl::InvalidArgumentError(absl::StrCat("--policy-file: ", path, " is not a JSON object"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--policy-file: ", path, " is not a JSON object"));
   }
   try {
     if (json.contains("tiers")) {
@@ -75,7 +77,8 @@ absl::StatusOr<AccountsPolicy> LoadPolicy(const std::string& path) {
       for (const auto& [name, value] : json["industry_capacity"].items()) {
         kam::v1::Industry industry;
         if (!kam::v1::Industry_Parse(name, &industry)) {
-          return absl::InvalidArgumentError(absl::StrCat("industry_capacity.", name, ": unknown industry"));
+          return absl::InvalidArgumentError(
+              absl::StrCat("industry_capacity.", name, ": unknown industry"));
         }
         policy.industry_capacity[industry] = value.get<double>();
       }

@@ -51,11 +51,10 @@ struct AccountsPolicy {
   // Revenue is compared across accounts in this currency. rates[c] = value of one major unit of c
   // in the reporting currency. Static configuration, not live exchange rates.
   std::string reporting_currency = "EUR";
-  std::map<std::string, double> rates = {{"EUR", 1.0},  {"USD", 0.92}, {"GBP", 1.17},
-                                         {"CHF", 1.05}, {"JPY", 0.0062}, {"CNY", 0.13},
-                                         {"SEK", 0.088}, {"NOK", 0.086}, {"DKK", 0.134},
-                                         {"PLN", 0.23}, {"CZK", 0.04},   {"CAD", 0.68},
-                                         {"AUD", 0.61}, {"INR", 0.011},  {"BRL", 0.18}};
+  std::map<std::string, double> rates = {
+      {"EUR", 1.0},  {"USD", 0.92},  {"GBP", 1.17},  {"CHF", 1.05},  {"JPY", 0.0062},
+      {"CNY", 0.13}, {"SEK", 0.088}, {"NOK", 0.086}, {"DKK", 0.134}, {"PLN", 0.23},
+      {"CZK", 0.04}, {"CAD", 0.68},  {"AUD", 0.61},  {"INR", 0.011}, {"BRL", 0.18}};
 };
 
 // Reads a policy file over the defaults; INVALID_ARGUMENT naming the key on bad content.

@@ -18,7 +18,8 @@ absl::Status Invalid(std::string_view field, std::string_view problem) {
 }
 
 std::string Field(std::string_view prefix, std::string_view name) {
-  return prefix.empty() ? std::string(name) : absl::StrCat(std::string(prefix), ".", std::string(name));
+  return prefix.empty() ? std::string(name)
+                        : absl::StrCat(std::string(prefix), ".", std::string(name));
 }
 
 const std::vector<std::string>& ManagerPaths() {
@@ -28,10 +29,11 @@ const std::vector<std::string>& ManagerPaths() {
 }
 
 const std::vector<std::string>& AccountPaths() {
-  static const auto* paths = new std::vector<std::string>{
-      "name",        "industry",  "regions",           "annual_revenue", "growth_potential",
-      "lifecycle_phase", "complexity", "parent_account_id", "key_account",  "contacts",
-      "renewal_time"};
+  static const auto* paths =
+      new std::vector<std::string>{"name",           "industry",          "regions",
+                                   "annual_revenue", "growth_potential",  "lifecycle_phase",
+                                   "complexity",     "parent_account_id", "key_account",
+                                   "contacts",       "renewal_time"};
   return *paths;
 }
 
@@ -49,8 +51,8 @@ absl::StatusOr<std::vector<std::string>> ResolveMask(
   for (const auto& path : mask.paths()) {
     if (path == "*") return updatable;
     if (std::find(updatable.begin(), updatable.end(), path) == updatable.end()) {
-      return Invalid("update_mask",
-                     absl::StrCat("\"", path, "\" is not an updatable field of ", std::string(resource)));
+      return Invalid("update_mask", absl::StrCat("\"", path, "\" is not an updatable field of ",
+                                                 std::string(resource)));
     }
     if (std::find(paths.begin(), paths.end(), path) == paths.end()) paths.push_back(path);
   }
@@ -74,8 +76,8 @@ absl::Status ValidateReason(std::string_view value, std::string_view field) {
 absl::Status ValidateManagerFields(const Manager& manager, std::string_view prefix) {
   KAM_RETURN_IF_ERROR(ValidateName(manager.name(), Field(prefix, "name")));
   KAM_RETURN_IF_ERROR(ValidateEmail(manager.email(), Field(prefix, "email"), true));
-  KAM_RETURN_IF_ERROR(ValidateEnumValue(
-      manager.industry_focus(), kam::v1::Industry_IsValid, Field(prefix, "industry_focus"), false));
+  KAM_RETURN_IF_ERROR(ValidateEnumValue(manager.industry_focus(), kam::v1::Industry_IsValid,
+                                        Field(prefix, "industry_focus"), false));
   if (manager.capacity() < 0 || manager.capacity() > kMaxCapacity) {
     return Invalid(Field(prefix, "capacity"),
                    absl::StrCat("must be 0..", kMaxCapacity, " (0 = industry default), got ",
@@ -88,7 +90,7 @@ absl::Status ValidateAccountFields(const Account& account, std::string_view pref
                                    const AccountsPolicy& policy) {
   KAM_RETURN_IF_ERROR(ValidateName(account.name(), Field(prefix, "name")));
   KAM_RETURN_IF_ERROR(ValidateEnumValue(account.industry(), kam::v1::Industry_IsValid,
-                                                      Field(prefix, "industry"), true));
+                                        Field(prefix, "industry"), true));
   if (account.regions_size() > kMaxRegions) {
     return Invalid(Field(prefix, "regions"), absl::StrCat("at most ", kMaxRegions, " countries"));
   }
@@ -110,20 +112,19 @@ absl::Status ValidateAccountFields(const Account& account, std::string_view pref
   KAM_RETURN_IF_ERROR(ValidateMoney(revenue, Field(prefix, "annual_revenue")));
   if (!policy.rates.count(revenue.currency())) {
     return Invalid(Field(prefix, "annual_revenue.currency"),
-                   absl::StrCat("no exchange rate to ", policy.reporting_currency, " configured for ",
-                                revenue.currency()));
+                   absl::StrCat("no exchange rate to ", policy.reporting_currency,
+                                " configured for ", revenue.currency()));
   }
-  KAM_RETURN_IF_ERROR(ValidateEnumValue(
-      account.growth_potential(), kam::v1::GrowthPotential_IsValid,
-      Field(prefix, "growth_potential"), false));
-  KAM_RETURN_IF_ERROR(ValidateEnumValue(
-      account.lifecycle_phase(), kam::v1::LifecyclePhase_IsValid, Field(prefix, "lifecycle_phase"),
-      false));
+  KAM_RETURN_IF_ERROR(ValidateEnumValue(account.growth_potential(),
+                                        kam::v1::GrowthPotential_IsValid,
+                                        Field(prefix, "growth_potential"), false));
+  KAM_RETURN_IF_ERROR(ValidateEnumValue(account.lifecycle_phase(), kam::v1::LifecyclePhase_IsValid,
+                                        Field(prefix, "lifecycle_phase"), false));
   if (account.lifecycle_phase() == kam::v1::LIFECYCLE_PHASE_CHURNED) {
     return Invalid(Field(prefix, "lifecycle_phase"), "CHURNED is set by CloseAccount only");
   }
-  KAM_RETURN_IF_ERROR(ValidateEnumValue(
-      account.complexity(), kam::v1::Complexity_IsValid, Field(prefix, "complexity"), false));
+  KAM_RETURN_IF_ERROR(ValidateEnumValue(account.complexity(), kam::v1::Complexity_IsValid,
+                                        Field(prefix, "complexity"), false));
   if (account.contacts_size() > kMaxContacts) {
     return Invalid(Field(prefix, "contacts"), absl::StrCat("at most ", kMaxContacts, " contacts"));
   }

@@ -100,9 +100,10 @@ class AlertsEngine::Tx {
       due_now_[p].push_back(body);
       return absl::OkStatus();
     }
-    return FromRocks(batch_->Put(store_->Cf(kTimersCf),
-                                 Partition(p) + EncodeUint64(static_cast<uint64_t>(due)) + body, ""),
-                     "put timer");
+    return FromRocks(
+        batch_->Put(store_->Cf(kTimersCf),
+                    Partition(p) + EncodeUint64(static_cast<uint64_t>(due)) + body, ""),
+        "put timer");
   }
 
   absl::StatusOr<std::optional<Alert>> Latest(const std::string& fingerprint) {
@@ -184,38 +185,45 @@ class AlertsEngine::Tx {
     events_->push_back(std::move(event));
   }
 
-  void DeleteTimer(const std::string& key) {
-    deleted_.push_back(key);
-  }
+  void DeleteTimer(const std::string& key) { deleted_.push_back(key); }
   void Put(std::string_view cf, const std::string& key, const std::string& value) {
     puts_.push_back({std::string(cf), key, value});
   }
-  void Delete(std::string_view cf, const std::string& key) { deletes_.push_back({std::string(cf), key}); }
+  void Delete(std::string_view cf, const std::string& key) {
+    deletes_.push_back({std::string(cf), key});
+  }
   void Emit(OutboundEvent event) { events_->push_back(std::move(event)); }
   std::map<int32_t, std::vector<std::string>>& due_now() { return due_now_; }
 
   absl::Status Flush() {
     for (const auto& [key, state] : accounts_) {
-      KAM_RETURN_IF_ERROR(FromRocks(batch_->Put(store_->Cf(kAccountsCf), key, state.SerializeAsString()), "put"));
+      KAM_RETURN_IF_ERROR(
+          FromRocks(batch_->Put(store_->Cf(kAccountsCf), key, state.SerializeAsString()), "put"));
     }
     for (const auto& [key, state] : managers_) {
-      KAM_RETURN_IF_ERROR(FromRocks(batch_->Put(store_->Cf(kManagersCf), key, state.SerializeAsString()), "put"));
+      KAM_RETURN_IF_ERROR(
+          FromRocks(batch_->Put(store_->Cf(kManagersCf), key, state.SerializeAsString()), "put"));
     }
     for (const auto& [p, clock] : clocks_) {
-      KAM_RETURN_IF_ERROR(FromRocks(
-          batch_->Put(store_->Cf(kClockCf), Partition(p), EncodeUint64(static_cast<uint64_t>(clock))), "put"));
+      KAM_RETURN_IF_ERROR(FromRocks(batch_->Put(store_->Cf(kClockCf), Partition(p),
+                                                EncodeUint64(static_cast<uint64_t>(clock))),
+                                    "put"));
     }
     for (const auto& [fingerprint, alert] : latest_) {
-      KAM_RETURN_IF_ERROR(FromRocks(batch_->Put(store_->Cf(kAlertsCf), alert.id(), alert.SerializeAsString()), "put"));
-      KAM_RETURN_IF_ERROR(FromRocks(batch_->Put(store_->Cf(kLatestCf), fingerprint, alert.id()), "put"));
+      KAM_RETURN_IF_ERROR(FromRocks(
+          batch_->Put(store_->Cf(kAlertsCf), alert.id(), alert.SerializeAsString()), "put"));
+      KAM_RETURN_IF_ERROR(
+          FromRocks(batch_->Put(store_->Cf(kLatestCf), fingerprint, alert.id()), "put"));
     }
     for (const auto& [sequence, change] : changes_) {
       KAM_RETURN_IF_ERROR(FromRocks(
-          batch_->Put(store_->Cf(kChangesCf), EncodeUint64(sequence), change.SerializeAsString()), "put"));
+          batch_->Put(store_->Cf(kChangesCf), EncodeUint64(sequence), change.SerializeAsString()),
+          "put"));
     }
     if (!changes_.empty()) {
-      KAM_RETURN_IF_ERROR(FromRocks(batch_->Put(store_->Cf(kMetaCf), kSequenceKey,
-                                                EncodeUint64(engine_->pending_sequence_)), "put"));
+      KAM_RETURN_IF_ERROR(FromRocks(
+          batch_->Put(store_->Cf(kMetaCf), kSequenceKey, EncodeUint64(engine_->pending_sequence_)),
+          "put"));
     }
     for (const auto& key : deleted_) {
       KAM_RETURN_IF_ERROR(FromRocks(batch_->Delete(store_->Cf(kTimersCf), key), "delete timer"));
@@ -252,14 +260,16 @@ class AlertsEngine::Tx {
 };
 
 std::vector<std::string> AlertsEngine::ColumnFamilies() {
-  return {kAccountsCf, kManagersCf, kAlertsCf, kLatestCf, kChangesCf, kTimersCf, kParkedCf, kClockCf};
+  return {kAccountsCf, kManagersCf, kAlertsCf, kLatestCf,
+          kChangesCf,  kTimersCf,   kParkedCf, kClockCf};
 }
 
 absl::StatusOr<std::unique_ptr<AlertsEngine>> AlertsEngine::Open(Store* store, Outbox* outbox,
                                                                  EngineOptions options) {
   KAM_ASSIGN_OR_RETURN(PageTokens tokens, PageTokens::ForStore(store));
   if (!options.wall_clock) options.wall_clock = [] { return MillisFromTimestamp(NowTimestamp()); };
-  std::unique_ptr<AlertsEngine> engine(new AlertsEngine(store, outbox, std::move(options), std::move(tokens)));
+  std::unique_ptr<AlertsEngine> engine(
+      new AlertsEngine(store, outbox, std::move(options), std::move(tokens)));
   KAM_ASSIGN_OR_RETURN(auto sequence, store->Get(kMetaCf, kSequenceKey));
   engine->committed_sequence_ = engine->pending_sequence_ = sequence ? DecodeUint64(*sequence) : 0;
   // Partitions with a clock get idle ticks from the start, even before a new record arrives.
@@ -267,7 +277,8 @@ absl::StatusOr<std::unique_ptr<AlertsEngine>> AlertsEngine::Open(Store* store, O
   auto it = store->NewIterator(kClockCf);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     std::string key = it->key().ToString();
-    engine->last_activity_wall_[static_cast<int32_t>(DecodeUint64(std::string(4, '\0') + key))] = now;
+    engine->last_activity_wall_[static_cast<int32_t>(DecodeUint64(std::string(4, '\0') + key))] =
+        now;
   }
   KAM_RETURN_IF_ERROR(FromRocks(it->status(), "scan clocks"));
   return engine;
@@ -280,11 +291,13 @@ namespace {
 absl::Status EvaluateSatisfaction(AlertsEngine::Tx& tx, const AlertAccountState& account,
                                   const RuleConfig& config, int64_t at) {
   const std::string& id = account.account_id();
-  KAM_ASSIGN_OR_RETURN(auto falling, tx.Latest(FingerprintOf(kam::v1::ALERT_RULE_SATISFACTION_FALLING, id)));
-  KAM_RETURN_IF_ERROR(tx.Transition(kam::v1::ALERT_RULE_SATISFACTION_FALLING, id, id,
-                                    account.owner_manager_id(),
-                                    SatisfactionFalling(account, config, falling && IsOpen(*falling)), at));
-  KAM_ASSIGN_OR_RETURN(auto low, tx.Latest(FingerprintOf(kam::v1::ALERT_RULE_SATISFACTION_LOW, id)));
+  KAM_ASSIGN_OR_RETURN(auto falling,
+                       tx.Latest(FingerprintOf(kam::v1::ALERT_RULE_SATISFACTION_FALLING, id)));
+  KAM_RETURN_IF_ERROR(
+      tx.Transition(kam::v1::ALERT_RULE_SATISFACTION_FALLING, id, id, account.owner_manager_id(),
+                    SatisfactionFalling(account, config, falling && IsOpen(*falling)), at));
+  KAM_ASSIGN_OR_RETURN(auto low,
+                       tx.Latest(FingerprintOf(kam::v1::ALERT_RULE_SATISFACTION_LOW, id)));
   return tx.Transition(kam::v1::ALERT_RULE_SATISFACTION_LOW, id, id, account.owner_manager_id(),
                        SatisfactionLow(account, config, low && IsOpen(*low)), at);
 }
@@ -293,7 +306,8 @@ absl::Status EvaluateNoContact(AlertsEngine::Tx& tx, int32_t p, const AlertAccou
                                const RuleConfig& config, int64_t clock) {
   Desired desired = NoContact(account, clock, config);
   KAM_RETURN_IF_ERROR(tx.Transition(kam::v1::ALERT_RULE_NO_CONTACT, account.account_id(),
-                                    account.account_id(), account.owner_manager_id(), desired, clock));
+                                    account.account_id(), account.owner_manager_id(), desired,
+                                    clock));
   bool watched = account.known() && !account.closed() &&
                  (account.key_account() || account.tier() == kam::v1::TIER_A);
   int64_t since = account.last_contact_millis() > 0 ? account.last_contact_millis()
@@ -348,8 +362,8 @@ absl::Status OnAccountEvent(AlertsEngine::Tx& tx, int32_t p, const kam::v1::Even
       return absl::OkStatus();
   }
   if (account->id().empty() || account->id() != record.key) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("key: \"", record.key, "\" does not match account id \"", account->id(), "\""));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "key: \"", record.key, "\" does not match account id \"", account->id(), "\""));
   }
   // Account events do not move the clock: it follows the interactions (the activity stream), so a
   // backfill of old interactions for a just-created account is judged on its own time.
@@ -390,8 +404,9 @@ absl::Status OnAccountEvent(AlertsEngine::Tx& tx, int32_t p, const kam::v1::Even
     for (const auto& [when, parked_record] : held) {
       kam::v1::EventEnvelope parked_envelope;
       parked_envelope.ParseFromString(parked_record.value());
-      ConsumedRecord original{parked_record.topic(), parked_record.partition(), parked_record.offset(),
-                              parked_record.key(), parked_record.value(), -1};
+      ConsumedRecord original{parked_record.topic(),  parked_record.partition(),
+                              parked_record.offset(), parked_record.key(),
+                              parked_record.value(),  -1};
       KAM_RETURN_IF_ERROR(OnInteraction(tx, p, parked_envelope, original, options, parked));
     }
   }
@@ -424,8 +439,8 @@ absl::Status OnManagerEvent(AlertsEngine::Tx& tx, int32_t p, const kam::v1::Even
     state->set_account_count(load.account_count());
     state->clear_top_accounts();
     for (int i = 0; i < load.accounts_size() && i < 3; ++i) {
-      state->add_top_accounts(absl::StrCat(load.accounts(i).account_name(), " (",
-                                           load.accounts(i).weight(), ")"));
+      state->add_top_accounts(
+          absl::StrCat(load.accounts(i).account_name(), " (", load.accounts(i).weight(), ")"));
     }
   } else {
     const auto& manager = envelope.has_manager_created() ? envelope.manager_created().manager()
@@ -434,11 +449,12 @@ absl::Status OnManagerEvent(AlertsEngine::Tx& tx, int32_t p, const kam::v1::Even
     state->set_industry(manager.industry_focus());
     if (manager.effective_capacity() > 0) state->set_capacity(manager.effective_capacity());
   }
-  KAM_ASSIGN_OR_RETURN(auto current, tx.Latest(FingerprintOf(kam::v1::ALERT_RULE_MANAGER_OVERLOADED, id)));
-  return tx.Transition(kam::v1::ALERT_RULE_MANAGER_OVERLOADED, id, "", id,
-                       ManagerOverloaded(*state, options.rules.For(state->industry()),
-                                         current && IsOpen(*current)),
-                       at);
+  KAM_ASSIGN_OR_RETURN(auto current,
+                       tx.Latest(FingerprintOf(kam::v1::ALERT_RULE_MANAGER_OVERLOADED, id)));
+  return tx.Transition(
+      kam::v1::ALERT_RULE_MANAGER_OVERLOADED, id, "", id,
+      ManagerOverloaded(*state, options.rules.For(state->industry()), current && IsOpen(*current)),
+      at);
 }
 
 absl::Status OnInteraction(AlertsEngine::Tx& tx, int32_t p, const kam::v1::EventEnvelope& envelope,
@@ -447,8 +463,8 @@ absl::Status OnInteraction(AlertsEngine::Tx& tx, int32_t p, const kam::v1::Event
   if (!envelope.has_interaction_recorded()) return absl::OkStatus();
   const kam::v1::Interaction& interaction = envelope.interaction_recorded().interaction();
   if (interaction.account_id().empty() || interaction.account_id() != record.key) {
-    return absl::InvalidArgumentError(absl::StrCat("key: \"", record.key,
-                                                   "\" does not match the interaction's account"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("key: \"", record.key, "\" does not match the interaction's account"));
   }
   const int64_t at = MillisFromTimestamp(interaction.occur_time());
   KAM_ASSIGN_OR_RETURN(AlertAccountState * state, tx.Account(p, interaction.account_id()));
@@ -488,7 +504,8 @@ absl::Status OnInteraction(AlertsEngine::Tx& tx, int32_t p, const kam::v1::Event
         signals->begin());
     signals->Add(std::move(signal));
     for (int i = signals->size() - 1; i > index; --i) signals->SwapElements(i, i - 1);
-    if (signals->size() > config.max_signals) signals->DeleteSubrange(0, signals->size() - config.max_signals);
+    if (signals->size() > config.max_signals)
+      signals->DeleteSubrange(0, signals->size() - config.max_signals);
   };
   auto open_request = [&]() -> absl::Status {
     for (const auto& open : state->open_requests()) {
@@ -633,12 +650,14 @@ absl::Status AlertsEngine::Tick(int64_t wall_millis, rocksdb::WriteBatch* batch,
       return absl::DataLossError("parked record does not parse");
     }
     if (wall_millis - held.parked_wall_millis() < options_.unknown_account_grace_millis) continue;
-    ConsumedRecord original{held.topic(), held.partition(), held.offset(), held.key(), held.value(), -1};
-    tx.Emit(MakeDeadLetter(
-        original,
-        absl::StrCat("account \"", held.key(), "\" unknown to kam-alerts: no event on kam.accounts.v1 within ",
-                     options_.unknown_account_grace_millis / 1000, " s"),
-        kSource));
+    ConsumedRecord original{held.topic(), held.partition(), held.offset(),
+                            held.key(),   held.value(),     -1};
+    tx.Emit(
+        MakeDeadLetter(original,
+                       absl::StrCat("account \"", held.key(),
+                                    "\" unknown to kam-alerts: no event on kam.accounts.v1 within ",
+                                    options_.unknown_account_grace_millis / 1000, " s"),
+                       kSource));
     tx.Delete(kParkedCf, it->key().ToString());
     log::Warn("interaction for unknown account dead-lettered",
               {{"account_id", held.key()}, {"offset", std::to_string(held.offset())}});
@@ -675,23 +694,23 @@ void AlertsEngine::Unsubscribe(int id) {
   watchers_.erase(id);
 }
 
-uint64_t AlertsEngine::changes_total() const {
-  return committed_sequence_;
-}
+uint64_t AlertsEngine::changes_total() const { return committed_sequence_; }
 
 // ---- API ----
 
 absl::StatusOr<kam::v1::ListAlertsResponse> AlertsEngine::ListAlerts(
     const kam::v1::ListAlertsRequest& request) const {
   KAM_ASSIGN_OR_RETURN(int page_size, ResolvePageSize(request.page_size()));
-  if (!kam::v1::AlertState_IsValid(request.state())) return absl::InvalidArgumentError("state: unknown value");
-  if (!kam::v1::AlertRule_IsValid(request.rule())) return absl::InvalidArgumentError("rule: unknown value");
+  if (!kam::v1::AlertState_IsValid(request.state()))
+    return absl::InvalidArgumentError("state: unknown value");
+  if (!kam::v1::AlertRule_IsValid(request.rule()))
+    return absl::InvalidArgumentError("rule: unknown value");
   if (!kam::v1::Severity_IsValid(request.min_severity())) {
     return absl::InvalidArgumentError("min_severity: unknown value");
   }
-  const std::string filter = absl::StrCat("alerts|", request.state(), "|", request.rule(), "|",
-                                          request.min_severity(), "|", request.account_id(), "|",
-                                          request.manager_id());
+  const std::string filter =
+      absl::StrCat("alerts|", request.state(), "|", request.rule(), "|", request.min_severity(),
+                   "|", request.account_id(), "|", request.manager_id());
   std::string after;
   if (!request.page_token().empty()) {
     KAM_ASSIGN_OR_RETURN(after, tokens_.Parse(request.page_token(), filter));
@@ -713,7 +732,8 @@ absl::StatusOr<kam::v1::ListAlertsResponse> AlertsEngine::ListAlerts(
   KAM_RETURN_IF_ERROR(FromRocks(it->status(), "scan alerts"));
   // Newest first; the position (start time, id) keeps pages stable while alerts come and go.
   auto position = [](const Alert& alert) {
-    return EncodeUint64(~static_cast<uint64_t>(MillisFromTimestamp(alert.start_time()))) + alert.id();
+    return EncodeUint64(~static_cast<uint64_t>(MillisFromTimestamp(alert.start_time()))) +
+           alert.id();
   };
   std::sort(alerts.begin(), alerts.end(),
             [&](const Alert& a, const Alert& b) { return position(a) < position(b); });
@@ -736,7 +756,8 @@ absl::StatusOr<Alert> AlertsEngine::GetAlert(const kam::v1::GetAlertRequest& req
   return *alert;
 }
 
-absl::StatusOr<Alert> AlertsEngine::AcknowledgeAlert(const kam::v1::AcknowledgeAlertRequest& request) {
+absl::StatusOr<Alert> AlertsEngine::AcknowledgeAlert(
+    const kam::v1::AcknowledgeAlertRequest& request) {
   if (request.id().empty()) return absl::InvalidArgumentError("id: required");
   if (request.acknowledged_by().empty()) {
     return absl::InvalidArgumentError("acknowledged_by: required; say who takes care of it");
@@ -748,11 +769,12 @@ absl::StatusOr<Alert> AlertsEngine::AcknowledgeAlert(const kam::v1::AcknowledgeA
   KAM_ASSIGN_OR_RETURN(auto alert, LoadMessage<Alert>(*store_, kAlertsCf, request.id()));
   if (!alert) return absl::NotFoundError(absl::StrCat("id: no alert \"", request.id(), "\""));
   if (!request.etag().empty() && request.etag() != alert->etag()) {
-    return absl::AbortedError(absl::StrCat("etag: the alert changed since it was read (etag ",
-                                           alert->etag(), ")"));
+    return absl::AbortedError(
+        absl::StrCat("etag: the alert changed since it was read (etag ", alert->etag(), ")"));
   }
   if (alert->state() == kam::v1::ALERT_STATE_RESOLVED) {
-    return absl::FailedPreconditionError(absl::StrCat("id: alert \"", request.id(), "\" is resolved"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("id: alert \"", request.id(), "\" is resolved"));
   }
   if (alert->state() == kam::v1::ALERT_STATE_ACKNOWLEDGED) return *alert;
   // Only the latest instance of a fingerprint can be open.
@@ -765,7 +787,8 @@ absl::StatusOr<Alert> AlertsEngine::AcknowledgeAlert(const kam::v1::AcknowledgeA
   acknowledged.set_acknowledged_by(request.acknowledged_by());
   *acknowledged.mutable_acknowledge_time() = TimestampFromMillis(options_.wall_clock());
   *acknowledged.mutable_update_time() = acknowledged.acknowledge_time();
-  acknowledged.set_etag(std::to_string(std::stoll(acknowledged.etag().empty() ? "0" : acknowledged.etag()) + 1));
+  acknowledged.set_etag(
+      std::to_string(std::stoll(acknowledged.etag().empty() ? "0" : acknowledged.etag()) + 1));
   tx.StageAlert(acknowledged);
   tx.Publish(kam::v1::ALERT_CHANGE_KIND_ACKNOWLEDGED, acknowledged);
   absl::Status status = tx.Flush();

@@ -59,7 +59,8 @@ class AlertsEngine : public RecordProcessor {
   void Committed(bool written) override;
 
   // API
-  absl::StatusOr<kam::v1::ListAlertsResponse> ListAlerts(const kam::v1::ListAlertsRequest& request) const;
+  absl::StatusOr<kam::v1::ListAlertsResponse> ListAlerts(
+      const kam::v1::ListAlertsRequest& request) const;
   absl::StatusOr<kam::v1::Alert> GetAlert(const kam::v1::GetAlertRequest& request) const;
   absl::StatusOr<kam::v1::Alert> AcknowledgeAlert(const kam::v1::AcknowledgeAlertRequest& request);
   // The changes after `resume_token` (empty = from the start), at most `limit`.

@@ -13,7 +13,8 @@ namespace {
 // notification of new commits.
 class WatchReactor : public grpc::ServerWriteReactor<kam::v1::AlertChange> {
  public:
-  WatchReactor(AlertsEngine* engine, std::string after) : engine_(engine), after_(std::move(after)) {
+  WatchReactor(AlertsEngine* engine, std::string after)
+      : engine_(engine), after_(std::move(after)) {
     watcher_ = engine_->Subscribe([this] { Pump(); });
     Pump();
   }
@@ -116,8 +117,8 @@ grpc::ServerWriteReactor<kam::v1::AlertChange>* AlertsGrpcService::WatchAlerts(
   std::string after = request->live_only() ? engine_->LatestToken() : request->resume_token();
   auto check = engine_->ChangesAfter(after, 0);
   if (!check.ok()) {
-    return new RefusedWatch(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                         std::string(check.status().message())));
+    return new RefusedWatch(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(check.status().message())));
   }
   return new WatchReactor(engine_, after);
 }

@@ -12,7 +12,8 @@ namespace kam::alerts {
 
 class AlertsGrpcService final : public kam::v1::AlertsService::CallbackService {
  public:
-  AlertsGrpcService(AlertsEngine* engine, RpcMetrics* metrics) : engine_(engine), metrics_(metrics) {}
+  AlertsGrpcService(AlertsEngine* engine, RpcMetrics* metrics)
+      : engine_(engine), metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* ListAlerts(grpc::CallbackServerContext* context,
                                        const kam::v1::ListAlertsRequest* request,

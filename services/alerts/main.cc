@@ -34,13 +34,13 @@ int main(int argc, char** argv) {
   options.rules = *rules;
   options.idle_millis = int64_t{idle_seconds} * 1000;
 
-  kam::ServiceHost host(parsed.config,
-                        {.column_families = kam::alerts::AlertsEngine::ColumnFamilies(),
-                         .output_topics = {kam::kafka_topics::kAlerts, kam::kafka_topics::kDeadLetter},
-                         .input_topics = {kam::kafka_topics::kAccounts, kam::kafka_topics::kManagers,
-                                          kam::kafka_topics::kInteractions},
-                         .co_partitioned = {kam::kafka_topics::kAccounts,
-                                            kam::kafka_topics::kInteractions}});
+  kam::ServiceHost host(
+      parsed.config,
+      {.column_families = kam::alerts::AlertsEngine::ColumnFamilies(),
+       .output_topics = {kam::kafka_topics::kAlerts, kam::kafka_topics::kDeadLetter},
+       .input_topics = {kam::kafka_topics::kAccounts, kam::kafka_topics::kManagers,
+                        kam::kafka_topics::kInteractions},
+       .co_partitioned = {kam::kafka_topics::kAccounts, kam::kafka_topics::kInteractions}});
   absl::Status opened = host.Open();
   if (!opened.ok()) {
     kam::log::Error("start failed", {{"error", opened.ToString()}});
@@ -52,11 +52,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   host.SetProcessor(engine->get());
-  host.metrics()->AddCallbackGauge("kam_alert_changes_total", "Alert state changes published.",
-                                   [e = engine->get()] { return static_cast<double>(e->changes_total()); });
-  host.metrics()->AddCallbackGauge("kam_alerts_parked_total",
-                                   "Interactions held back until their account was known.",
-                                   [e = engine->get()] { return static_cast<double>(e->parked_total()); });
+  host.metrics()->AddCallbackGauge(
+      "kam_alert_changes_total", "Alert state changes published.",
+      [e = engine->get()] { return static_cast<double>(e->changes_total()); });
+  host.metrics()->AddCallbackGauge(
+      "kam_alerts_parked_total", "Interactions held back until their account was known.",
+      [e = engine->get()] { return static_cast<double>(e->parked_total()); });
   kam::RpcMetrics rpc_metrics(host.metrics());
   kam::alerts::AlertsGrpcService service(engine->get(), &rpc_metrics);
   host.AddService(&service);

@@ -57,8 +57,10 @@ absl::Status CheckRule(const RuleConfig& r, const std::string& where) {
   if (!(r.level_alpha > 0 && r.level_alpha <= 1 && r.baseline_alpha > 0 && r.baseline_alpha <= 1)) {
     return bad("alphas must be in (0, 1]");
   }
-  if (!(r.falling_resolve_drop < r.falling_fire_drop)) return bad("falling_resolve_drop must be below falling_fire_drop");
-  if (!(r.low_resolve_level > r.low_fire_level)) return bad("low_resolve_level must be above low_fire_level");
+  if (!(r.falling_resolve_drop < r.falling_fire_drop))
+    return bad("falling_resolve_drop must be below falling_fire_drop");
+  if (!(r.low_resolve_level > r.low_fire_level))
+    return bad("low_resolve_level must be above low_fire_level");
   if (!(r.overload_resolve < r.overload_fire && r.overload_fire <= r.overload_critical)) {
     return bad("need overload_resolve < overload_fire <= overload_critical");
   }
@@ -82,7 +84,8 @@ absl::StatusOr<RulesConfig> LoadRules(const std::string& path) {
   if (!in) return absl::InvalidArgumentError(absl::StrCat("--rules-file: cannot read ", path));
   nlohmann::json json = nlohmann::json::parse(in, nullptr, false, true);
   if (json.is_discarded() || !json.is_object()) {
-    return absl::InvalidArgumentError(absl::StrCat("--rules-file: ", path, " is not a JSON object"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--rules-file: ", path, " is not a JSON object"));
   }
   try {
     if (json.contains("defaults")) ReadRule(json["defaults"], &rules.defaults);
@@ -91,7 +94,8 @@ absl::StatusOr<RulesConfig> LoadRules(const std::string& path) {
       for (const auto& [name, overrides] : json["industries"].items()) {
         kam::v1::Industry industry;
         if (!kam::v1::Industry_Parse(name, &industry)) {
-          return absl::InvalidArgumentError(absl::StrCat("industries.", name, ": unknown industry"));
+          return absl::InvalidArgumentError(
+              absl::StrCat("industries.", name, ": unknown industry"));
         }
         RuleConfig rule = rules.defaults;
         ReadRule(overrides, &rule);
@@ -163,7 +167,8 @@ Desired SatisfactionFalling(const kam::internal::v1::AlertAccountState& account,
                              levels.recent_detractors >= config.detractors_for_critical
                          ? kam::v1::SEVERITY_CRITICAL
                          : kam::v1::SEVERITY_WARNING;
-  desired.summary = absl::StrCat("Satisfaction of ", account.name().empty() ? account.account_id() : account.name(),
+  desired.summary = absl::StrCat("Satisfaction of ",
+                                 account.name().empty() ? account.account_id() : account.name(),
                                  " fell ", Fixed(drop), " points below its baseline (",
                                  Fixed(levels.level), " vs ", Fixed(levels.baseline), ")");
   desired.evidence = {
@@ -172,12 +177,12 @@ Desired SatisfactionFalling(const kam::internal::v1::AlertAccountState& account,
       {"drop", Fixed(drop)},
       {"threshold", absl::StrCat("fire at ", Fixed(config.falling_fire_drop), ", resolve below ",
                                  Fixed(config.falling_resolve_drop))},
-      {"window", absl::StrCat(levels.answers, " answers (level: EWMA alpha ",
-                              Fixed(config.level_alpha, 2), ", baseline: alpha ",
-                              Fixed(config.baseline_alpha, 2), ")")},
+      {"window",
+       absl::StrCat(levels.answers, " answers (level: EWMA alpha ", Fixed(config.level_alpha, 2),
+                    ", baseline: alpha ", Fixed(config.baseline_alpha, 2), ")")},
       {"recent_answers", RecentAnswers(account, 6)},
-      {"recent_detractors", absl::StrCat(levels.recent_detractors, " of the last ",
-                                         config.detractor_window)},
+      {"recent_detractors",
+       absl::StrCat(levels.recent_detractors, " of the last ", config.detractor_window)},
   };
   return desired;
 }
@@ -187,12 +192,13 @@ Desired SatisfactionLow(const kam::internal::v1::AlertAccountState& account,
   Desired desired;
   SatisfactionLevels levels = ComputeLevels(account, config);
   if (levels.answers < config.low_min_answers) return desired;
-  desired.open = open_now ? levels.level < config.low_resolve_level
-                          : levels.level < config.low_fire_level;
+  desired.open =
+      open_now ? levels.level < config.low_resolve_level : levels.level < config.low_fire_level;
   if (!desired.open) return desired;
   desired.severity = levels.level < config.low_critical_level ? kam::v1::SEVERITY_CRITICAL
                                                               : kam::v1::SEVERITY_WARNING;
-  desired.summary = absl::StrCat("Satisfaction of ", account.name().empty() ? account.account_id() : account.name(),
+  desired.summary = absl::StrCat("Satisfaction of ",
+                                 account.name().empty() ? account.account_id() : account.name(),
                                  " is in detractor territory (level ", Fixed(levels.level), ")");
   desired.evidence = {{"level", Fixed(levels.level)},
                       {"threshold", absl::StrCat("fire below ", Fixed(config.low_fire_level),
@@ -207,26 +213,28 @@ Desired ManagerOverloaded(const kam::internal::v1::AlertManagerState& manager,
   Desired desired;
   if (manager.capacity() <= 0) return desired;
   double utilisation = manager.load() / manager.capacity();
-  desired.open = open_now ? utilisation > config.overload_resolve : utilisation > config.overload_fire;
+  desired.open =
+      open_now ? utilisation > config.overload_resolve : utilisation > config.overload_fire;
   if (!desired.open) return desired;
   desired.severity = utilisation >= config.overload_critical ? kam::v1::SEVERITY_CRITICAL
                                                              : kam::v1::SEVERITY_WARNING;
-  desired.summary = absl::StrCat(manager.name().empty() ? manager.manager_id() : manager.name(),
-                                 " carries ", Fixed(manager.load(), 2), " against a capacity of ",
-                                 Fixed(manager.capacity(), 2), " (", Fixed(utilisation * 100, 0),
-                                 "%)");
+  desired.summary =
+      absl::StrCat(manager.name().empty() ? manager.manager_id() : manager.name(), " carries ",
+                   Fixed(manager.load(), 2), " against a capacity of ",
+                   Fixed(manager.capacity(), 2), " (", Fixed(utilisation * 100, 0), "%)");
   std::string accounts;
   for (const auto& account : manager.top_accounts()) {
     accounts += (accounts.empty() ? "" : ", ") + account;
   }
-  desired.evidence = {{"load", Fixed(manager.load(), 2)},
-                      {"capacity", Fixed(manager.capacity(), 2)},
-                      {"utilisation", Fixed(utilisation, 3)},
-                      {"accounts", absl::StrCat(manager.account_count())},
-                      {"heaviest_accounts", accounts},
-                      {"threshold", absl::StrCat("warning above ", Fixed(config.overload_fire, 2),
-                                                 ", critical from ", Fixed(config.overload_critical, 2),
-                                                 ", resolve at ", Fixed(config.overload_resolve, 2))}};
+  desired.evidence = {
+      {"load", Fixed(manager.load(), 2)},
+      {"capacity", Fixed(manager.capacity(), 2)},
+      {"utilisation", Fixed(utilisation, 3)},
+      {"accounts", absl::StrCat(manager.account_count())},
+      {"heaviest_accounts", accounts},
+      {"threshold", absl::StrCat("warning above ", Fixed(config.overload_fire, 2),
+                                 ", critical from ", Fixed(config.overload_critical, 2),
+                                 ", resolve at ", Fixed(config.overload_resolve, 2))}};
   return desired;
 }
 

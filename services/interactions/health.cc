@@ -139,14 +139,15 @@ kam::v1::AccountHealth BuildHealth(const AccountHealthState& state, int64_t now_
     point->set_score(state.answers(i).score());
     point->set_interaction_id(state.answers(i).interaction_id());
   }
-  if (state.has_last_contact_time()) *health.mutable_last_contact_time() = state.last_contact_time();
+  if (state.has_last_contact_time())
+    *health.mutable_last_contact_time() = state.last_contact_time();
   for (const auto& open : state.open_requests()) {
     auto* request = health.add_open_requests();
     request->set_interaction_id(open.interaction_id());
     request->set_type(static_cast<kam::v1::InteractionType>(open.type()));
     *request->mutable_open_time() = open.open_time();
-    *request->mutable_age() =
-        DurationFromMillis(std::max<int64_t>(0, now_millis - MillisFromTimestamp(open.open_time())));
+    *request->mutable_age() = DurationFromMillis(
+        std::max<int64_t>(0, now_millis - MillisFromTimestamp(open.open_time())));
   }
   std::vector<int64_t> handled(state.handling_millis().begin(), state.handling_millis().end());
   *health.mutable_handling_time_p50() = DurationFromMillis(Percentile(handled, 0.5));

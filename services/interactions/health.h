@@ -15,10 +15,10 @@ namespace kam::interactions {
 
 struct HealthPolicy {
   int64_t nps_window_millis = 90LL * 24 * 3600 * 1000;  // NPS and CSAT over the last 90 days
-  int trend_answers = 6;                                 // slope over the last 6 answers
-  int recent_answers = 10;                               // shown in AccountHealth
-  int max_answers = 200;                                 // kept per account
-  int max_handling_samples = 500;                        // closed requests kept for percentiles
+  int trend_answers = 6;                                // slope over the last 6 answers
+  int recent_answers = 10;                              // shown in AccountHealth
+  int max_answers = 200;                                // kept per account
+  int max_handling_samples = 500;                       // closed requests kept for percentiles
   int64_t handling_benchmark_millis = 2LL * 24 * 3600 * 1000;  // the domain's 2-day benchmark
 };
 

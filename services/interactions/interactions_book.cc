@@ -57,10 +57,10 @@ absl::Status InteractionsBook::Validate(const Interaction& in, int64_t now_milli
   KAM_RETURN_IF_ERROR(ValidateText(in.id(), "interaction.id", kMaxIdChars, false));
   if (in.account_id().empty()) return InvalidField("interaction.account_id", "required");
   KAM_RETURN_IF_ERROR(ValidateText(in.account_id(), "interaction.account_id", kMaxIdChars, true));
-  KAM_RETURN_IF_ERROR(ValidateEnumValue(in.type(), kam::v1::InteractionType_IsValid,
-                                        "interaction.type", true));
-  KAM_RETURN_IF_ERROR(ValidateEnumValue(in.channel(), kam::v1::Channel_IsValid,
-                                        "interaction.channel", false));
+  KAM_RETURN_IF_ERROR(
+      ValidateEnumValue(in.type(), kam::v1::InteractionType_IsValid, "interaction.type", true));
+  KAM_RETURN_IF_ERROR(
+      ValidateEnumValue(in.channel(), kam::v1::Channel_IsValid, "interaction.channel", false));
   KAM_RETURN_IF_ERROR(ValidateText(in.manager_id(), "interaction.manager_id", kMaxIdChars, false));
   KAM_RETURN_IF_ERROR(
       ValidateText(in.contact_name(), "interaction.contact_name", kMaxTextChars, false));
@@ -123,8 +123,8 @@ absl::StatusOr<AccountReplica> InteractionsBook::AwaitAccount(const std::string&
     KAM_ASSIGN_OR_RETURN(std::optional<AccountReplica> replica, LoadReplica(account_id));
     if (replica) {
       if (replica->closed()) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "interaction.account_id: account \"", account_id, "\" is closed"));
+        return absl::FailedPreconditionError(
+            absl::StrCat("interaction.account_id: account \"", account_id, "\" is closed"));
       }
       return *replica;
     }
@@ -154,12 +154,12 @@ absl::StatusOr<Interaction> InteractionsBook::RecordInteraction(
   auto replay = [&]() -> absl::StatusOr<std::optional<Interaction>> {
     std::optional<std::string> id;
     if (!request.request_id().empty()) {
-      KAM_ASSIGN_OR_RETURN(id, LookupIdempotent(*store_, kRequestsCf, request_key, fingerprint,
-                                                "request_id"));
+      KAM_ASSIGN_OR_RETURN(
+          id, LookupIdempotent(*store_, kRequestsCf, request_key, fingerprint, "request_id"));
     }
     if (!id && !input.id().empty()) {
-      KAM_ASSIGN_OR_RETURN(id, LookupIdempotent(*store_, kRequestsCf, id_key, fingerprint,
-                                                "interaction.id"));
+      KAM_ASSIGN_OR_RETURN(
+          id, LookupIdempotent(*store_, kRequestsCf, id_key, fingerprint, "interaction.id"));
     }
     if (!id) return std::optional<Interaction>();
     return LoadMessage<Interaction>(*store_, kInteractionsCf, *id);
@@ -187,25 +187,26 @@ absl::StatusOr<Interaction> InteractionsBook::RecordInteraction(
   if (stored.type() == kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED) {
     const auto* open = FindOpenRequest(health, stored.resolves_interaction_id());
     if (open == nullptr) {
-      KAM_ASSIGN_OR_RETURN(std::optional<Interaction> named,
-                           LoadMessage<Interaction>(*store_, kInteractionsCf,
-                                                  stored.resolves_interaction_id()));
+      KAM_ASSIGN_OR_RETURN(
+          std::optional<Interaction> named,
+          LoadMessage<Interaction>(*store_, kInteractionsCf, stored.resolves_interaction_id()));
       if (named && named->account_id() == stored.account_id() && IsRequest(named->type())) {
         return absl::FailedPreconditionError(
             absl::StrCat("interaction.resolves_interaction_id: request \"",
                          stored.resolves_interaction_id(), "\" is already resolved"));
       }
-      return InvalidField("interaction.resolves_interaction_id",
-                          absl::StrCat("no open complaint or support request \"",
-                                       stored.resolves_interaction_id(), "\" on account \"",
-                                       stored.account_id(), "\""));
+      return InvalidField(
+          "interaction.resolves_interaction_id",
+          absl::StrCat("no open complaint or support request \"", stored.resolves_interaction_id(),
+                       "\" on account \"", stored.account_id(), "\""));
     }
     if (MillisFromTimestamp(stored.occur_time()) < MillisFromTimestamp(open->open_time())) {
       return InvalidField("interaction.occur_time", "before the request it resolves was opened");
     }
   }
   if (!input.id().empty()) {
-    KAM_ASSIGN_OR_RETURN(std::optional<std::string> taken, store_->Get(kInteractionsCf, input.id()));
+    KAM_ASSIGN_OR_RETURN(std::optional<std::string> taken,
+                         store_->Get(kInteractionsCf, input.id()));
     if (taken) {
       return absl::AlreadyExistsError(
           absl::StrCat("interaction.id: \"", input.id(), "\" exists with different content"));
@@ -298,7 +299,8 @@ absl::StatusOr<kam::v1::ListInteractionsResponse> InteractionsBook::ListInteract
   }
   KAM_ASSIGN_OR_RETURN(std::optional<AccountReplica> account, LoadReplica(request.account_id()));
   if (!account) {
-    return absl::NotFoundError(absl::StrCat("account_id: no account \"", request.account_id(), "\""));
+    return absl::NotFoundError(
+        absl::StrCat("account_id: no account \"", request.account_id(), "\""));
   }
 
   kam::v1::ListInteractionsResponse response;
@@ -306,9 +308,10 @@ absl::StatusOr<kam::v1::ListInteractionsResponse> InteractionsBook::ListInteract
   auto it = store_->NewIterator(kByAccountCf);
   if (after.empty()) {
     // Newest first: the first key at or below `end` (exclusive) in inverted time.
-    uint64_t inverted_end = end == std::numeric_limits<int64_t>::max()
-                                ? 0
-                                : static_cast<uint64_t>(std::numeric_limits<int64_t>::max() - end) + 1;
+    uint64_t inverted_end =
+        end == std::numeric_limits<int64_t>::max()
+            ? 0
+            : static_cast<uint64_t>(std::numeric_limits<int64_t>::max() - end) + 1;
     it->Seek(prefix + EncodeUint64(inverted_end));
   } else {
     it->Seek(after);
@@ -328,11 +331,11 @@ absl::StatusOr<kam::v1::ListInteractionsResponse> InteractionsBook::ListInteract
     std::string id = key.substr(prefix.size() + 8);
     KAM_ASSIGN_OR_RETURN(std::optional<Interaction> interaction,
                          LoadMessage<Interaction>(*store_, kInteractionsCf, id));
-    if (!interaction) return absl::DataLossError(absl::StrCat("index names missing interaction ", id));
+    if (!interaction)
+      return absl::DataLossError(absl::StrCat("index names missing interaction ", id));
     last_key = key;
-    if (request.types_size() > 0 &&
-        std::find(request.types().begin(), request.types().end(), interaction->type()) ==
-            request.types().end()) {
+    if (request.types_size() > 0 && std::find(request.types().begin(), request.types().end(),
+                                              interaction->type()) == request.types().end()) {
       continue;
     }
     *response.add_interactions() = *std::move(interaction);
@@ -346,7 +349,8 @@ absl::StatusOr<kam::v1::AccountHealth> InteractionsBook::GetAccountHealth(
   if (request.account_id().empty()) return InvalidField("account_id", "required");
   KAM_ASSIGN_OR_RETURN(std::optional<AccountReplica> account, LoadReplica(request.account_id()));
   if (!account) {
-    return absl::NotFoundError(absl::StrCat("account_id: no account \"", request.account_id(), "\""));
+    return absl::NotFoundError(
+        absl::StrCat("account_id: no account \"", request.account_id(), "\""));
   }
   KAM_ASSIGN_OR_RETURN(std::optional<AccountHealthState> state,
                        LoadMessage<AccountHealthState>(*store_, kHealthCf, request.account_id()));
@@ -382,9 +386,8 @@ absl::Status InteractionsBook::ReplicaProcessor::Apply(const ConsumedRecord& rec
       return absl::OkStatus();  // not about accounts: nothing to keep
   }
   if (account->id().empty() || account->id() != record.key) {
-    return absl::InvalidArgumentError(absl::StrCat("key: \"", record.key,
-                                                   "\" does not match account id \"",
-                                                   account->id(), "\""));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "key: \"", record.key, "\" does not match account id \"", account->id(), "\""));
   }
   AccountReplica replica;
   replica.set_account_id(account->id());
@@ -392,9 +395,9 @@ absl::Status InteractionsBook::ReplicaProcessor::Apply(const ConsumedRecord& rec
   replica.set_owner_manager_id(account->owner_manager_id());
   replica.set_closed(account->lifecycle_phase() == kam::v1::LIFECYCLE_PHASE_CHURNED);
   replica.set_last_sequence(envelope.producer_sequence());
-  KAM_RETURN_IF_ERROR(FromRocks(batch->Put(book_->store_->Cf(kReplicaCf), replica.account_id(),
-                                           replica.SerializeAsString()),
-                                "put replica"));
+  KAM_RETURN_IF_ERROR(FromRocks(
+      batch->Put(book_->store_->Cf(kReplicaCf), replica.account_id(), replica.SerializeAsString()),
+      "put replica"));
   book_->replica_changed_.notify_all();
   return absl::OkStatus();
 }

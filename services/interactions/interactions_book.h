@@ -68,12 +68,17 @@ class InteractionsBook {
   };
 
   InteractionsBook(Store* store, Outbox* outbox, InteractionsOptions options, PageTokens tokens)
-      : store_(store), outbox_(outbox), options_(options), tokens_(std::move(tokens)), replica_(this) {}
+      : store_(store),
+        outbox_(outbox),
+        options_(options),
+        tokens_(std::move(tokens)),
+        replica_(this) {}
 
   absl::StatusOr<std::optional<kam::internal::v1::AccountReplica>> LoadReplica(
       const std::string& account_id) const;
   // Waits (bounded) until the replica knows `account_id`.
-  absl::StatusOr<kam::internal::v1::AccountReplica> AwaitAccount(const std::string& account_id) const;
+  absl::StatusOr<kam::internal::v1::AccountReplica> AwaitAccount(
+      const std::string& account_id) const;
   absl::Status Validate(const kam::v1::Interaction& interaction, int64_t now_millis) const;
 
   Store* store_;

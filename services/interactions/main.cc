@@ -26,11 +26,11 @@ int main(int argc, char** argv) {
   if (parsed.exit) return parsed.exit_code;
   options.health.nps_window_millis = int64_t{nps_window_days} * 24 * 3600 * 1000;
 
-  kam::ServiceHost host(parsed.config,
-                        {.column_families = kam::interactions::InteractionsBook::ColumnFamilies(),
-                         .output_topics = {kam::kafka_topics::kInteractions,
-                                           kam::kafka_topics::kDeadLetter},
-                         .input_topics = {kam::kafka_topics::kAccounts}});
+  kam::ServiceHost host(
+      parsed.config,
+      {.column_families = kam::interactions::InteractionsBook::ColumnFamilies(),
+       .output_topics = {kam::kafka_topics::kInteractions, kam::kafka_topics::kDeadLetter},
+       .input_topics = {kam::kafka_topics::kAccounts}});
   absl::Status opened = host.Open();
   if (!opened.ok()) {
     kam::log::Error("start failed", {{"error", opened.ToString()}});

@@ -29,7 +29,8 @@ class FakePublisher : public EventPublisher {
     return static_cast<int32_t>(std::hash<std::string_view>()(key) % partitions_);
   }
 
-  absl::StatusOr<std::map<int32_t, uint64_t>> PublishedSequences(const std::string& topic) override {
+  absl::StatusOr<std::map<int32_t, uint64_t>> PublishedSequences(
+      const std::string& topic) override {
     if (unavailable) return absl::UnavailableError("fake broker down");
     std::map<int32_t, uint64_t> result;
     for (int p = 0; p < partitions_; ++p) {

@@ -50,7 +50,8 @@ TEST(FaultsTest, BrokerDownForTwentySecondsLosesNothingAndDuplicatesNothing) {
   testing::TempDir dir;
   const std::string kafka_local = std::string(KAM_SOURCE_DIR) + "/scripts/kafka-local";
   const std::string kafka_dir = dir.Sub("kafka");
-  const std::string brokers = Shell(kafka_local + " start --data-dir " + kafka_dir + " 2>/dev/null");
+  const std::string brokers =
+      Shell(kafka_local + " start --data-dir " + kafka_dir + " 2>/dev/null");
   ASSERT_EQ(brokers.rfind("127.0.0.1:", 0), 0u) << "own broker did not start: " << brokers;
   auto accounts = testing::StartService("kam-accounts", brokers, dir.Sub("data"), dir.Sub("log"));
   ASSERT_TRUE(accounts.process) << accounts.address;
@@ -62,13 +63,15 @@ TEST(FaultsTest, BrokerDownForTwentySecondsLosesNothingAndDuplicatesNothing) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     kam::v1::Account account;
-    grpc::Status status = stub->CreateAccount(&context, Create("outage-" + std::to_string(n++)), &account);
+    grpc::Status status =
+        stub->CreateAccount(&context, Create("outage-" + std::to_string(n++)), &account);
     EXPECT_TRUE(status.ok()) << status.error_message();
     if (status.ok()) ids.insert(account.id());
   };
   for (int i = 0; i < 50; ++i) write();
 
-  ASSERT_EQ(system((kafka_local + " stop --data-dir " + kafka_dir + " >/dev/null 2>&1").c_str()), 0);
+  ASSERT_EQ(system((kafka_local + " stop --data-dir " + kafka_dir + " >/dev/null 2>&1").c_str()),
+            0);
   // Twenty seconds without a broker, writing all the while: the outbox holds the events.
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   int during = 0;
@@ -82,16 +85,21 @@ TEST(FaultsTest, BrokerDownForTwentySecondsLosesNothingAndDuplicatesNothing) {
   for (int i = 0; i < 50; ++i) write();
 
   std::map<std::string, int> created;
-  ASSERT_TRUE(testing::WaitFor([&] {
-    created.clear();
-    for (const auto& record : testing::ReadTopic(brokers, "kam.accounts.v1")) {
-      kam::v1::EventEnvelope envelope;
-      if (envelope.ParseFromString(record.value) && envelope.has_account_created()) ++created[record.key];
-    }
-    return created.size() == ids.size();
-  }, std::chrono::seconds(120))) << created.size() << " of " << ids.size() << " arrived";
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        created.clear();
+        for (const auto& record : testing::ReadTopic(brokers, "kam.accounts.v1")) {
+          kam::v1::EventEnvelope envelope;
+          if (envelope.ParseFromString(record.value) && envelope.has_account_created())
+            ++created[record.key];
+        }
+        return created.size() == ids.size();
+      },
+      std::chrono::seconds(120)))
+      << created.size() << " of " << ids.size() << " arrived";
   for (const auto& [id, count] : created) EXPECT_EQ(count, 1) << id << " published twice";
-  std::cout << "writes during the outage: " << during << ", events checked: " << created.size() << "\n";
+  std::cout << "writes during the outage: " << during << ", events checked: " << created.size()
+            << "\n";
   accounts.process.reset();
   system((kafka_local + " stop --data-dir " + kafka_dir + " >/dev/null 2>&1").c_str());
 }
@@ -127,8 +135,8 @@ TEST(FaultsTest, GarbageOversizedAndDeadlineFreeClientsGetClearErrorsAndTheServi
     std::condition_variable done;
     bool finished = false;
     grpc::Status status;
-    generic.UnaryCall(&context, "/kam.v1.AccountsService/CreateAccount", grpc::StubOptions(), &request,
-                      &response, [&](grpc::Status s) {
+    generic.UnaryCall(&context, "/kam.v1.AccountsService/CreateAccount", grpc::StubOptions(),
+                      &request, &response, [&](grpc::Status s) {
                         std::lock_guard<std::mutex> lock(mutex);
                         status = s;
                         finished = true;
@@ -137,7 +145,8 @@ TEST(FaultsTest, GarbageOversizedAndDeadlineFreeClientsGetClearErrorsAndTheServi
     std::unique_lock<std::mutex> lock(mutex);
     ASSERT_TRUE(done.wait_for(lock, std::chrono::seconds(20), [&] { return finished; }));
     EXPECT_FALSE(status.ok());
-    EXPECT_NE(status.error_code(), grpc::StatusCode::UNAVAILABLE) << "the server must answer, not die";
+    EXPECT_NE(status.error_code(), grpc::StatusCode::UNAVAILABLE)
+        << "the server must answer, not die";
   }
   // Raw garbage on the TCP port: not even HTTP/2.
   {

@@ -53,10 +53,10 @@ TEST_P(PlatformStartTest, ServesHealthReflectionMetricsAndStopsCleanly) {
   const std::string brokers = testing::RealKafkaBootstrap();
   ASSERT_FALSE(brokers.empty()) << "run through ctest: needs the real_kafka fixture";
   testing::TempDir dir;
-  Process service({testing::BinDir() + "/" + GetParam().binary, "--listen", "127.0.0.1:0",
-                   "--metrics-listen", "127.0.0.1:0", "--kafka-brokers", brokers, "--data-dir",
-                   dir.Sub("data")},
-                  dir.Sub("service"));
+  Process service(
+      {testing::BinDir() + "/" + GetParam().binary, "--listen", "127.0.0.1:0", "--metrics-listen",
+       "127.0.0.1:0", "--kafka-brokers", brokers, "--data-dir", dir.Sub("data")},
+      dir.Sub("service"));
   std::string serving = service.WaitForLogLine("\"msg\":\"serving\"");
   ASSERT_FALSE(serving.empty()) << service.Stderr();
   std::string address = testing::JsonField(serving, "grpc");
@@ -88,25 +88,24 @@ TEST_P(PlatformStartTest, ServesHealthReflectionMetricsAndStopsCleanly) {
   EXPECT_NE(service.Stderr().find("\"msg\":\"stopped\""), std::string::npos);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Services, PlatformStartTest,
-    ::testing::Values(ServiceCase{"kam-accounts", "kam.v1.AccountsService"},
-                      ServiceCase{"kam-interactions", "kam.v1.InteractionsService"},
-                      ServiceCase{"kam-alerts", "kam.v1.AlertsService"}),
-    [](const auto& info) { return info.param.binary.substr(4); });
+INSTANTIATE_TEST_SUITE_P(Services, PlatformStartTest,
+                         ::testing::Values(ServiceCase{"kam-accounts", "kam.v1.AccountsService"},
+                                           ServiceCase{"kam-interactions",
+                                                       "kam.v1.InteractionsService"},
+                                           ServiceCase{"kam-alerts", "kam.v1.AlertsService"}),
+                         [](const auto& info) { return info.param.binary.substr(4); });
 
 TEST(KamBrokerTest, PrintsBootstrapFirstAndServesKafka) {
   testing::TempDir dir;
-  Process broker({testing::BinDir() + "/kam-broker", "--listen", "127.0.0.1:0"},
-                 dir.Sub("broker"));
+  Process broker({testing::BinDir() + "/kam-broker", "--listen", "127.0.0.1:0"}, dir.Sub("broker"));
   ASSERT_TRUE(testing::WaitFor([&] { return broker.Stdout().find('\n') != std::string::npos; }));
   std::string bootstrap = broker.Stdout().substr(0, broker.Stdout().find('\n'));
   EXPECT_EQ(bootstrap.rfind("127.0.0.1:", 0), 0u) << bootstrap;
   // A service needs nothing but this address.
-  Process service({testing::BinDir() + "/kam-accounts", "--listen", "127.0.0.1:0",
-                   "--metrics-listen", "", "--kafka-brokers", bootstrap, "--data-dir",
-                   dir.Sub("data")},
-                  dir.Sub("service"));
+  Process service(
+      {testing::BinDir() + "/kam-accounts", "--listen", "127.0.0.1:0", "--metrics-listen", "",
+       "--kafka-brokers", bootstrap, "--data-dir", dir.Sub("data")},
+      dir.Sub("service"));
   EXPECT_FALSE(service.WaitForLogLine("\"msg\":\"serving\"").empty()) << service.Stderr();
   service.Signal(SIGTERM);
   EXPECT_EQ(service.Wait(std::chrono::seconds(30)).value_or(-1), 0);

@@ -6,9 +6,16 @@ RunningService StartService(const std::string& binary, const std::string& broker
                             const std::string& data_dir, const std::string& log_prefix,
                             std::vector<std::string> extra_args) {
   RunningService service;
-  std::vector<std::string> args{BinDir() + "/" + binary, "--listen", "127.0.0.1:0",
-                                "--metrics-listen", "127.0.0.1:0", "--kafka-brokers", brokers,
-                                "--data-dir", data_dir, "--consumer-group",
+  std::vector<std::string> args{BinDir() + "/" + binary,
+                                "--listen",
+                                "127.0.0.1:0",
+                                "--metrics-listen",
+                                "127.0.0.1:0",
+                                "--kafka-brokers",
+                                brokers,
+                                "--data-dir",
+                                data_dir,
+                                "--consumer-group",
                                 binary + "-" + std::to_string(std::hash<std::string>()(data_dir))};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   service.process = std::make_unique<Process>(std::move(args), log_prefix);

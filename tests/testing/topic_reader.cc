@@ -75,9 +75,11 @@ bool ProduceRecords(const std::string& brokers, const std::string& topic, int32_
   if (!conf.ok()) return false;
   int failed = 0;
   rd_kafka_conf_set_opaque(*conf, &failed);
-  rd_kafka_conf_set_dr_msg_cb(*conf, [](rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
-    if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) ++*static_cast<int*>(opaque);
-  });
+  rd_kafka_conf_set_dr_msg_cb(*conf,
+                              [](rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
+                                if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR)
+                                  ++*static_cast<int*>(opaque);
+                              });
   auto producer = kafka::NewHandle(RD_KAFKA_PRODUCER, *conf);
   if (!producer.ok()) return false;
   for (const auto& [key, value] : records) {
@@ -85,8 +87,8 @@ bool ProduceRecords(const std::string& brokers, const std::string& topic, int32_
                              RD_KAFKA_V_PARTITION(partition),
                              RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
                              RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) ==
-           RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                             RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       rd_kafka_poll(producer->get(), 50);
     }
   }

@@ -14,8 +14,9 @@
 namespace kam {
 namespace {
 
-int RunKamctl(const std::vector<std::string>& args, const testing::TempDir& dir, const std::string& name,
-              const std::map<std::string, std::string>& env, std::string* output = nullptr) {
+int RunKamctl(const std::vector<std::string>& args, const testing::TempDir& dir,
+              const std::string& name, const std::map<std::string, std::string>& env,
+              std::string* output = nullptr) {
   std::vector<std::string> argv{testing::BinDir() + "/kamctl"};
   argv.insert(argv.end(), args.begin(), args.end());
   testing::Process kamctl(argv, dir.Sub(name), env);
@@ -29,7 +30,8 @@ TEST(KamctlDemoTest, TheThreeStoriesRaiseTheirAlerts) {
   ASSERT_FALSE(brokers.empty()) << "run through ctest: needs the real_kafka fixture";
   testing::TempDir dir;
   auto accounts = testing::StartService("kam-accounts", brokers, dir.Sub("a"), dir.Sub("a-log"));
-  auto interactions = testing::StartService("kam-interactions", brokers, dir.Sub("i"), dir.Sub("i-log"));
+  auto interactions =
+      testing::StartService("kam-interactions", brokers, dir.Sub("i"), dir.Sub("i-log"));
   auto alerts = testing::StartService("kam-alerts", brokers, dir.Sub("x"), dir.Sub("x-log"),
                                       {"--idle-seconds", "2"});
   ASSERT_TRUE(accounts.process && interactions.process && alerts.process);
@@ -37,13 +39,14 @@ TEST(KamctlDemoTest, TheThreeStoriesRaiseTheirAlerts) {
                                          {"KAM_INTERACTIONS_ADDR", interactions.address},
                                          {"KAM_ALERTS_ADDR", alerts.address}};
   std::string output;
-  ASSERT_EQ(RunKamctl({"demo", "--seed", "11", "--accounts", "120", "--months", "3"}, dir, "demo", env,
-                      &output),
+  ASSERT_EQ(RunKamctl({"demo", "--seed", "11", "--accounts", "120", "--months", "3"}, dir, "demo",
+                      env, &output),
             0)
       << output;
   EXPECT_NE(output.find("Max Overload carries"), std::string::npos) << output;
 
-  auto stub = kam::v1::AlertsService::NewStub(grpc::CreateChannel(alerts.address, grpc::InsecureChannelCredentials()));
+  auto stub = kam::v1::AlertsService::NewStub(
+      grpc::CreateChannel(alerts.address, grpc::InsecureChannelCredentials()));
   std::set<std::string> seen;  // rule:state with the subject's story
   ASSERT_TRUE(testing::WaitFor(
       [&] {
@@ -63,7 +66,8 @@ TEST(KamctlDemoTest, TheThreeStoriesRaiseTheirAlerts) {
               alert.state() == kam::v1::ALERT_STATE_RESOLVED) {
             seen.insert("overload resolved");
           }
-          if (alert.rule() == kam::v1::ALERT_RULE_RESPONSE_OVERDUE && alert.state() != kam::v1::ALERT_STATE_RESOLVED) {
+          if (alert.rule() == kam::v1::ALERT_RULE_RESPONSE_OVERDUE &&
+              alert.state() != kam::v1::ALERT_STATE_RESOLVED) {
             seen.insert("overdue");
           }
         }

@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:9092";
   int partitions = 3;
   int brokers = 1;
-  CLI::App app{"kam-broker: in-memory Kafka-protocol broker (librdkafka mock cluster) for development"};
+  CLI::App app{
+      "kam-broker: in-memory Kafka-protocol broker (librdkafka mock cluster) for development"};
   app.option_defaults()->always_capture_default();
   app.add_option("--listen", listen, "bootstrap address host:port (port 0 picks one)")
       ->envname("KAM_BROKER_LISTEN");

@@ -78,9 +78,9 @@ absl::StatusOr<std::unique_ptr<MockBroker>> MockBroker::Start(int brokers, int p
   KAM_ASSIGN_OR_RETURN(broker->handle_, kafka::NewHandle(RD_KAFKA_PRODUCER, conf));
   broker->cluster_ = rd_kafka_mock_cluster_new(broker->handle_.get(), brokers);
   if (broker->cluster_ == nullptr) return absl::InternalError("rd_kafka_mock_cluster_new failed");
-  for (const char* topic : {kafka_topics::kAccounts, kafka_topics::kManagers,
-                            kafka_topics::kInteractions, kafka_topics::kAlerts,
-                            kafka_topics::kDeadLetter}) {
+  for (const char* topic :
+       {kafka_topics::kAccounts, kafka_topics::kManagers, kafka_topics::kInteractions,
+        kafka_topics::kAlerts, kafka_topics::kDeadLetter}) {
     KAM_RETURN_IF_ERROR(broker->CreateTopic(topic, partitions));
   }
   if (listen_address.empty()) return broker;
@@ -99,8 +99,8 @@ absl::StatusOr<std::unique_ptr<MockBroker>> MockBroker::Start(int brokers, int p
   }
   if (bind(broker->listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
       listen(broker->listen_fd_, 64) != 0) {
-    return absl::UnavailableError(absl::StrCat("--listen: cannot bind ", listen_address, ": ",
-                                               std::strerror(errno)));
+    return absl::UnavailableError(
+        absl::StrCat("--listen: cannot bind ", listen_address, ": ", std::strerror(errno)));
   }
   socklen_t len = sizeof(addr);
   getsockname(broker->listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
@@ -151,8 +151,8 @@ std::string MockBroker::bootstrap() const {
 }
 
 absl::Status MockBroker::SetBrokerUp(int id, bool up) {
-  rd_kafka_resp_err_t err = up ? rd_kafka_mock_broker_set_up(cluster_, id)
-                               : rd_kafka_mock_broker_set_down(cluster_, id);
+  rd_kafka_resp_err_t err =
+      up ? rd_kafka_mock_broker_set_up(cluster_, id) : rd_kafka_mock_broker_set_down(cluster_, id);
   return kafka::FromKafka(err, "mock broker up/down");
 }
 

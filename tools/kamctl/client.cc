@@ -108,9 +108,9 @@ std::string Short(const std::string& enum_name) {
   size_t underscore = enum_name.find('_');
   std::string rest = enum_name;
   // Enum values carry their type as prefix; keep what follows it.
-  for (const char* prefix : {"INDUSTRY_", "TIER_", "LIFECYCLE_PHASE_", "COMPLEXITY_",
-                             "INTERACTION_TYPE_", "CHANNEL_", "ALERT_RULE_", "SEVERITY_",
-                             "ALERT_STATE_", "ALERT_CHANGE_KIND_", "GROWTH_POTENTIAL_"}) {
+  for (const char* prefix :
+       {"INDUSTRY_", "TIER_", "LIFECYCLE_PHASE_", "COMPLEXITY_", "INTERACTION_TYPE_", "CHANNEL_",
+        "ALERT_RULE_", "SEVERITY_", "ALERT_STATE_", "ALERT_CHANGE_KIND_", "GROWTH_POTENTIAL_"}) {
     if (enum_name.rfind(prefix, 0) == 0) {
       rest = enum_name.substr(std::string(prefix).size());
       break;

@@ -20,11 +20,11 @@ namespace kam::ctl {
 // Exit codes (documented in `kamctl --help` and the README).
 enum ExitCode : int {
   kOk = 0,
-  kFailed = 1,         // an unexpected server error
-  kUsage = 2,          // bad flags or arguments
-  kNotFound = 3,       // NOT_FOUND
-  kRejected = 4,       // INVALID_ARGUMENT, FAILED_PRECONDITION, ALREADY_EXISTS, ABORTED
-  kUnavailable = 5,    // UNAVAILABLE, DEADLINE_EXCEEDED: the service is not reachable
+  kFailed = 1,       // an unexpected server error
+  kUsage = 2,        // bad flags or arguments
+  kNotFound = 3,     // NOT_FOUND
+  kRejected = 4,     // INVALID_ARGUMENT, FAILED_PRECONDITION, ALREADY_EXISTS, ABORTED
+  kUnavailable = 5,  // UNAVAILABLE, DEADLINE_EXCEEDED: the service is not reachable
 };
 
 struct Options {

@@ -42,11 +42,17 @@ std::vector<std::string> AccountRow(const kam::v1::Account& a) {
   std::snprintf(share, sizeof(share), "%.1f%%", a.revenue_share() * 100);
   char weight[16];
   std::snprintf(weight, sizeof(weight), "%.2f", a.weight());
-  return {a.id(), a.name(), Short(kam::v1::Tier_Name(a.tier())), FormatMoney(a.annual_revenue()),
-          share, weight, a.owner_manager_id().empty() ? "-" : a.owner_manager_id(),
-          Short(kam::v1::LifecyclePhase_Name(a.lifecycle_phase())), a.key_account() ? "key" : ""};
+  return {a.id(),
+          a.name(),
+          Short(kam::v1::Tier_Name(a.tier())),
+          FormatMoney(a.annual_revenue()),
+          share,
+          weight,
+          a.owner_manager_id().empty() ? "-" : a.owner_manager_id(),
+          Short(kam::v1::LifecyclePhase_Name(a.lifecycle_phase())),
+          a.key_account() ? "key" : ""};
 }
-const std::vector<std::string> kAccountHeader = {"ID", "NAME", "TIER", "REVENUE", "SHARE",
+const std::vector<std::string> kAccountHeader = {"ID",     "NAME",  "TIER",  "REVENUE", "SHARE",
                                                  "WEIGHT", "OWNER", "PHASE", ""};
 
 }  // namespace
@@ -59,7 +65,8 @@ int CreateManager(Client& client, const ManagerArgs& args) {
   manager->set_email(args.email);
   manager->set_capacity(args.capacity);
   kam::v1::Industry industry = kam::v1::INDUSTRY_UNSPECIFIED;
-  if (!ParseEnum(args.industry, "INDUSTRY_", &kam::v1::Industry_Parse, &industry, "--industry")) return kUsage;
+  if (!ParseEnum(args.industry, "INDUSTRY_", &kam::v1::Industry_Parse, &industry, "--industry"))
+    return kUsage;
   manager->set_industry_focus(industry);
   kam::v1::Manager created;
   grpc::Status status = client.accounts().CreateManager(client.Context().get(), request, &created);
@@ -78,20 +85,23 @@ int ListManagers(Client& client) {
   std::vector<std::vector<std::string>> rows;
   while (true) {
     kam::v1::ListManagersResponse response;
-    grpc::Status status = client.accounts().ListManagers(client.Context().get(), request, &response);
+    grpc::Status status =
+        client.accounts().ListManagers(client.Context().get(), request, &response);
     if (!status.ok()) return Fail(status, "list managers");
     for (const auto& m : response.managers()) {
       if (client.options().json) {
         std::cout << ToJson(m) << "\n";
         continue;
       }
-      rows.push_back({m.id(), m.name(), m.email(), Short(kam::v1::Industry_Name(m.industry_focus())),
+      rows.push_back({m.id(), m.name(), m.email(),
+                      Short(kam::v1::Industry_Name(m.industry_focus())),
                       absl::StrCat(m.effective_capacity()), m.active() ? "yes" : "no"});
     }
     if (response.next_page_token().empty()) break;
     request.set_page_token(response.next_page_token());
   }
-  if (!client.options().json) PrintTable({"ID", "NAME", "EMAIL", "INDUSTRY", "CAPACITY", "ACTIVE"}, rows);
+  if (!client.options().json)
+    PrintTable({"ID", "NAME", "EMAIL", "INDUSTRY", "CAPACITY", "ACTIVE"}, rows);
   return kOk;
 }
 
@@ -118,8 +128,10 @@ int CreateAccount(Client& client, const AccountArgs& args) {
   kam::v1::LifecyclePhase phase = kam::v1::LIFECYCLE_PHASE_UNSPECIFIED;
   kam::v1::Complexity complexity = kam::v1::COMPLEXITY_UNSPECIFIED;
   if (!ParseEnum(args.industry, "INDUSTRY_", &kam::v1::Industry_Parse, &industry, "--industry") ||
-      !ParseEnum(args.phase, "LIFECYCLE_PHASE_", &kam::v1::LifecyclePhase_Parse, &phase, "--phase") ||
-      !ParseEnum(args.complexity, "COMPLEXITY_", &kam::v1::Complexity_Parse, &complexity, "--complexity")) {
+      !ParseEnum(args.phase, "LIFECYCLE_PHASE_", &kam::v1::LifecyclePhase_Parse, &phase,
+                 "--phase") ||
+      !ParseEnum(args.complexity, "COMPLEXITY_", &kam::v1::Complexity_Parse, &complexity,
+                 "--complexity")) {
     return kUsage;
   }
   account->set_industry(industry);
@@ -150,7 +162,8 @@ int ListAccounts(Client& client, const AccountFilter& filter) {
   kam::v1::LifecyclePhase phase = kam::v1::LIFECYCLE_PHASE_UNSPECIFIED;
   if (!ParseEnum(filter.tier, "TIER_", &kam::v1::Tier_Parse, &tier, "--tier") ||
       !ParseEnum(filter.industry, "INDUSTRY_", &kam::v1::Industry_Parse, &industry, "--industry") ||
-      !ParseEnum(filter.phase, "LIFECYCLE_PHASE_", &kam::v1::LifecyclePhase_Parse, &phase, "--phase")) {
+      !ParseEnum(filter.phase, "LIFECYCLE_PHASE_", &kam::v1::LifecyclePhase_Parse, &phase,
+                 "--phase")) {
     return kUsage;
   }
   request.set_tier(tier);
@@ -161,7 +174,8 @@ int ListAccounts(Client& client, const AccountFilter& filter) {
   std::vector<std::vector<std::string>> rows;
   while (true) {
     kam::v1::ListAccountsResponse response;
-    grpc::Status status = client.accounts().ListAccounts(client.Context().get(), request, &response);
+    grpc::Status status =
+        client.accounts().ListAccounts(client.Context().get(), request, &response);
     if (!status.ok()) return Fail(status, "list accounts");
     for (const auto& a : response.accounts()) {
       if (client.options().json) {
@@ -224,7 +238,8 @@ int ShowLoads(Client& client, bool overloaded_only) {
   std::vector<std::vector<std::string>> rows;
   while (true) {
     kam::v1::ListManagerLoadsResponse response;
-    grpc::Status status = client.accounts().ListManagerLoads(client.Context().get(), request, &response);
+    grpc::Status status =
+        client.accounts().ListManagerLoads(client.Context().get(), request, &response);
     if (!status.ok()) return Fail(status, "manager loads");
     for (const auto& load : response.loads()) {
       if (client.options().json) {
@@ -241,7 +256,8 @@ int ShowLoads(Client& client, bool overloaded_only) {
     if (response.next_page_token().empty()) break;
     request.set_page_token(response.next_page_token());
   }
-  if (!client.options().json) PrintTable({"MANAGER", "NAME", "LOAD", "CAPACITY", "UTILISATION", "ACCOUNTS"}, rows);
+  if (!client.options().json)
+    PrintTable({"MANAGER", "NAME", "LOAD", "CAPACITY", "UTILISATION", "ACCOUNTS"}, rows);
   return kOk;
 }
 
@@ -252,7 +268,8 @@ int RecordInteraction(Client& client, const RecordArgs& args) {
   interaction->set_account_id(args.account);
   kam::v1::InteractionType type = kam::v1::INTERACTION_TYPE_UNSPECIFIED;
   kam::v1::Channel channel = kam::v1::CHANNEL_UNSPECIFIED;
-  if (!ParseEnum(args.type, "INTERACTION_TYPE_", &kam::v1::InteractionType_Parse, &type, "--type") ||
+  if (!ParseEnum(args.type, "INTERACTION_TYPE_", &kam::v1::InteractionType_Parse, &type,
+                 "--type") ||
       !ParseEnum(args.channel, "CHANNEL_", &kam::v1::Channel_Parse, &channel, "--channel")) {
     return kUsage;
   }
@@ -273,19 +290,22 @@ int RecordInteraction(Client& client, const RecordArgs& args) {
     absl::Time when;
     std::string error;
     if (!absl::ParseTime(absl::RFC3339_full, args.occurred, &when, &error)) {
-      std::fprintf(stderr, "kamctl: --at: expected RFC 3339 (2026-11-23T10:00:00Z): %s\n", error.c_str());
+      std::fprintf(stderr, "kamctl: --at: expected RFC 3339 (2026-11-23T10:00:00Z): %s\n",
+                   error.c_str());
       return kUsage;
     }
     *interaction->mutable_occur_time() = TimestampFromMillis(absl::ToUnixMillis(when));
   }
   kam::v1::Interaction recorded;
-  grpc::Status status = client.interactions().RecordInteraction(client.Context().get(), request, &recorded);
+  grpc::Status status =
+      client.interactions().RecordInteraction(client.Context().get(), request, &recorded);
   if (!status.ok()) return Fail(status, "record");
   if (client.options().json) {
     std::cout << ToJson(recorded) << "\n";
   } else {
     PrintTable({"ID", "ACCOUNT", "TYPE", "AT", "OWNER"},
-               {{recorded.id(), recorded.account_id(), Short(kam::v1::InteractionType_Name(recorded.type())),
+               {{recorded.id(), recorded.account_id(),
+                 Short(kam::v1::InteractionType_Name(recorded.type())),
                  FormatTime(recorded.occur_time()), recorded.owner_manager_id()}});
   }
   return kOk;
@@ -295,7 +315,8 @@ int ShowHealth(Client& client, const std::string& account) {
   kam::v1::GetAccountHealthRequest request;
   request.set_account_id(account);
   kam::v1::AccountHealth health;
-  grpc::Status status = client.interactions().GetAccountHealth(client.Context().get(), request, &health);
+  grpc::Status status =
+      client.interactions().GetAccountHealth(client.Context().get(), request, &health);
   if (!status.ok()) return Fail(status, "health");
   if (client.options().json) {
     std::cout << ToJson(health) << "\n";
@@ -308,7 +329,8 @@ int ShowHealth(Client& client, const std::string& account) {
   };
   char nps[32], csat[32], trend[32];
   std::snprintf(nps, sizeof(nps), "%+.0f (%d answers)", health.nps(), health.nps_responses());
-  std::snprintf(csat, sizeof(csat), "%.2f (%d answers)", health.csat_average(), health.csat_responses());
+  std::snprintf(csat, sizeof(csat), "%.2f (%d answers)", health.csat_average(),
+                health.csat_responses());
   std::snprintf(trend, sizeof(trend), "%+.1f points/answer", health.trend());
   std::string recent;
   for (const auto& point : health.recent_answers()) recent += absl::StrCat(point.score(), " ");
@@ -320,11 +342,13 @@ int ShowHealth(Client& client, const std::string& account) {
               {"recent answers (0-100)", recent.empty() ? "-" : recent},
               {"last contact", FormatTime(health.last_contact_time())},
               {"open requests", absl::StrCat(health.open_requests_size())},
-              {"handling p50 / p90", hours(health.handling_time_p50()) + " / " + hours(health.handling_time_p90())},
+              {"handling p50 / p90",
+               hours(health.handling_time_p50()) + " / " + hours(health.handling_time_p90())},
               {"benchmark", hours(health.handling_time_benchmark())}});
   for (const auto& open : health.open_requests()) {
-    std::cout << "  open: " << open.interaction_id() << " " << Short(kam::v1::InteractionType_Name(open.type()))
-              << " since " << FormatTime(open.open_time()) << " (" << hours(open.age()) << ")\n";
+    std::cout << "  open: " << open.interaction_id() << " "
+              << Short(kam::v1::InteractionType_Name(open.type())) << " since "
+              << FormatTime(open.open_time()) << " (" << hours(open.age()) << ")\n";
   }
   return kOk;
 }
@@ -343,8 +367,11 @@ const char* SeverityColour(kam::v1::Severity severity) {
 }
 
 std::vector<std::string> AlertRow(const kam::v1::Alert& a) {
-  return {a.id(), Short(kam::v1::AlertRule_Name(a.rule())), Short(kam::v1::Severity_Name(a.severity())),
-          Short(kam::v1::AlertState_Name(a.state())), a.account_id().empty() ? a.manager_id() : a.account_id(),
+  return {a.id(),
+          Short(kam::v1::AlertRule_Name(a.rule())),
+          Short(kam::v1::Severity_Name(a.severity())),
+          Short(kam::v1::AlertState_Name(a.state())),
+          a.account_id().empty() ? a.manager_id() : a.account_id(),
           a.summary()};
 }
 
@@ -355,7 +382,8 @@ int ListAlerts(Client& client, const std::string& state, const std::string& acco
   kam::v1::ListAlertsRequest request;
   request.set_page_size(1000);
   kam::v1::AlertState parsed = kam::v1::ALERT_STATE_UNSPECIFIED;
-  if (!ParseEnum(state, "ALERT_STATE_", &kam::v1::AlertState_Parse, &parsed, "--state")) return kUsage;
+  if (!ParseEnum(state, "ALERT_STATE_", &kam::v1::AlertState_Parse, &parsed, "--state"))
+    return kUsage;
   request.set_state(parsed);
   request.set_account_id(account);
   request.set_manager_id(manager);
@@ -374,7 +402,8 @@ int ListAlerts(Client& client, const std::string& state, const std::string& acco
     if (response.next_page_token().empty()) break;
     request.set_page_token(response.next_page_token());
   }
-  if (!client.options().json) PrintTable({"ID", "RULE", "SEVERITY", "STATE", "SUBJECT", "SUMMARY"}, rows);
+  if (!client.options().json)
+    PrintTable({"ID", "RULE", "SEVERITY", "STATE", "SUBJECT", "SUMMARY"}, rows);
   return kOk;
 }
 
@@ -390,7 +419,8 @@ int ShowAlert(Client& client, const std::string& id) {
   }
   PrintTable({"ID", "RULE", "SEVERITY", "STATE", "SUBJECT", "SUMMARY"}, {AlertRow(alert)});
   std::cout << "\nstarted " << FormatTime(alert.start_time());
-  if (!alert.acknowledged_by().empty()) std::cout << ", acknowledged by " << alert.acknowledged_by();
+  if (!alert.acknowledged_by().empty())
+    std::cout << ", acknowledged by " << alert.acknowledged_by();
   std::cout << "\n";
   for (const auto& evidence : alert.evidence()) {
     std::cout << "  " << evidence.name() << ": " << evidence.value() << "\n";
@@ -429,9 +459,9 @@ int WatchAlerts(Client& client, const std::string& resume_token, bool live_only)
     const auto& a = change.alert();
     std::cout << SeverityColour(a.severity()) << FormatTime(a.update_time()) << "  "
               << Short(kam::v1::AlertChangeKind_Name(change.kind())) << "  "
-              << Short(kam::v1::Severity_Name(a.severity())) << "  " << Short(kam::v1::AlertRule_Name(a.rule()))
-              << "  " << a.summary() << "\033[0m  [" << a.id() << " #" << change.resume_token() << "]"
-              << std::endl;
+              << Short(kam::v1::Severity_Name(a.severity())) << "  "
+              << Short(kam::v1::AlertRule_Name(a.rule())) << "  " << a.summary() << "\033[0m  ["
+              << a.id() << " #" << change.resume_token() << "]" << std::endl;
   }
   grpc::Status status = stream->Finish();
   if (!status.ok()) return Fail(status, "watch");

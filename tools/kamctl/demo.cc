@@ -28,11 +28,11 @@ struct DemoManager {
   std::string id;
 };
 
-const char* kCompanyWords[] = {"Nord", "Alpen", "Rhein", "Kestrel", "Falke", "Solar", "Hansa",
-                               "Atlas", "Vega", "Orion", "Lumen", "Delta", "Polar", "Terra",
-                               "Nova", "Aurum", "Vertex", "Helix", "Quanta", "Borealis"};
-const char* kCompanyKinds[] = {"Logistics", "Maschinenbau", "Energie", "Systems", "Pharma",
-                               "Retail", "Finanz", "Consulting", "Automotive", "Foods"};
+const char* kCompanyWords[] = {"Nord",  "Alpen", "Rhein",  "Kestrel", "Falke",  "Solar",   "Hansa",
+                               "Atlas", "Vega",  "Orion",  "Lumen",   "Delta",  "Polar",   "Terra",
+                               "Nova",  "Aurum", "Vertex", "Helix",   "Quanta", "Borealis"};
+const char* kCompanyKinds[] = {"Logistics", "Maschinenbau", "Energie",    "Systems",    "Pharma",
+                               "Retail",    "Finanz",       "Consulting", "Automotive", "Foods"};
 
 struct Event {
   int64_t at;
@@ -43,18 +43,21 @@ struct Event {
 
 int Demo(Client& client, const DemoArgs& args) {
   std::mt19937_64 rng(args.seed);
-  auto uniform = [&](double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); };
+  auto uniform = [&](double lo, double hi) {
+    return std::uniform_real_distribution<double>(lo, hi)(rng);
+  };
   // Anchored to the start of today (UTC): the same seed on the same day replays idempotently.
   const int64_t today = MillisFromTimestamp(NowTimestamp()) / kDay * kDay;
   const int64_t now = MillisFromTimestamp(NowTimestamp());
   const std::string tag = absl::StrCat("demo-", args.seed, "-", today / kDay);
 
   // Four managers per industry (capacity: the industry default), and Max, who gets too much.
-  const char* first[] = {"Anna", "Jonas", "Lea", "Paul", "Mia", "Finn", "Emma", "Noah", "Lina", "Ben",
-                         "Clara", "Elias", "Ida", "Felix", "Marie", "Jan", "Sophie", "Tim", "Nele", "Erik"};
-  const char* last[] = {"Berger", "Weber", "Fischer", "Schmidt", "Wagner", "Hoffmann", "Koch",
-                        "Richter", "Klein", "Wolf", "Neumann", "Schulz", "Braun", "Zimmer", "Kraus",
-                        "Lang", "Roth", "Vogel", "Frank", "Jung"};
+  const char* first[] = {"Anna",  "Jonas", "Lea",    "Paul",  "Mia",   "Finn", "Emma",
+                         "Noah",  "Lina",  "Ben",    "Clara", "Elias", "Ida",  "Felix",
+                         "Marie", "Jan",   "Sophie", "Tim",   "Nele",  "Erik"};
+  const char* last[] = {"Berger",  "Weber", "Fischer", "Schmidt", "Wagner", "Hoffmann", "Koch",
+                        "Richter", "Klein", "Wolf",    "Neumann", "Schulz", "Braun",    "Zimmer",
+                        "Kraus",   "Lang",  "Roth",    "Vogel",   "Frank",  "Jung"};
   const kam::v1::Industry industries[] = {
       kam::v1::INDUSTRY_SPECIALISED_TECHNOLOGY, kam::v1::INDUSTRY_GREENTECH_DIGITAL,
       kam::v1::INDUSTRY_SERVICES, kam::v1::INDUSTRY_TRADITIONAL_B2B,
@@ -63,13 +66,15 @@ int Demo(Client& client, const DemoArgs& args) {
   std::vector<DemoManager> managers;
   std::vector<double> capacity;
   for (int i = 0; i < 20; ++i) {
-    managers.push_back({absl::StrCat(first[i], " ", last[i]), absl::AsciiStrToLower(absl::StrCat(first[i], ".", last[i])),
+    managers.push_back({absl::StrCat(first[i], " ", last[i]),
+                        absl::AsciiStrToLower(absl::StrCat(first[i], ".", last[i])),
                         industries[i % 5], 0, ""});
     capacity.push_back(default_capacity[i % 5]);
   }
-  managers.push_back({"Max Overload", "max.overload", kam::v1::INDUSTRY_SPECIALISED_TECHNOLOGY, 4, ""});
-  std::cout << "demo: seed " << args.seed << ", " << managers.size() << " managers, " << args.accounts
-            << " accounts, " << args.months << " months of history\n";
+  managers.push_back(
+      {"Max Overload", "max.overload", kam::v1::INDUSTRY_SPECIALISED_TECHNOLOGY, 4, ""});
+  std::cout << "demo: seed " << args.seed << ", " << managers.size() << " managers, "
+            << args.accounts << " accounts, " << args.months << " months of history\n";
   for (auto& m : managers) {
     kam::v1::CreateManagerRequest request;
     request.set_request_id(absl::StrCat(tag, "-", m.email));
@@ -78,7 +83,8 @@ int Demo(Client& client, const DemoArgs& args) {
     request.mutable_manager()->set_industry_focus(m.industry);
     request.mutable_manager()->set_capacity(m.capacity);
     kam::v1::Manager created;
-    grpc::Status status = client.accounts().CreateManager(client.Context().get(), request, &created);
+    grpc::Status status =
+        client.accounts().CreateManager(client.Context().get(), request, &created);
     if (!status.ok()) return Fail(status, "demo: create manager");
     m.id = created.id();
   }
@@ -90,14 +96,16 @@ int Demo(Client& client, const DemoArgs& args) {
     auto* row = import.add_rows();
     row->set_request_id(absl::StrCat(tag, "-account-", i));
     auto* account = row->mutable_account();
-    account->set_name(absl::StrCat(kCompanyWords[rng() % 20], " ", kCompanyKinds[rng() % 10], " ", i));
+    account->set_name(
+        absl::StrCat(kCompanyWords[rng() % 20], " ", kCompanyKinds[rng() % 10], " ", i));
     // Max gets the first six; the others go to managers in proportion to their capacity.
     size_t owner = managers.size() - 1;
     if (i >= 6) owner = std::discrete_distribution<size_t>(capacity.begin(), capacity.end())(rng);
     owner_of.push_back(owner);
     account->set_industry(managers[owner].industry);
     double revenue = 50000.0 / std::pow(uniform(0.001, 1.0), 1 / 1.2);
-    account->mutable_annual_revenue()->set_amount_minor(static_cast<int64_t>(std::min(revenue, 3e6) * 100));
+    account->mutable_annual_revenue()->set_amount_minor(
+        static_cast<int64_t>(std::min(revenue, 3e6) * 100));
     account->mutable_annual_revenue()->set_currency("EUR");
     account->add_regions("DE");
     if (rng() % 5 == 0) account->add_regions(rng() % 2 ? "FR" : "US");
@@ -120,7 +128,8 @@ int Demo(Client& client, const DemoArgs& args) {
   if (!status.ok()) return Fail(status, "demo: import accounts");
   if (!imported.applied()) {
     for (const auto& result : imported.results()) {
-      if (result.code() != 0) std::cerr << "demo: row " << result.row() << ": " << result.error() << "\n";
+      if (result.code() != 0)
+        std::cerr << "demo: row " << result.row() << ": " << result.error() << "\n";
     }
     return kRejected;
   }
@@ -153,7 +162,8 @@ int Demo(Client& client, const DemoArgs& args) {
     int touches = 2 + static_cast<int>(rng() % (args.months * 2));
     for (int t = 0; t < touches; ++t) {
       int64_t at = today - history + static_cast<int64_t>(uniform(0, 1) * (history - 2 * kDay));
-      auto type = rng() % 3 == 0 ? kam::v1::INTERACTION_TYPE_MEETING : kam::v1::INTERACTION_TYPE_CALL;
+      auto type =
+          rng() % 3 == 0 ? kam::v1::INTERACTION_TYPE_MEETING : kam::v1::INTERACTION_TYPE_CALL;
       add(a, type, at);
       if (rng() % 4 == 0) {
         add(a, kam::v1::INTERACTION_TYPE_SURVEY, at + kHour, [&](kam::v1::Interaction* i) {
@@ -180,13 +190,16 @@ int Demo(Client& client, const DemoArgs& args) {
   }
   // Story 3: Atlas Pharma's support request, opened five days ago, never answered.
   if (account_ids.size() > 7) {
-    add(7, kam::v1::INTERACTION_TYPE_SUPPORT_REQUEST, today - 5 * kDay, [&](kam::v1::Interaction* i) {
-      i->set_note("validation report for the new batch process");
-    });
+    add(7, kam::v1::INTERACTION_TYPE_SUPPORT_REQUEST, today - 5 * kDay,
+        [&](kam::v1::Interaction* i) {
+          i->set_note("validation report for the new batch process");
+        });
   }
   // Recent activity across the book moves every partition's clock to today.
-  for (size_t a = 8; a < account_ids.size(); a += 3) add(a, kam::v1::INTERACTION_TYPE_EMAIL, now - kHour);
-  std::stable_sort(events.begin(), events.end(), [](const Event& x, const Event& y) { return x.at < y.at; });
+  for (size_t a = 8; a < account_ids.size(); a += 3)
+    add(a, kam::v1::INTERACTION_TYPE_EMAIL, now - kHour);
+  std::stable_sort(events.begin(), events.end(),
+                   [](const Event& x, const Event& y) { return x.at < y.at; });
 
   Progress progress("history", events.size());
   for (size_t start = 0; start < events.size(); start += 500) {
@@ -198,14 +211,16 @@ int Demo(Client& client, const DemoArgs& args) {
       kam::v1::BatchRecordInteractionsRequest batch;
       for (size_t i : pending) *batch.add_requests() = events[i].request;
       kam::v1::BatchRecordInteractionsResponse response;
-      status = client.interactions().BatchRecordInteractions(client.Context().get(), batch, &response);
+      status =
+          client.interactions().BatchRecordInteractions(client.Context().get(), batch, &response);
       if (!status.ok()) return Fail(status, "demo: record history");
       std::vector<size_t> retry;
       for (const auto& result : response.results()) {
         if (result.code() == static_cast<int>(grpc::StatusCode::NOT_FOUND) && attempt < 10) {
           retry.push_back(pending[result.index()]);
         } else if (result.code() != 0) {
-          std::cerr << "demo: interaction " << pending[result.index()] << ": " << result.error() << "\n";
+          std::cerr << "demo: interaction " << pending[result.index()] << ": " << result.error()
+                    << "\n";
         }
       }
       pending = std::move(retry);
@@ -248,8 +263,8 @@ int Demo(Client& client, const DemoArgs& args) {
   }
   status = client.accounts().GetManagerLoad(client.Context().get(), get_load, &load);
   if (status.ok()) {
-    std::printf("demo: after moving two accounts to %s: %.2f of %.0f (%.0f%%)\n", relief_name.c_str(), load.load(),
-                load.capacity(), load.utilisation() * 100);
+    std::printf("demo: after moving two accounts to %s: %.2f of %.0f (%.0f%%)\n",
+                relief_name.c_str(), load.load(), load.capacity(), load.utilisation() * 100);
   }
   std::cout << "\ndemo: done. Alerts arrive within seconds:\n"
             << "  kamctl watch                       # follow them live\n"

@@ -81,10 +81,13 @@ int ImportAccounts(Client& client, const std::string& csv_path, bool validate_on
     }
     if (header.empty()) {
       header = fields;
-      for (size_t i = 0; i < header.size(); ++i) column[absl::AsciiStrToLower(absl::StripAsciiWhitespace(header[i]))] = i;
+      for (size_t i = 0; i < header.size(); ++i)
+        column[absl::AsciiStrToLower(absl::StripAsciiWhitespace(header[i]))] = i;
       for (const char* required : {"name", "industry", "revenue", "currency"}) {
         if (!column.count(required)) {
-          std::fprintf(stderr, "kamctl: %s: line 1: missing column \"%s\" (need name, industry, revenue, currency)\n",
+          std::fprintf(stderr,
+                       "kamctl: %s: line 1: missing column \"%s\" (need name, industry, revenue, "
+                       "currency)\n",
                        csv_path.c_str(), required);
           return kUsage;
         }
@@ -92,7 +95,8 @@ int ImportAccounts(Client& client, const std::string& csv_path, bool validate_on
       continue;
     }
     if (fields.size() != header.size()) {
-      errors.push_back(absl::StrCat("line ", number, ": ", fields.size(), " fields, header has ", header.size()));
+      errors.push_back(absl::StrCat("line ", number, ": ", fields.size(), " fields, header has ",
+                                    header.size()));
       continue;
     }
     auto get = [&](const char* name) -> std::string {
@@ -107,17 +111,20 @@ int ImportAccounts(Client& client, const std::string& csv_path, bool validate_on
     std::string industry_text = absl::AsciiStrToUpper(get("industry"));
     if (!kam::v1::Industry_Parse("INDUSTRY_" + industry_text, &industry) &&
         !kam::v1::Industry_Parse(industry_text, &industry)) {
-      errors.push_back(absl::StrCat("line ", number, ": industry: unknown value \"", get("industry"), "\""));
+      errors.push_back(
+          absl::StrCat("line ", number, ": industry: unknown value \"", get("industry"), "\""));
       continue;
     }
     account->set_industry(industry);
     double revenue = 0;
     if (!absl::SimpleAtod(get("revenue"), &revenue)) {
-      errors.push_back(absl::StrCat("line ", number, ": revenue: not a number \"", get("revenue"), "\""));
+      errors.push_back(
+          absl::StrCat("line ", number, ": revenue: not a number \"", get("revenue"), "\""));
       continue;
     }
     account->mutable_annual_revenue()->set_currency(absl::AsciiStrToUpper(get("currency")));
-    account->mutable_annual_revenue()->set_amount_minor(static_cast<int64_t>(revenue * 100 + (revenue >= 0 ? 0.5 : -0.5)));
+    account->mutable_annual_revenue()->set_amount_minor(
+        static_cast<int64_t>(revenue * 100 + (revenue >= 0 ? 0.5 : -0.5)));
     for (auto region : absl::StrSplit(get("regions"), ';', absl::SkipWhitespace())) {
       account->add_regions(absl::AsciiStrToUpper(absl::StripAsciiWhitespace(region)));
     }
@@ -127,16 +134,20 @@ int ImportAccounts(Client& client, const std::string& csv_path, bool validate_on
     account->set_key_account(key == "true" || key == "yes" || key == "1");
     kam::v1::LifecyclePhase phase;
     if (!get("lifecycle_phase").empty()) {
-      if (!kam::v1::LifecyclePhase_Parse("LIFECYCLE_PHASE_" + absl::AsciiStrToUpper(get("lifecycle_phase")), &phase)) {
-        errors.push_back(absl::StrCat("line ", number, ": lifecycle_phase: unknown value \"", get("lifecycle_phase"), "\""));
+      if (!kam::v1::LifecyclePhase_Parse(
+              "LIFECYCLE_PHASE_" + absl::AsciiStrToUpper(get("lifecycle_phase")), &phase)) {
+        errors.push_back(absl::StrCat("line ", number, ": lifecycle_phase: unknown value \"",
+                                      get("lifecycle_phase"), "\""));
         continue;
       }
       account->set_lifecycle_phase(phase);
     }
     kam::v1::Complexity complexity;
     if (!get("complexity").empty()) {
-      if (!kam::v1::Complexity_Parse("COMPLEXITY_" + absl::AsciiStrToUpper(get("complexity")), &complexity)) {
-        errors.push_back(absl::StrCat("line ", number, ": complexity: unknown value \"", get("complexity"), "\""));
+      if (!kam::v1::Complexity_Parse("COMPLEXITY_" + absl::AsciiStrToUpper(get("complexity")),
+                                     &complexity)) {
+        errors.push_back(absl::StrCat("line ", number, ": complexity: unknown value \"",
+                                      get("complexity"), "\""));
         continue;
       }
       account->set_complexity(complexity);
@@ -159,18 +170,21 @@ int ImportAccounts(Client& client, const std::string& csv_path, bool validate_on
     size_t end = std::min(rows.size(), start + kChunkRows);
     for (size_t i = start; i < end; ++i) *request.add_rows() = rows[i].request;
     kam::v1::ImportAccountsResponse response;
-    grpc::Status status = client.accounts().ImportAccounts(client.Context().get(), request, &response);
+    grpc::Status status =
+        client.accounts().ImportAccounts(client.Context().get(), request, &response);
     if (!status.ok()) return Fail(status, "import (validate)");
     for (const auto& result : response.results()) {
       if (result.code() != 0) {
-        errors.push_back(absl::StrCat("line ", rows[start + result.row()].line, ": ", result.error()));
+        errors.push_back(
+            absl::StrCat("line ", rows[start + result.row()].line, ": ", result.error()));
       }
     }
     check.Advance(end - start);
   }
   check.Done();
   if (!errors.empty()) {
-    for (const auto& error : errors) std::fprintf(stderr, "%s: %s\n", csv_path.c_str(), error.c_str());
+    for (const auto& error : errors)
+      std::fprintf(stderr, "%s: %s\n", csv_path.c_str(), error.c_str());
     std::fprintf(stderr, "kamctl: %zu row(s) rejected; nothing imported\n", errors.size());
     return kRejected;
   }
@@ -187,10 +201,12 @@ int ImportAccounts(Client& client, const std::string& csv_path, bool validate_on
     size_t end = std::min(rows.size(), start + kChunkRows);
     for (size_t i = start; i < end; ++i) *request.add_rows() = rows[i].request;
     kam::v1::ImportAccountsResponse response;
-    grpc::Status status = client.accounts().ImportAccounts(client.Context().get(), request, &response);
+    grpc::Status status =
+        client.accounts().ImportAccounts(client.Context().get(), request, &response);
     if (!status.ok() || !response.applied()) {
       apply.Done();
-      std::fprintf(stderr, "kamctl: import stopped at line %d; run the same command again to finish it\n",
+      std::fprintf(stderr,
+                   "kamctl: import stopped at line %d; run the same command again to finish it\n",
                    rows[start].line);
       return status.ok() ? kRejected : Fail(status, "import");
     }

@@ -6,14 +6,21 @@
 int main(int argc, char** argv) {
   using namespace kam::ctl;
   Options options;
-  CLI::App app{"kamctl: manage accounts, record interactions, and follow alerts of kam.\n"
-               "Exit codes: 0 ok, 1 server error, 2 usage, 3 not found, 4 rejected (invalid, "
-               "precondition, exists, stale etag), 5 service unavailable."};
+  CLI::App app{
+      "kamctl: manage accounts, record interactions, and follow alerts of kam.\n"
+      "Exit codes: 0 ok, 1 server error, 2 usage, 3 not found, 4 rejected (invalid, "
+      "precondition, exists, stale etag), 5 service unavailable."};
   app.require_subcommand(1);
   app.fallthrough();  // global flags (--json, addresses) work before or after the subcommand
-  app.add_option("--accounts", options.accounts, "kam-accounts address")->envname("KAM_ACCOUNTS_ADDR")->capture_default_str();
-  app.add_option("--interactions", options.interactions, "kam-interactions address")->envname("KAM_INTERACTIONS_ADDR")->capture_default_str();
-  app.add_option("--alerts", options.alerts, "kam-alerts address")->envname("KAM_ALERTS_ADDR")->capture_default_str();
+  app.add_option("--accounts", options.accounts, "kam-accounts address")
+      ->envname("KAM_ACCOUNTS_ADDR")
+      ->capture_default_str();
+  app.add_option("--interactions", options.interactions, "kam-interactions address")
+      ->envname("KAM_INTERACTIONS_ADDR")
+      ->capture_default_str();
+  app.add_option("--alerts", options.alerts, "kam-alerts address")
+      ->envname("KAM_ALERTS_ADDR")
+      ->capture_default_str();
   app.add_flag("--json", options.json, "JSON lines instead of tables");
   app.add_option("--timeout", options.timeout_seconds, "seconds per call")->capture_default_str();
   int code = kOk;
@@ -29,7 +36,9 @@ int main(int argc, char** argv) {
   mcreate->add_option("--capacity", manager.capacity, "weighted-load units; 0 = industry default");
   mcreate->add_option("--request-id", manager.request_id, "makes the create idempotent");
   mcreate->callback([&] { run = [&](Client& c) { return CreateManager(c, manager); }; });
-  managers->add_subcommand("list", "list managers")->callback([&] { run = [&](Client& c) { return ListManagers(c); }; });
+  managers->add_subcommand("list", "list managers")->callback([&] {
+    run = [&](Client& c) { return ListManagers(c); };
+  });
   std::string id;
   auto* mshow = managers->add_subcommand("show", "show one manager");
   mshow->add_option("id", id)->required();
@@ -41,7 +50,9 @@ int main(int argc, char** argv) {
   auto* acreate = accounts->add_subcommand("create", "create an account");
   acreate->add_option("--name", account.name)->required();
   acreate->add_option("--industry", account.industry)->required();
-  acreate->add_option("--revenue", account.revenue, "annual revenue in major units, e.g. 1250000.50")->required();
+  acreate
+      ->add_option("--revenue", account.revenue, "annual revenue in major units, e.g. 1250000.50")
+      ->required();
   acreate->add_option("--currency", account.currency)->capture_default_str();
   acreate->add_option("--region", account.regions, "ISO country code; repeat for several");
   acreate->add_option("--owner", account.owner, "manager id");
@@ -68,81 +79,96 @@ int main(int argc, char** argv) {
   assign->add_option("id", id)->required();
   assign->add_option("--manager", target)->required();
   assign->add_option("--reason", reason);
-  assign->callback([&] { run = [&](Client& c) { return AssignAccount(c, id, target, reason, false); }; });
+  assign->callback(
+      [&] { run = [&](Client& c) { return AssignAccount(c, id, target, reason, false); }; });
   auto* reassign = accounts->add_subcommand("reassign", "move an account to another manager");
   reassign->add_option("id", id)->required();
   reassign->add_option("--manager", target)->required();
   reassign->add_option("--reason", reason)->required();
-  reassign->callback([&] { run = [&](Client& c) { return AssignAccount(c, id, target, reason, true); }; });
+  reassign->callback(
+      [&] { run = [&](Client& c) { return AssignAccount(c, id, target, reason, true); }; });
   std::string csv;
   bool validate_only = false;
-  auto* import = accounts->add_subcommand("import", "import a CSV export: name,industry,revenue,currency[,regions,owner_manager_id,lifecycle_phase,complexity,key_account,parent_account_id,external_id]");
+  auto* import =
+      accounts->add_subcommand("import",
+                               "import a CSV export: "
+                               "name,industry,revenue,currency[,regions,owner_manager_id,lifecycle_"
+                               "phase,complexity,key_account,parent_account_id,external_id]");
   import->add_option("file", csv)->required()->check(CLI::ExistingFile);
   import->add_flag("--validate-only", validate_only, "check every row, import nothing");
-  import->callback([&] { run = [&](Client& c) { return ImportAccounts(c, csv, validate_only); }; });
+  import->callback([&] { run = [&](Client& c) { return ImportAccounts(c, csv, validate_only);
+};
+});
 
-  bool overloaded = false;
-  auto* loads = app.add_subcommand("loads", "manager loads, most utilised first");
-  loads->add_flag("--overloaded", overloaded);
-  loads->callback([&] { run = [&](Client& c) { return ShowLoads(c, overloaded); }; });
+bool overloaded = false;
+auto* loads = app.add_subcommand("loads", "manager loads, most utilised first");
+loads->add_flag("--overloaded", overloaded);
+loads->callback([&] { run = [&](Client& c) { return ShowLoads(c, overloaded); }; });
 
-  // interactions
-  RecordArgs record;
-  auto* rec = app.add_subcommand("record", "record an interaction or survey answer");
-  rec->add_option("--account", record.account)->required();
-  rec->add_option("--type", record.type, "meeting, call, email, complaint, support_request, request_resolved, survey, ...");
-  rec->add_option("--channel", record.channel, "in_person, phone, video, email, portal, other");
-  rec->add_option("--nps", record.nps, "0..10 (makes it a survey)");
-  rec->add_option("--csat", record.csat, "1..5 (makes it a survey)");
-  rec->add_option("--comment", record.comment, "survey comment");
-  rec->add_option("--note", record.note);
-  rec->add_option("--id", record.id, "your id for it (e.g. a ticket number)");
-  rec->add_option("--resolves", record.resolves, "id of the request this resolves");
-  rec->add_option("--manager", record.manager);
-  rec->add_option("--contact", record.contact);
-  rec->add_option("--at", record.occurred, "when it happened, RFC 3339 (default now)");
-  rec->callback([&] { run = [&](Client& c) { return RecordInteraction(c, record); }; });
-  std::string health_account;
-  auto* health = app.add_subcommand("health", "an account's satisfaction and response times");
-  health->add_option("account", health_account)->required();
-  health->callback([&] { run = [&](Client& c) { return ShowHealth(c, health_account); }; });
+// interactions
+RecordArgs record;
+auto* rec = app.add_subcommand("record", "record an interaction or survey answer");
+rec->add_option("--account", record.account)->required();
+rec->add_option("--type", record.type,
+                "meeting, call, email, complaint, support_request, request_resolved, survey, ...");
+rec->add_option("--channel", record.channel, "in_person, phone, video, email, portal, other");
+rec->add_option("--nps", record.nps, "0..10 (makes it a survey)");
+rec->add_option("--csat", record.csat, "1..5 (makes it a survey)");
+rec->add_option("--comment", record.comment, "survey comment");
+rec->add_option("--note", record.note);
+rec->add_option("--id", record.id, "your id for it (e.g. a ticket number)");
+rec->add_option("--resolves", record.resolves, "id of the request this resolves");
+rec->add_option("--manager", record.manager);
+rec->add_option("--contact", record.contact);
+rec->add_option("--at", record.occurred, "when it happened, RFC 3339 (default now)");
+rec->callback([&] { run = [&](Client& c) { return RecordInteraction(c, record); }; });
+std::string health_account;
+auto* health = app.add_subcommand("health", "an account's satisfaction and response times");
+health->add_option("account", health_account)->required();
+health->callback([&] { run = [&](Client& c) { return ShowHealth(c, health_account); }; });
 
-  // alerts
-  auto* alerts = app.add_subcommand("alerts", "alerts")->require_subcommand(1);
-  std::string state, account_filter, manager_filter, by;
-  auto* list = alerts->add_subcommand("list", "list alerts, newest first");
-  list->add_option("--state", state, "firing, acknowledged, resolved");
-  list->add_option("--account", account_filter);
-  list->add_option("--manager", manager_filter);
-  list->callback([&] { run = [&](Client& c) { return ListAlerts(c, state, account_filter, manager_filter); }; });
-  auto* show = alerts->add_subcommand("show", "one alert with its evidence");
-  show->add_option("id", id)->required();
-  show->callback([&] { run = [&](Client& c) { return ShowAlert(c, id); }; });
-  auto* ack = alerts->add_subcommand("ack", "acknowledge an alert");
-  ack->add_option("id", id)->required();
-  ack->add_option("--by", by, "who takes care of it")->required();
-  ack->callback([&] { run = [&](Client& c) { return AcknowledgeAlert(c, id, by); }; });
-  std::string resume;
-  bool live = false;
-  auto* watch = app.add_subcommand("watch", "follow alert changes (colours on a terminal, JSON lines when piped)");
-  watch->add_option("--from", resume, "resume token: replay changes after it");
-  watch->add_flag("--live", live, "only new changes");
-  watch->callback([&] { run = [&](Client& c) { return WatchAlerts(c, resume, live); }; });
+// alerts
+auto* alerts = app.add_subcommand("alerts", "alerts") -> require_subcommand(1);
+std::string state, account_filter, manager_filter, by;
+auto* list = alerts->add_subcommand("list", "list alerts, newest first");
+list->add_option("--state", state, "firing, acknowledged, resolved");
+list->add_option("--account", account_filter);
+list->add_option("--manager", manager_filter);
+list->callback([&] {
+  run = [&](Client& c) { return ListAlerts(c, state, account_filter, manager_filter); };
+});
+auto* show = alerts->add_subcommand("show", "one alert with its evidence");
+show->add_option("id", id)->required();
+show->callback([&] { run = [&](Client& c) { return ShowAlert(c, id); }; });
+auto* ack = alerts->add_subcommand("ack", "acknowledge an alert");
+ack->add_option("id", id)->required();
+ack->add_option("--by", by, "who takes care of it")->required();
+ack->callback([&] { run = [&](Client& c) { return AcknowledgeAlert(c, id, by); }; });
+std::string resume;
+bool live = false;
+auto* watch = app.add_subcommand(
+    "watch", "follow alert changes (colours on a terminal, JSON lines when piped)");
+watch->add_option("--from", resume, "resume token: replay changes after it");
+watch->add_flag("--live", live, "only new changes");
+watch->callback([&] { run = [&](Client& c) { return WatchAlerts(c, resume, live); }; });
 
-  DemoArgs demo;
-  auto* demo_cmd = app.add_subcommand("demo", "play a seeded book of business against the running platform");
-  demo_cmd->add_option("--seed", demo.seed)->capture_default_str();
-  demo_cmd->add_option("--accounts", demo.accounts)->check(CLI::Range(10, 5000))->capture_default_str();
-  demo_cmd->add_option("--months", demo.months)->check(CLI::Range(1, 24))->capture_default_str();
-  demo_cmd->callback([&] { run = [&](Client& c) { return Demo(c, demo); }; });
+DemoArgs demo;
+auto* demo_cmd =
+    app.add_subcommand("demo", "play a seeded book of business against the running platform");
+demo_cmd->add_option("--seed", demo.seed)->capture_default_str();
+demo_cmd->add_option("--accounts", demo.accounts)
+    ->check(CLI::Range(10, 5000))
+    ->capture_default_str();
+demo_cmd->add_option("--months", demo.months)->check(CLI::Range(1, 24))->capture_default_str();
+demo_cmd->callback([&] { run = [&](Client& c) { return Demo(c, demo); }; });
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int exit = app.exit(e);
-    return exit == 0 ? kOk : kUsage;
-  }
-  Client client(options);
-  code = run ? run(client) : kUsage;
-  return code;
+try {
+  app.parse(argc, argv);
+} catch (const CLI::ParseError& e) {
+  int exit = app.exit(e);
+  return exit == 0 ? kOk : kUsage;
+}
+Client client(options);
+code = run ? run(client) : kUsage;
+return code;
 }

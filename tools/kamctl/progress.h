@@ -3,18 +3,20 @@
 // A progress bar with rate and ETA on stderr when it is a terminal; a single summary line when
 // it is not (logs and pipes stay clean).
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <string>
-
-#include <unistd.h>
 
 namespace kam::ctl {
 
 class Progress {
  public:
   Progress(std::string label, size_t total)
-      : label_(std::move(label)), total_(total), start_(std::chrono::steady_clock::now()),
+      : label_(std::move(label)),
+        total_(total),
+        start_(std::chrono::steady_clock::now()),
         terminal_(isatty(STDERR_FILENO) == 1) {}
 
   void Advance(size_t n) {

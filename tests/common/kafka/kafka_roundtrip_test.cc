@@ -28,7 +28,8 @@ class CollectingProcessor : public RecordProcessor {
   absl::Status Apply(const ConsumedRecord& record, rocksdb::WriteBatch* batch,
                      std::vector<OutboundEvent>*) override {
     kam::v1::EventEnvelope envelope;
-    if (!envelope.ParseFromString(record.value)) return absl::InvalidArgumentError("not an envelope");
+    if (!envelope.ParseFromString(record.value))
+      return absl::InvalidArgumentError("not an envelope");
     std::lock_guard<std::mutex> lock(mutex_);
     ids_.push_back(envelope.event_id());
     return FromRocks(batch->Put(store_->Cf("seen"), envelope.event_id(), record.key), "put");
@@ -104,8 +105,8 @@ class KafkaRoundTripTest : public ::testing::TestWithParam<std::string> {
     auto outbox = Outbox::Open(store->get());
     CollectingProcessor processor(store->get());
     RecordApplier applier(store->get(), outbox->get(), &processor, "kam-roundtrip");
-    auto consumer = kafka::KafkaConsumer::Create(options_, "roundtrip-" + topic_, {topic_},
-                                                 store->get());
+    auto consumer =
+        kafka::KafkaConsumer::Create(options_, "roundtrip-" + topic_, {topic_}, store->get());
     EXPECT_TRUE(consumer.ok()) << consumer.status();
     auto handler = [&](const ConsumedRecord& record) { return applier.Apply(record); };
     testing::WaitFor(
@@ -157,8 +158,8 @@ TEST_P(KafkaRoundTripTest, RestartAfterPublishBeforeDeleteSendsNothingTwice) {
     for (const auto& row : *rows) {
       auto partition = (*publisher)->PartitionFor(row.topic(), row.key());
       ASSERT_TRUE(partition.ok());
-      records.push_back({row.sequence(), row.topic(), *partition, row.key(), row.value(),
-                         row.event_id()});
+      records.push_back(
+          {row.sequence(), row.topic(), *partition, row.key(), row.value(), row.event_id()});
     }
     std::vector<bool> delivered;
     ASSERT_TRUE((*publisher)->Publish(records, &delivered).ok());

@@ -150,10 +150,12 @@ TEST_F(AccountsBookTest, BadInputIsRefusedWithTheFieldNamedAndNothingStored) {
   using Code = absl::StatusCode;
 
   auto request = AccountRequest("", 100);
-  ExpectRefused(book_->CreateAccount(request).status(), Code::kInvalidArgument, "account.name", before);
+  ExpectRefused(book_->CreateAccount(request).status(), Code::kInvalidArgument, "account.name",
+                before);
   request = AccountRequest(std::string(201, 'a'), 100);
   request.set_request_id("long-name");
-  ExpectRefused(book_->CreateAccount(request).status(), Code::kInvalidArgument, "account.name", before);
+  ExpectRefused(book_->CreateAccount(request).status(), Code::kInvalidArgument, "account.name",
+                before);
   request = AccountRequest("Acme", -5);
   ExpectRefused(book_->CreateAccount(request).status(), Code::kInvalidArgument,
                 "account.annual_revenue.amount_minor", before);
@@ -163,15 +165,18 @@ TEST_F(AccountsBookTest, BadInputIsRefusedWithTheFieldNamedAndNothingStored) {
                 "account.annual_revenue.currency", before);
   request = AccountRequest("Acme", 5);
   request.mutable_account()->set_industry(static_cast<kam::v1::Industry>(77));
-  ExpectRefused(book_->CreateAccount(request).status(), Code::kInvalidArgument, "account.industry", before);
+  ExpectRefused(book_->CreateAccount(request).status(), Code::kInvalidArgument, "account.industry",
+                before);
   request = AccountRequest("Acme", 5, "mgr_nobody");
-  ExpectRefused(book_->CreateAccount(request).status(), Code::kNotFound, "account.owner_manager_id", before);
+  ExpectRefused(book_->CreateAccount(request).status(), Code::kNotFound, "account.owner_manager_id",
+                before);
   request = AccountRequest("Acme", 5, inactive.id());
   ExpectRefused(book_->CreateAccount(request).status(), Code::kFailedPrecondition,
                 "account.owner_manager_id", before);
   request = AccountRequest("Acme", 5);
   request.mutable_account()->set_parent_account_id("acc_missing");
-  ExpectRefused(book_->CreateAccount(request).status(), Code::kNotFound, "account.parent_account_id", before);
+  ExpectRefused(book_->CreateAccount(request).status(), Code::kNotFound,
+                "account.parent_account_id", before);
 
   kam::v1::UpdateAccountRequest self;
   self.mutable_account()->set_id(parent.id());
@@ -195,39 +200,47 @@ TEST_F(AccountsBookTest, BadInputIsRefusedWithTheFieldNamedAndNothingStored) {
   kam::v1::UpdateAccountRequest unknown_path;
   unknown_path.mutable_account()->set_id(parent.id());
   unknown_path.mutable_update_mask()->add_paths("revenue");
-  ExpectRefused(book_->UpdateAccount(unknown_path).status(), Code::kInvalidArgument, "update_mask", before);
+  ExpectRefused(book_->UpdateAccount(unknown_path).status(), Code::kInvalidArgument, "update_mask",
+                before);
   kam::v1::UpdateAccountRequest owner_path;
   owner_path.mutable_account()->set_id(parent.id());
   owner_path.mutable_update_mask()->add_paths("owner_manager_id");
-  ExpectRefused(book_->UpdateAccount(owner_path).status(), Code::kInvalidArgument, "update_mask", before);
+  ExpectRefused(book_->UpdateAccount(owner_path).status(), Code::kInvalidArgument, "update_mask",
+                before);
 
   kam::v1::ListAccountsRequest forged;
   forged.set_page_token("bm90LWEtdG9rZW4tZnJvbS11cw");
   ExpectRefused(book_->ListAccounts(forged).status(), Code::kInvalidArgument, "page_token", before);
   kam::v1::ListAccountsRequest negative;
   negative.set_page_size(-1);
-  ExpectRefused(book_->ListAccounts(negative).status(), Code::kInvalidArgument, "page_size", before);
+  ExpectRefused(book_->ListAccounts(negative).status(), Code::kInvalidArgument, "page_size",
+                before);
 
   kam::v1::AssignAccountRequest to_inactive;
   to_inactive.set_account_id(parent.id());
   to_inactive.set_manager_id(inactive.id());
-  ExpectRefused(book_->AssignAccount(to_inactive).status(), Code::kFailedPrecondition, "manager_id", before);
+  ExpectRefused(book_->AssignAccount(to_inactive).status(), Code::kFailedPrecondition, "manager_id",
+                before);
   kam::v1::AssignAccountRequest missing_account;
   missing_account.set_account_id("acc_missing");
   missing_account.set_manager_id(manager.id());
-  ExpectRefused(book_->AssignAccount(missing_account).status(), Code::kNotFound, "account_id", before);
+  ExpectRefused(book_->AssignAccount(missing_account).status(), Code::kNotFound, "account_id",
+                before);
   kam::v1::ReassignAccountRequest no_owner;
   no_owner.set_account_id(parent.id());
   no_owner.set_new_manager_id(manager.id());
   no_owner.set_reason("territory change");
-  ExpectRefused(book_->ReassignAccount(no_owner).status(), Code::kFailedPrecondition, "account_id", before);
+  ExpectRefused(book_->ReassignAccount(no_owner).status(), Code::kFailedPrecondition, "account_id",
+                before);
   no_owner.clear_reason();
-  ExpectRefused(book_->ReassignAccount(no_owner).status(), Code::kInvalidArgument, "reason", before);
+  ExpectRefused(book_->ReassignAccount(no_owner).status(), Code::kInvalidArgument, "reason",
+                before);
 
   kam::v1::CreateManagerRequest duplicate_email;
   duplicate_email.mutable_manager()->set_name("Other Jane");
   duplicate_email.mutable_manager()->set_email("jane@example.com");
-  ExpectRefused(book_->CreateManager(duplicate_email).status(), Code::kAlreadyExists, "manager.email", before);
+  ExpectRefused(book_->CreateManager(duplicate_email).status(), Code::kAlreadyExists,
+                "manager.email", before);
   kam::v1::GetAccountRequest get_missing;
   get_missing.set_id("acc_missing");
   ExpectRefused(book_->GetAccount(get_missing).status(), Code::kNotFound, "id", before);
@@ -237,7 +250,8 @@ TEST_F(AccountsBookTest, OverloadedManagerRecoversWhenAnAccountIsReassigned) {
   Manager busy = NewManager("busy@example.com", 3);
   Manager spare = NewManager("spare@example.com", 10);
   std::vector<Account> accounts;
-  for (int i = 0; i < 4; ++i) accounts.push_back(NewAccount("Plain " + std::to_string(i), 1000, busy.id()));
+  for (int i = 0; i < 4; ++i)
+    accounts.push_back(NewAccount("Plain " + std::to_string(i), 1000, busy.id()));
 
   kam::v1::GetManagerLoadRequest get_load;
   get_load.set_manager_id(busy.id());
@@ -410,7 +424,8 @@ TEST_F(AccountsBookTest, ListFiltersAndPagesWithStableTokens) {
 TEST_F(AccountsBookTest, ImportAppliesAllRowsOrNone) {
   Manager jane = NewManager("jane@example.com");
   kam::v1::ImportAccountsRequest import;
-  for (int i = 0; i < 5; ++i) *import.add_rows() = AccountRequest("Row " + std::to_string(i), 100, jane.id());
+  for (int i = 0; i < 5; ++i)
+    *import.add_rows() = AccountRequest("Row " + std::to_string(i), 100, jane.id());
   import.mutable_rows(3)->mutable_account()->mutable_annual_revenue()->set_currency("???");
   const std::string before = StoredState();
   auto result = book_->ImportAccounts(import);

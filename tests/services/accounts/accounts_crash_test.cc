@@ -24,7 +24,8 @@ namespace {
 constexpr int kWriters = 4;
 constexpr int kAckedBeforeKill = 400;
 
-kam::v1::CreateAccountRequest CreateRequest(const std::string& request_id, const std::string& owner) {
+kam::v1::CreateAccountRequest CreateRequest(const std::string& request_id,
+                                            const std::string& owner) {
   kam::v1::CreateAccountRequest request;
   request.set_request_id(request_id);
   request.mutable_account()->set_name("Crash " + request_id);
@@ -80,10 +81,12 @@ TEST(AccountsCrashTest, KillNineMidBurstLosesNothingAndPublishesOnce) {
       }
     });
   }
-  ASSERT_TRUE(testing::WaitFor([&] {
-    std::lock_guard<std::mutex> lock(mutex);
-    return acked.size() >= kAckedBeforeKill;
-  }, std::chrono::seconds(120)));
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> lock(mutex);
+        return acked.size() >= kAckedBeforeKill;
+      },
+      std::chrono::seconds(120)));
   first.process->Signal(SIGKILL);
   ASSERT_TRUE(first.process->Wait(std::chrono::seconds(10)).has_value());
   stop.store(true);

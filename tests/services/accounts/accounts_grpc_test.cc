@@ -26,8 +26,8 @@ class AccountsGrpcTest : public ::testing::Test {
     builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();
     ASSERT_GT(port, 0);
-    stub_ = kam::v1::AccountsService::NewStub(
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+    stub_ = kam::v1::AccountsService::NewStub(grpc::CreateChannel(
+        "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
   }
   void TearDown() override { server_->Shutdown(); }
 
@@ -102,7 +102,8 @@ TEST_F(AccountsGrpcTest, ErrorsArriveWithTheRightCodeAndTheFieldNamed) {
 
   kam::v1::GetAccountRequest missing;
   missing.set_id("acc_nope");
-  EXPECT_EQ(stub_->GetAccount(Context().get(), missing, &out).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(stub_->GetAccount(Context().get(), missing, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 
   kam::v1::ListManagersRequest forged;
   forged.set_page_token("garbage!");

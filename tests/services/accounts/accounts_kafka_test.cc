@@ -59,7 +59,9 @@ TEST(AccountsKafkaTest, EveryChangeArrivesOnItsTopicsInOrderAndOnce) {
   };
   using Stub = kam::v1::AccountsService::Stub;
   auto bind = [&](auto member) {
-    return [&, member](grpc::ClientContext* c, const auto& r, auto* o) { return ((*stub).*member)(c, r, o); };
+    return [&, member](grpc::ClientContext* c, const auto& r, auto* o) {
+      return ((*stub).*member)(c, r, o);
+    };
   };
 
   kam::v1::Manager jane, max;
@@ -112,7 +114,8 @@ TEST(AccountsKafkaTest, EveryChangeArrivesOnItsTopicsInOrderAndOnce) {
   ASSERT_TRUE(testing::WaitFor([&] {
     accounts = EventsFor(brokers, "kam.accounts.v1", {alpha.id(), beta.id()});
     return accounts.size() >= alpha_expected.size() + beta_expected.size();
-  })) << "got " << accounts.size() << " account events";
+  })) << "got "
+      << accounts.size() << " account events";
 
   EXPECT_EQ(TypesFor(accounts, alpha.id()), alpha_expected);
   EXPECT_EQ(TypesFor(accounts, beta.id()), beta_expected);
@@ -122,7 +125,8 @@ TEST(AccountsKafkaTest, EveryChangeArrivesOnItsTopicsInOrderAndOnce) {
     EXPECT_TRUE(event_ids.insert(event.envelope.event_id()).second) << "event published twice";
     EXPECT_EQ(event.record.headers.at("kam-producer"), service.producer);
     EXPECT_EQ(service.producer.rfind("kam-accounts/", 0), 0u);
-    EXPECT_EQ(event.record.headers.at("kam-seq"), std::to_string(event.envelope.producer_sequence()));
+    EXPECT_EQ(event.record.headers.at("kam-seq"),
+              std::to_string(event.envelope.producer_sequence()));
     EXPECT_EQ(event.envelope.source(), "kam-accounts");
     EXPECT_EQ(event.envelope.subject(), event.record.key);
     if (event.record.key == alpha.id()) {

@@ -32,7 +32,8 @@ TEST(AlertsChainTest, OverloadAndSlidingSatisfactionRaiseExplainedAlertsEndToEnd
   testing::TempDir dir;
   auto accounts = testing::StartService("kam-accounts", brokers, dir.Sub("a"), dir.Sub("a-log"));
   ASSERT_TRUE(accounts.process) << accounts.address;
-  auto interactions = testing::StartService("kam-interactions", brokers, dir.Sub("i"), dir.Sub("i-log"));
+  auto interactions =
+      testing::StartService("kam-interactions", brokers, dir.Sub("i"), dir.Sub("i-log"));
   ASSERT_TRUE(interactions.process) << interactions.address;
   auto alerts = testing::StartService("kam-alerts", brokers, dir.Sub("x"), dir.Sub("x-log"));
   ASSERT_TRUE(alerts.process) << alerts.address;
@@ -53,11 +54,15 @@ TEST(AlertsChainTest, OverloadAndSlidingSatisfactionRaiseExplainedAlertsEndToEnd
   create_manager.mutable_manager()->set_email("bea@example.com");
   create_manager.mutable_manager()->set_capacity(3);
   kam::v1::Manager busy, spare;
-  ASSERT_TRUE(Call(accounts_stub.get(), &kam::v1::AccountsService::Stub::CreateManager, create_manager, &busy).ok());
+  ASSERT_TRUE(Call(accounts_stub.get(), &kam::v1::AccountsService::Stub::CreateManager,
+                   create_manager, &busy)
+                  .ok());
   create_manager.mutable_manager()->set_name("Spare Sam");
   create_manager.mutable_manager()->set_email("sam@example.com");
   create_manager.mutable_manager()->set_capacity(10);
-  ASSERT_TRUE(Call(accounts_stub.get(), &kam::v1::AccountsService::Stub::CreateManager, create_manager, &spare).ok());
+  ASSERT_TRUE(Call(accounts_stub.get(), &kam::v1::AccountsService::Stub::CreateManager,
+                   create_manager, &spare)
+                  .ok());
   std::vector<kam::v1::Account> owned;
   for (int i = 0; i < 4; ++i) {
     kam::v1::CreateAccountRequest create;
@@ -67,7 +72,9 @@ TEST(AlertsChainTest, OverloadAndSlidingSatisfactionRaiseExplainedAlertsEndToEnd
     create.mutable_account()->mutable_annual_revenue()->set_currency("EUR");
     create.mutable_account()->set_owner_manager_id(busy.id());
     kam::v1::Account account;
-    ASSERT_TRUE(Call(accounts_stub.get(), &kam::v1::AccountsService::Stub::CreateAccount, create, &account).ok());
+    ASSERT_TRUE(
+        Call(accounts_stub.get(), &kam::v1::AccountsService::Stub::CreateAccount, create, &account)
+            .ok());
     owned.push_back(account);
   }
 
@@ -76,7 +83,8 @@ TEST(AlertsChainTest, OverloadAndSlidingSatisfactionRaiseExplainedAlertsEndToEnd
   std::string overload_id;
   while (overload_id.empty() && watch->Read(&change)) {
     if (change.alert().rule() == kam::v1::ALERT_RULE_MANAGER_OVERLOADED &&
-        change.alert().manager_id() == busy.id() && change.kind() == kam::v1::ALERT_CHANGE_KIND_FIRED) {
+        change.alert().manager_id() == busy.id() &&
+        change.kind() == kam::v1::ALERT_CHANGE_KIND_FIRED) {
       overload_id = change.alert().id();
       EXPECT_EQ(change.alert().severity(), kam::v1::SEVERITY_CRITICAL);  // 3.75 / 3 = 125 %
       EXPECT_NE(change.alert().summary().find("Busy Bea"), std::string::npos);
@@ -89,7 +97,9 @@ TEST(AlertsChainTest, OverloadAndSlidingSatisfactionRaiseExplainedAlertsEndToEnd
   ack.set_id(overload_id);
   ack.set_acknowledged_by("head-of-sales@example.com");
   kam::v1::Alert acknowledged;
-  ASSERT_TRUE(Call(alerts_stub.get(), &kam::v1::AlertsService::Stub::AcknowledgeAlert, ack, &acknowledged).ok());
+  ASSERT_TRUE(
+      Call(alerts_stub.get(), &kam::v1::AlertsService::Stub::AcknowledgeAlert, ack, &acknowledged)
+          .ok());
   EXPECT_EQ(acknowledged.state(), kam::v1::ALERT_STATE_ACKNOWLEDGED);
 
   // Reassigning one account away resolves it, live on the same stream.
@@ -98,10 +108,13 @@ TEST(AlertsChainTest, OverloadAndSlidingSatisfactionRaiseExplainedAlertsEndToEnd
   move.set_new_manager_id(spare.id());
   move.set_reason("balance the portfolio");
   kam::v1::Account moved;
-  ASSERT_TRUE(Call(accounts_stub.get(), &kam::v1::AccountsService::Stub::ReassignAccount, move, &moved).ok());
+  ASSERT_TRUE(
+      Call(accounts_stub.get(), &kam::v1::AccountsService::Stub::ReassignAccount, move, &moved)
+          .ok());
   bool resolved = false;
   while (!resolved && watch->Read(&change)) {
-    resolved = change.alert().id() == overload_id && change.kind() == kam::v1::ALERT_CHANGE_KIND_RESOLVED;
+    resolved =
+        change.alert().id() == overload_id && change.kind() == kam::v1::ALERT_CHANGE_KIND_RESOLVED;
   }
   EXPECT_TRUE(resolved);
 
@@ -116,8 +129,9 @@ TEST(AlertsChainTest, OverloadAndSlidingSatisfactionRaiseExplainedAlertsEndToEnd
     survey.mutable_interaction()->mutable_survey()->set_nps(answers[i]);
     *survey.mutable_interaction()->mutable_occur_time() = TimestampFromMillis(now - (6 - i) * week);
     kam::v1::Interaction recorded;
-    grpc::Status status = Call(interactions_stub.get(),
-                               &kam::v1::InteractionsService::Stub::RecordInteraction, survey, &recorded);
+    grpc::Status status =
+        Call(interactions_stub.get(), &kam::v1::InteractionsService::Stub::RecordInteraction,
+             survey, &recorded);
     ASSERT_TRUE(status.ok()) << status.error_message();
   }
   std::string falling_id;
@@ -147,14 +161,16 @@ TEST(AlertsChainTest, OverloadAndSlidingSatisfactionRaiseExplainedAlertsEndToEnd
     }
     return overload_types.size() >= 3 && falling_seen;
   }));
-  EXPECT_EQ(overload_types, (std::vector<std::string>{"dev.kam.alert.fired", "dev.kam.alert.acknowledged",
-                                                      "dev.kam.alert.resolved"}));
+  EXPECT_EQ(overload_types,
+            (std::vector<std::string>{"dev.kam.alert.fired", "dev.kam.alert.acknowledged",
+                                      "dev.kam.alert.resolved"}));
 
   kam::v1::ListAlertsRequest list;
   list.set_account_id(owned[1].id());
   list.set_state(kam::v1::ALERT_STATE_FIRING);
   kam::v1::ListAlertsResponse firing;
-  ASSERT_TRUE(Call(alerts_stub.get(), &kam::v1::AlertsService::Stub::ListAlerts, list, &firing).ok());
+  ASSERT_TRUE(
+      Call(alerts_stub.get(), &kam::v1::AlertsService::Stub::ListAlerts, list, &firing).ok());
   EXPECT_GE(firing.alerts_size(), 1);
 }
 

@@ -47,32 +47,38 @@ Stream MakeStream(const std::string& prefix) {
   std::mt19937 rng(42);
   auto account_event = [&](const std::string& id) {
     stream.accounts.emplace_back(id, Envelope(start, [&](kam::v1::EventEnvelope* e) {
-      auto* account = e->mutable_account_created()->mutable_account();
-      account->set_id(id);
-      account->set_name(id);
-      account->set_tier(kam::v1::TIER_C);
-      account->set_owner_manager_id(prefix + "mgr-0");
-    }));
+                                   auto* account = e->mutable_account_created()->mutable_account();
+                                   account->set_id(id);
+                                   account->set_name(id);
+                                   account->set_tier(kam::v1::TIER_C);
+                                   account->set_owner_manager_id(prefix + "mgr-0");
+                                 }));
   };
   auto survey = [&](const std::string& account, int week, int nps) {
     std::string id = account + "-w" + std::to_string(week);
-    stream.interactions.emplace_back(account, Envelope(start + week * kWeek, [&](kam::v1::EventEnvelope* e) {
-      auto* interaction = e->mutable_interaction_recorded()->mutable_interaction();
-      interaction->set_id(id);
-      interaction->set_account_id(account);
-      interaction->set_type(kam::v1::INTERACTION_TYPE_SURVEY);
-      interaction->mutable_survey()->set_nps(nps);
-      *interaction->mutable_occur_time() = TimestampFromMillis(start + week * kWeek);
-    }));
+    stream.interactions.emplace_back(
+        account, Envelope(start + week * kWeek, [&](kam::v1::EventEnvelope* e) {
+          auto* interaction = e->mutable_interaction_recorded()->mutable_interaction();
+          interaction->set_id(id);
+          interaction->set_account_id(account);
+          interaction->set_type(kam::v1::INTERACTION_TYPE_SURVEY);
+          interaction->mutable_survey()->set_nps(nps);
+          *interaction->mutable_occur_time() = TimestampFromMillis(start + week * kWeek);
+        }));
   };
   for (int a = 0; a < kAccounts; ++a) account_event(prefix + "acc-" + std::to_string(a));
   for (int week = 0; week < 12; ++week) {
     for (int a = 0; a < kAccounts; ++a) {
       int nps;
       switch (a % 3) {
-        case 0: nps = std::max(0, 9 - week); break;                       // sliding
-        case 1: nps = 9 + static_cast<int>(rng() % 2); break;               // steady
-        default: nps = (week % 4 == 3) ? 8 : 3 + static_cast<int>(rng() % 2);  // low, with ups
+        case 0:
+          nps = std::max(0, 9 - week);
+          break;  // sliding
+        case 1:
+          nps = 9 + static_cast<int>(rng() % 2);
+          break;  // steady
+        default:
+          nps = (week % 4 == 3) ? 8 : 3 + static_cast<int>(rng() % 2);  // low, with ups
       }
       survey(prefix + "acc-" + std::to_string(a), week, nps);
     }
@@ -81,13 +87,14 @@ Stream MakeStream(const std::string& prefix) {
     for (int m = 0; m < kManagers; ++m) {
       std::string id = prefix + "mgr-" + std::to_string(m);
       double load = 2.0 + ((m + step) % 5) * 0.5;  // 2.0 .. 4.0 against capacity 3
-      stream.managers.emplace_back(id, Envelope(start + step * kWeek, [&](kam::v1::EventEnvelope* e) {
-        auto* snapshot = e->mutable_manager_load_changed()->mutable_load();
-        snapshot->set_manager_id(id);
-        snapshot->set_manager_name(id);
-        snapshot->set_load(load);
-        snapshot->set_capacity(3);
-      }));
+      stream.managers.emplace_back(
+          id, Envelope(start + step * kWeek, [&](kam::v1::EventEnvelope* e) {
+            auto* snapshot = e->mutable_manager_load_changed()->mutable_load();
+            snapshot->set_manager_id(id);
+            snapshot->set_manager_name(id);
+            snapshot->set_load(load);
+            snapshot->set_capacity(3);
+          }));
     }
   }
   // Markers: the last record of each stream raises an alert the test can wait for.
@@ -96,11 +103,11 @@ Stream MakeStream(const std::string& prefix) {
   survey(marker, 20, 0);
   survey(marker, 21, 0);
   stream.managers.emplace_back(marker, Envelope(start, [&](kam::v1::EventEnvelope* e) {
-    auto* snapshot = e->mutable_manager_load_changed()->mutable_load();
-    snapshot->set_manager_id(marker);
-    snapshot->set_load(10);
-    snapshot->set_capacity(1);
-  }));
+                                 auto* snapshot = e->mutable_manager_load_changed()->mutable_load();
+                                 snapshot->set_manager_id(marker);
+                                 snapshot->set_load(10);
+                                 snapshot->set_capacity(1);
+                               }));
   return stream;
 }
 
@@ -115,7 +122,8 @@ OpenSet OpenAlerts(kam::v1::AlertsService::Stub* stub, const std::string& prefix
     kam::v1::ListAlertsResponse response;
     if (!stub->ListAlerts(&context, request, &response).ok()) return {};
     for (const auto& alert : response.alerts()) {
-      bool ours = alert.account_id().rfind(prefix, 0) == 0 || alert.manager_id().rfind(prefix, 0) == 0;
+      bool ours =
+          alert.account_id().rfind(prefix, 0) == 0 || alert.manager_id().rfind(prefix, 0) == 0;
       if (ours && alert.state() != kam::v1::ALERT_STATE_RESOLVED) {
         open[alert.id()] = {alert.state(), alert.severity()};
       }
@@ -132,9 +140,11 @@ bool MarkersSeen(kam::v1::AlertsService::Stub* stub, const std::string& prefix) 
 }
 
 // alert id -> the kinds of its changes, in order, from kam.alerts.v1 records at or after `from`.
-std::map<std::string, std::vector<std::string>> TopicChanges(
-    const std::string& brokers, const std::string& prefix, const std::map<int32_t, int64_t>& from,
-    const std::string& producer, int* duplicates) {
+std::map<std::string, std::vector<std::string>> TopicChanges(const std::string& brokers,
+                                                             const std::string& prefix,
+                                                             const std::map<int32_t, int64_t>& from,
+                                                             const std::string& producer,
+                                                             int* duplicates) {
   std::map<std::string, std::vector<std::string>> changes;
   std::set<std::string> ids;
   *duplicates = 0;
@@ -164,8 +174,9 @@ TEST(AlertsCrashTest, KillNineMidStreamPublishesEachChangeOnceAndEndsLikeARunWit
   Stream stream = MakeStream(prefix);
   kafka::KafkaOptions options;
   options.brokers = brokers;
-  ASSERT_TRUE(kafka::EnsureTopics(options, {"kam.accounts.v1", "kam.managers.v1", "kam.interactions.v1",
-                                            "kam.alerts.v1", "kam.deadletter.v1"},
+  ASSERT_TRUE(kafka::EnsureTopics(options,
+                                  {"kam.accounts.v1", "kam.managers.v1", "kam.interactions.v1",
+                                   "kam.alerts.v1", "kam.deadletter.v1"},
                                   3, 30000)
                   .ok());
   ASSERT_TRUE(testing::ProduceRecords(brokers, "kam.accounts.v1", 0, stream.accounts));
@@ -176,54 +187,68 @@ TEST(AlertsCrashTest, KillNineMidStreamPublishesEachChangeOnceAndEndsLikeARunWit
   auto marks_a = testing::EndOffsets(brokers, "kam.alerts.v1");
   auto a = testing::StartService("kam-alerts", brokers, dir.Sub("a"), dir.Sub("a-log"));
   ASSERT_TRUE(a.process) << a.address;
-  auto stub_a = kam::v1::AlertsService::NewStub(grpc::CreateChannel(a.address, grpc::InsecureChannelCredentials()));
-  ASSERT_TRUE(testing::WaitFor([&] { return MarkersSeen(stub_a.get(), prefix); }, std::chrono::seconds(240)));
+  auto stub_a = kam::v1::AlertsService::NewStub(
+      grpc::CreateChannel(a.address, grpc::InsecureChannelCredentials()));
+  ASSERT_TRUE(testing::WaitFor([&] { return MarkersSeen(stub_a.get(), prefix); },
+                               std::chrono::seconds(240)));
   OpenSet expected = OpenAlerts(stub_a.get(), prefix);
   int duplicates = 0;
   std::map<std::string, std::vector<std::string>> expected_changes;
-  ASSERT_TRUE(testing::WaitFor([&] {
-    expected_changes = TopicChanges(brokers, prefix, marks_a, a.producer, &duplicates);
-    return expected_changes.size() >= expected.size() && !expected_changes.empty();
-  }, std::chrono::seconds(60)));
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        expected_changes = TopicChanges(brokers, prefix, marks_a, a.producer, &duplicates);
+        return expected_changes.size() >= expected.size() && !expected_changes.empty();
+      },
+      std::chrono::seconds(60)));
   a.process->Signal(SIGTERM);
   ASSERT_TRUE(a.process->Wait(std::chrono::seconds(30)).has_value());
   // Let the relay of A finish: every change A made is on the topic once.
-  ASSERT_TRUE(testing::WaitFor([&] {
-    auto now = TopicChanges(brokers, prefix, marks_a, a.producer, &duplicates);
-    size_t total = 0;
-    for (const auto& [id, kinds] : now) total += kinds.size();
-    size_t expected_total = 0;
-    for (const auto& [id, kinds] : expected_changes) expected_total += kinds.size();
-    expected_changes = now;
-    return total == expected_total;
-  }, std::chrono::seconds(30)));
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        auto now = TopicChanges(brokers, prefix, marks_a, a.producer, &duplicates);
+        size_t total = 0;
+        for (const auto& [id, kinds] : now) total += kinds.size();
+        size_t expected_total = 0;
+        for (const auto& [id, kinds] : expected_changes) expected_total += kinds.size();
+        expected_changes = now;
+        return total == expected_total;
+      },
+      std::chrono::seconds(30)));
   EXPECT_EQ(duplicates, 0);
-  ASSERT_GT(expected.size(), 20u) << "the stream should leave plenty of open alerts; alerts with changes: "
-                                  << expected_changes.size();
+  ASSERT_GT(expected.size(), 20u)
+      << "the stream should leave plenty of open alerts; alerts with changes: "
+      << expected_changes.size();
 
   // Run B: killed twice while it works through the same input, restarted each time.
   auto marks_b = testing::EndOffsets(brokers, "kam.alerts.v1");
   auto b = testing::StartService("kam-alerts", brokers, dir.Sub("b"), dir.Sub("b-log-1"));
   ASSERT_TRUE(b.process) << b.address;
   for (int crash = 0; crash < 2; ++crash) {
-    auto stub = kam::v1::AlertsService::NewStub(grpc::CreateChannel(b.address, grpc::InsecureChannelCredentials()));
+    auto stub = kam::v1::AlertsService::NewStub(
+        grpc::CreateChannel(b.address, grpc::InsecureChannelCredentials()));
     // Kill once some, but not all, of the alerts are there.
-    testing::WaitFor([&] { return OpenAlerts(stub.get(), prefix).size() >= (crash + 1) * expected.size() / 4; },
-                     std::chrono::seconds(120));
+    testing::WaitFor(
+        [&] { return OpenAlerts(stub.get(), prefix).size() >= (crash + 1) * expected.size() / 4; },
+        std::chrono::seconds(120));
     b.process->Signal(SIGKILL);
     ASSERT_TRUE(b.process->Wait(std::chrono::seconds(10)).has_value());
-    b = testing::StartService("kam-alerts", brokers, dir.Sub("b"), dir.Sub("b-log-" + std::to_string(crash + 2)));
+    b = testing::StartService("kam-alerts", brokers, dir.Sub("b"),
+                              dir.Sub("b-log-" + std::to_string(crash + 2)));
     ASSERT_TRUE(b.process) << b.address;
   }
-  auto stub_b = kam::v1::AlertsService::NewStub(grpc::CreateChannel(b.address, grpc::InsecureChannelCredentials()));
-  ASSERT_TRUE(testing::WaitFor([&] { return MarkersSeen(stub_b.get(), prefix); }, std::chrono::seconds(240)));
+  auto stub_b = kam::v1::AlertsService::NewStub(
+      grpc::CreateChannel(b.address, grpc::InsecureChannelCredentials()));
+  ASSERT_TRUE(testing::WaitFor([&] { return MarkersSeen(stub_b.get(), prefix); },
+                               std::chrono::seconds(240)));
   EXPECT_EQ(OpenAlerts(stub_b.get(), prefix), expected);
 
   std::map<std::string, std::vector<std::string>> changes_b;
-  ASSERT_TRUE(testing::WaitFor([&] {
-    changes_b = TopicChanges(brokers, prefix, marks_b, b.producer, &duplicates);
-    return changes_b == expected_changes;
-  }, std::chrono::seconds(60)))
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        changes_b = TopicChanges(brokers, prefix, marks_b, b.producer, &duplicates);
+        return changes_b == expected_changes;
+      },
+      std::chrono::seconds(60)))
       << "changes on kam.alerts.v1 differ from the run without crash";
   EXPECT_EQ(duplicates, 0) << "a state change was published twice";
   size_t total = 0;

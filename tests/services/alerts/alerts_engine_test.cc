@@ -33,14 +33,15 @@ class AlertsEngineTest : public ::testing::Test {
     options.idle_millis = 1000;
     options.wall_clock = [] { return kStart; };
     engine_ = std::move(*AlertsEngine::Open(store_.get(), outbox_.get(), options));
-    applier_ = std::make_unique<RecordApplier>(store_.get(), outbox_.get(), engine_.get(), "kam-alerts");
+    applier_ =
+        std::make_unique<RecordApplier>(store_.get(), outbox_.get(), engine_.get(), "kam-alerts");
   }
 
-  void Feed(const std::string& topic, const std::string& key, const kam::v1::EventEnvelope& envelope,
-            int32_t partition = 0) {
-    ASSERT_TRUE(applier_->Apply({topic, partition, offsets_[topic]++, key,
-                                 envelope.SerializeAsString(), 0})
-                    .ok());
+  void Feed(const std::string& topic, const std::string& key,
+            const kam::v1::EventEnvelope& envelope, int32_t partition = 0) {
+    ASSERT_TRUE(
+        applier_->Apply({topic, partition, offsets_[topic]++, key, envelope.SerializeAsString(), 0})
+            .ok());
   }
 
   void Account(const std::string& id, int64_t at, bool key_account = false,
@@ -101,7 +102,8 @@ class AlertsEngineTest : public ::testing::Test {
     std::vector<nlohmann::json> events;
     auto rows = outbox_->ReadPending(0, 100000);
     for (const auto& row : *rows) {
-      if (row.topic() == kafka_topics::kAlerts) events.push_back(nlohmann::json::parse(row.value()));
+      if (row.topic() == kafka_topics::kAlerts)
+        events.push_back(nlohmann::json::parse(row.value()));
     }
     return events;
   }
@@ -202,8 +204,9 @@ TEST_F(AlertsEngineTest, ManagerOverloadFiresAndResolvesWithANewInstanceOnRefire
   EXPECT_EQ(firing[0].fingerprint(), first_id.substr(0, first_id.rfind('-')));
   std::vector<std::string> types;
   for (const auto& event : CloudEvents()) types.push_back(event["type"]);
-  EXPECT_EQ(types, (std::vector<std::string>{"dev.kam.alert.fired", "dev.kam.alert.severity_changed",
-                                             "dev.kam.alert.resolved", "dev.kam.alert.fired"}));
+  EXPECT_EQ(types,
+            (std::vector<std::string>{"dev.kam.alert.fired", "dev.kam.alert.severity_changed",
+                                      "dev.kam.alert.resolved", "dev.kam.alert.fired"}));
 }
 
 TEST_F(AlertsEngineTest, OverdueRequestFiresOnEventTimeAndResolvesWhenAnswered) {
@@ -215,8 +218,8 @@ TEST_F(AlertsEngineTest, OverdueRequestFiresOnEventTimeAndResolvesWhenAnswered) 
   auto firing = Alerts(kam::v1::ALERT_STATE_FIRING);
   ASSERT_EQ(firing.size(), 1u);
   EXPECT_EQ(firing[0].rule(), kam::v1::ALERT_RULE_RESPONSE_OVERDUE);
-  Interaction("acc_1", "done_1", kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED, kStart + 3 * kDay + 1, -1,
-              "req_1");
+  Interaction("acc_1", "done_1", kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED, kStart + 3 * kDay + 1,
+              -1, "req_1");
   EXPECT_TRUE(Alerts(kam::v1::ALERT_STATE_FIRING).empty());
   EXPECT_EQ(Alerts(kam::v1::ALERT_STATE_RESOLVED).size(), 1u);
 }
@@ -246,7 +249,9 @@ TEST_F(AlertsEngineTest, KeyAccountWithoutContactFiresAndAContactResolves) {
 
 TEST_F(AlertsEngineTest, GarbageAndTruncatedRecordsAreDeadLetteredAndConsumptionGoesOn) {
   Account("acc_1", kStart);
-  ASSERT_TRUE(applier_->Apply({kafka_topics::kInteractions, 0, 100, "acc_1", "\x01\xff\xfe garbage", 0}).ok());
+  ASSERT_TRUE(
+      applier_->Apply({kafka_topics::kInteractions, 0, 100, "acc_1", "\x01\xff\xfe garbage", 0})
+          .ok());
   kam::v1::EventEnvelope envelope;
   envelope.mutable_interaction_recorded()->mutable_interaction()->set_account_id("acc_1");
   envelope.mutable_interaction_recorded()->mutable_interaction()->set_note(std::string(100, 'x'));
@@ -313,7 +318,8 @@ TEST_F(AlertsEngineTest, ResolvedAlertCannotBeAcknowledgedAndStateSurvivesRestar
   EXPECT_EQ(Alerts(kam::v1::ALERT_STATE_RESOLVED).size(), 1u);
   EXPECT_EQ(engine_->LatestToken(), changes->back().resume_token());
   EXPECT_EQ(engine_->ChangesAfter(changes->front().resume_token(), 100)->size(), 1u);
-  EXPECT_EQ(engine_->ChangesAfter("not-a-token", 1).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine_->ChangesAfter("not-a-token", 1).status().code(),
+            absl::StatusCode::kInvalidArgument);
   Load("mgr_1", 5, 3);  // sequences continue after a restart
   EXPECT_EQ(engine_->ChangesAfter("", 100)->size(), 3u);
 }

@@ -2,9 +2,9 @@
 
 #include "services/alerts/rules.h"
 
-#include "kam/v1/accounts.pb.h"
-
 #include <gtest/gtest.h>
+
+#include "kam/v1/accounts.pb.h"
 
 namespace kam::alerts {
 namespace {
@@ -101,8 +101,10 @@ TEST(ManagerOverloadedTest, CapacityThreeWithFourPlainAccountsFiresAndOneLessRes
 TEST(ResponseOverdueTest, OpenPastTheTwoDayBenchmark) {
   const int64_t day = 24LL * 3600 * 1000;
   EXPECT_FALSE(ResponseOverdue("acc", "req", 0, true, day, {}).open);
-  EXPECT_EQ(ResponseOverdue("acc", "req", 0, true, 3 * day, {}).severity, kam::v1::SEVERITY_WARNING);
-  EXPECT_EQ(ResponseOverdue("acc", "req", 0, true, 5 * day, {}).severity, kam::v1::SEVERITY_CRITICAL);
+  EXPECT_EQ(ResponseOverdue("acc", "req", 0, true, 3 * day, {}).severity,
+            kam::v1::SEVERITY_WARNING);
+  EXPECT_EQ(ResponseOverdue("acc", "req", 0, true, 5 * day, {}).severity,
+            kam::v1::SEVERITY_CRITICAL);
   EXPECT_FALSE(ResponseOverdue("acc", "req", 0, false, 5 * day, {}).open);
 }
 

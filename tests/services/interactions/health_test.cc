@@ -115,7 +115,8 @@ TEST(HealthTest, RequestsOpenUntilResolvedWithHandlingPercentiles) {
                         kNow - 10 * kDay + handled_hours[i] * hour, id),
                      &state, policy);
   }
-  ApplyInteraction(Of(kam::v1::INTERACTION_TYPE_COMPLAINT, "open", kNow - 3 * kDay), &state, policy);
+  ApplyInteraction(Of(kam::v1::INTERACTION_TYPE_COMPLAINT, "open", kNow - 3 * kDay), &state,
+                   policy);
   auto health = BuildHealth(state, kNow, policy);
   EXPECT_EQ(health.closed_requests(), 10);
   EXPECT_EQ(health.handling_time_p50().seconds(), 30 * 3600);

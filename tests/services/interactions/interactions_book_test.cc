@@ -39,9 +39,10 @@ class InteractionsBookTest : public ::testing::Test {
     account->set_owner_manager_id(owner);
     account->set_lifecycle_phase(closed ? kam::v1::LIFECYCLE_PHASE_CHURNED
                                         : kam::v1::LIFECYCLE_PHASE_ESTABLISHED);
-    ASSERT_TRUE(applier_->Apply({kafka_topics::kAccounts, 0, offset_++, id,
-                                 envelope.SerializeAsString(), 0})
-                    .ok());
+    ASSERT_TRUE(
+        applier_
+            ->Apply({kafka_topics::kAccounts, 0, offset_++, id, envelope.SerializeAsString(), 0})
+            .ok());
   }
 
   static kam::v1::RecordInteractionRequest Survey(const std::string& request_id, int nps,
@@ -177,7 +178,8 @@ TEST_F(InteractionsBookTest, RequestsResolveOnceAndFeedHandlingTimes) {
   health_request.set_account_id("acc_1");
   EXPECT_EQ(book_->GetAccountHealth(health_request)->open_requests_size(), 1);
   ASSERT_TRUE(
-      book_->RecordInteraction(Of(kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED, complaint->id())).ok());
+      book_->RecordInteraction(Of(kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED, complaint->id()))
+          .ok());
   auto health = book_->GetAccountHealth(health_request);
   EXPECT_EQ(health->open_requests_size(), 0);
   EXPECT_EQ(health->closed_requests(), 1);
@@ -189,7 +191,8 @@ TEST_F(InteractionsBookTest, ListsNewestFirstWithFiltersAndPages) {
   const int64_t now = MillisFromTimestamp(NowTimestamp());
   const int64_t day = 24 * 3600 * 1000;
   for (int i = 0; i < 7; ++i) {
-    ASSERT_TRUE(book_->RecordInteraction(Survey("s" + std::to_string(i), 8, now - (7 - i) * day)).ok());
+    ASSERT_TRUE(
+        book_->RecordInteraction(Survey("s" + std::to_string(i), 8, now - (7 - i) * day)).ok());
   }
   auto call = Of(kam::v1::INTERACTION_TYPE_CALL);
   *call.mutable_interaction()->mutable_occur_time() = TimestampFromMillis(now - 10 * day);

@@ -122,7 +122,8 @@ TEST_F(InteractionsKafkaTest, FromAccountCreationToAnInteractionEventAndHealth) 
 TEST_F(InteractionsKafkaTest, KillNineMidBurstLosesNoAcknowledgedInteractionAndPublishesOnce) {
   kam::v1::Manager manager = CreateManager("burst@example.com");
   std::vector<kam::v1::Account> accounts;
-  for (int i = 0; i < 5; ++i) accounts.push_back(CreateAccount("Burst " + std::to_string(i), manager.id()));
+  for (int i = 0; i < 5; ++i)
+    accounts.push_back(CreateAccount("Burst " + std::to_string(i), manager.id()));
   auto request_for = [&](const std::string& request_id, int n) {
     kam::v1::RecordInteractionRequest request;
     request.set_request_id(request_id);
@@ -135,7 +136,8 @@ TEST_F(InteractionsKafkaTest, KillNineMidBurstLosesNoAcknowledgedInteractionAndP
   for (size_t i = 0; i < accounts.size(); ++i) {
     grpc::ClientContext context;
     kam::v1::Interaction out;
-    ASSERT_TRUE(stub_->RecordInteraction(&context, request_for("warm-" + std::to_string(i), i), &out).ok());
+    ASSERT_TRUE(
+        stub_->RecordInteraction(&context, request_for("warm-" + std::to_string(i), i), &out).ok());
   }
 
   std::mutex mutex;
@@ -160,10 +162,12 @@ TEST_F(InteractionsKafkaTest, KillNineMidBurstLosesNoAcknowledgedInteractionAndP
       }
     });
   }
-  ASSERT_TRUE(testing::WaitFor([&] {
-    std::lock_guard<std::mutex> lock(mutex);
-    return acked.size() >= 1000;
-  }, std::chrono::seconds(120)));
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> lock(mutex);
+        return acked.size() >= 1000;
+      },
+      std::chrono::seconds(120)));
   interactions_.process->Signal(SIGKILL);
   ASSERT_TRUE(interactions_.process->Wait(std::chrono::seconds(10)).has_value());
   stop.store(true);
@@ -190,17 +194,20 @@ TEST_F(InteractionsKafkaTest, KillNineMidBurstLosesNoAcknowledgedInteractionAndP
   std::set<std::string> account_ids;
   for (const auto& account : accounts) account_ids.insert(account.id());
   std::map<std::string, int> published;
-  ASSERT_TRUE(testing::WaitFor([&] {
-    published.clear();
-    for (const auto& record : testing::ReadTopic(brokers_, "kam.interactions.v1")) {
-      if (!account_ids.count(record.key)) continue;
-      kam::v1::EventEnvelope envelope;
-      EXPECT_TRUE(envelope.ParseFromString(record.value));
-      const std::string& id = envelope.interaction_recorded().interaction().id();
-      if (ids.count(id)) ++published[id];
-    }
-    return published.size() == ids.size();
-  }, std::chrono::seconds(120))) << published.size() << " of " << ids.size();
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        published.clear();
+        for (const auto& record : testing::ReadTopic(brokers_, "kam.interactions.v1")) {
+          if (!account_ids.count(record.key)) continue;
+          kam::v1::EventEnvelope envelope;
+          EXPECT_TRUE(envelope.ParseFromString(record.value));
+          const std::string& id = envelope.interaction_recorded().interaction().id();
+          if (ids.count(id)) ++published[id];
+        }
+        return published.size() == ids.size();
+      },
+      std::chrono::seconds(120)))
+      << published.size() << " of " << ids.size();
   for (const auto& [id, count] : published) EXPECT_EQ(count, 1) << id << " published twice";
   std::cout << "acked before kill: " << acked.size() << ", attempted: " << attempted.size() << "\n";
 }
