@@ -18,12 +18,22 @@
 namespace kam {
 namespace {
 
+// SIGINT/SIGTERM are blocked until Run() waits for them; while starting up, a pending one means
+// "stop" too.
+bool StopPending() {
+  sigset_t pending;
+  sigemptyset(&pending);
+  if (sigpending(&pending) != 0) return false;
+  return sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1;
+}
+
 // Runs `step` until it succeeds, fails for good, or `seconds` pass: a broker that just started
 // or just created a topic answers "not leader" or "coordinator loading" for a moment.
 absl::Status RetryWhileUnavailable(int seconds, const std::string& what,
                                    const std::function<absl::Status()>& step) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   while (true) {
+    if (StopPending()) return absl::CancelledError("stopped while starting");
     absl::Status status = step();
     if (status.ok() || !absl::IsUnavailable(status) ||
         std::chrono::steady_clock::now() > deadline) {
@@ -63,7 +73,9 @@ absl::Status ServiceHost::Open() {
   kafka::KafkaOptions kafka_options;
   kafka_options.brokers = config_.kafka_brokers;
   kafka_options.client_id = config_.service_name;
-  KAM_RETURN_IF_ERROR(kafka::WaitForBroker(kafka_options, config_.kafka_wait_seconds * 1000));
+  KAM_RETURN_IF_ERROR(RetryWhileUnavailable(config_.kafka_wait_seconds, "wait for broker", [&] {
+    return kafka::WaitForBroker(kafka_options, 2000);
+  }));
   std::vector<std::string> topics = spec_.output_topics;
   topics.insert(topics.end(), spec_.input_topics.begin(), spec_.input_topics.end());
   KAM_RETURN_IF_ERROR(RetryWhileUnavailable(config_.kafka_wait_seconds, "create topics", [&] {
