@@ -1,4 +1,6 @@
 // kamctl accounts import: a CRM export (CSV) into ImportAccounts, all or nothing.
+#include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -15,7 +17,10 @@
 namespace kam::ctl {
 namespace {
 
-constexpr int kChunkRows = 1000;
+// Rows per validation call (for a live progress bar), and per applying call: the server's limit,
+// so a file of up to 10,000 rows is applied in one all-or-nothing call.
+constexpr size_t kCheckRows = 1000;
+constexpr size_t kApplyRows = 10000;
 
 // One CSV record per line (RFC 4180 quoting: "a,b" and "" inside quotes); false on a broken quote.
 bool SplitCsvLine(const std::string& line, std::vector<std::string>* fields) {
@@ -164,10 +169,11 @@ int ImportAccounts(Client& client, const std::string& csv_path, bool validate_on
 
   // Pass 1: the server checks every row (validate_only) before anything is applied.
   Progress check("validating", rows.size());
-  for (size_t start = 0; start < rows.size() && errors.empty(); start += kChunkRows) {
+  // Rows that parsed are checked by the server even when others did not: every error is reported.
+  for (size_t start = 0; start < rows.size(); start += kCheckRows) {
     kam::v1::ImportAccountsRequest request;
     request.set_validate_only(true);
-    size_t end = std::min(rows.size(), start + kChunkRows);
+    size_t end = std::min(rows.size(), start + kCheckRows);
     for (size_t i = start; i < end; ++i) *request.add_rows() = rows[i].request;
     kam::v1::ImportAccountsResponse response;
     grpc::Status status =
@@ -192,13 +198,14 @@ int ImportAccounts(Client& client, const std::string& csv_path, bool validate_on
     std::cout << rows.size() << " rows valid; nothing imported (--validate-only)\n";
     return kOk;
   }
-  // Pass 2: apply, chunk by chunk. Each chunk is all or nothing on the server, and every row has a
-  // stable request_id, so re-running the same file after an interruption completes it.
+  // Pass 2: apply. Up to 10,000 rows go in one all-or-nothing call; larger files go in chunks of
+  // that size, each all or nothing, and every row has a stable request_id, so re-running the same
+  // file after an interruption completes it without doubles.
   Progress apply("importing", rows.size());
   int created = 0;
-  for (size_t start = 0; start < rows.size(); start += kChunkRows) {
+  for (size_t start = 0; start < rows.size(); start += kApplyRows) {
     kam::v1::ImportAccountsRequest request;
-    size_t end = std::min(rows.size(), start + kChunkRows);
+    size_t end = std::min(rows.size(), start + kApplyRows);
     for (size_t i = start; i < end; ++i) *request.add_rows() = rows[i].request;
     kam::v1::ImportAccountsResponse response;
     grpc::Status status =
