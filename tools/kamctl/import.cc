@@ -189,8 +189,12 @@ int ImportAccounts(Client& client, const std::string& csv_path, bool validate_on
   }
   check.Done();
   if (!errors.empty()) {
-    for (const auto& error : errors)
+    auto line_of = [](const std::string& error) { return std::atoi(error.c_str() + 5); };
+    std::stable_sort(errors.begin(), errors.end(),
+                     [&](const auto& a, const auto& b) { return line_of(a) < line_of(b); });
+    for (const auto& error : errors) {
       std::fprintf(stderr, "%s: %s\n", csv_path.c_str(), error.c_str());
+    }
     std::fprintf(stderr, "kamctl: %zu row(s) rejected; nothing imported\n", errors.size());
     return kRejected;
   }
