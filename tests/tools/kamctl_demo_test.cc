@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <set>
 
 #include "kam/v1/alerts.grpc.pb.h"
@@ -82,6 +83,32 @@ TEST(KamctlDemoTest, TheThreeStoriesRaiseTheirAlerts) {
   EXPECT_EQ(RunKamctl({"accounts", "frobnicate"}, dir, "usage", env), 2);
   EXPECT_EQ(RunKamctl({"--json", "loads"}, dir, "loads", env, &output), 0);
   EXPECT_EQ(output.rfind("{\"manager_id\"", 0), 0u) << output;
+  // CSV import: one bad row and nothing is imported; a good file imports once, a re-run adds
+  // nothing.
+  {
+    std::ofstream bad(dir.Sub("bad.csv"));
+    bad << "name,industry,revenue,currency\nGood Co,services,100,EUR\nBad Co,services,-5,EUR\n";
+  }
+  EXPECT_EQ(RunKamctl({"accounts", "import", dir.Sub("bad.csv")}, dir, "import-bad", env, &output),
+            4);
+  EXPECT_NE(output.find("line 3: account.annual_revenue.amount_minor"), std::string::npos)
+      << output;
+  {
+    std::ofstream good(dir.Sub("good.csv"));
+    good << "name,industry,revenue,currency,regions,external_id\n"
+         << "\"Quoted, Inc.\",services,1000.50,EUR,DE;FR,CRM-77\nPlain "
+            "AG,services,10,EUR,DE,CRM-78\n";
+  }
+  EXPECT_EQ(
+      RunKamctl({"accounts", "import", dir.Sub("good.csv")}, dir, "import-good", env, &output), 0);
+  EXPECT_NE(output.find("2 rows imported (2 new"), std::string::npos) << output;
+  EXPECT_EQ(
+      RunKamctl({"accounts", "import", dir.Sub("good.csv")}, dir, "import-again", env, &output), 0);
+  EXPECT_NE(output.find("(0 new, 2 already there)"), std::string::npos) << output;
+  EXPECT_EQ(RunKamctl({"--json", "accounts", "list"}, dir, "list", env, &output), 0);
+  EXPECT_NE(output.find("\"name\":\"Quoted, Inc.\""), std::string::npos);
+  EXPECT_EQ(output.find("Good Co"), std::string::npos) << "nothing of the bad file was applied";
+
   std::map<std::string, std::string> nowhere{{"KAM_ACCOUNTS_ADDR", "127.0.0.1:1"}};
   EXPECT_EQ(RunKamctl({"--timeout", "2", "loads"}, dir, "down", nowhere), 5);
 }
