@@ -538,6 +538,26 @@ absl::Status AccountsBook::CheckParent(const Account& account, const std::string
   return absl::OkStatus();
 }
 
+const Account* AccountsBook::FindAccount(const std::string& id) const {
+  auto it = accounts_.find(id);
+  return it == accounts_.end() ? nullptr : &it->second;
+}
+
+absl::StatusOr<const Account*> AccountsBook::OpenAccountToChange(const std::string& id,
+                                                                 const std::string& etag,
+                                                                 const std::string& field) const {
+  const Account* account = FindAccount(id);
+  if (account == nullptr) {
+    return absl::NotFoundError(absl::StrCat(field, ": no account \"", id, "\""));
+  }
+  KAM_RETURN_IF_ERROR(CheckEtag(etag, account->etag(), "account"));
+  if (!IsOpen(*account)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(field, ": account \"", id, "\" is closed and kept for history only"));
+  }
+  return account;
+}
+
 absl::StatusOr<Account> AccountsBook::ValidateNewAccount(const Account& input,
                                                          const std::string& prefix) const {
   KAM_RETURN_IF_ERROR(ValidateAccountFields(input, prefix, policy_));
@@ -667,21 +687,14 @@ absl::StatusOr<Account> AccountsBook::UpdateAccount(const kam::v1::UpdateAccount
   KAM_ASSIGN_OR_RETURN(std::vector<std::string> paths,
                        ResolveAccountMask(request.update_mask(), request.account()));
   std::unique_lock lock(mutex_);
-  auto it = accounts_.find(request.account().id());
-  if (it == accounts_.end()) {
-    return absl::NotFoundError(
-        absl::StrCat("account.id: no account \"", request.account().id(), "\""));
-  }
-  KAM_RETURN_IF_ERROR(CheckEtag(request.account().etag(), it->second.etag(), "account"));
-  if (!IsOpen(it->second)) {
-    return absl::FailedPreconditionError(absl::StrCat("account.id: account \"", it->first,
-                                                      "\" is closed and kept for history only"));
-  }
-  Account updated = it->second;
+  KAM_ASSIGN_OR_RETURN(
+      const Account* current,
+      OpenAccountToChange(request.account().id(), request.account().etag(), "account.id"));
+  Account updated = *current;
   ApplyAccountMask(paths, request.account(), &updated);
   KAM_RETURN_IF_ERROR(ValidateAccountFields(updated, "account", policy_));
   KAM_RETURN_IF_ERROR(CheckParent(updated, "account.parent_account_id"));
-  if (updated.SerializeAsString() == it->second.SerializeAsString()) return WithShare(updated);
+  if (updated.SerializeAsString() == current->SerializeAsString()) return WithShare(updated);
   updated.set_etag(NextEtag(updated.etag()));
   *updated.mutable_update_time() = NowTimestamp();
   Mutation mutation(this);
@@ -695,16 +708,9 @@ absl::StatusOr<Account> AccountsBook::CloseAccount(const kam::v1::CloseAccountRe
   KAM_RETURN_IF_ERROR(RequireId(request.id(), "id"));
   KAM_RETURN_IF_ERROR(ValidateReason(request.reason(), "reason"));
   std::unique_lock lock(mutex_);
-  auto it = accounts_.find(request.id());
-  if (it == accounts_.end()) {
-    return absl::NotFoundError(absl::StrCat("id: no account \"", request.id(), "\""));
-  }
-  KAM_RETURN_IF_ERROR(CheckEtag(request.etag(), it->second.etag(), "account"));
-  if (!IsOpen(it->second)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("id: account \"", request.id(), "\" is already closed"));
-  }
-  Account closed = it->second;
+  KAM_ASSIGN_OR_RETURN(const Account* current,
+                       OpenAccountToChange(request.id(), request.etag(), "id"));
+  Account closed = *current;
   closed.set_lifecycle_phase(kam::v1::LIFECYCLE_PHASE_CHURNED);
   *closed.mutable_close_time() = NowTimestamp();
   *closed.mutable_update_time() = closed.close_time();
@@ -722,23 +728,15 @@ absl::StatusOr<Account> AccountsBook::AssignAccount(const kam::v1::AssignAccount
   KAM_RETURN_IF_ERROR(RequireId(request.manager_id(), "manager_id"));
   KAM_RETURN_IF_ERROR(ValidateReason(request.reason(), "reason"));
   std::unique_lock lock(mutex_);
-  auto it = accounts_.find(request.account_id());
-  if (it == accounts_.end()) {
-    return absl::NotFoundError(
-        absl::StrCat("account_id: no account \"", request.account_id(), "\""));
-  }
-  KAM_RETURN_IF_ERROR(CheckEtag(request.etag(), it->second.etag(), "account"));
-  if (!IsOpen(it->second)) {
+  KAM_ASSIGN_OR_RETURN(const Account* current,
+                       OpenAccountToChange(request.account_id(), request.etag(), "account_id"));
+  if (!current->owner_manager_id().empty()) {
     return absl::FailedPreconditionError(
-        absl::StrCat("account_id: account \"", it->first, "\" is closed"));
-  }
-  if (!it->second.owner_manager_id().empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("account_id: account \"", it->first, "\" is already owned by \"",
-                     it->second.owner_manager_id(), "\"; use ReassignAccount"));
+        absl::StrCat("account_id: account \"", current->id(), "\" is already owned by \"",
+                     current->owner_manager_id(), "\"; use ReassignAccount"));
   }
   KAM_RETURN_IF_ERROR(CheckOwner(request.manager_id(), "manager_id"));
-  Account assigned = it->second;
+  Account assigned = *current;
   assigned.set_owner_manager_id(request.manager_id());
   assigned.set_etag(NextEtag(assigned.etag()));
   *assigned.mutable_update_time() = NowTimestamp();
@@ -763,27 +761,19 @@ absl::StatusOr<Account> AccountsBook::ReassignAccount(
   }
   KAM_RETURN_IF_ERROR(ValidateReason(request.reason(), "reason"));
   std::unique_lock lock(mutex_);
-  auto it = accounts_.find(request.account_id());
-  if (it == accounts_.end()) {
-    return absl::NotFoundError(
-        absl::StrCat("account_id: no account \"", request.account_id(), "\""));
-  }
-  KAM_RETURN_IF_ERROR(CheckEtag(request.etag(), it->second.etag(), "account"));
-  if (!IsOpen(it->second)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("account_id: account \"", it->first, "\" is closed"));
-  }
-  const std::string old_owner = it->second.owner_manager_id();
+  KAM_ASSIGN_OR_RETURN(const Account* current,
+                       OpenAccountToChange(request.account_id(), request.etag(), "account_id"));
+  const std::string old_owner = current->owner_manager_id();
   if (old_owner.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("account_id: account \"", it->first, "\" has no owner; use AssignAccount"));
+    return absl::FailedPreconditionError(absl::StrCat("account_id: account \"", current->id(),
+                                                      "\" has no owner; use AssignAccount"));
   }
   if (old_owner == request.new_manager_id()) {
     return absl::FailedPreconditionError(
         absl::StrCat("new_manager_id: \"", old_owner, "\" already owns the account"));
   }
   KAM_RETURN_IF_ERROR(CheckOwner(request.new_manager_id(), "new_manager_id"));
-  Account moved = it->second;
+  Account moved = *current;
   moved.set_owner_manager_id(request.new_manager_id());
   moved.set_etag(NextEtag(moved.etag()));
   *moved.mutable_update_time() = NowTimestamp();

@@ -76,6 +76,13 @@ class AccountsBook {
   absl::StatusOr<kam::v1::Account> ValidateNewAccount(const kam::v1::Account& input,
                                                       const std::string& prefix) const;
 
+  const kam::v1::Account* FindAccount(const std::string& id) const;
+  // The account a change names: NOT_FOUND (naming `field`), ABORTED on a stale etag, and
+  // FAILED_PRECONDITION when it is closed.
+  absl::StatusOr<const kam::v1::Account*> OpenAccountToChange(const std::string& id,
+                                                              const std::string& etag,
+                                                              const std::string& field) const;
+
   kam::v1::Account WithShare(kam::v1::Account account) const;
   kam::v1::Manager WithCapacity(kam::v1::Manager manager) const;
   kam::v1::ManagerLoad LoadOf(const kam::v1::Manager& manager,
