@@ -12,8 +12,8 @@ std::string OffsetKey(std::string_view topic, int32_t partition) {
   return key;
 }
 
-absl::Status PutNextOffset(Store* store, rocksdb::WriteBatch* batch, std::string_view topic,
-                           int32_t partition, int64_t next_offset) {
+absl::Status PutNextOffset(const Store* store, rocksdb::WriteBatchBase* batch,
+                           std::string_view topic, int32_t partition, int64_t next_offset) {
   return FromRocks(batch->Put(store->Cf(kOffsetsCf), OffsetKey(topic, partition),
                               EncodeUint64(static_cast<uint64_t>(next_offset))),
                    "offset put");

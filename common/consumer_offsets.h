@@ -28,8 +28,8 @@ struct ConsumedRecord {
 std::string OffsetKey(std::string_view topic, int32_t partition);
 
 // Adds "next offset to read for topic/partition" to `batch`.
-absl::Status PutNextOffset(Store* store, rocksdb::WriteBatch* batch, std::string_view topic,
-                           int32_t partition, int64_t next_offset);
+absl::Status PutNextOffset(const Store* store, rocksdb::WriteBatchBase* batch,
+                           std::string_view topic, int32_t partition, int64_t next_offset);
 
 // The stored next offset, or nullopt when this partition was never consumed.
 absl::StatusOr<std::optional<int64_t>> LoadNextOffset(const Store& store, std::string_view topic,

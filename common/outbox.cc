@@ -16,7 +16,7 @@ absl::StatusOr<std::unique_ptr<Outbox>> Outbox::Open(Store* store) {
   return outbox;
 }
 
-absl::Status Outbox::Commit(rocksdb::WriteBatch* batch, std::vector<OutboundEvent> events) {
+absl::Status Outbox::Commit(rocksdb::WriteBatchBase* batch, std::vector<OutboundEvent> events) {
   std::lock_guard<std::mutex> lock(mutex_);
   uint64_t sequence = last_sequence_;
   rocksdb::ColumnFamilyHandle* outbox_cf = store_->Cf(kOutboxCf);

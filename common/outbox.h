@@ -38,7 +38,7 @@ class Outbox {
   // Writes `batch` plus one outbox row per event in one atomic RocksDB write. Commits are
   // serialized, so sequence order equals commit order: the relay relies on that to tell from a
   // partition's last sequence which rows already went out. `batch` may be empty (events only).
-  absl::Status Commit(rocksdb::WriteBatch* batch, std::vector<OutboundEvent> events);
+  absl::Status Commit(rocksdb::WriteBatchBase* batch, std::vector<OutboundEvent> events);
 
   // Ensures future sequences are above `sequence`. The relay calls this when Kafka already holds
   // higher sequences than the store knows (the store was wiped while the topic was kept).

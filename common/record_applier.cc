@@ -1,5 +1,7 @@
 #include "common/record_applier.h"
 
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "common/event_envelope.h"
 #include "common/logging.h"
@@ -26,41 +28,87 @@ OutboundEvent MakeDeadLetter(const ConsumedRecord& record, const std::string& er
 absl::Status RecordApplier::Tick(int64_t wall_millis) {
   std::unique_lock<std::mutex> lock;
   if (std::mutex* mutex = processor_->commit_mutex()) lock = std::unique_lock<std::mutex>(*mutex);
-  rocksdb::WriteBatch batch;
+  StagedBatch batch(store_);
   std::vector<OutboundEvent> events;
-  absl::Status ticked = processor_->Tick(wall_millis, &batch, &events);
-  if (!ticked.ok() || (batch.Count() == 0 && events.empty())) {
+  absl::Status status = processor_->Tick(wall_millis, &batch, &events);
+  if (status.ok()) status = processor_->FinishGroup(&batch, &events);
+  if (!status.ok() || (batch.Count() == 0 && events.empty())) {
     processor_->Committed(false);
-    return ticked;
+    return status;
   }
-  absl::Status committed = outbox_->Commit(&batch, std::move(events));
-  processor_->Committed(committed.ok());
-  return committed;
-}
-
-absl::Status RecordApplier::Apply(const ConsumedRecord& record) {
-  std::unique_lock<std::mutex> lock;
-  if (std::mutex* mutex = processor_->commit_mutex()) lock = std::unique_lock<std::mutex>(*mutex);
-  rocksdb::WriteBatch batch;
-  std::vector<OutboundEvent> events;
-  absl::Status applied = processor_->Apply(record, &batch, &events);
-  if (applied.ok()) {
-    ++applied_total_;
-  } else {
-    ++dead_lettered_total_;
-    log::Warn("record dead-lettered", {{"topic", record.topic},
-                                       {"partition", std::to_string(record.partition)},
-                                       {"offset", std::to_string(record.offset)},
-                                       {"error", applied.ToString()}});
-    batch.Clear();
-    events.clear();
-    events.push_back(MakeDeadLetter(record, applied.ToString(), consumer_));
-  }
-  absl::Status status =
-      PutNextOffset(store_, &batch, record.topic, record.partition, record.offset + 1);
-  if (status.ok()) status = outbox_->Commit(&batch, std::move(events));
+  status = outbox_->Commit(batch.batch(), std::move(events));
   processor_->Committed(status.ok());
   return status;
+}
+
+absl::Status RecordApplier::Apply(const std::vector<ConsumedRecord>& records) {
+  std::unique_lock<std::mutex> lock;
+  if (std::mutex* mutex = processor_->commit_mutex()) lock = std::unique_lock<std::mutex>(*mutex);
+  size_t begin = 0;
+  while (begin < records.size()) {
+    absl::Status refusal;
+    KAM_ASSIGN_OR_RETURN(size_t refused, CommitRange(records, begin, records.size(), &refusal));
+    if (refused == records.size()) break;
+    if (refused > begin) {
+      // The records before the refused one, again, now without it.
+      absl::Status again;
+      KAM_ASSIGN_OR_RETURN(size_t committed_to, CommitRange(records, begin, refused, &again));
+      if (committed_to != refused) {
+        return absl::InternalError(absl::StrCat("processor refused offset ",
+                                                records[committed_to].offset,
+                                                " only on the second try: ", again.ToString()));
+      }
+    }
+    KAM_RETURN_IF_ERROR(CommitDeadLetter(records[refused], refusal));
+    begin = refused + 1;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<size_t> RecordApplier::CommitRange(const std::vector<ConsumedRecord>& records,
+                                                  size_t begin, size_t end, absl::Status* refusal) {
+  StagedBatch batch(store_);
+  std::vector<OutboundEvent> events;
+  // Highest offset per input partition in the range: one offset row each.
+  std::map<std::pair<std::string, int32_t>, int64_t> next_offsets;
+  for (size_t i = begin; i < end; ++i) {
+    const ConsumedRecord& record = records[i];
+    absl::Status applied = processor_->Apply(record, &batch, &events);
+    if (!applied.ok()) {
+      processor_->Committed(false);
+      *refusal = std::move(applied);
+      return i;
+    }
+    int64_t& next = next_offsets[{record.topic, record.partition}];
+    next = std::max(next, record.offset + 1);
+  }
+  absl::Status status = processor_->FinishGroup(&batch, &events);
+  for (const auto& [partition, next] : next_offsets) {
+    if (!status.ok()) break;
+    status = PutNextOffset(store_, batch.batch(), partition.first, partition.second, next);
+  }
+  if (status.ok()) status = outbox_->Commit(batch.batch(), std::move(events));
+  processor_->Committed(status.ok());
+  KAM_RETURN_IF_ERROR(status);
+  applied_total_ += end - begin;
+  ++groups_total_;
+  return end;
+}
+
+absl::Status RecordApplier::CommitDeadLetter(const ConsumedRecord& record,
+                                             const absl::Status& error) {
+  log::Warn("record dead-lettered", {{"topic", record.topic},
+                                     {"partition", std::to_string(record.partition)},
+                                     {"offset", std::to_string(record.offset)},
+                                     {"error", error.ToString()}});
+  StagedBatch batch(store_);
+  KAM_RETURN_IF_ERROR(
+      PutNextOffset(store_, batch.batch(), record.topic, record.partition, record.offset + 1));
+  std::vector<OutboundEvent> events;
+  events.push_back(MakeDeadLetter(record, error.ToString(), consumer_));
+  KAM_RETURN_IF_ERROR(outbox_->Commit(batch.batch(), std::move(events)));
+  ++dead_lettered_total_;
+  return absl::OkStatus();
 }
 
 }  // namespace kam

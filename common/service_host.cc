@@ -151,12 +151,16 @@ absl::StatusOr<int> ServiceHost::Start() {
                                                config_.service_name);
     metrics_.AddCallbackGauge("kam_consumer_applied_total", "Input records applied.",
                               [this] { return static_cast<double>(applier_->applied_total()); });
+    metrics_.AddCallbackGauge("kam_consumer_commits_total",
+                              "Commits of applied records (one per group of records).",
+                              [this] { return static_cast<double>(applier_->groups_total()); });
     metrics_.AddCallbackGauge(
         "kam_consumer_dead_lettered_total", "Input records sent to the dead-letter topic.",
         [this] { return static_cast<double>(applier_->dead_lettered_total()); });
     consumer_thread_ = std::thread([this] {
       consumer_->Run(
-          stop_, [this](const ConsumedRecord& record) { return applier_->Apply(record); },
+          stop_,
+          [this](const std::vector<ConsumedRecord>& records) { return applier_->Apply(records); },
           [this] {
             absl::Status ticked = applier_->Tick(MillisFromTimestamp(NowTimestamp()));
             if (!ticked.ok()) log::Warn("tick failed", {{"error", ticked.ToString()}});

@@ -114,8 +114,8 @@ rocksdb::ColumnFamilyHandle* Store::Cf(std::string_view name) const {
   log::Fatal("unknown column family", {{"cf", std::string(name)}});
 }
 
-absl::Status Store::Write(rocksdb::WriteBatch* batch) {
-  return FromRocks(db_->Write(write_options_, batch), "rocksdb write");
+absl::Status Store::Write(rocksdb::WriteBatchBase* batch) {
+  return FromRocks(db_->Write(write_options_, batch->GetWriteBatch()), "rocksdb write");
 }
 
 absl::StatusOr<std::optional<std::string>> Store::Get(std::string_view cf,

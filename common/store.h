@@ -42,7 +42,7 @@ class Store {
   // The handle for a declared column family. Asking for an undeclared one is a programming error.
   rocksdb::ColumnFamilyHandle* Cf(std::string_view name) const;
 
-  absl::Status Write(rocksdb::WriteBatch* batch);
+  absl::Status Write(rocksdb::WriteBatchBase* batch);
   // The value at `key`, or nullopt when absent.
   absl::StatusOr<std::optional<std::string>> Get(std::string_view cf, std::string_view key) const;
   std::unique_ptr<rocksdb::Iterator> NewIterator(std::string_view cf) const;
@@ -66,10 +66,11 @@ class Store {
 };
 
 // The protobuf message stored at `key`, or nullopt; DATA_LOSS when the bytes do not parse.
-template <typename Message>
-absl::StatusOr<std::optional<Message>> LoadMessage(const Store& store, std::string_view cf,
+// `reader` is a Store or a StagedBatch (anything with Get(cf, key)).
+template <typename Message, typename Reader>
+absl::StatusOr<std::optional<Message>> LoadMessage(Reader& reader, std::string_view cf,
                                                    const std::string& key) {
-  KAM_ASSIGN_OR_RETURN(std::optional<std::string> bytes, store.Get(cf, key));
+  KAM_ASSIGN_OR_RETURN(std::optional<std::string> bytes, reader.Get(cf, key));
   if (!bytes) return std::optional<Message>();
   Message message;
   if (!message.ParseFromString(*bytes)) {

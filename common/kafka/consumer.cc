@@ -58,6 +58,7 @@ absl::Status KafkaConsumer::AssignFromStore(rd_kafka_topic_partition_list_t* par
 void KafkaConsumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                 rd_kafka_topic_partition_list_t* partitions, void* opaque) {
   auto* self = static_cast<KafkaConsumer*>(opaque);
+  ++self->assignment_generation_;
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     absl::Status status = self->AssignFromStore(partitions);
     // Without our offsets we would re-apply or skip records: stop rather than guess.
@@ -72,17 +73,18 @@ void KafkaConsumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
   }
 }
 
-absl::StatusOr<bool> KafkaConsumer::PollOnce(int timeout_ms, const Handler& handler) {
-  rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_.get(), timeout_ms);
-  if (message == nullptr) return false;
+namespace {
+
+// Takes one message: a record, nullopt for "nothing to hand over", or a consume error to report.
+absl::StatusOr<std::optional<ConsumedRecord>> TakeMessage(rd_kafka_message_t* message) {
   if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     rd_kafka_resp_err_t err = message->err;
     rd_kafka_message_destroy(message);
-    if (err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return false;
+    if (err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return std::nullopt;
     absl::Status status = FromKafka(err, "consume");
     if (absl::IsUnavailable(status)) {
       log::Warn("consume error; will retry", {{"error", status.ToString()}});
-      return false;
+      return std::nullopt;
     }
     return status;
   }
@@ -97,22 +99,62 @@ absl::StatusOr<bool> KafkaConsumer::PollOnce(int timeout_ms, const Handler& hand
   rd_kafka_timestamp_type_t type;
   record.timestamp_ms = rd_kafka_message_timestamp(message, &type);
   rd_kafka_message_destroy(message);
+  return std::optional<ConsumedRecord>(std::move(record));
+}
 
-  absl::Status status = handler(record);
-  if (!status.ok()) {
-    // Rewind so the record is read again after the storage problem clears.
-    rd_kafka_topic_partition_list_t* position = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(position, record.topic.c_str(), record.partition)->offset =
-        record.offset;
-    rd_kafka_error_t* error = rd_kafka_seek_partitions(consumer_.get(), position, 5000);
-    rd_kafka_topic_partition_list_destroy(position);
-    if (error != nullptr) {
-      log::Warn("seek back failed", {{"error", rd_kafka_error_string(error)}});
-      rd_kafka_error_destroy(error);
+}  // namespace
+
+absl::StatusOr<size_t> KafkaConsumer::PollGroup(int timeout_ms, size_t max_records,
+                                                const Handler& handler) {
+  std::vector<ConsumedRecord> group;
+  uint64_t generation = assignment_generation_;
+  int wait_ms = timeout_ms;
+  while (group.size() < max_records) {
+    rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_.get(), wait_ms);
+    if (assignment_generation_ != generation) {
+      // Positions were reset from the store: what was collected before will be read again.
+      group.clear();
+      generation = assignment_generation_;
     }
+    if (message == nullptr) break;
+    absl::StatusOr<std::optional<ConsumedRecord>> record = TakeMessage(message);
+    if (!record.ok()) {
+      if (!group.empty()) RewindToStore(group);
+      return record.status();
+    }
+    if (*record) group.push_back(std::move(**record));
+    // After the first record, take only what has already arrived.
+    if (!group.empty()) wait_ms = 0;
+  }
+  if (group.empty()) return 0;
+  absl::Status status = handler(group);
+  if (!status.ok()) {
+    RewindToStore(group);
     return status;
   }
-  return true;
+  return group.size();
+}
+
+void KafkaConsumer::RewindToStore(const std::vector<ConsumedRecord>& records) {
+  rd_kafka_topic_partition_list_t* positions = rd_kafka_topic_partition_list_new(1);
+  for (const ConsumedRecord& record : records) {
+    if (rd_kafka_topic_partition_list_find(positions, record.topic.c_str(), record.partition)) {
+      continue;
+    }
+    absl::StatusOr<std::optional<int64_t>> next =
+        LoadNextOffset(*store_, record.topic, record.partition);
+    // Unreadable store: fall back to the group's first record of the partition, which is never
+    // past what was committed.
+    int64_t offset = next.ok() && next->has_value() ? **next : record.offset;
+    rd_kafka_topic_partition_list_add(positions, record.topic.c_str(), record.partition)->offset =
+        offset;
+  }
+  rd_kafka_error_t* error = rd_kafka_seek_partitions(consumer_.get(), positions, 5000);
+  rd_kafka_topic_partition_list_destroy(positions);
+  if (error != nullptr) {
+    log::Warn("seek back failed", {{"error", rd_kafka_error_string(error)}});
+    rd_kafka_error_destroy(error);
+  }
 }
 
 void KafkaConsumer::Run(const std::atomic<bool>& stop, const Handler& handler,
@@ -123,7 +165,7 @@ void KafkaConsumer::Run(const std::atomic<bool>& stop, const Handler& handler,
       on_idle();
       next_tick = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     }
-    absl::StatusOr<bool> handled = PollOnce(200, handler);
+    absl::StatusOr<size_t> handled = PollGroup(200, kMaxGroup, handler);
     if (!handled.ok()) {
       log::Error("record handling failed; retrying", {{"error", handled.status().ToString()}});
       std::this_thread::sleep_for(std::chrono::milliseconds(500));

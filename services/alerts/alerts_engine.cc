@@ -51,17 +51,19 @@ bool IsOpen(const Alert& alert) {
 
 }  // namespace
 
-// One Apply/Tick/Acknowledge: cached reads, staged writes, alert transitions and their events.
+// One group of records (or a Tick, or an Acknowledge) committed together: the state it touches
+// is read once, changed in memory across the group and written out by Flush; alert transitions
+// and their events; timers and held-back records go straight to the batch, whose reads see them.
 class AlertsEngine::Tx {
  public:
-  Tx(AlertsEngine* engine, rocksdb::WriteBatch* batch, std::vector<OutboundEvent>* events)
-      : engine_(engine), store_(engine->store_), batch_(batch), events_(events) {}
+  Tx(AlertsEngine* engine, StagedBatch* batch, std::vector<OutboundEvent>* events)
+      : engine_(engine), batch_(batch), events_(events) {}
 
   absl::StatusOr<AlertAccountState*> Account(int32_t p, const std::string& id) {
     std::string key = PartKey(p, id);
     auto it = accounts_.find(key);
     if (it != accounts_.end()) return &it->second;
-    KAM_ASSIGN_OR_RETURN(auto loaded, LoadMessage<AlertAccountState>(*store_, kAccountsCf, key));
+    KAM_ASSIGN_OR_RETURN(auto loaded, LoadMessage<AlertAccountState>(*batch_, kAccountsCf, key));
     AlertAccountState& state = accounts_[key];
     if (loaded) state = *loaded;
     state.set_account_id(id);
@@ -72,7 +74,7 @@ class AlertsEngine::Tx {
     std::string key = PartKey(p, id);
     auto it = managers_.find(key);
     if (it != managers_.end()) return &it->second;
-    KAM_ASSIGN_OR_RETURN(auto loaded, LoadMessage<AlertManagerState>(*store_, kManagersCf, key));
+    KAM_ASSIGN_OR_RETURN(auto loaded, LoadMessage<AlertManagerState>(*batch_, kManagersCf, key));
     AlertManagerState& state = managers_[key];
     if (loaded) state = *loaded;
     state.set_manager_id(id);
@@ -82,7 +84,7 @@ class AlertsEngine::Tx {
   absl::StatusOr<int64_t> Clock(int32_t p) {
     auto it = clocks_.find(p);
     if (it != clocks_.end()) return it->second;
-    KAM_ASSIGN_OR_RETURN(auto stored, store_->Get(kClockCf, Partition(p)));
+    KAM_ASSIGN_OR_RETURN(auto stored, batch_->Get(kClockCf, Partition(p)));
     int64_t clock = stored ? static_cast<int64_t>(DecodeUint64(*stored)) : 0;
     clocks_[p] = clock;
     return clock;
@@ -100,25 +102,37 @@ class AlertsEngine::Tx {
       due_now_[p].push_back(body);
       return absl::OkStatus();
     }
-    return FromRocks(
-        batch_->Put(store_->Cf(kTimersCf),
-                    Partition(p) + EncodeUint64(static_cast<uint64_t>(due)) + body, ""),
-        "put timer");
+    return batch_->Put(kTimersCf, Partition(p) + EncodeUint64(static_cast<uint64_t>(due)) + body,
+                       "");
+  }
+
+  // FingerprintOf, remembered: a record asks for the same few fingerprints several times.
+  const std::string& FingerprintFor(kam::v1::AlertRule rule, const std::string& subject) {
+    auto [it, inserted] = fingerprints_.try_emplace({rule, subject});
+    if (inserted) it->second = FingerprintOf(rule, subject);
+    return it->second;
   }
 
   absl::StatusOr<std::optional<Alert>> Latest(const std::string& fingerprint) {
     auto staged = latest_.find(fingerprint);
     if (staged != latest_.end()) return std::optional<Alert>(staged->second);
-    KAM_ASSIGN_OR_RETURN(auto id, store_->Get(kLatestCf, fingerprint));
-    if (!id) return std::optional<Alert>();
-    return LoadMessage<Alert>(*store_, kAlertsCf, *id);
+    // Most lookups find nothing (no alert ever fired for the fingerprint); remember that too.
+    auto read = latest_read_.find(fingerprint);
+    if (read != latest_read_.end()) return read->second;
+    KAM_ASSIGN_OR_RETURN(auto id, batch_->Get(kLatestCf, fingerprint));
+    std::optional<Alert> alert;
+    if (id) {
+      KAM_ASSIGN_OR_RETURN(alert, LoadMessage<Alert>(*batch_, kAlertsCf, *id));
+    }
+    latest_read_.emplace(fingerprint, alert);
+    return alert;
   }
 
   // Moves the alert of `fingerprint` to what `desired` says, publishing each state change.
   absl::Status Transition(kam::v1::AlertRule rule, const std::string& subject,
                           const std::string& account_id, const std::string& manager_id,
                           const Desired& desired, int64_t at_millis) {
-    const std::string fingerprint = FingerprintOf(rule, subject);
+    const std::string fingerprint = FingerprintFor(rule, subject);
     KAM_ASSIGN_OR_RETURN(std::optional<Alert> current, Latest(fingerprint));
     const bool open = current && IsOpen(*current);
     if (!desired.open && !open) return absl::OkStatus();
@@ -185,78 +199,67 @@ class AlertsEngine::Tx {
     events_->push_back(std::move(event));
   }
 
-  void DeleteTimer(const std::string& key) { deleted_.push_back(key); }
-  void Put(std::string_view cf, const std::string& key, const std::string& value) {
-    puts_.push_back({std::string(cf), key, value});
+  absl::Status Put(std::string_view cf, const std::string& key, const std::string& value) {
+    return batch_->Put(cf, key, value);
   }
-  void Delete(std::string_view cf, const std::string& key) {
-    deletes_.push_back({std::string(cf), key});
+  absl::Status Delete(std::string_view cf, const std::string& key) {
+    return batch_->Delete(cf, key);
+  }
+  // The store as this transaction left it so far. No writes while the iterator lives.
+  std::unique_ptr<rocksdb::Iterator> NewIterator(std::string_view cf) {
+    return batch_->NewIterator(cf);
   }
   void Emit(OutboundEvent event) { events_->push_back(std::move(event)); }
   std::map<int32_t, std::vector<std::string>>& due_now() { return due_now_; }
+  // Partition p's clock when its stored timers were last scanned in this transaction: timers
+  // scheduled since are later than that clock, so no scan is needed until the clock moves.
+  std::map<int32_t, int64_t>& timers_scanned_at() { return timers_scanned_at_; }
+  void CountParked() { ++parked_; }
+  uint64_t parked() const { return parked_; }
 
+  // Writes out the state kept in memory; once, at the end of the transaction.
   absl::Status Flush() {
     for (const auto& [key, state] : accounts_) {
-      KAM_RETURN_IF_ERROR(
-          FromRocks(batch_->Put(store_->Cf(kAccountsCf), key, state.SerializeAsString()), "put"));
+      KAM_RETURN_IF_ERROR(batch_->Put(kAccountsCf, key, state.SerializeAsString()));
     }
     for (const auto& [key, state] : managers_) {
-      KAM_RETURN_IF_ERROR(
-          FromRocks(batch_->Put(store_->Cf(kManagersCf), key, state.SerializeAsString()), "put"));
+      KAM_RETURN_IF_ERROR(batch_->Put(kManagersCf, key, state.SerializeAsString()));
     }
     for (const auto& [p, clock] : clocks_) {
-      KAM_RETURN_IF_ERROR(FromRocks(batch_->Put(store_->Cf(kClockCf), Partition(p),
-                                                EncodeUint64(static_cast<uint64_t>(clock))),
-                                    "put"));
+      KAM_RETURN_IF_ERROR(
+          batch_->Put(kClockCf, Partition(p), EncodeUint64(static_cast<uint64_t>(clock))));
     }
     for (const auto& [fingerprint, alert] : latest_) {
-      KAM_RETURN_IF_ERROR(FromRocks(
-          batch_->Put(store_->Cf(kAlertsCf), alert.id(), alert.SerializeAsString()), "put"));
-      KAM_RETURN_IF_ERROR(
-          FromRocks(batch_->Put(store_->Cf(kLatestCf), fingerprint, alert.id()), "put"));
+      KAM_RETURN_IF_ERROR(batch_->Put(kAlertsCf, alert.id(), alert.SerializeAsString()));
+      KAM_RETURN_IF_ERROR(batch_->Put(kLatestCf, fingerprint, alert.id()));
     }
     for (const auto& [sequence, change] : changes_) {
-      KAM_RETURN_IF_ERROR(FromRocks(
-          batch_->Put(store_->Cf(kChangesCf), EncodeUint64(sequence), change.SerializeAsString()),
-          "put"));
+      KAM_RETURN_IF_ERROR(
+          batch_->Put(kChangesCf, EncodeUint64(sequence), change.SerializeAsString()));
     }
     if (!changes_.empty()) {
-      KAM_RETURN_IF_ERROR(FromRocks(
-          batch_->Put(store_->Cf(kMetaCf), kSequenceKey, EncodeUint64(engine_->pending_sequence_)),
-          "put"));
-    }
-    for (const auto& key : deleted_) {
-      KAM_RETURN_IF_ERROR(FromRocks(batch_->Delete(store_->Cf(kTimersCf), key), "delete timer"));
-    }
-    for (const auto& put : puts_) {
-      KAM_RETURN_IF_ERROR(FromRocks(batch_->Put(store_->Cf(put.cf), put.key, put.value), "put"));
-    }
-    for (const auto& [cf, key] : deletes_) {
-      KAM_RETURN_IF_ERROR(FromRocks(batch_->Delete(store_->Cf(cf), key), "delete"));
+      KAM_RETURN_IF_ERROR(
+          batch_->Put(kMetaCf, kSequenceKey, EncodeUint64(engine_->pending_sequence_)));
     }
     return absl::OkStatus();
   }
 
   AlertsEngine* engine() { return engine_; }
-  const Store& store() { return *store_; }
 
  private:
-  struct PutOp {
-    std::string cf, key, value;
-  };
   AlertsEngine* engine_;
-  Store* store_;
-  rocksdb::WriteBatch* batch_;
+  StagedBatch* batch_;
   std::vector<OutboundEvent>* events_;
   std::map<std::string, AlertAccountState> accounts_;
   std::map<std::string, AlertManagerState> managers_;
   std::map<int32_t, int64_t> clocks_;
-  std::map<std::string, Alert> latest_;
+  std::map<std::string, Alert> latest_;                      // staged: written by Flush
+  std::map<std::string, std::optional<Alert>> latest_read_;  // read from the store
   std::vector<std::pair<uint64_t, kam::v1::AlertChange>> changes_;
   std::map<int32_t, std::vector<std::string>> due_now_;
-  std::vector<std::string> deleted_;
-  std::vector<PutOp> puts_;
-  std::vector<std::pair<std::string, std::string>> deletes_;
+  std::map<int32_t, int64_t> timers_scanned_at_;
+  std::map<std::pair<int, std::string>, std::string> fingerprints_;
+  uint64_t parked_ = 0;
 };
 
 std::vector<std::string> AlertsEngine::ColumnFamilies() {
@@ -292,12 +295,12 @@ absl::Status EvaluateSatisfaction(AlertsEngine::Tx& tx, const AlertAccountState&
                                   const RuleConfig& config, int64_t at) {
   const std::string& id = account.account_id();
   KAM_ASSIGN_OR_RETURN(auto falling,
-                       tx.Latest(FingerprintOf(kam::v1::ALERT_RULE_SATISFACTION_FALLING, id)));
+                       tx.Latest(tx.FingerprintFor(kam::v1::ALERT_RULE_SATISFACTION_FALLING, id)));
   KAM_RETURN_IF_ERROR(
       tx.Transition(kam::v1::ALERT_RULE_SATISFACTION_FALLING, id, id, account.owner_manager_id(),
                     SatisfactionFalling(account, config, falling && IsOpen(*falling)), at));
   KAM_ASSIGN_OR_RETURN(auto low,
-                       tx.Latest(FingerprintOf(kam::v1::ALERT_RULE_SATISFACTION_LOW, id)));
+                       tx.Latest(tx.FingerprintFor(kam::v1::ALERT_RULE_SATISFACTION_LOW, id)));
   return tx.Transition(kam::v1::ALERT_RULE_SATISFACTION_LOW, id, id, account.owner_manager_id(),
                        SatisfactionLow(account, config, low && IsOpen(*low)), at);
 }
@@ -323,8 +326,7 @@ namespace {
 
 absl::Status RunTimers(AlertsEngine::Tx& tx, int32_t p, const EngineOptions& options);
 absl::Status OnInteraction(AlertsEngine::Tx& tx, int32_t p, const kam::v1::EventEnvelope& envelope,
-                           const ConsumedRecord& record, const EngineOptions& options,
-                           uint64_t* parked);
+                           const ConsumedRecord& record, const EngineOptions& options);
 
 absl::Status CloseAccountAlerts(AlertsEngine::Tx& tx, AlertAccountState* account, int64_t at) {
   const std::string& id = account->account_id();
@@ -342,8 +344,7 @@ absl::Status CloseAccountAlerts(AlertsEngine::Tx& tx, AlertAccountState* account
 }
 
 absl::Status OnAccountEvent(AlertsEngine::Tx& tx, int32_t p, const kam::v1::EventEnvelope& envelope,
-                            const ConsumedRecord& record, const EngineOptions& options,
-                            uint64_t* parked) {
+                            const ConsumedRecord& record, const EngineOptions& options) {
   const kam::v1::Account* account = nullptr;
   switch (envelope.payload_case()) {
     case kam::v1::EventEnvelope::kAccountCreated:
@@ -388,17 +389,22 @@ absl::Status OnAccountEvent(AlertsEngine::Tx& tx, int32_t p, const kam::v1::Even
   if (!was_known) {
     // Interactions that arrived before their account: apply them now, in event-time order.
     std::vector<std::pair<int64_t, kam::internal::v1::ParkedRecord>> held;
+    std::vector<std::string> held_keys;
     const std::string prefix = ParkedPrefix(p, account->id());
-    auto it = tx.store().NewIterator(kParkedCf);
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      kam::internal::v1::ParkedRecord parked_record;
-      if (!parked_record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-        return absl::DataLossError("parked record does not parse");
+    {
+      auto it = tx.NewIterator(kParkedCf);
+      for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+        kam::internal::v1::ParkedRecord parked_record;
+        if (!parked_record.ParseFromArray(it->value().data(),
+                                          static_cast<int>(it->value().size()))) {
+          return absl::DataLossError("parked record does not parse");
+        }
+        held.emplace_back(parked_record.occur_millis(), parked_record);
+        held_keys.push_back(it->key().ToString());
       }
-      held.emplace_back(parked_record.occur_millis(), parked_record);
-      tx.Delete(kParkedCf, it->key().ToString());
+      KAM_RETURN_IF_ERROR(FromRocks(it->status(), "scan parked"));
     }
-    KAM_RETURN_IF_ERROR(FromRocks(it->status(), "scan parked"));
+    for (const auto& key : held_keys) KAM_RETURN_IF_ERROR(tx.Delete(kParkedCf, key));
     std::stable_sort(held.begin(), held.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
     for (const auto& [when, parked_record] : held) {
@@ -407,7 +413,7 @@ absl::Status OnAccountEvent(AlertsEngine::Tx& tx, int32_t p, const kam::v1::Even
       ConsumedRecord original{parked_record.topic(),  parked_record.partition(),
                               parked_record.offset(), parked_record.key(),
                               parked_record.value(),  -1};
-      KAM_RETURN_IF_ERROR(OnInteraction(tx, p, parked_envelope, original, options, parked));
+      KAM_RETURN_IF_ERROR(OnInteraction(tx, p, parked_envelope, original, options));
     }
   }
   return RunTimers(tx, p, options);
@@ -450,7 +456,7 @@ absl::Status OnManagerEvent(AlertsEngine::Tx& tx, int32_t p, const kam::v1::Even
     if (manager.effective_capacity() > 0) state->set_capacity(manager.effective_capacity());
   }
   KAM_ASSIGN_OR_RETURN(auto current,
-                       tx.Latest(FingerprintOf(kam::v1::ALERT_RULE_MANAGER_OVERLOADED, id)));
+                       tx.Latest(tx.FingerprintFor(kam::v1::ALERT_RULE_MANAGER_OVERLOADED, id)));
   return tx.Transition(
       kam::v1::ALERT_RULE_MANAGER_OVERLOADED, id, "", id,
       ManagerOverloaded(*state, options.rules.For(state->industry()), current && IsOpen(*current)),
@@ -458,8 +464,7 @@ absl::Status OnManagerEvent(AlertsEngine::Tx& tx, int32_t p, const kam::v1::Even
 }
 
 absl::Status OnInteraction(AlertsEngine::Tx& tx, int32_t p, const kam::v1::EventEnvelope& envelope,
-                           const ConsumedRecord& record, const EngineOptions& options,
-                           uint64_t* parked) {
+                           const ConsumedRecord& record, const EngineOptions& options) {
   if (!envelope.has_interaction_recorded()) return absl::OkStatus();
   const kam::v1::Interaction& interaction = envelope.interaction_recorded().interaction();
   if (interaction.account_id().empty() || interaction.account_id() != record.key) {
@@ -480,9 +485,8 @@ absl::Status OnInteraction(AlertsEngine::Tx& tx, int32_t p, const kam::v1::Event
     held.set_parked_wall_millis(options.wall_clock());
     const std::string key = ParkedPrefix(p, interaction.account_id()) +
                             EncodeUint64(static_cast<uint64_t>(record.offset));
-    tx.Put(kParkedCf, key, held.SerializeAsString());
-    ++*parked;
-    return absl::OkStatus();
+    tx.CountParked();
+    return tx.Put(kParkedCf, key, held.SerializeAsString());
   }
   KAM_RETURN_IF_ERROR(tx.Advance(p, at));
   const RuleConfig& config = options.rules.For(state->industry());
@@ -581,19 +585,25 @@ absl::Status FireTimer(AlertsEngine::Tx& tx, int32_t p, const std::string& body,
 
 absl::Status RunTimers(AlertsEngine::Tx& tx, int32_t p, const EngineOptions& options) {
   KAM_ASSIGN_OR_RETURN(int64_t clock, tx.Clock(p));
-  const std::string prefix = Partition(p);
-  std::vector<std::pair<std::string, std::string>> due;  // key, body
-  auto it = tx.store().NewIterator(kTimersCf);
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    std::string key = it->key().ToString();
-    int64_t when = static_cast<int64_t>(DecodeUint64(std::string_view(key).substr(4, 8)));
-    if (when > clock) break;
-    due.emplace_back(key, key.substr(12));
-  }
-  KAM_RETURN_IF_ERROR(FromRocks(it->status(), "scan timers"));
-  for (const auto& [key, body] : due) {
-    tx.DeleteTimer(key);
-    KAM_RETURN_IF_ERROR(FireTimer(tx, p, body, clock, options));
+  auto scanned = tx.timers_scanned_at().find(p);
+  if (scanned == tx.timers_scanned_at().end() || scanned->second < clock) {
+    tx.timers_scanned_at()[p] = clock;
+    const std::string prefix = Partition(p);
+    std::vector<std::pair<std::string, std::string>> due;  // key, body
+    {
+      auto it = tx.NewIterator(kTimersCf);
+      for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+        std::string key = it->key().ToString();
+        int64_t when = static_cast<int64_t>(DecodeUint64(std::string_view(key).substr(4, 8)));
+        if (when > clock) break;
+        due.emplace_back(key, key.substr(12));
+      }
+      KAM_RETURN_IF_ERROR(FromRocks(it->status(), "scan timers"));
+    }
+    for (const auto& [key, body] : due) {
+      KAM_RETURN_IF_ERROR(tx.Delete(kTimersCf, key));
+      KAM_RETURN_IF_ERROR(FireTimer(tx, p, body, clock, options));
+    }
   }
   // Timers that were already due when scheduled (events arriving late in event time).
   for (int round = 0; round < 3 && !tx.due_now()[p].empty(); ++round) {
@@ -606,10 +616,22 @@ absl::Status RunTimers(AlertsEngine::Tx& tx, int32_t p, const EngineOptions& opt
 
 }  // namespace
 
-absl::Status AlertsEngine::Apply(const ConsumedRecord& record, rocksdb::WriteBatch* batch,
+AlertsEngine::AlertsEngine(Store* store, Outbox* outbox, EngineOptions options, PageTokens tokens)
+    : store_(store), outbox_(outbox), options_(std::move(options)), tokens_(std::move(tokens)) {}
+
+AlertsEngine::~AlertsEngine() = default;
+
+AlertsEngine::Tx& AlertsEngine::GroupTx(StagedBatch* batch, std::vector<OutboundEvent>* events) {
+  if (!group_) {
+    pending_sequence_ = committed_sequence_;
+    group_ = std::make_unique<Tx>(this, batch, events);
+  }
+  return *group_;
+}
+
+absl::Status AlertsEngine::Apply(const ConsumedRecord& record, StagedBatch* batch,
                                  std::vector<OutboundEvent>* events) {
   last_activity_wall_[record.partition] = options_.wall_clock();
-  pending_sequence_ = committed_sequence_;
   kam::v1::EventEnvelope envelope;
   if (!envelope.ParseFromString(record.value)) {
     return absl::InvalidArgumentError("value: not a kam.v1.EventEnvelope");
@@ -617,24 +639,22 @@ absl::Status AlertsEngine::Apply(const ConsumedRecord& record, rocksdb::WriteBat
   if (envelope.payload_case() == kam::v1::EventEnvelope::PAYLOAD_NOT_SET) {
     return absl::InvalidArgumentError("value: envelope without payload");
   }
-  Tx tx(this, batch, events);
-  absl::Status status = absl::OkStatus();
+  Tx& tx = GroupTx(batch, events);
   if (record.topic == kafka_topics::kAccounts) {
-    status = OnAccountEvent(tx, record.partition, envelope, record, options_, &parked_total_);
-  } else if (record.topic == kafka_topics::kManagers) {
-    status = OnManagerEvent(tx, record.partition, envelope, record, options_);
-  } else if (record.topic == kafka_topics::kInteractions) {
-    status = OnInteraction(tx, record.partition, envelope, record, options_, &parked_total_);
+    return OnAccountEvent(tx, record.partition, envelope, record, options_);
   }
-  if (status.ok()) status = tx.Flush();
-  if (!status.ok()) pending_sequence_ = committed_sequence_;
-  return status;
+  if (record.topic == kafka_topics::kManagers) {
+    return OnManagerEvent(tx, record.partition, envelope, record, options_);
+  }
+  if (record.topic == kafka_topics::kInteractions) {
+    return OnInteraction(tx, record.partition, envelope, record, options_);
+  }
+  return absl::OkStatus();
 }
 
-absl::Status AlertsEngine::Tick(int64_t wall_millis, rocksdb::WriteBatch* batch,
+absl::Status AlertsEngine::Tick(int64_t wall_millis, StagedBatch* batch,
                                 std::vector<OutboundEvent>* events) {
-  pending_sequence_ = committed_sequence_;
-  Tx tx(this, batch, events);
+  Tx& tx = GroupTx(batch, events);
   for (const auto& [p, last] : last_activity_wall_) {
     if (wall_millis - last < options_.idle_millis) continue;
     KAM_ASSIGN_OR_RETURN(int64_t clock, tx.Clock(p));
@@ -643,38 +663,48 @@ absl::Status AlertsEngine::Tick(int64_t wall_millis, rocksdb::WriteBatch* batch,
     KAM_RETURN_IF_ERROR(RunTimers(tx, p, options_));
   }
   // Held-back interactions whose account never showed up go to the dead-letter topic.
-  auto it = store_->NewIterator(kParkedCf);
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    kam::internal::v1::ParkedRecord held;
-    if (!held.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return absl::DataLossError("parked record does not parse");
+  std::vector<std::string> expired;
+  {
+    auto it = tx.NewIterator(kParkedCf);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      kam::internal::v1::ParkedRecord held;
+      if (!held.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+        return absl::DataLossError("parked record does not parse");
+      }
+      if (wall_millis - held.parked_wall_millis() < options_.unknown_account_grace_millis) {
+        continue;
+      }
+      ConsumedRecord original{held.topic(), held.partition(), held.offset(),
+                              held.key(),   held.value(),     -1};
+      tx.Emit(MakeDeadLetter(
+          original,
+          absl::StrCat("account \"", held.key(),
+                       "\" unknown to kam-alerts: no event on kam.accounts.v1 within ",
+                       options_.unknown_account_grace_millis / 1000, " s"),
+          kSource));
+      expired.push_back(it->key().ToString());
+      log::Warn("interaction for unknown account dead-lettered",
+                {{"account_id", held.key()}, {"offset", std::to_string(held.offset())}});
     }
-    if (wall_millis - held.parked_wall_millis() < options_.unknown_account_grace_millis) continue;
-    ConsumedRecord original{held.topic(), held.partition(), held.offset(),
-                            held.key(),   held.value(),     -1};
-    tx.Emit(
-        MakeDeadLetter(original,
-                       absl::StrCat("account \"", held.key(),
-                                    "\" unknown to kam-alerts: no event on kam.accounts.v1 within ",
-                                    options_.unknown_account_grace_millis / 1000, " s"),
-                       kSource));
-    tx.Delete(kParkedCf, it->key().ToString());
-    log::Warn("interaction for unknown account dead-lettered",
-              {{"account_id", held.key()}, {"offset", std::to_string(held.offset())}});
+    KAM_RETURN_IF_ERROR(FromRocks(it->status(), "scan parked"));
   }
-  KAM_RETURN_IF_ERROR(FromRocks(it->status(), "scan parked"));
-  absl::Status status = tx.Flush();
-  if (!status.ok()) pending_sequence_ = committed_sequence_;
-  return status;
+  for (const auto& key : expired) KAM_RETURN_IF_ERROR(tx.Delete(kParkedCf, key));
+  return absl::OkStatus();
+}
+
+absl::Status AlertsEngine::FinishGroup(StagedBatch*, std::vector<OutboundEvent>*) {
+  return group_ ? group_->Flush() : absl::OkStatus();
 }
 
 void AlertsEngine::Committed(bool written) {
   bool changed = written && pending_sequence_ != committed_sequence_;
   if (written) {
     committed_sequence_ = pending_sequence_;
+    if (group_) parked_total_ += group_->parked();
   } else {
     pending_sequence_ = committed_sequence_;
   }
+  group_.reset();
   if (changed) NotifyWatchers();
 }
 
@@ -778,10 +808,9 @@ absl::StatusOr<Alert> AlertsEngine::AcknowledgeAlert(
   }
   if (alert->state() == kam::v1::ALERT_STATE_ACKNOWLEDGED) return *alert;
   // Only the latest instance of a fingerprint can be open.
-  pending_sequence_ = committed_sequence_;
-  rocksdb::WriteBatch batch;
+  StagedBatch batch(store_);
   std::vector<OutboundEvent> events;
-  Tx tx(this, &batch, &events);
+  Tx& tx = GroupTx(&batch, &events);
   Alert acknowledged = *alert;
   acknowledged.set_state(kam::v1::ALERT_STATE_ACKNOWLEDGED);
   acknowledged.set_acknowledged_by(request.acknowledged_by());
@@ -792,7 +821,7 @@ absl::StatusOr<Alert> AlertsEngine::AcknowledgeAlert(
   tx.StageAlert(acknowledged);
   tx.Publish(kam::v1::ALERT_CHANGE_KIND_ACKNOWLEDGED, acknowledged);
   absl::Status status = tx.Flush();
-  if (status.ok()) status = outbox_->Commit(&batch, std::move(events));
+  if (status.ok()) status = outbox_->Commit(batch.batch(), std::move(events));
   Committed(status.ok());
   if (!status.ok()) return status;
   return acknowledged;

@@ -15,6 +15,7 @@
 // moved to another instance as one key range. kam.accounts.v1 and kam.interactions.v1 must have
 // the same partition count (co-partitioned by account id).
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -49,12 +50,14 @@ class AlertsEngine : public RecordProcessor {
   static std::vector<std::string> ColumnFamilies();
   static absl::StatusOr<std::unique_ptr<AlertsEngine>> Open(Store* store, Outbox* outbox,
                                                             EngineOptions options);
+  ~AlertsEngine() override;
 
   // RecordProcessor
-  absl::Status Apply(const ConsumedRecord& record, rocksdb::WriteBatch* batch,
+  absl::Status Apply(const ConsumedRecord& record, StagedBatch* batch,
                      std::vector<OutboundEvent>* events) override;
-  absl::Status Tick(int64_t wall_millis, rocksdb::WriteBatch* batch,
+  absl::Status Tick(int64_t wall_millis, StagedBatch* batch,
                     std::vector<OutboundEvent>* events) override;
+  absl::Status FinishGroup(StagedBatch* batch, std::vector<OutboundEvent>* events) override;
   std::mutex* commit_mutex() override { return &mutex_; }
   void Committed(bool written) override;
 
@@ -74,16 +77,18 @@ class AlertsEngine : public RecordProcessor {
   void Unsubscribe(int id);
 
   uint64_t changes_total() const;
-  uint64_t parked_total() const { return parked_total_; }
+  uint64_t parked_total() const { return parked_total_.load(); }
 
   // One state transaction (defined in the .cc file).
   class Tx;
 
  private:
-  AlertsEngine(Store* store, Outbox* outbox, EngineOptions options, PageTokens tokens)
-      : store_(store), outbox_(outbox), options_(std::move(options)), tokens_(std::move(tokens)) {}
+  AlertsEngine(Store* store, Outbox* outbox, EngineOptions options, PageTokens tokens);
 
   void NotifyWatchers();
+  // The transaction of the group being applied, opened by its first Apply (or Tick); it lives
+  // until Committed.
+  Tx& GroupTx(StagedBatch* batch, std::vector<OutboundEvent>* events);
 
   Store* store_;
   Outbox* outbox_;
@@ -95,7 +100,8 @@ class AlertsEngine : public RecordProcessor {
   uint64_t committed_sequence_ = 0;  // last change sequence that is durable
   uint64_t pending_sequence_ = 0;    // last one handed out by the uncommitted Apply/Tick
   std::map<int32_t, int64_t> last_activity_wall_;  // partition -> wall time of its last record
-  uint64_t parked_total_ = 0;
+  std::atomic<uint64_t> parked_total_ = 0;
+  std::unique_ptr<Tx> group_;
 
   mutable std::mutex watchers_mutex_;
   std::map<int, std::function<void()>> watchers_;

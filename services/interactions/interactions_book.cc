@@ -133,7 +133,8 @@ absl::StatusOr<AccountReplica> InteractionsBook::AwaitAccount(const std::string&
           "interaction.account_id: no account \"", account_id,
           "\" (an account created moments ago may not have reached this service yet; retry)"));
     }
-    // The replica commits right after the consumer thread notifies; re-check in short slices.
+    // Notified after each replica commit; the short slice covers a commit between the check above
+    // and this wait.
     std::unique_lock<std::mutex> lock(replica_mutex_);
     replica_changed_.wait_for(lock, std::chrono::milliseconds(20));
   }
@@ -360,7 +361,7 @@ absl::StatusOr<kam::v1::AccountHealth> InteractionsBook::GetAccountHealth(
 }
 
 absl::Status InteractionsBook::ReplicaProcessor::Apply(const ConsumedRecord& record,
-                                                       rocksdb::WriteBatch* batch,
+                                                       StagedBatch* batch,
                                                        std::vector<OutboundEvent>*) {
   kam::v1::EventEnvelope envelope;
   if (!envelope.ParseFromString(record.value)) {
@@ -395,11 +396,11 @@ absl::Status InteractionsBook::ReplicaProcessor::Apply(const ConsumedRecord& rec
   replica.set_owner_manager_id(account->owner_manager_id());
   replica.set_closed(account->lifecycle_phase() == kam::v1::LIFECYCLE_PHASE_CHURNED);
   replica.set_last_sequence(envelope.producer_sequence());
-  KAM_RETURN_IF_ERROR(FromRocks(
-      batch->Put(book_->store_->Cf(kReplicaCf), replica.account_id(), replica.SerializeAsString()),
-      "put replica"));
-  book_->replica_changed_.notify_all();
-  return absl::OkStatus();
+  return batch->Put(kReplicaCf, replica.account_id(), replica.SerializeAsString());
+}
+
+void InteractionsBook::ReplicaProcessor::Committed(bool written) {
+  if (written) book_->replica_changed_.notify_all();
 }
 
 }  // namespace kam::interactions

@@ -60,8 +60,10 @@ class InteractionsBook {
   class ReplicaProcessor : public RecordProcessor {
    public:
     explicit ReplicaProcessor(InteractionsBook* book) : book_(book) {}
-    absl::Status Apply(const ConsumedRecord& record, rocksdb::WriteBatch* batch,
+    absl::Status Apply(const ConsumedRecord& record, StagedBatch* batch,
                        std::vector<OutboundEvent>* events) override;
+    // Wakes callers waiting for an account (AwaitAccount) once the replica is durable.
+    void Committed(bool written) override;
 
    private:
     InteractionsBook* book_;

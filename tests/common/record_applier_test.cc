@@ -1,5 +1,6 @@
 // Consumed records are applied exactly once: state and offset land in one batch; a bad record
-// changes no state, goes to the dead-letter topic with its origin, and consumption goes on.
+// changes no state, goes to the dead-letter topic with its origin, and consumption goes on. A
+// group of records committed at once gives the same state as one commit per record.
 
 #include "common/record_applier.h"
 
@@ -13,18 +14,18 @@ namespace {
 // Counts records per key in the "state" family; rejects values that say "garbage".
 class CountingProcessor : public RecordProcessor {
  public:
-  explicit CountingProcessor(Store* store) : store_(store) {}
-  absl::Status Apply(const ConsumedRecord& record, rocksdb::WriteBatch* batch,
+  absl::Status Apply(const ConsumedRecord& record, StagedBatch* batch,
                      std::vector<OutboundEvent>* events) override {
     if (record.value == "garbage") return absl::InvalidArgumentError("value: not an event");
-    auto current = store_->Get("state", record.key);
+    auto current = batch->Get("state", record.key);
     if (!current.ok()) return current.status();
     int count = current->has_value() ? std::stoi(**current) : 0;
-    return FromRocks(batch->Put(store_->Cf("state"), record.key, std::to_string(count + 1)), "put");
+    return batch->Put("state", record.key, std::to_string(count + 1));
   }
+  void Committed(bool written) override { (written ? commits_ : discards_)++; }
 
- private:
-  Store* store_;
+  int commits_ = 0;
+  int discards_ = 0;
 };
 
 class RecordApplierTest : public ::testing::Test {
@@ -48,7 +49,7 @@ class RecordApplierTest : public ::testing::Test {
 };
 
 TEST_F(RecordApplierTest, StateAndOffsetAdvanceTogether) {
-  CountingProcessor processor(store_.get());
+  CountingProcessor processor;
   RecordApplier applier(store_.get(), outbox_.get(), &processor, "kam-test");
   ASSERT_TRUE(applier.Apply({"in", 2, 41, "a", "event", 0}).ok());
   ASSERT_TRUE(applier.Apply({"in", 2, 42, "a", "event", 0}).ok());
@@ -62,7 +63,7 @@ TEST_F(RecordApplierTest, StateAndOffsetAdvanceTogether) {
 }
 
 TEST_F(RecordApplierTest, BadRecordIsDeadLetteredWithOriginAndChangesNoState) {
-  CountingProcessor processor(store_.get());
+  CountingProcessor processor;
   RecordApplier applier(store_.get(), outbox_.get(), &processor, "kam-test");
   ASSERT_TRUE(applier.Apply({"in", 0, 7, "a", "garbage", 0}).ok());
   ASSERT_TRUE(applier.Apply({"in", 0, 8, "a", "event", 0}).ok());
@@ -83,6 +84,47 @@ TEST_F(RecordApplierTest, BadRecordIsDeadLetteredWithOriginAndChangesNoState) {
   EXPECT_EQ(envelope.dead_letter().origin_offset(), 7);
   EXPECT_EQ(envelope.dead_letter().original_value(), "garbage");
   EXPECT_NE(envelope.dead_letter().error().find("value"), std::string::npos);
+}
+
+TEST_F(RecordApplierTest, AGroupSeesItsOwnWritesAndStepsOverABadRecord) {
+  CountingProcessor processor;
+  RecordApplier applier(store_.get(), outbox_.get(), &processor, "kam-test");
+  std::vector<ConsumedRecord> group = {
+      {"in", 0, 10, "a", "event", 0}, {"in", 1, 5, "b", "event", 0},
+      {"in", 0, 11, "a", "event", 0}, {"in", 0, 12, "a", "garbage", 0},
+      {"in", 0, 13, "a", "event", 0}, {"in", 1, 6, "b", "event", 0}};
+  ASSERT_TRUE(applier.Apply(group).ok());
+  // Same result as six single commits: every good record counted once, the bad one not at all.
+  EXPECT_EQ(State("a"), "3");
+  EXPECT_EQ(State("b"), "2");
+  EXPECT_EQ(applier.applied_total(), 5u);
+  EXPECT_EQ(applier.dead_lettered_total(), 1u);
+  // Records before the bad one, then those after it: two commits, one abandoned attempt.
+  EXPECT_EQ(applier.groups_total(), 2u);
+  EXPECT_EQ(processor.commits_, 2);
+  EXPECT_EQ(processor.discards_, 1);
+  auto next0 = LoadNextOffset(*store_, "in", 0);
+  auto next1 = LoadNextOffset(*store_, "in", 1);
+  ASSERT_TRUE(next0.ok() && next1.ok());
+  EXPECT_EQ(next0->value_or(-1), 14);
+  EXPECT_EQ(next1->value_or(-1), 7);
+  auto rows = outbox_->ReadPending(0, 10);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  kam::v1::EventEnvelope envelope;
+  ASSERT_TRUE(envelope.ParseFromString((*rows)[0].value()));
+  EXPECT_EQ(envelope.dead_letter().origin_offset(), 12);
+}
+
+TEST_F(RecordApplierTest, AGroupWhoseFirstRecordIsBadCommitsTheRest) {
+  CountingProcessor processor;
+  RecordApplier applier(store_.get(), outbox_.get(), &processor, "kam-test");
+  ASSERT_TRUE(applier.Apply({{"in", 0, 0, "a", "garbage", 0}, {"in", 0, 1, "a", "event", 0}}).ok());
+  EXPECT_EQ(State("a"), "1");
+  EXPECT_EQ(applier.dead_lettered_total(), 1u);
+  auto next = LoadNextOffset(*store_, "in", 0);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->value_or(-1), 2);
 }
 
 }  // namespace

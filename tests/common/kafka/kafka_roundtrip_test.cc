@@ -21,18 +21,22 @@ namespace {
 
 using kafka::KafkaOptions;
 
-// Remembers every envelope it applies; the store keeps one row per event id.
+// Remembers every envelope it applies (once its group is committed); the store keeps one row per
+// event id.
 class CollectingProcessor : public RecordProcessor {
  public:
-  explicit CollectingProcessor(Store* store) : store_(store) {}
-  absl::Status Apply(const ConsumedRecord& record, rocksdb::WriteBatch* batch,
+  absl::Status Apply(const ConsumedRecord& record, StagedBatch* batch,
                      std::vector<OutboundEvent>*) override {
     kam::v1::EventEnvelope envelope;
     if (!envelope.ParseFromString(record.value))
       return absl::InvalidArgumentError("not an envelope");
+    pending_.push_back(envelope.event_id());
+    return batch->Put("seen", envelope.event_id(), record.key);
+  }
+  void Committed(bool written) override {
     std::lock_guard<std::mutex> lock(mutex_);
-    ids_.push_back(envelope.event_id());
-    return FromRocks(batch->Put(store_->Cf("seen"), envelope.event_id(), record.key), "put");
+    if (written) ids_.insert(ids_.end(), pending_.begin(), pending_.end());
+    pending_.clear();
   }
   std::vector<std::string> ids() {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -40,7 +44,7 @@ class CollectingProcessor : public RecordProcessor {
   }
 
  private:
-  Store* store_;
+  std::vector<std::string> pending_;
   std::mutex mutex_;
   std::vector<std::string> ids_;
 };
@@ -103,22 +107,24 @@ class KafkaRoundTripTest : public ::testing::TestWithParam<std::string> {
     auto store = Store::Open({.path = dir_.Sub("consumer")}, {"seen"});
     EXPECT_TRUE(store.ok());
     auto outbox = Outbox::Open(store->get());
-    CollectingProcessor processor(store->get());
+    CollectingProcessor processor;
     RecordApplier applier(store->get(), outbox->get(), &processor, "kam-roundtrip");
     auto consumer =
         kafka::KafkaConsumer::Create(options_, "roundtrip-" + topic_, {topic_}, store->get());
     EXPECT_TRUE(consumer.ok()) << consumer.status();
-    auto handler = [&](const ConsumedRecord& record) { return applier.Apply(record); };
+    auto handler = [&](const std::vector<ConsumedRecord>& records) {
+      return applier.Apply(records);
+    };
     testing::WaitFor(
         [&] {
-          auto polled = (*consumer)->PollOnce(100, handler);
+          auto polled = (*consumer)->PollGroup(100, kafka::KafkaConsumer::kMaxGroup, handler);
           EXPECT_TRUE(polled.ok()) << polled.status();
           return processor.ids().size() >= expected;
         },
         std::chrono::seconds(60));
     // A little longer, to catch duplicates arriving after the expected count.
     for (int i = 0; i < 5; ++i) {
-      auto polled = (*consumer)->PollOnce(100, handler);
+      auto polled = (*consumer)->PollGroup(100, kafka::KafkaConsumer::kMaxGroup, handler);
       EXPECT_TRUE(polled.ok());
     }
     return processor.ids();

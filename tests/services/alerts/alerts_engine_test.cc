@@ -20,12 +20,12 @@ class AlertsEngineTest : public ::testing::Test {
  protected:
   void SetUp() override { Open(); }
 
-  void Open() {
+  void Open(const std::string& db = "db") {
     applier_.reset();
     engine_.reset();
     outbox_.reset();
     store_.reset();
-    auto store = Store::Open({.path = dir_.Sub("db")}, AlertsEngine::ColumnFamilies());
+    auto store = Store::Open({.path = dir_.Sub(db)}, AlertsEngine::ColumnFamilies());
     ASSERT_TRUE(store.ok());
     store_ = std::move(*store);
     outbox_ = std::move(*Outbox::Open(store_.get()));
@@ -39,6 +39,11 @@ class AlertsEngineTest : public ::testing::Test {
 
   void Feed(const std::string& topic, const std::string& key,
             const kam::v1::EventEnvelope& envelope, int32_t partition = 0) {
+    if (recording_ != nullptr) {
+      recording_->push_back(
+          {topic, partition, offsets_[topic]++, key, envelope.SerializeAsString(), 0});
+      return;
+    }
     ASSERT_TRUE(
         applier_->Apply({topic, partition, offsets_[topic]++, key, envelope.SerializeAsString(), 0})
             .ok());
@@ -126,6 +131,8 @@ class AlertsEngineTest : public ::testing::Test {
   std::unique_ptr<AlertsEngine> engine_;
   std::unique_ptr<RecordApplier> applier_;
   std::map<std::string, int64_t> offsets_;
+  // When set, Feed records here instead of applying.
+  std::vector<ConsumedRecord>* recording_ = nullptr;
 };
 
 TEST_F(AlertsEngineTest, SlidingSatisfactionFiresOnceExplainedAndPublishedAsCloudEvent) {
@@ -333,12 +340,6 @@ TEST_F(AlertsEngineTest, ClosingAnAccountResolvesItsAlerts) {
   EXPECT_TRUE(Alerts(kam::v1::ALERT_STATE_FIRING).empty());
 }
 
-}  // namespace
-}  // namespace kam::alerts
-
-namespace kam::alerts {
-namespace {
-
 TEST_F(AlertsEngineTest, InterleavedAccountsEachGetTheirOwnAlerts) {
   for (int a = 0; a < 3; ++a) Account("acc_" + std::to_string(a), kStart);
   int answers[] = {9, 9, 8, 6, 4, 3};
@@ -348,6 +349,57 @@ TEST_F(AlertsEngineTest, InterleavedAccountsEachGetTheirOwnAlerts) {
   std::set<std::string> accounts;
   for (const auto& alert : Alerts(kam::v1::ALERT_STATE_FIRING)) accounts.insert(alert.account_id());
   EXPECT_EQ(accounts.size(), 3u);
+}
+
+TEST_F(AlertsEngineTest, GroupsOfRecordsGiveTheSameAlertsAsOneCommitPerRecord) {
+  std::vector<ConsumedRecord> input;
+  recording_ = &input;
+  Interaction("late", "late_1", kam::v1::INTERACTION_TYPE_MEETING, kStart);  // before its account
+  for (int a = 0; a < 4; ++a) Account("acc_" + std::to_string(a), kStart, a == 0, kam::v1::TIER_A);
+  Account("late", kStart);
+  Load("mgr_1", 3.75, 3);
+  int falling[] = {9, 9, 8, 6, 4, 3, 2, 9, 10, 10};
+  for (int week = 0; week < 10; ++week) {
+    for (int a = 0; a < 4; ++a) Survey("acc_" + std::to_string(a), week, a < 2 ? falling[week] : 9);
+    if (week == 2) {
+      Interaction("acc_1", "req_1", kam::v1::INTERACTION_TYPE_SUPPORT_REQUEST, kStart + 15 * kDay);
+      Interaction("acc_2", "cmp_1", kam::v1::INTERACTION_TYPE_COMPLAINT, kStart + 15 * kDay);
+      Load("mgr_1", 3.0, 3);
+    }
+    if (week == 6) {
+      Interaction("acc_2", "done_1", kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED, kStart + 43 * kDay,
+                  -1, "cmp_1");
+      Account("acc_3", kStart + 43 * kDay, false, kam::v1::TIER_B, /*closed=*/true);
+    }
+  }
+  recording_ = nullptr;
+  // A record no processor can read, in the middle: dead-lettered either way.
+  input.insert(input.begin() + static_cast<long>(input.size() / 2),
+               ConsumedRecord{kafka_topics::kInteractions, 0, 999, "acc_0", "\x01garbage", 0});
+
+  for (const auto& record : input) ASSERT_TRUE(applier_->Apply(record).ok());
+  const auto single_events = CloudEvents();
+  const auto single_alerts = Alerts();
+  const auto single_dead = DeadLetters().size();
+  ASSERT_GE(single_alerts.size(), 5u) << "the scenario should exercise several rules";
+
+  Open("grouped");
+  size_t sizes[] = {1, 7, 3, 50, 2, 1000};
+  for (size_t at = 0, i = 0; at < input.size(); ++i) {
+    size_t end = std::min(input.size(), at + sizes[i % 6]);
+    ASSERT_TRUE(applier_
+                    ->Apply(std::vector<ConsumedRecord>(input.begin() + static_cast<long>(at),
+                                                        input.begin() + static_cast<long>(end)))
+                    .ok());
+    at = end;
+  }
+  EXPECT_EQ(CloudEvents(), single_events);
+  EXPECT_EQ(DeadLetters().size(), single_dead);
+  auto grouped_alerts = Alerts();
+  ASSERT_EQ(grouped_alerts.size(), single_alerts.size());
+  for (size_t i = 0; i < single_alerts.size(); ++i) {
+    EXPECT_EQ(grouped_alerts[i].SerializeAsString(), single_alerts[i].SerializeAsString()) << i;
+  }
 }
 
 }  // namespace
