@@ -94,7 +94,8 @@ class AlertObserver {
     auto handle = kam::kafka::NewHandle(RD_KAFKA_CONSUMER, *conf);
     if (!handle.ok()) return false;
     consumer_ = std::move(*handle);
-    auto partitions = kam::kafka::PartitionCount(consumer_.get(), kam::kafka_topics::kAlerts, 10000);
+    auto partitions =
+        kam::kafka::PartitionCount(consumer_.get(), kam::kafka_topics::kAlerts, 10000);
     if (!partitions.ok()) return false;
     // Explicit end offsets, so that nothing published after Start is missed.
     rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(*partitions);
@@ -219,9 +220,9 @@ int main(int argc, char** argv) {
     call.mutable_interaction()->set_account_id(id);
     call.mutable_interaction()->set_type(kam::v1::INTERACTION_TYPE_CALL);
     kam::v1::Interaction recorded;
-    grpc::Status status = Call(interactions_stub.get(),
-                               &kam::v1::InteractionsService::Stub::RecordInteraction, call,
-                               &recorded);
+    grpc::Status status =
+        Call(interactions_stub.get(), &kam::v1::InteractionsService::Stub::RecordInteraction, call,
+             &recorded);
     if (!status.ok()) {
       std::fprintf(stderr, "warm-up: %s\n", status.error_message().c_str());
       return 1;
@@ -240,7 +241,8 @@ int main(int argc, char** argv) {
   int failed = 0;
   for (int i = 0; i < total; ++i) {
     // Open loop: call i starts at start + i * interval, however long earlier calls took.
-    std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(i * interval));
+    std::this_thread::sleep_until(start +
+                                  std::chrono::duration_cast<Clock::duration>(i * interval));
     const std::string& account = account_ids[i % account_ids.size()];
     const std::string id = absl::StrCat("lat_", i);
     kam::v1::RecordInteractionRequest request;
@@ -253,17 +255,17 @@ int main(int argc, char** argv) {
     *interaction->mutable_occur_time() =
         kam::TimestampFromMillis(kam::MillisFromTimestamp(kam::NowTimestamp()) - 3 * 86400000LL);
     kam::v1::Interaction recorded;
-    grpc::Status status = Call(interactions_stub.get(),
-                               &kam::v1::InteractionsService::Stub::RecordInteraction, request,
-                               &recorded);
+    grpc::Status status =
+        Call(interactions_stub.get(), &kam::v1::InteractionsService::Stub::RecordInteraction,
+             request, &recorded);
     auto returned = Clock::now();
     if (!status.ok()) {
       ++failed;
       continue;
     }
-    latencies.Sent(
-        kam::Sha256Hex(absl::StrCat("ALERT_RULE_RESPONSE_OVERDUE|", account, "/", id)).substr(0, 16),
-        returned);
+    latencies.Sent(kam::Sha256Hex(absl::StrCat("ALERT_RULE_RESPONSE_OVERDUE|", account, "/", id))
+                       .substr(0, 16),
+                   returned);
   }
   const double sent_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   auto wait_until = Clock::now() + std::chrono::seconds(60);
