@@ -28,11 +28,10 @@ std::string Sha256Hex(std::string_view bytes) {
       absl::string_view(reinterpret_cast<const char*>(digest), SHA256_DIGEST_LENGTH));
 }
 
-absl::StatusOr<std::optional<std::string>> LookupIdempotent(const Store& store, std::string_view cf,
-                                                            const std::string& key,
-                                                            const std::string& fingerprint,
-                                                            const std::string& field) {
-  KAM_ASSIGN_OR_RETURN(std::optional<std::string> stored, store.Get(cf, key));
+absl::StatusOr<std::optional<std::string>> CheckIdempotent(const std::optional<std::string>& stored,
+                                                           const std::string& key,
+                                                           const std::string& fingerprint,
+                                                           const std::string& field) {
   if (!stored) return std::optional<std::string>();
   kam::internal::v1::IdempotencyRecord record;
   if (!record.ParseFromString(*stored)) {
@@ -48,10 +47,15 @@ absl::StatusOr<std::optional<std::string>> LookupIdempotent(const Store& store, 
 absl::Status PutIdempotent(Store* store, rocksdb::WriteBatch* batch, std::string_view cf,
                            const std::string& key, const std::string& fingerprint,
                            const std::string& resource_id) {
+  return FromRocks(batch->Put(store->Cf(cf), key, IdempotencyValue(fingerprint, resource_id)),
+                   "put idempotency");
+}
+
+std::string IdempotencyValue(const std::string& fingerprint, const std::string& resource_id) {
   kam::internal::v1::IdempotencyRecord record;
   record.set_request_fingerprint(fingerprint);
   record.set_resource_id(resource_id);
-  return FromRocks(batch->Put(store->Cf(cf), key, record.SerializeAsString()), "put idempotency");
+  return record.SerializeAsString();
 }
 
 }  // namespace kam

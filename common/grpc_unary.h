@@ -30,4 +30,24 @@ grpc::ServerUnaryReactor* AnswerUnary(grpc::CallbackServerContext* context, RpcM
   return reactor;
 }
 
+// The same for logic that answers later (a write handed to the group committer): `start` is
+// called with a callback taking the logic's StatusOr result; the reactor finishes when it runs,
+// from whichever thread. The callback thread is free meanwhile.
+template <typename Response, typename Start>
+grpc::ServerUnaryReactor* AnswerUnaryLater(grpc::CallbackServerContext* context,
+                                           RpcMetrics* metrics, const char* method,
+                                           Response* response, Start&& start) {
+  auto began = std::chrono::steady_clock::now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  start([reactor, response, metrics, method, began](absl::StatusOr<Response> result) {
+    absl::Status status = result.status();
+    if (status.ok()) *response = *std::move(result);
+    if (metrics != nullptr) {
+      metrics->Record(method, status.code(), std::chrono::steady_clock::now() - began);
+    }
+    reactor->Finish(ToGrpcStatus(status));
+  });
+  return reactor;
+}
+
 }  // namespace kam

@@ -28,6 +28,14 @@ class StagedBatch {
   // The store overlaid with this batch. Do not write to the batch while the iterator lives.
   std::unique_ptr<rocksdb::Iterator> NewIterator(std::string_view cf);
 
+  // Marks the batch as it is now; RollbackToSavePoint undoes the writes made since (one write that
+  // turned out to be refused), PopSavePoint keeps them.
+  void SetSavePoint() { batch_.SetSavePoint(); }
+  absl::Status RollbackToSavePoint() {
+    return FromRocks(batch_.RollbackToSavePoint(), "batch rollback");
+  }
+  absl::Status PopSavePoint() { return FromRocks(batch_.PopSavePoint(), "batch pop savepoint"); }
+
   // Pending writes (puts and deletes).
   int Count() { return batch_.GetWriteBatch()->Count(); }
   void Clear() { batch_.Clear(); }

@@ -7,8 +7,9 @@ namespace kam::interactions {
 grpc::ServerUnaryReactor* InteractionsGrpcService::RecordInteraction(
     grpc::CallbackServerContext* context, const kam::v1::RecordInteractionRequest* request,
     kam::v1::Interaction* response) {
-  return AnswerUnary(context, metrics_, "RecordInteraction", response,
-                     [&] { return book_->RecordInteraction(*request); });
+  return AnswerUnaryLater(context, metrics_, "RecordInteraction", response, [&](auto done) {
+    book_->RecordInteractionAsync(*request, std::move(done));
+  });
 }
 
 grpc::ServerUnaryReactor* InteractionsGrpcService::BatchRecordInteractions(

@@ -1,6 +1,7 @@
 #include "services/interactions/interactions_book.h"
 
 #include <chrono>
+#include <future>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
@@ -140,57 +141,115 @@ absl::StatusOr<AccountReplica> InteractionsBook::AwaitAccount(const std::string&
   }
 }
 
-absl::StatusOr<Interaction> InteractionsBook::RecordInteraction(
-    const kam::v1::RecordInteractionRequest& request) {
+struct InteractionsBook::PendingRecord {
+  kam::v1::RecordInteractionRequest request;
+  std::string fingerprint;
+  int64_t now = 0;
+  AccountReplica account;
+  bool replayed = false;  // an earlier call stored it: `result` is that call's answer
+  Interaction result;     // what the call answers
+};
+
+namespace {
+
+// The interaction an earlier call with the same request_id (or client-chosen id) stored, if any.
+template <typename Reader>
+absl::StatusOr<std::optional<Interaction>> Replay(Reader& reader,
+                                                  const kam::v1::RecordInteractionRequest& request,
+                                                  const std::string& fingerprint) {
+  std::optional<std::string> id;
+  if (!request.request_id().empty()) {
+    KAM_ASSIGN_OR_RETURN(
+        id, LookupIdempotent(reader, kRequestsCf, absl::StrCat("request/", request.request_id()),
+                             fingerprint, "request_id"));
+  }
+  if (!id && !request.interaction().id().empty()) {
+    KAM_ASSIGN_OR_RETURN(
+        id, LookupIdempotent(reader, kRequestsCf, absl::StrCat("id/", request.interaction().id()),
+                             fingerprint, "interaction.id"));
+  }
+  if (!id) return std::optional<Interaction>();
+  return LoadMessage<Interaction>(reader, kInteractionsCf, *id);
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<InteractionsBook::PendingRecord>> InteractionsBook::PrepareRecord(
+    const kam::v1::RecordInteractionRequest& request) const {
   KAM_RETURN_IF_ERROR(ValidateText(request.request_id(), "request_id", kMaxIdChars, false));
   if (!request.has_interaction()) return InvalidField("interaction", "required");
-  const int64_t now = NowMillis();
-  KAM_RETURN_IF_ERROR(Validate(request.interaction(), now));
-  const Interaction& input = request.interaction();
-  const std::string fingerprint = Fingerprint(input);
-  const std::string request_key = absl::StrCat("request/", request.request_id());
-  const std::string id_key = absl::StrCat("id/", input.id());
-
+  auto pending = std::make_shared<PendingRecord>();
+  pending->now = NowMillis();
+  KAM_RETURN_IF_ERROR(Validate(request.interaction(), pending->now));
+  pending->request = request;
+  pending->fingerprint = Fingerprint(request.interaction());
   // A replay returns what the first call stored, and publishes nothing.
-  auto replay = [&]() -> absl::StatusOr<std::optional<Interaction>> {
-    std::optional<std::string> id;
-    if (!request.request_id().empty()) {
-      KAM_ASSIGN_OR_RETURN(
-          id, LookupIdempotent(*store_, kRequestsCf, request_key, fingerprint, "request_id"));
-    }
-    if (!id && !input.id().empty()) {
-      KAM_ASSIGN_OR_RETURN(
-          id, LookupIdempotent(*store_, kRequestsCf, id_key, fingerprint, "interaction.id"));
-    }
-    if (!id) return std::optional<Interaction>();
-    return LoadMessage<Interaction>(*store_, kInteractionsCf, *id);
-  };
-  KAM_ASSIGN_OR_RETURN(std::optional<Interaction> earlier, replay());
-  if (earlier) return *earlier;
+  KAM_ASSIGN_OR_RETURN(std::optional<Interaction> earlier,
+                       Replay(*store_, request, pending->fingerprint));
+  if (earlier) {
+    pending->replayed = true;
+    pending->result = *std::move(earlier);
+    return pending;
+  }
+  KAM_ASSIGN_OR_RETURN(pending->account, AwaitAccount(request.interaction().account_id()));
+  return pending;
+}
 
-  KAM_ASSIGN_OR_RETURN(AccountReplica account, AwaitAccount(input.account_id()));
+void InteractionsBook::RecordInteractionAsync(const kam::v1::RecordInteractionRequest& request,
+                                              Recorded done) {
+  absl::StatusOr<std::shared_ptr<PendingRecord>> pending = PrepareRecord(request);
+  if (!pending.ok()) return done(pending.status());
+  std::shared_ptr<PendingRecord> write = *std::move(pending);
+  if (write->replayed) return done(std::move(write->result));
+  committer_->Submit(
+      [this, write](StagedBatch* batch, std::vector<OutboundEvent>* events) {
+        return StageRecord(write.get(), batch, events);
+      },
+      [write, done = std::move(done)](absl::Status status) {
+        if (!status.ok()) return done(status);
+        done(std::move(write->result));
+      });
+}
 
-  std::lock_guard<std::mutex> lock(write_mutex_);
-  KAM_ASSIGN_OR_RETURN(earlier, replay());  // a concurrent twin may have won
-  if (earlier) return *earlier;
+absl::StatusOr<Interaction> InteractionsBook::RecordInteraction(
+    const kam::v1::RecordInteractionRequest& request) {
+  std::promise<absl::StatusOr<Interaction>> outcome;
+  std::future<absl::StatusOr<Interaction>> result = outcome.get_future();
+  RecordInteractionAsync(request, [&outcome](absl::StatusOr<Interaction> recorded) {
+    outcome.set_value(std::move(recorded));
+  });
+  return result.get();
+}
+
+absl::Status InteractionsBook::StageRecord(PendingRecord* pending, StagedBatch* batch,
+                                           std::vector<OutboundEvent>* events) const {
+  const kam::v1::RecordInteractionRequest& request = pending->request;
+  const Interaction& input = request.interaction();
+  // A twin staged or committed since the check: answer with its result.
+  KAM_ASSIGN_OR_RETURN(std::optional<Interaction> earlier,
+                       Replay(*batch, request, pending->fingerprint));
+  if (earlier) {
+    pending->result = *std::move(earlier);
+    return absl::OkStatus();
+  }
 
   Interaction stored = input;
   if (stored.id().empty()) {
     stored.set_id(absl::StrCat("int_", absl::StrReplaceAll(NewUuid(), {{"-", ""}}).substr(0, 20)));
   }
-  if (!stored.has_occur_time()) *stored.mutable_occur_time() = TimestampFromMillis(now);
-  *stored.mutable_record_time() = TimestampFromMillis(now);
-  stored.set_owner_manager_id(account.owner_manager_id());
+  if (!stored.has_occur_time()) *stored.mutable_occur_time() = TimestampFromMillis(pending->now);
+  *stored.mutable_record_time() = TimestampFromMillis(pending->now);
+  stored.set_owner_manager_id(pending->account.owner_manager_id());
 
   KAM_ASSIGN_OR_RETURN(std::optional<AccountHealthState> loaded,
-                       LoadMessage<AccountHealthState>(*store_, kHealthCf, stored.account_id()));
+                       LoadMessage<AccountHealthState>(*batch, kHealthCf, stored.account_id()));
   AccountHealthState health = loaded.value_or(AccountHealthState());
   if (stored.type() == kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED) {
     const auto* open = FindOpenRequest(health, stored.resolves_interaction_id());
     if (open == nullptr) {
       KAM_ASSIGN_OR_RETURN(
           std::optional<Interaction> named,
-          LoadMessage<Interaction>(*store_, kInteractionsCf, stored.resolves_interaction_id()));
+          LoadMessage<Interaction>(*batch, kInteractionsCf, stored.resolves_interaction_id()));
       if (named && named->account_id() == stored.account_id() && IsRequest(named->type())) {
         return absl::FailedPreconditionError(
             absl::StrCat("interaction.resolves_interaction_id: request \"",
@@ -206,8 +265,7 @@ absl::StatusOr<Interaction> InteractionsBook::RecordInteraction(
     }
   }
   if (!input.id().empty()) {
-    KAM_ASSIGN_OR_RETURN(std::optional<std::string> taken,
-                         store_->Get(kInteractionsCf, input.id()));
+    KAM_ASSIGN_OR_RETURN(std::optional<std::string> taken, batch->Get(kInteractionsCf, input.id()));
     if (taken) {
       return absl::AlreadyExistsError(
           absl::StrCat("interaction.id: \"", input.id(), "\" exists with different content"));
@@ -215,26 +273,22 @@ absl::StatusOr<Interaction> InteractionsBook::RecordInteraction(
   }
   ApplyInteraction(stored, &health, options_.health);
 
-  rocksdb::WriteBatch batch;
-  KAM_RETURN_IF_ERROR(FromRocks(
-      batch.Put(store_->Cf(kInteractionsCf), stored.id(), stored.SerializeAsString()), "put"));
-  KAM_RETURN_IF_ERROR(FromRocks(batch.Put(store_->Cf(kByAccountCf), IndexKey(stored), ""), "put"));
-  KAM_RETURN_IF_ERROR(FromRocks(
-      batch.Put(store_->Cf(kHealthCf), stored.account_id(), health.SerializeAsString()), "put"));
+  KAM_RETURN_IF_ERROR(batch->Put(kInteractionsCf, stored.id(), stored.SerializeAsString()));
+  KAM_RETURN_IF_ERROR(batch->Put(kByAccountCf, IndexKey(stored), ""));
+  KAM_RETURN_IF_ERROR(batch->Put(kHealthCf, stored.account_id(), health.SerializeAsString()));
   if (!request.request_id().empty()) {
-    KAM_RETURN_IF_ERROR(
-        PutIdempotent(store_, &batch, kRequestsCf, request_key, fingerprint, stored.id()));
+    KAM_RETURN_IF_ERROR(batch->Put(kRequestsCf, absl::StrCat("request/", request.request_id()),
+                                   IdempotencyValue(pending->fingerprint, stored.id())));
   }
-  KAM_RETURN_IF_ERROR(PutIdempotent(store_, &batch, kRequestsCf, absl::StrCat("id/", stored.id()),
-                                    fingerprint, stored.id()));
+  KAM_RETURN_IF_ERROR(batch->Put(kRequestsCf, absl::StrCat("id/", stored.id()),
+                                 IdempotencyValue(pending->fingerprint, stored.id())));
 
   kam::v1::EventEnvelope envelope;
   *envelope.mutable_interaction_recorded()->mutable_interaction() = stored;
-  std::vector<OutboundEvent> events;
-  events.push_back(EnvelopeEvent(kafka_topics::kInteractions, stored.account_id(), kSource,
-                                 std::move(envelope), "", stored.occur_time()));
-  KAM_RETURN_IF_ERROR(outbox_->Commit(&batch, std::move(events)));
-  return stored;
+  events->push_back(EnvelopeEvent(kafka_topics::kInteractions, stored.account_id(), kSource,
+                                  std::move(envelope), "", stored.occur_time()));
+  pending->result = std::move(stored);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<kam::v1::BatchRecordInteractionsResponse> InteractionsBook::BatchRecordInteractions(
@@ -244,11 +298,30 @@ absl::StatusOr<kam::v1::BatchRecordInteractionsResponse> InteractionsBook::Batch
     return InvalidField("requests", absl::StrCat("at most ", options_.max_batch_items,
                                                  " items per call, got ", request.requests_size()));
   }
+  // Every item goes to the committer at once, so the whole batch usually lands in one commit.
+  struct Outcomes {
+    std::mutex mutex;
+    std::condition_variable all_done;
+    std::vector<std::optional<absl::StatusOr<Interaction>>> items;
+    int remaining = 0;
+  };
+  auto outcomes = std::make_shared<Outcomes>();
+  outcomes->items.resize(request.requests_size());
+  outcomes->remaining = request.requests_size();
+  for (int i = 0; i < request.requests_size(); ++i) {
+    RecordInteractionAsync(request.requests(i), [outcomes, i](absl::StatusOr<Interaction> result) {
+      std::lock_guard<std::mutex> lock(outcomes->mutex);
+      outcomes->items[i] = std::move(result);
+      if (--outcomes->remaining == 0) outcomes->all_done.notify_all();
+    });
+  }
+  std::unique_lock<std::mutex> lock(outcomes->mutex);
+  outcomes->all_done.wait(lock, [&] { return outcomes->remaining == 0; });
   kam::v1::BatchRecordInteractionsResponse response;
   for (int i = 0; i < request.requests_size(); ++i) {
     auto* result = response.add_results();
     result->set_index(i);
-    absl::StatusOr<Interaction> recorded = RecordInteraction(request.requests(i));
+    absl::StatusOr<Interaction>& recorded = *outcomes->items[i];
     if (recorded.ok()) {
       *result->mutable_interaction() = *std::move(recorded);
     } else {

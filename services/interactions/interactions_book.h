@@ -11,11 +11,13 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "common/group_committer.h"
 #include "common/outbox.h"
 #include "common/page_token.h"
 #include "common/record_applier.h"
@@ -42,6 +44,12 @@ class InteractionsBook {
   static absl::StatusOr<std::unique_ptr<InteractionsBook>> Open(Store* store, Outbox* outbox,
                                                                 InteractionsOptions options);
 
+  using Recorded = std::function<void(absl::StatusOr<kam::v1::Interaction>)>;
+  // Checks the request on the calling thread, then hands the write to the group committer;
+  // `done` gets the stored interaction once it is durable (from the committer thread), or the
+  // error. A replay of an earlier call is answered at once.
+  void RecordInteractionAsync(const kam::v1::RecordInteractionRequest& request, Recorded done);
+  // The same, waiting for the outcome.
   absl::StatusOr<kam::v1::Interaction> RecordInteraction(
       const kam::v1::RecordInteractionRequest& request);
   absl::StatusOr<kam::v1::BatchRecordInteractionsResponse> BatchRecordInteractions(
@@ -74,7 +82,8 @@ class InteractionsBook {
         outbox_(outbox),
         options_(options),
         tokens_(std::move(tokens)),
-        replica_(this) {}
+        replica_(this),
+        committer_(std::make_unique<GroupCommitter>(store, outbox)) {}
 
   absl::StatusOr<std::optional<kam::internal::v1::AccountReplica>> LoadReplica(
       const std::string& account_id) const;
@@ -82,16 +91,24 @@ class InteractionsBook {
   absl::StatusOr<kam::internal::v1::AccountReplica> AwaitAccount(
       const std::string& account_id) const;
   absl::Status Validate(const kam::v1::Interaction& interaction, int64_t now_millis) const;
+  // One RecordInteraction between its checks and its write.
+  struct PendingRecord;
+  // Checks `request`; the pending write, or (replayed) the answer of an earlier identical call.
+  absl::StatusOr<std::shared_ptr<PendingRecord>> PrepareRecord(
+      const kam::v1::RecordInteractionRequest& request) const;
+  // The write itself, on the committer thread; reads see the writes staged before it.
+  absl::Status StageRecord(PendingRecord* pending, StagedBatch* batch,
+                           std::vector<OutboundEvent>* events) const;
 
   Store* store_;
   Outbox* outbox_;
   InteractionsOptions options_;
   PageTokens tokens_;
   ReplicaProcessor replica_;
-
-  std::mutex write_mutex_;
   mutable std::mutex replica_mutex_;
   mutable std::condition_variable replica_changed_;
+  // Last member: its thread stops (after committing what it holds) before the rest goes away.
+  std::unique_ptr<GroupCommitter> committer_;
 };
 
 }  // namespace kam::interactions

@@ -48,6 +48,27 @@ std::string Shell(const std::string& command) {
   return output;
 }
 
+// An Apache Kafka broker of the test's own (scripts/kafka-local), stopped at the end. Each run
+// gets one: other tests' kam-alerts instances on the shared broker would also publish alerts for
+// this test's managers, and this run's for theirs.
+class OwnBroker {
+ public:
+  OwnBroker() {
+    brokers_ = Shell(kafka_local_ + " start --data-dir " + dir_.Sub("kafka") + " 2>/dev/null");
+  }
+  ~OwnBroker() {
+    (void)system(
+        (kafka_local_ + " stop --data-dir " + dir_.Sub("kafka") + " >/dev/null 2>&1").c_str());
+  }
+  bool ok() const { return brokers_.rfind("127.0.0.1:", 0) == 0; }
+  const std::string& brokers() const { return brokers_; }
+
+ private:
+  const std::string kafka_local_ = std::string(KAM_SOURCE_DIR) + "/scripts/kafka-local";
+  testing::TempDir dir_;
+  std::string brokers_;
+};
+
 // A service process that can be killed and started again on its data directory; callers always
 // reach the current incarnation (the port changes on every start).
 class Service {
@@ -331,39 +352,41 @@ double InputRecords(const std::string& brokers) {
 }
 
 TEST(KillInTurnTest, EachServiceKilledDuringOneLoadLosesNothingAndEndsWithTheSameAlerts) {
-  // The fault-free run, on the shared broker: its kam-alerts never restarts, so its counters say
-  // when it has applied everything on the input topics.
-  const std::string shared_brokers = testing::RealKafkaBootstrap();
-  ASSERT_FALSE(shared_brokers.empty()) << "run through ctest: needs the real_kafka fixture";
-  Platform calm(shared_brokers);
-  ASSERT_TRUE(calm.accounts.Start() && calm.interactions.Start() && calm.alerts.Start());
-  RunResult calm_run = RunBook(calm, "kit-", false);
-  // Settled: every record on the input topics applied, and the open alerts unchanged a second
-  // later (the outboxes may still have been publishing at the first look).
-  std::set<std::string> expected, previous;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (std::chrono::steady_clock::now() < deadline) {
-    const double input = InputRecords(shared_brokers);
-    const double applied = calm.alerts.Metric("kam_consumer_applied_total") +
-                           calm.alerts.Metric("kam_consumer_dead_lettered_total");
-    if (applied >= input) {
-      std::set<std::string> open = OpenAlerts(calm.alerts, calm_run);
-      if (!open.empty() && open == previous) {
-        expected = std::move(open);
-        break;
+  // The fault-free run: its kam-alerts never restarts, so its counters say when it has applied
+  // everything on the input topics.
+  std::set<std::string> expected;
+  {
+    OwnBroker calm_broker;
+    ASSERT_TRUE(calm_broker.ok()) << "own broker did not start: " << calm_broker.brokers();
+    const std::string& calm_brokers = calm_broker.brokers();
+    Platform calm(calm_brokers);
+    ASSERT_TRUE(calm.accounts.Start() && calm.interactions.Start() && calm.alerts.Start());
+    RunResult calm_run = RunBook(calm, "kit-", false);
+    // Settled: every record on the input topics applied, and the open alerts unchanged a second
+    // later (the outboxes may still have been publishing at the first look).
+    std::set<std::string> previous;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (std::chrono::steady_clock::now() < deadline) {
+      const double input = InputRecords(calm_brokers);
+      const double applied = calm.alerts.Metric("kam_consumer_applied_total") +
+                             calm.alerts.Metric("kam_consumer_dead_lettered_total");
+      if (applied >= input) {
+        std::set<std::string> open = OpenAlerts(calm.alerts, calm_run);
+        if (!open.empty() && open == previous) {
+          expected = std::move(open);
+          break;
+        }
+        previous = std::move(open);
       }
-      previous = std::move(open);
+      std::this_thread::sleep_for(std::chrono::seconds(1));  // poll interval, bounded by deadline
     }
-    std::this_thread::sleep_for(std::chrono::seconds(1));  // poll interval, bounded by deadline
-  }
+  }  // the calm platform and its broker stop here
   ASSERT_GE(expected.size(), 10u) << "the book should leave several kinds of alerts open";
 
-  // The same book with faults, on a broker of its own (its alert topic then holds this run only).
-  testing::TempDir kafka_dir;
-  const std::string kafka_local = std::string(KAM_SOURCE_DIR) + "/scripts/kafka-local";
-  const std::string brokers =
-      Shell(kafka_local + " start --data-dir " + kafka_dir.Sub("kafka") + " 2>/dev/null");
-  ASSERT_EQ(brokers.rfind("127.0.0.1:", 0), 0u) << "own broker did not start: " << brokers;
+  // The same book with faults, on another broker (its alert topic then holds this run only).
+  OwnBroker faulty_broker;
+  ASSERT_TRUE(faulty_broker.ok()) << "own broker did not start: " << faulty_broker.brokers();
+  const std::string& brokers = faulty_broker.brokers();
   {
     Platform faulty(brokers);
     ASSERT_TRUE(faulty.accounts.Start() && faulty.interactions.Start() && faulty.alerts.Start());
@@ -428,7 +451,6 @@ TEST(KillInTurnTest, EachServiceKilledDuringOneLoadLosesNothingAndEndsWithTheSam
               << ", open alerts: " << open.size() << ", alert changes on the topic: " << ids.size()
               << "\n";
   }
-  system((kafka_local + " stop --data-dir " + kafka_dir.Sub("kafka") + " >/dev/null 2>&1").c_str());
 }
 
 }  // namespace
