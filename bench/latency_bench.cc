@@ -28,6 +28,7 @@
 #include "kam/v1/accounts.grpc.pb.h"
 #include "kam/v1/interactions.grpc.pb.h"
 #include "nlohmann/json.hpp"
+#include "tests/testing/grpc_call.h"
 #include "tests/testing/service_process.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/topic_reader.h"
@@ -142,15 +143,6 @@ class AlertObserver {
   std::thread thread_;
 };
 
-template <typename Stub, typename Request, typename Response>
-grpc::Status Call(Stub* stub,
-                  grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
-                  const Request& request, Response* response) {
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-  return (stub->*method)(&context, request, response);
-}
-
 double Percentile(const std::vector<double>& sorted, double q) {
   if (sorted.empty()) return 0;
   return sorted[std::min(sorted.size() - 1, static_cast<size_t>(q * sorted.size()))];
@@ -193,8 +185,8 @@ int main(int argc, char** argv) {
   create_manager.mutable_manager()->set_email("lee@example.com");
   create_manager.mutable_manager()->set_capacity(1000);  // never overloaded here
   kam::v1::Manager manager;
-  if (!Call(accounts_stub.get(), &kam::v1::AccountsService::Stub::CreateManager, create_manager,
-            &manager)
+  if (!kam::testing::Call(accounts_stub.get(), &kam::v1::AccountsService::Stub::CreateManager,
+                          create_manager, &manager)
            .ok()) {
     return 1;
   }
@@ -207,7 +199,8 @@ int main(int argc, char** argv) {
     create.mutable_account()->mutable_annual_revenue()->set_currency("EUR");
     create.mutable_account()->set_owner_manager_id(manager.id());
     kam::v1::Account account;
-    if (!Call(accounts_stub.get(), &kam::v1::AccountsService::Stub::CreateAccount, create, &account)
+    if (!kam::testing::Call(accounts_stub.get(), &kam::v1::AccountsService::Stub::CreateAccount,
+                            create, &account)
              .ok()) {
       return 1;
     }
@@ -221,8 +214,8 @@ int main(int argc, char** argv) {
     call.mutable_interaction()->set_type(kam::v1::INTERACTION_TYPE_CALL);
     kam::v1::Interaction recorded;
     grpc::Status status =
-        Call(interactions_stub.get(), &kam::v1::InteractionsService::Stub::RecordInteraction, call,
-             &recorded);
+        kam::testing::Call(interactions_stub.get(),
+                           &kam::v1::InteractionsService::Stub::RecordInteraction, call, &recorded);
     if (!status.ok()) {
       std::fprintf(stderr, "warm-up: %s\n", status.error_message().c_str());
       return 1;
@@ -255,9 +248,9 @@ int main(int argc, char** argv) {
     *interaction->mutable_occur_time() =
         kam::TimestampFromMillis(kam::MillisFromTimestamp(kam::NowTimestamp()) - 3 * 86400000LL);
     kam::v1::Interaction recorded;
-    grpc::Status status =
-        Call(interactions_stub.get(), &kam::v1::InteractionsService::Stub::RecordInteraction,
-             request, &recorded);
+    grpc::Status status = kam::testing::Call(interactions_stub.get(),
+                                             &kam::v1::InteractionsService::Stub::RecordInteraction,
+                                             request, &recorded);
     auto returned = Clock::now();
     if (!status.ok()) {
       ++failed;

@@ -25,16 +25,7 @@
 namespace kam {
 namespace {
 
-std::string Shell(const std::string& command) {
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return output;
-  char buffer[512];
-  while (fgets(buffer, sizeof(buffer), pipe) != nullptr) output += buffer;
-  pclose(pipe);
-  while (!output.empty() && (output.back() == '\n' || output.back() == '\r')) output.pop_back();
-  return output;
-}
+using testing::Shell;
 
 kam::v1::CreateAccountRequest Create(const std::string& request_id) {
   kam::v1::CreateAccountRequest request;

@@ -37,16 +37,7 @@ constexpr int64_t kWeek = 7LL * 24 * 3600 * 1000;
 // each), i.e. every kill lands in the middle of it.
 constexpr int kCallsPerSecond = 300;
 
-std::string Shell(const std::string& command) {
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return output;
-  char buffer[512];
-  while (fgets(buffer, sizeof(buffer), pipe) != nullptr) output += buffer;
-  pclose(pipe);
-  while (!output.empty() && (output.back() == '\n' || output.back() == '\r')) output.pop_back();
-  return output;
-}
+using testing::Shell;
 
 // An Apache Kafka broker of the test's own (scripts/kafka-local), stopped at the end. Each run
 // gets one: other tests' kam-alerts instances on the shared broker would also publish alerts for

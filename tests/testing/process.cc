@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -100,6 +101,17 @@ std::string JsonField(const std::string& line, const std::string& name) {
 std::string BinDir() {
   const char* dir = std::getenv("KAM_BIN_DIR");
   return dir != nullptr ? dir : KAM_DEFAULT_BIN_DIR;
+}
+
+std::string Shell(const std::string& command) {
+  std::string output;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return output;
+  char buffer[512];
+  while (fgets(buffer, sizeof(buffer), pipe) != nullptr) output += buffer;
+  pclose(pipe);
+  while (!output.empty() && (output.back() == '\n' || output.back() == '\r')) output.pop_back();
+  return output;
 }
 
 }  // namespace kam::testing

@@ -41,6 +41,10 @@ class Process {
   std::string stderr_path_;
 };
 
+// Runs `command` with /bin/sh and returns its standard output without the trailing newline
+// (empty when it could not run).
+std::string Shell(const std::string& command);
+
 // Reads field `name` from a one-line JSON object (string values only); empty when absent.
 std::string JsonField(const std::string& line, const std::string& name);
 

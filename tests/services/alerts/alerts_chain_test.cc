@@ -10,6 +10,7 @@
 #include "kam/v1/alerts.grpc.pb.h"
 #include "kam/v1/interactions.grpc.pb.h"
 #include "nlohmann/json.hpp"
+#include "tests/testing/grpc_call.h"
 #include "tests/testing/service_process.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/topic_reader.h"
@@ -17,14 +18,7 @@
 namespace kam {
 namespace {
 
-template <typename Stub, typename Request, typename Response>
-grpc::Status Call(Stub* stub,
-                  grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
-                  const Request& request, Response* response) {
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-  return (stub->*method)(&context, request, response);
-}
+using testing::Call;
 
 TEST(AlertsChainTest, OverloadAndSlidingSatisfactionRaiseExplainedAlertsEndToEnd) {
   const std::string brokers = testing::RealKafkaBootstrap();
