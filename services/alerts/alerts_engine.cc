@@ -182,7 +182,12 @@ class AlertsEngine::Tx {
     return absl::OkStatus();
   }
 
-  void StageAlert(const Alert& alert) { latest_[alert.fingerprint()] = alert; }
+  void StageAlert(const Alert& alert) {
+    latest_[alert.fingerprint()] = alert;
+    // By id too: a group may resolve one instance and fire the next of the same fingerprint,
+    // and both records must be written.
+    staged_alerts_[alert.id()] = alert;
+  }
 
   void Publish(kam::v1::AlertChangeKind kind, const Alert& alert) {
     kam::v1::AlertChange change;
@@ -229,8 +234,10 @@ class AlertsEngine::Tx {
       KAM_RETURN_IF_ERROR(
           batch_->Put(kClockCf, Partition(p), EncodeUint64(static_cast<uint64_t>(clock))));
     }
+    for (const auto& [id, alert] : staged_alerts_) {
+      KAM_RETURN_IF_ERROR(batch_->Put(kAlertsCf, id, alert.SerializeAsString()));
+    }
     for (const auto& [fingerprint, alert] : latest_) {
-      KAM_RETURN_IF_ERROR(batch_->Put(kAlertsCf, alert.id(), alert.SerializeAsString()));
       KAM_RETURN_IF_ERROR(batch_->Put(kLatestCf, fingerprint, alert.id()));
     }
     for (const auto& [sequence, change] : changes_) {
@@ -253,7 +260,8 @@ class AlertsEngine::Tx {
   std::map<std::string, AlertAccountState> accounts_;
   std::map<std::string, AlertManagerState> managers_;
   std::map<int32_t, int64_t> clocks_;
-  std::map<std::string, Alert> latest_;                      // staged: written by Flush
+  std::map<std::string, Alert> latest_;                      // staged, by fingerprint
+  std::map<std::string, Alert> staged_alerts_;               // staged, by alert id
   std::map<std::string, std::optional<Alert>> latest_read_;  // read from the store
   std::vector<std::pair<uint64_t, kam::v1::AlertChange>> changes_;
   std::map<int32_t, std::vector<std::string>> due_now_;

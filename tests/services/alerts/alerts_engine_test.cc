@@ -358,6 +358,8 @@ TEST_F(AlertsEngineTest, GroupsOfRecordsGiveTheSameAlertsAsOneCommitPerRecord) {
   for (int a = 0; a < 4; ++a) Account("acc_" + std::to_string(a), kStart, a == 0, kam::v1::TIER_A);
   Account("late", kStart);
   Load("mgr_1", 3.75, 3);
+  Load("mgr_1", 3.0, 3);  // resolved and fired again right after: two instances in one group
+  Load("mgr_1", 3.75, 3);
   int falling[] = {9, 9, 8, 6, 4, 3, 2, 9, 10, 10};
   for (int week = 0; week < 10; ++week) {
     for (int a = 0; a < 4; ++a) Survey("acc_" + std::to_string(a), week, a < 2 ? falling[week] : 9);
@@ -384,7 +386,7 @@ TEST_F(AlertsEngineTest, GroupsOfRecordsGiveTheSameAlertsAsOneCommitPerRecord) {
   ASSERT_GE(single_alerts.size(), 5u) << "the scenario should exercise several rules";
 
   Open("grouped");
-  size_t sizes[] = {1, 7, 3, 50, 2, 1000};
+  size_t sizes[] = {1, 4, 50, 3, 7, 1000};  // the three loads fall in the third group
   for (size_t at = 0, i = 0; at < input.size(); ++i) {
     size_t end = std::min(input.size(), at + sizes[i % 6]);
     ASSERT_TRUE(applier_
