@@ -158,9 +158,13 @@ int main(int argc, char** argv) {
   CLI::App app{"kam-bench-latency: RecordInteraction returned -> CloudEvent on kam.alerts.v1"};
   app.add_option("--brokers", brokers, "a real Kafka broker (bench/run-latency-bench starts one)")
       ->required();
-  app.add_option("--rate", rate, "calls per second, steady")->capture_default_str();
-  app.add_option("--seconds", seconds, "duration of the measured load")->capture_default_str();
-  app.add_option("--accounts", accounts)->capture_default_str();
+  app.add_option("--rate", rate, "calls per second, steady")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--seconds", seconds, "duration of the measured load")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--accounts", accounts)->check(CLI::PositiveNumber)->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   kam::log::SetLevel(kam::log::Level::kWarn);
 

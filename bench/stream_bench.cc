@@ -120,8 +120,8 @@ int main(int argc, char** argv) {
   CLI::App app{"kam-bench-stream: alerts engine vs a bare consumer on real Kafka"};
   app.add_option("--brokers", brokers, "a real Kafka broker (bench/run-stream-bench starts one)")
       ->required();
-  app.add_option("--interactions", interactions)->capture_default_str();
-  app.add_option("--accounts", accounts)->capture_default_str();
+  app.add_option("--interactions", interactions)->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--accounts", accounts)->check(CLI::PositiveNumber)->capture_default_str();
   bool noisy = false;
   app.add_flag("--noisy", noisy,
                "answers unrelated week to week (alert changes for about a quarter of the events) "
