@@ -96,7 +96,7 @@ std::optional<EngineRun> RunEngine(const kam::kafka::KafkaOptions& options, uint
   EngineRun run;
   run.rate = total / std::chrono::duration<double>(Clock::now() - first).count();
   run.changes = (*engine)->changes_total();
-  run.commits = applier.groups_total();
+  run.commits = applier.batches_total();
   run.dead_letters = applier.dead_lettered_total();
   kam::v1::ListAlertsRequest request;
   request.set_state(kam::v1::ALERT_STATE_FIRING);

@@ -47,6 +47,16 @@ absl::Status ValidateConfig(const ServiceConfig& config) {
   if (config.topic_partitions < 1 || config.topic_partitions > 1000) {
     return absl::InvalidArgumentError("--topic-partitions: must be 1..1000");
   }
+  if (config.instance_id.size() > 100 ||
+      config.instance_id.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--instance-id: at most 100 of A-Z a-z 0-9 . _ -, got \"", config.instance_id, "\""));
+  }
+  if (config.session_timeout_ms < 6000 || config.session_timeout_ms > 300000) {
+    return absl::InvalidArgumentError(
+        "--session-timeout-ms: must be 6000..300000 (the broker's group.min/max.session.timeout.ms)");
+  }
   return absl::OkStatus();
 }
 
@@ -83,6 +93,13 @@ ParseOutcome ParseServiceConfig(int argc, char** argv, const ServiceDefaults& de
   app.add_option("--consumer-group", config.consumer_group,
                  "Kafka consumer group for input topics (default: the service name)")
       ->envname("KAM_CONSUMER_GROUP");
+  app.add_option("--instance-id", config.instance_id,
+                 "stable name of this instance in its consumer group (static membership: a restart "
+                 "gets its partitions back at once); default: an id kept in the data dir")
+      ->envname("KAM_INSTANCE_ID");
+  app.add_option("--session-timeout-ms", config.session_timeout_ms,
+                 "how long the group waits for a silent instance before moving its partitions")
+      ->envname("KAM_SESSION_TIMEOUT_MS");
   app.add_flag("--sync-writes", config.sync_writes,
                "fsync the write-ahead log on every write (survives power loss, slower)")
       ->envname("KAM_SYNC_WRITES");

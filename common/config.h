@@ -26,6 +26,10 @@ struct ServiceConfig {
   bool sync_writes = false;     // fsync the RocksDB WAL on every write
   int kafka_wait_seconds = 60;  // how long to wait for the broker at start
   std::string consumer_group;   // Kafka consumer group; empty = the service name
+  // Stable name of this instance in its consumer group (static membership); empty = one kept in
+  // the store, so a restart on the same disk is recognised.
+  std::string instance_id;
+  int session_timeout_ms = 10000;  // consumer group session timeout
 };
 
 struct ServiceDefaults {

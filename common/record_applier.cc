@@ -25,42 +25,44 @@ OutboundEvent MakeDeadLetter(const ConsumedRecord& record, const std::string& er
                        absl::StrCat(record.topic, "/", record.partition, "/", record.offset));
 }
 
-absl::Status RecordApplier::Tick(int64_t wall_millis) {
-  std::unique_lock<std::mutex> lock;
-  if (std::mutex* mutex = processor_->commit_mutex()) lock = std::unique_lock<std::mutex>(*mutex);
+absl::Status RecordApplier::Punctuate(int64_t wall_millis) {
   StagedBatch batch(store_);
   std::vector<OutboundEvent> events;
-  absl::Status status = processor_->Tick(wall_millis, &batch, &events);
-  if (status.ok()) status = processor_->FinishGroup(&batch, &events);
-  if (!status.ok() || (batch.Count() == 0 && events.empty())) {
-    processor_->Committed(false);
-    return status;
-  }
-  status = outbox_->Commit(batch.batch(), std::move(events));
-  processor_->Committed(status.ok());
-  return status;
+  std::unique_ptr<UnitOfWork> unit = processor_->Begin(&batch, &events);
+  KAM_RETURN_IF_ERROR(unit->Punctuate(wall_millis));
+  KAM_RETURN_IF_ERROR(unit->Seal());
+  if (batch.Count() == 0 && events.empty()) return absl::OkStatus();
+  KAM_RETURN_IF_ERROR(outbox_->Commit(batch.batch(), std::move(events)));
+  unit->Committed();
+  return absl::OkStatus();
 }
 
 absl::Status RecordApplier::Apply(const std::vector<ConsumedRecord>& records) {
-  std::unique_lock<std::mutex> lock;
-  if (std::mutex* mutex = processor_->commit_mutex()) lock = std::unique_lock<std::mutex>(*mutex);
   size_t begin = 0;
   while (begin < records.size()) {
     absl::Status refusal;
-    KAM_ASSIGN_OR_RETURN(size_t refused, CommitRange(records, begin, records.size(), &refusal));
-    if (refused == records.size()) break;
-    if (refused > begin) {
+    absl::StatusOr<size_t> refused = CommitRange(records, begin, records.size(), &refusal);
+    if (!refused.ok()) {
+      ++aborted_total_;
+      return refused.status();
+    }
+    if (*refused == records.size()) break;
+    if (*refused > begin) {
       // The records before the refused one, again, now without it.
       absl::Status again;
-      KAM_ASSIGN_OR_RETURN(size_t committed_to, CommitRange(records, begin, refused, &again));
-      if (committed_to != refused) {
+      absl::StatusOr<size_t> committed_to = CommitRange(records, begin, *refused, &again);
+      if (!committed_to.ok()) {
+        ++aborted_total_;
+        return committed_to.status();
+      }
+      if (*committed_to != *refused) {
         return absl::InternalError(absl::StrCat("processor refused offset ",
-                                                records[committed_to].offset,
+                                                records[*committed_to].offset,
                                                 " only on the second try: ", again.ToString()));
       }
     }
-    KAM_RETURN_IF_ERROR(CommitDeadLetter(records[refused], refusal));
-    begin = refused + 1;
+    KAM_RETURN_IF_ERROR(CommitDeadLetter(records[*refused], refusal));
+    begin = *refused + 1;
   }
   return absl::OkStatus();
 }
@@ -69,32 +71,38 @@ absl::StatusOr<size_t> RecordApplier::CommitRange(const std::vector<ConsumedReco
                                                   size_t begin, size_t end, absl::Status* refusal) {
   StagedBatch batch(store_);
   std::vector<OutboundEvent> events;
+  std::unique_ptr<UnitOfWork> unit = processor_->Begin(&batch, &events);
   // Highest offset per input partition in the range: one offset row each.
   std::map<std::pair<std::string, int32_t>, int64_t> next_offsets;
   for (size_t i = begin; i < end; ++i) {
     const ConsumedRecord& record = records[i];
-    absl::Status applied = processor_->Apply(record, &batch, &events);
+    absl::Status applied = unit->Apply(record);
     if (!applied.ok()) {
-      processor_->Committed(false);
+      if (!IsInputError(applied)) {
+        log::Warn("batch aborted; it is retried from the stored offsets",
+                  {{"topic", record.topic},
+                   {"partition", std::to_string(record.partition)},
+                   {"offset", std::to_string(record.offset)},
+                   {"error", applied.ToString()}});
+        return applied;
+      }
       *refusal = std::move(applied);
       return i;
     }
     int64_t& next = next_offsets[{record.topic, record.partition}];
     next = std::max(next, record.offset + 1);
   }
-  absl::Status status = processor_->FinishGroup(&batch, &events);
+  KAM_RETURN_IF_ERROR(unit->Seal());
   for (const auto& [partition, next] : next_offsets) {
-    if (!status.ok()) break;
-    status = PutNextOffset(store_, batch.batch(), partition.first, partition.second, next);
+    KAM_RETURN_IF_ERROR(
+        PutNextOffset(store_, batch.batch(), partition.first, partition.second, next));
   }
-  if (status.ok()) status = outbox_->Commit(batch.batch(), std::move(events));
-  processor_->Committed(status.ok());
-  KAM_RETURN_IF_ERROR(status);
+  KAM_RETURN_IF_ERROR(outbox_->Commit(batch.batch(), std::move(events)));
+  unit->Committed();
   applied_total_ += end - begin;
-  ++groups_total_;
+  ++batches_total_;
   return end;
 }
-
 absl::Status RecordApplier::CommitDeadLetter(const ConsumedRecord& record,
                                              const absl::Status& error) {
   log::Warn("record dead-lettered", {{"topic", record.topic},

@@ -116,11 +116,20 @@ absl::Status ServiceHost::Open() {
                             [this] { return static_cast<double>(relay_->errors_total()); });
 
   if (!spec_.input_topics.empty()) {
+    kafka::MembershipOptions membership;
+    membership.instance_id = config_.instance_id.empty()
+                                 ? absl::StrCat(config_.service_name, "-", store_->instance_id())
+                                 : config_.instance_id;
+    membership.session_timeout_ms = config_.session_timeout_ms;
+    log::Info("joining consumer group", {{"instance_id", membership.instance_id},
+                                         {"session_timeout_ms",
+                                          std::to_string(membership.session_timeout_ms)}});
     KAM_ASSIGN_OR_RETURN(consumer_, kafka::KafkaConsumer::Create(kafka_options,
                                                                  config_.consumer_group.empty()
                                                                      ? config_.service_name
                                                                      : config_.consumer_group,
-                                                                 spec_.input_topics, store_.get()));
+                                                                 spec_.input_topics, store_.get(),
+                                                                 membership));
   }
   return absl::OkStatus();
 }
@@ -139,7 +148,12 @@ absl::StatusOr<int> ServiceHost::Start() {
   if (!server_ || port == 0) {
     return absl::UnavailableError(absl::StrCat("--listen: cannot bind ", config_.listen));
   }
-  server_->GetHealthCheckService()->SetServingStatus(true);
+  {
+    std::lock_guard<std::mutex> lock(health_mutex_);
+    health_open_ = true;
+  }
+  tasks_.SetListener([this] { UpdateHealth(); });
+  UpdateHealth();
 
   if (!config_.metrics_listen.empty()) {
     metrics_server_ = std::make_unique<MetricsServer>(&metrics_);
@@ -149,23 +163,35 @@ absl::StatusOr<int> ServiceHost::Start() {
   if (consumer_ && processor_ != nullptr) {
     applier_ = std::make_unique<RecordApplier>(store_.get(), outbox_.get(), processor_,
                                                config_.service_name);
+    kafka::TaskRunnerOptions runner_options;
+    runner_options.input_topics = spec_.input_topics;
+    runner_options.restore_to_end = spec_.restore_to_end;
+    task_runner_ = std::make_unique<kafka::TaskRunner>(consumer_.get(), store_.get(),
+                                                       applier_.get(), processor_, &tasks_,
+                                                       std::move(runner_options));
     metrics_.AddCallbackGauge("kam_consumer_applied_total", "Input records applied.",
                               [this] { return static_cast<double>(applier_->applied_total()); });
     metrics_.AddCallbackGauge("kam_consumer_commits_total",
-                              "Commits of applied records (one per group of records).",
-                              [this] { return static_cast<double>(applier_->groups_total()); });
+                              "Commits of applied records (one per batch of records).",
+                              [this] { return static_cast<double>(applier_->batches_total()); });
     metrics_.AddCallbackGauge(
         "kam_consumer_dead_lettered_total", "Input records sent to the dead-letter topic.",
         [this] { return static_cast<double>(applier_->dead_lettered_total()); });
-    consumer_thread_ = std::thread([this] {
-      consumer_->Run(
-          stop_,
-          [this](const std::vector<ConsumedRecord>& records) { return applier_->Apply(records); },
-          [this] {
-            absl::Status ticked = applier_->Tick(MillisFromTimestamp(NowTimestamp()));
-            if (!ticked.ok()) log::Warn("tick failed", {{"error", ticked.ToString()}});
-          });
-    });
+    metrics_.AddCallbackGauge(
+        "kam_consumer_aborted_batches_total",
+        "Batches aborted by a storage or broker error and retried from the stored offsets.",
+        [this] { return static_cast<double>(applier_->aborted_total()); });
+    for (TaskState state : {TaskState::kAssigned, TaskState::kRestoring, TaskState::kRunning}) {
+      metrics_.AddCallbackGauge(
+          "kam_tasks", "Stream tasks (one per input partition number) of this instance, by state.",
+          [this, state] { return static_cast<double>(tasks_.Count(state)); },
+          absl::StrCat("state=\"", TaskStateName(state), "\""));
+    }
+    metrics_.AddCallbackGauge(
+        "kam_task_restore_remaining_records",
+        "Input records restoring tasks still have to read before they run.",
+        [this] { return static_cast<double>(task_runner_->restore_remaining()); });
+    consumer_thread_ = std::thread([this] { task_runner_->Run(stop_); });
   }
   log::Info("serving",
             {{"grpc", absl::StrCat(config_.listen.substr(0, config_.listen.rfind(':')), ":", port)},
@@ -175,11 +201,26 @@ absl::StatusOr<int> ServiceHost::Start() {
   return port;
 }
 
+void ServiceHost::UpdateHealth() {
+  std::lock_guard<std::mutex> lock(health_mutex_);
+  if (!health_open_ || !server_) return;
+  const bool serving = !consumer_ || tasks_.AllRunning();
+  if (health_reported_ && *health_reported_ == serving) return;
+  health_reported_ = serving;
+  server_->GetHealthCheckService()->SetServingStatus(serving);
+  // Operators and tests wait for this line: from here on the instance processes its partitions.
+  log::Info("health", {{"status", serving ? "SERVING" : "NOT_SERVING"}});
+}
+
 void ServiceHost::RequestStop() { kill(getpid(), SIGTERM); }
 
 void ServiceHost::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  {
+    std::lock_guard<std::mutex> lock(health_mutex_);
+    health_open_ = false;
+  }
   if (server_) {
     server_->GetHealthCheckService()->SetServingStatus(false);
     // Let in-flight calls finish, then cancel what is left.

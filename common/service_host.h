@@ -9,6 +9,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <mutex>
+#include <optional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -16,12 +18,14 @@
 
 #include "common/config.h"
 #include "common/kafka/consumer.h"
+#include "common/kafka/task_runner.h"
 #include "common/kafka/publisher.h"
 #include "common/metrics.h"
 #include "common/metrics_server.h"
 #include "common/outbox.h"
 #include "common/outbox_relay.h"
 #include "common/record_applier.h"
+#include "common/stream_task.h"
 #include "common/store.h"
 
 namespace kam {
@@ -34,6 +38,9 @@ struct HostSpec {
   std::vector<std::string> input_topics;
   // Input topics that must have the same partition count (keyed alike, joined per partition).
   std::vector<std::string> co_partitioned;
+  // Tasks read their input up to the end before they run (and before health says SERVING): for
+  // a service whose input is a replica of another service's table.
+  bool restore_to_end = false;
   // Largest request a client may send.
   int max_receive_message_bytes = 4 << 20;
 };
@@ -54,7 +61,8 @@ class ServiceHost {
 
   void AddService(grpc::Service* service) { services_.push_back(service); }
   // Consumes spec.input_topics through `processor` (state + offsets in one batch).
-  void SetProcessor(RecordProcessor* processor) { processor_ = processor; }
+  void SetProcessor(StreamProcessor* processor) { processor_ = processor; }
+  const TaskTable& tasks() const { return tasks_; }
 
   // Starts serving; returns when a signal arrives (or RequestStop()), after draining. Returns the
   // process exit code.
@@ -74,7 +82,9 @@ class ServiceHost {
   std::unique_ptr<OutboxRelay> relay_;
   std::unique_ptr<kafka::KafkaConsumer> consumer_;
   std::unique_ptr<RecordApplier> applier_;
-  RecordProcessor* processor_ = nullptr;
+  std::unique_ptr<kafka::TaskRunner> task_runner_;
+  StreamProcessor* processor_ = nullptr;
+  TaskTable tasks_;
   std::vector<grpc::Service*> services_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<MetricsServer> metrics_server_;
@@ -83,6 +93,12 @@ class ServiceHost {
   std::thread relay_thread_;
   std::thread consumer_thread_;
   bool shut_down_ = false;
+
+  // SERVING only while every assigned task runs (a consuming service), else NOT_SERVING.
+  void UpdateHealth();
+  std::mutex health_mutex_;
+  bool health_open_ ABSL_GUARDED_BY(health_mutex_) = false;  // server_ started, not yet stopping
+  std::optional<bool> health_reported_ ABSL_GUARDED_BY(health_mutex_);
 };
 
 }  // namespace kam

@@ -1,6 +1,8 @@
 #include "common/kafka/consumer.h"
 
+#include <algorithm>
 #include <chrono>
+#include <utility>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -10,14 +12,23 @@ namespace kam::kafka {
 
 absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(
     const KafkaOptions& options, std::string group_id, std::vector<std::string> topics,
-    const Store* store) {
+    const Store* store, MembershipOptions membership) {
   std::unique_ptr<KafkaConsumer> consumer(new KafkaConsumer(store));
-  KAM_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf,
-                       NewConf(options, {{"group.id", group_id},
-                                         {"enable.auto.commit", "false"},
-                                         {"enable.auto.offset.store", "false"},
-                                         {"auto.offset.reset", "earliest"},
-                                         {"partition.assignment.strategy", "range"}}));
+  // Eager `range`: keeps the same partition number of co-partitioned topics on one member, and
+  // avoids librdkafka 2.0's cooperative-sticky bugs (a commit during a rebalance loses the
+  // assignment, #4059; resume rewinds, #4686).
+  std::vector<std::pair<std::string, std::string>> properties = {
+      {"group.id", group_id},
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"auto.offset.reset", "earliest"},
+      {"partition.assignment.strategy", "range"},
+      {"session.timeout.ms", std::to_string(membership.session_timeout_ms)},
+      {"heartbeat.interval.ms", std::to_string(std::max(membership.session_timeout_ms / 5, 500))}};
+  if (!membership.instance_id.empty()) {
+    properties.emplace_back("group.instance.id", membership.instance_id);
+  }
+  KAM_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, NewConf(options, properties));
   rd_kafka_conf_set_rebalance_cb(conf, &KafkaConsumer::OnRebalance);
   rd_kafka_conf_set_opaque(conf, consumer.get());
   KAM_ASSIGN_OR_RETURN(consumer->consumer_, NewHandle(RD_KAFKA_CONSUMER, conf));
@@ -59,6 +70,15 @@ void KafkaConsumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                 rd_kafka_topic_partition_list_t* partitions, void* opaque) {
   auto* self = static_cast<KafkaConsumer*>(opaque);
   ++self->assignment_generation_;
+  AssignmentChange& change = self->changes_.emplace_back();
+  change.assigned = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+  std::vector<int32_t>& numbers = change.tasks;
+  for (int i = 0; i < partitions->cnt; ++i) {
+    int32_t number = partitions->elems[i].partition;
+    if (std::find(numbers.begin(), numbers.end(), number) == numbers.end()) {
+      numbers.push_back(number);
+    }
+  }
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     absl::Status status = self->AssignFromStore(partitions);
     // Without our offsets we would re-apply or skip records: stop rather than guess.
@@ -157,20 +177,19 @@ void KafkaConsumer::RewindToStore(const std::vector<ConsumedRecord>& records) {
   }
 }
 
-void KafkaConsumer::Run(const std::atomic<bool>& stop, const Handler& handler,
-                        const std::function<void()>& on_idle) {
-  auto next_tick = std::chrono::steady_clock::now();
-  while (!stop.load()) {
-    if (on_idle && std::chrono::steady_clock::now() >= next_tick) {
-      on_idle();
-      next_tick = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-    }
-    absl::StatusOr<size_t> handled = PollGroup(200, kMaxGroup, handler);
-    if (!handled.ok()) {
-      log::Error("record handling failed; retrying", {{"error", handled.status().ToString()}});
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    }
-  }
+std::vector<AssignmentChange> KafkaConsumer::TakeAssignmentChanges() {
+  return std::exchange(changes_, {});
+}
+
+absl::StatusOr<int64_t> KafkaConsumer::EndOffset(const std::string& topic, int32_t partition,
+                                                 int timeout_ms) {
+  int64_t low = 0;
+  int64_t high = 0;
+  KAM_RETURN_IF_ERROR(FromKafka(rd_kafka_query_watermark_offsets(consumer_.get(), topic.c_str(),
+                                                                 partition, &low, &high,
+                                                                 timeout_ms),
+                                "query watermark offsets"));
+  return high;
 }
 
 std::vector<std::pair<std::string, int32_t>> KafkaConsumer::Assignment() const {

@@ -5,6 +5,7 @@
 // state (RecordApplier writes both in one batch). Kafka's group protocol only spreads partitions.
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <utility>
@@ -14,6 +15,23 @@
 #include "common/kafka/kafka_common.h"
 
 namespace kam::kafka {
+
+// How this member joins its group.
+struct MembershipOptions {
+  // group.instance.id: static membership. A member that restarts with the same id gets its
+  // partitions back at once instead of after the session timeout. Empty: dynamic membership.
+  std::string instance_id;
+  // How long the coordinator waits for a silent member before moving its partitions away.
+  int session_timeout_ms = 10000;
+};
+
+// One rebalance callback, by partition number (a task spans every input topic's partition of
+// that number): taken by the consumer thread between polls and acted on there, never inside the
+// callback (which runs inside poll).
+struct AssignmentChange {
+  bool assigned = false;  // else revoked
+  std::vector<int32_t> tasks;
+};
 
 class KafkaConsumer {
  public:
@@ -25,16 +43,9 @@ class KafkaConsumer {
   static absl::StatusOr<std::unique_ptr<KafkaConsumer>> Create(const KafkaOptions& options,
                                                                std::string group_id,
                                                                std::vector<std::string> topics,
-                                                               const Store* store);
+                                                               const Store* store,
+                                                               MembershipOptions membership = {});
   ~KafkaConsumer();
-
-  // Polls and hands the records to `handler` until `stop` is set: whatever has arrived, up to
-  // kMaxGroup, as one group (so a busy consumer commits seldom and an idle one at once). A handler
-  // error is a storage failure: the consumer seeks back to the offsets in the store (a prefix of
-  // the group may have been committed) and retries after a pause.
-  // `on_idle` (optional) runs about once a second, whether or not records arrived.
-  void Run(const std::atomic<bool>& stop, const Handler& handler,
-           const std::function<void()>& on_idle = {});
 
   // Waits up to timeout_ms for a record, then hands it with whatever else has arrived (at most
   // max_records) to `handler`. Returns the number of records handled (0: none arrived).
@@ -42,6 +53,14 @@ class KafkaConsumer {
 
   // Partitions currently assigned to this member.
   std::vector<std::pair<std::string, int32_t>> Assignment() const;
+
+  // The rebalances since the last call, in order (consumer thread).
+  std::vector<AssignmentChange> TakeAssignmentChanges();
+
+  // The end offset (high watermark) of topic/partition, asked of the broker. Blocking.
+  absl::StatusOr<int64_t> EndOffset(const std::string& topic, int32_t partition, int timeout_ms);
+
+  rd_kafka_t* handle() { return consumer_.get(); }
 
  private:
   KafkaConsumer(const Store* store) : store_(store) {}
@@ -55,6 +74,8 @@ class KafkaConsumer {
   HandlePtr consumer_;
   // Bumped by every rebalance; a group collected across one is dropped and read again.
   uint64_t assignment_generation_ = 0;
+  // Filled by the rebalance callback (which runs inside poll, on the consumer thread).
+  std::vector<AssignmentChange> changes_;
 };
 
 }  // namespace kam::kafka

@@ -13,6 +13,7 @@
 #include "common/time_util.h"
 #include "kam/v1/events.pb.h"
 #include "services/alerts/cloud_event.h"
+#include "services/alerts/timer_key.h"
 
 namespace kam::alerts {
 namespace {
@@ -57,7 +58,11 @@ bool IsOpen(const Alert& alert) {
 class AlertsEngine::Tx {
  public:
   Tx(AlertsEngine* engine, StagedBatch* batch, std::vector<OutboundEvent>* events)
-      : engine_(engine), batch_(batch), events_(events) {}
+      : engine_(engine),
+        batch_(batch),
+        events_(events),
+        first_sequence_(engine->committed_sequence_.load()),
+        sequence_(first_sequence_) {}
 
   absl::StatusOr<AlertAccountState*> Account(int32_t p, const std::string& id) {
     std::string key = PartKey(p, id);
@@ -95,16 +100,17 @@ class AlertsEngine::Tx {
     return absl::OkStatus();
   }
 
-  // A timer fires when partition p's clock passes `due`; already due ones run in RunTimers.
-  absl::Status Schedule(int32_t p, int64_t due, const std::string& body) {
-    KAM_ASSIGN_OR_RETURN(int64_t clock, Clock(p));
-    if (due <= clock) {
-      due_now_[p].push_back(body);
-      return absl::OkStatus();
+  // Stores a timer; FireDueTimers fires it, at its due time, once event time passes it.
+  absl::Status Schedule(const TimerKey& timer) {
+    auto scanned = scanned_upto_.find(timer.partition);
+    if (scanned != scanned_upto_.end() && timer.due_millis <= scanned->second) {
+      scanned->second = timer.due_millis - 1;  // the next scan must see it
     }
-    return batch_->Put(kTimersCf, Partition(p) + EncodeUint64(static_cast<uint64_t>(due)) + body,
-                       "");
+    return batch_->Put(kTimersCf, timer.Encode(), "");
   }
+  // Partition p's timers due at or before this time were all fired in this transaction (and
+  // none was scheduled at or before it since): a scan up to it would find nothing.
+  std::map<int32_t, int64_t>& scanned_upto() { return scanned_upto_; }
 
   // FingerprintOf, remembered: a record asks for the same few fingerprints several times.
   const std::string& FingerprintFor(kam::v1::AlertRule rule, const std::string& subject) {
@@ -191,7 +197,7 @@ class AlertsEngine::Tx {
 
   void Publish(kam::v1::AlertChangeKind kind, const Alert& alert) {
     kam::v1::AlertChange change;
-    uint64_t sequence = ++engine_->pending_sequence_;
+    uint64_t sequence = ++sequence_;
     change.set_resume_token(std::to_string(sequence));
     change.set_kind(kind);
     *change.mutable_alert() = alert;
@@ -215,10 +221,6 @@ class AlertsEngine::Tx {
     return batch_->NewIterator(cf);
   }
   void Emit(OutboundEvent event) { events_->push_back(std::move(event)); }
-  std::map<int32_t, std::vector<std::string>>& due_now() { return due_now_; }
-  // Partition p's clock when its stored timers were last scanned in this transaction: timers
-  // scheduled since are later than that clock, so no scan is needed until the clock moves.
-  std::map<int32_t, int64_t>& timers_scanned_at() { return timers_scanned_at_; }
   void CountParked() { ++parked_; }
   uint64_t parked() const { return parked_; }
 
@@ -246,17 +248,22 @@ class AlertsEngine::Tx {
     }
     if (!changes_.empty()) {
       KAM_RETURN_IF_ERROR(
-          batch_->Put(kMetaCf, kSequenceKey, EncodeUint64(engine_->pending_sequence_)));
+          batch_->Put(kMetaCf, kSequenceKey, EncodeUint64(sequence_)));
     }
     return absl::OkStatus();
   }
 
   AlertsEngine* engine() { return engine_; }
+  // The last change sequence this transaction handed out, and whether it published any.
+  uint64_t last_sequence() const { return sequence_; }
+  bool published() const { return sequence_ != first_sequence_; }
 
  private:
   AlertsEngine* engine_;
   StagedBatch* batch_;
   std::vector<OutboundEvent>* events_;
+  const uint64_t first_sequence_;
+  uint64_t sequence_;
   std::map<std::string, AlertAccountState> accounts_;
   std::map<std::string, AlertManagerState> managers_;
   std::map<int32_t, int64_t> clocks_;
@@ -264,8 +271,7 @@ class AlertsEngine::Tx {
   std::map<std::string, Alert> staged_alerts_;               // staged, by alert id
   std::map<std::string, std::optional<Alert>> latest_read_;  // read from the store
   std::vector<std::pair<uint64_t, kam::v1::AlertChange>> changes_;
-  std::map<int32_t, std::vector<std::string>> due_now_;
-  std::map<int32_t, int64_t> timers_scanned_at_;
+  std::map<int32_t, int64_t> scanned_upto_;
   std::map<std::pair<int, std::string>, std::string> fingerprints_;
   uint64_t parked_ = 0;
 };
@@ -282,16 +288,7 @@ absl::StatusOr<std::unique_ptr<AlertsEngine>> AlertsEngine::Open(Store* store, O
   std::unique_ptr<AlertsEngine> engine(
       new AlertsEngine(store, outbox, std::move(options), std::move(tokens)));
   KAM_ASSIGN_OR_RETURN(auto sequence, store->Get(kMetaCf, kSequenceKey));
-  engine->committed_sequence_ = engine->pending_sequence_ = sequence ? DecodeUint64(*sequence) : 0;
-  // Partitions with a clock get idle ticks from the start, even before a new record arrives.
-  int64_t now = engine->options_.wall_clock();
-  auto it = store->NewIterator(kClockCf);
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    std::string key = it->key().ToString();
-    engine->last_activity_wall_[static_cast<int32_t>(DecodeUint64(std::string(4, '\0') + key))] =
-        now;
-  }
-  KAM_RETURN_IF_ERROR(FromRocks(it->status(), "scan clocks"));
+  engine->committed_sequence_ = sequence ? DecodeUint64(*sequence) : 0;
   return engine;
 }
 
@@ -324,7 +321,10 @@ absl::Status EvaluateNoContact(AlertsEngine::Tx& tx, int32_t p, const AlertAccou
   int64_t since = account.last_contact_millis() > 0 ? account.last_contact_millis()
                                                     : account.first_seen_millis();
   if (!desired.open && watched && since > 0) {
-    return tx.Schedule(p, since + config.no_contact_millis + 1, "n|" + account.account_id());
+    return tx.Schedule({.partition = p,
+                        .due_millis = since + config.no_contact_millis + 1,
+                        .kind = TimerKind::kNoContactDue,
+                        .account_id = account.account_id()});
   }
   return absl::OkStatus();
 }
@@ -332,7 +332,8 @@ absl::Status EvaluateNoContact(AlertsEngine::Tx& tx, int32_t p, const AlertAccou
 }  // namespace
 namespace {
 
-absl::Status RunTimers(AlertsEngine::Tx& tx, int32_t p, const EngineOptions& options);
+absl::Status FireDueTimers(AlertsEngine::Tx& tx, int32_t p, int64_t upto,
+                           const std::string* only_account, const EngineOptions& options);
 absl::Status OnInteraction(AlertsEngine::Tx& tx, int32_t p, const kam::v1::EventEnvelope& envelope,
                            const ConsumedRecord& record, const EngineOptions& options);
 
@@ -424,7 +425,9 @@ absl::Status OnAccountEvent(AlertsEngine::Tx& tx, int32_t p, const kam::v1::Even
       KAM_RETURN_IF_ERROR(OnInteraction(tx, p, parked_envelope, original, options));
     }
   }
-  return RunTimers(tx, p, options);
+  // Timers are not run here: account events carry the accounts service's time, not the activity
+  // stream's, and firing on them would make the alert history depend on arrival order.
+  return absl::OkStatus();
 }
 
 absl::Status OnManagerEvent(AlertsEngine::Tx& tx, int32_t p, const kam::v1::EventEnvelope& envelope,
@@ -496,6 +499,13 @@ absl::Status OnInteraction(AlertsEngine::Tx& tx, int32_t p, const kam::v1::Event
     tx.CountParked();
     return tx.Put(kParkedCf, key, held.SerializeAsString());
   }
+  // Event-time order: whatever fell due before this record happened fires first, at its due
+  // time -- the account's own timers up to the record's time, the others' up to the record's
+  // time less the allowed lateness (records of another account may still be on their way).
+  if (options.allowed_lateness_millis > 0) {
+    KAM_RETURN_IF_ERROR(FireDueTimers(tx, p, at, &interaction.account_id(), options));
+  }
+  KAM_RETURN_IF_ERROR(FireDueTimers(tx, p, at - options.allowed_lateness_millis, nullptr, options));
   KAM_RETURN_IF_ERROR(tx.Advance(p, at));
   const RuleConfig& config = options.rules.For(state->industry());
   const std::string& account_id = state->account_id();
@@ -526,8 +536,11 @@ absl::Status OnInteraction(AlertsEngine::Tx& tx, int32_t p, const kam::v1::Event
     auto* open = state->add_open_requests();
     open->set_interaction_id(interaction.id());
     open->set_open_millis(at);
-    return tx.Schedule(p, at + config.response_benchmark_millis + 1,
-                       absl::StrCat("o|", account_id, "|", interaction.id()));
+    return tx.Schedule({.partition = p,
+                        .due_millis = at + config.response_benchmark_millis + 1,
+                        .kind = TimerKind::kResponseDue,
+                        .account_id = account_id,
+                        .interaction_id = interaction.id()});
   };
   switch (interaction.type()) {
     case kam::v1::INTERACTION_TYPE_SURVEY: {
@@ -561,64 +574,70 @@ absl::Status OnInteraction(AlertsEngine::Tx& tx, int32_t p, const kam::v1::Event
   }
   if (IsContact(interaction.type()) && at > state->last_contact_millis()) {
     state->set_last_contact_millis(at);
-    KAM_ASSIGN_OR_RETURN(int64_t clock, tx.Clock(p));
-    KAM_RETURN_IF_ERROR(EvaluateNoContact(tx, p, *state, config, clock));
+    KAM_RETURN_IF_ERROR(EvaluateNoContact(tx, p, *state, config, at));
   }
-  return RunTimers(tx, p, options);
-}
-
-absl::Status FireTimer(AlertsEngine::Tx& tx, int32_t p, const std::string& body, int64_t clock,
-                       const EngineOptions& options) {
-  std::vector<std::string> parts = absl::StrSplit(body, '|');
-  if (parts.size() < 2) return absl::OkStatus();
-  KAM_ASSIGN_OR_RETURN(AlertAccountState * state, tx.Account(p, parts[1]));
-  const RuleConfig& config = options.rules.For(state->industry());
-  if (parts[0] == "o" && parts.size() == 3) {
-    const kam::internal::v1::OpenRequestTimer* open = nullptr;
-    for (const auto& request : state->open_requests()) {
-      if (request.interaction_id() == parts[2]) open = &request;
-    }
-    if (open == nullptr) return absl::OkStatus();  // resolved meanwhile
-    KAM_RETURN_IF_ERROR(tx.Transition(
-        kam::v1::ALERT_RULE_RESPONSE_OVERDUE, parts[1] + "/" + parts[2], parts[1],
-        state->owner_manager_id(),
-        ResponseOverdue(parts[1], parts[2], open->open_millis(), true, clock, config), clock));
-    int64_t critical_at = open->open_millis() + 2 * config.response_benchmark_millis + 1;
-    if (clock < critical_at) return tx.Schedule(p, critical_at, body);
-    return absl::OkStatus();
-  }
-  if (parts[0] == "n") return EvaluateNoContact(tx, p, *state, config, clock);
   return absl::OkStatus();
 }
 
-absl::Status RunTimers(AlertsEngine::Tx& tx, int32_t p, const EngineOptions& options) {
-  KAM_ASSIGN_OR_RETURN(int64_t clock, tx.Clock(p));
-  auto scanned = tx.timers_scanned_at().find(p);
-  if (scanned == tx.timers_scanned_at().end() || scanned->second < clock) {
-    tx.timers_scanned_at()[p] = clock;
-    const std::string prefix = Partition(p);
-    std::vector<std::pair<std::string, std::string>> due;  // key, body
+// Fires `timer` as of its due time.
+absl::Status FireTimer(AlertsEngine::Tx& tx, const TimerKey& timer, const EngineOptions& options) {
+  const int32_t p = timer.partition;
+  const int64_t now = timer.due_millis;
+  KAM_ASSIGN_OR_RETURN(AlertAccountState * state, tx.Account(p, timer.account_id));
+  const RuleConfig& config = options.rules.For(state->industry());
+  if (timer.kind == TimerKind::kNoContactDue) {
+    return EvaluateNoContact(tx, p, *state, config, now);
+  }
+  const kam::internal::v1::OpenRequestTimer* open = nullptr;
+  for (const auto& request : state->open_requests()) {
+    if (request.interaction_id() == timer.interaction_id) open = &request;
+  }
+  if (open == nullptr) return absl::OkStatus();  // resolved before it fell due
+  KAM_RETURN_IF_ERROR(tx.Transition(
+      kam::v1::ALERT_RULE_RESPONSE_OVERDUE, timer.account_id + "/" + timer.interaction_id,
+      timer.account_id, state->owner_manager_id(),
+      ResponseOverdue(timer.account_id, timer.interaction_id, open->open_millis(), true, now,
+                      config),
+      now));
+  const int64_t critical_at = open->open_millis() + 2 * config.response_benchmark_millis + 1;
+  if (now < critical_at) {
+    TimerKey escalation = timer;
+    escalation.due_millis = critical_at;
+    return tx.Schedule(escalation);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FireDueTimers(AlertsEngine::Tx& tx, int32_t p, int64_t upto,
+                           const std::string* only_account, const EngineOptions& options) {
+  auto scanned = tx.scanned_upto().find(p);
+  if (only_account == nullptr && scanned != tx.scanned_upto().end() && upto <= scanned->second) {
+    return absl::OkStatus();
+  }
+  const std::string prefix = TimerKey::PartitionPrefix(p);
+  // One at a time, earliest first: a timer may schedule another (an escalation) that falls due
+  // before the ones already found.
+  while (true) {
+    std::optional<TimerKey> next;
+    std::string next_key;
     {
       auto it = tx.NewIterator(kTimersCf);
       for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-        std::string key = it->key().ToString();
-        int64_t when = static_cast<int64_t>(DecodeUint64(std::string_view(key).substr(4, 8)));
-        if (when > clock) break;
-        due.emplace_back(key, key.substr(12));
+        std::optional<TimerKey> timer = TimerKey::Decode(it->key().ToStringView());
+        if (!timer) return absl::DataLossError("timer key does not decode");
+        if (timer->due_millis > upto) break;
+        if (only_account != nullptr && timer->account_id != *only_account) continue;
+        next = std::move(timer);
+        next_key = it->key().ToString();
+        break;
       }
       KAM_RETURN_IF_ERROR(FromRocks(it->status(), "scan timers"));
     }
-    for (const auto& [key, body] : due) {
-      KAM_RETURN_IF_ERROR(tx.Delete(kTimersCf, key));
-      KAM_RETURN_IF_ERROR(FireTimer(tx, p, body, clock, options));
-    }
+    if (!next) break;
+    KAM_RETURN_IF_ERROR(tx.Delete(kTimersCf, next_key));
+    KAM_RETURN_IF_ERROR(FireTimer(tx, *next, options));
   }
-  // Timers that were already due when scheduled (events arriving late in event time).
-  for (int round = 0; round < 3 && !tx.due_now()[p].empty(); ++round) {
-    std::vector<std::string> now = std::move(tx.due_now()[p]);
-    tx.due_now()[p].clear();
-    for (const auto& body : now) KAM_RETURN_IF_ERROR(FireTimer(tx, p, body, clock, options));
-  }
+  if (only_account == nullptr) tx.scanned_upto()[p] = upto;
   return absl::OkStatus();
 }
 
@@ -629,17 +648,45 @@ AlertsEngine::AlertsEngine(Store* store, Outbox* outbox, EngineOptions options, 
 
 AlertsEngine::~AlertsEngine() = default;
 
-AlertsEngine::Tx& AlertsEngine::GroupTx(StagedBatch* batch, std::vector<OutboundEvent>* events) {
-  if (!group_) {
-    pending_sequence_ = committed_sequence_;
-    group_ = std::make_unique<Tx>(this, batch, events);
+// A unit of work: the engine's lock and one Tx, from Begin to commit or drop.
+class AlertsEngine::Unit : public UnitOfWork {
+ public:
+  Unit(AlertsEngine* engine, StagedBatch* batch, std::vector<OutboundEvent>* events)
+      : lock_(engine->mutex_), engine_(engine), tx_(engine, batch, events) {}
+
+  absl::Status Apply(const ConsumedRecord& record) override {
+    return engine_->ApplyRecord(tx_, record);
   }
-  return *group_;
+  absl::Status Punctuate(int64_t wall_millis) override {
+    return engine_->PunctuateTx(tx_, wall_millis);
+  }
+  absl::Status Seal() override { return tx_.Flush(); }
+  void Committed() override { engine_->Committed(tx_); }
+
+  Tx& tx() { return tx_; }
+
+ private:
+  std::unique_lock<std::mutex> lock_;
+  AlertsEngine* engine_;
+  Tx tx_;
+};
+
+std::unique_ptr<UnitOfWork> AlertsEngine::Begin(StagedBatch* batch,
+                                                std::vector<OutboundEvent>* events) {
+  return std::make_unique<Unit>(this, batch, events);
 }
 
-absl::Status AlertsEngine::Apply(const ConsumedRecord& record, StagedBatch* batch,
-                                 std::vector<OutboundEvent>* events) {
-  last_activity_wall_[record.partition] = options_.wall_clock();
+void AlertsEngine::TaskRunning(int32_t task) {
+  // A running task's clock follows the wall clock once its partition has been idle a while.
+  last_activity_wall_[task] = options_.wall_clock();
+}
+
+void AlertsEngine::TaskClosed(int32_t task) {
+  // Another instance owns the partition now: its clock and timers are no longer ours to move.
+  last_activity_wall_.erase(task);
+}
+
+absl::Status AlertsEngine::ApplyRecord(Tx& tx, const ConsumedRecord& record) {
   kam::v1::EventEnvelope envelope;
   if (!envelope.ParseFromString(record.value)) {
     return absl::InvalidArgumentError("value: not a kam.v1.EventEnvelope");
@@ -647,7 +694,6 @@ absl::Status AlertsEngine::Apply(const ConsumedRecord& record, StagedBatch* batc
   if (envelope.payload_case() == kam::v1::EventEnvelope::PAYLOAD_NOT_SET) {
     return absl::InvalidArgumentError("value: envelope without payload");
   }
-  Tx& tx = GroupTx(batch, events);
   if (record.topic == kafka_topics::kAccounts) {
     return OnAccountEvent(tx, record.partition, envelope, record, options_);
   }
@@ -655,26 +701,29 @@ absl::Status AlertsEngine::Apply(const ConsumedRecord& record, StagedBatch* batc
     return OnManagerEvent(tx, record.partition, envelope, record, options_);
   }
   if (record.topic == kafka_topics::kInteractions) {
+    // Only the activity stream counts against idleness: the clock follows interactions.
+    last_activity_wall_[record.partition] = options_.wall_clock();
     return OnInteraction(tx, record.partition, envelope, record, options_);
   }
   return absl::OkStatus();
 }
 
-absl::Status AlertsEngine::Tick(int64_t wall_millis, StagedBatch* batch,
-                                std::vector<OutboundEvent>* events) {
-  Tx& tx = GroupTx(batch, events);
+absl::Status AlertsEngine::PunctuateTx(Tx& tx, int64_t wall_millis) {
   for (const auto& [p, last] : last_activity_wall_) {
     if (wall_millis - last < options_.idle_millis) continue;
     KAM_ASSIGN_OR_RETURN(int64_t clock, tx.Clock(p));
     if (wall_millis <= clock) continue;
+    // Idle: nothing is on its way, so everything due up to now fires.
+    KAM_RETURN_IF_ERROR(FireDueTimers(tx, p, wall_millis, nullptr, options_));
     KAM_RETURN_IF_ERROR(tx.Advance(p, wall_millis));
-    KAM_RETURN_IF_ERROR(RunTimers(tx, p, options_));
   }
   // Held-back interactions whose account never showed up go to the dead-letter topic.
+  // Only the running tasks' ones: another instance expires the rest.
   std::vector<std::string> expired;
-  {
+  for (const auto& [p, last] : last_activity_wall_) {
+    const std::string prefix = Partition(p);
     auto it = tx.NewIterator(kParkedCf);
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       kam::internal::v1::ParkedRecord held;
       if (!held.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
         return absl::DataLossError("parked record does not parse");
@@ -700,20 +749,10 @@ absl::Status AlertsEngine::Tick(int64_t wall_millis, StagedBatch* batch,
   return absl::OkStatus();
 }
 
-absl::Status AlertsEngine::FinishGroup(StagedBatch*, std::vector<OutboundEvent>*) {
-  return group_ ? group_->Flush() : absl::OkStatus();
-}
-
-void AlertsEngine::Committed(bool written) {
-  bool changed = written && pending_sequence_ != committed_sequence_;
-  if (written) {
-    committed_sequence_ = pending_sequence_;
-    if (group_) parked_total_ += group_->parked();
-  } else {
-    pending_sequence_ = committed_sequence_;
-  }
-  group_.reset();
-  if (changed) NotifyWatchers();
+void AlertsEngine::Committed(const Tx& tx) {
+  committed_sequence_ = tx.last_sequence();
+  parked_total_ += tx.parked();
+  if (tx.published()) NotifyWatchers();
 }
 
 void AlertsEngine::NotifyWatchers() {
@@ -803,7 +842,9 @@ absl::StatusOr<Alert> AlertsEngine::AcknowledgeAlert(
   if (request.acknowledged_by().size() > 200) {
     return absl::InvalidArgumentError("acknowledged_by: at most 200 characters");
   }
-  std::lock_guard<std::mutex> lock(mutex_);
+  StagedBatch batch(store_);
+  std::vector<OutboundEvent> events;
+  Unit unit(this, &batch, &events);  // holds mutex_ until the acknowledgement is durable
   KAM_ASSIGN_OR_RETURN(auto alert, LoadMessage<Alert>(*store_, kAlertsCf, request.id()));
   if (!alert) return absl::NotFoundError(absl::StrCat("id: no alert \"", request.id(), "\""));
   if (!request.etag().empty() && request.etag() != alert->etag()) {
@@ -816,9 +857,7 @@ absl::StatusOr<Alert> AlertsEngine::AcknowledgeAlert(
   }
   if (alert->state() == kam::v1::ALERT_STATE_ACKNOWLEDGED) return *alert;
   // Only the latest instance of a fingerprint can be open.
-  StagedBatch batch(store_);
-  std::vector<OutboundEvent> events;
-  Tx& tx = GroupTx(&batch, &events);
+  Tx& tx = unit.tx();
   Alert acknowledged = *alert;
   acknowledged.set_state(kam::v1::ALERT_STATE_ACKNOWLEDGED);
   acknowledged.set_acknowledged_by(request.acknowledged_by());
@@ -828,10 +867,9 @@ absl::StatusOr<Alert> AlertsEngine::AcknowledgeAlert(
       std::to_string(std::stoll(acknowledged.etag().empty() ? "0" : acknowledged.etag()) + 1));
   tx.StageAlert(acknowledged);
   tx.Publish(kam::v1::ALERT_CHANGE_KIND_ACKNOWLEDGED, acknowledged);
-  absl::Status status = tx.Flush();
-  if (status.ok()) status = outbox_->Commit(batch.batch(), std::move(events));
-  Committed(status.ok());
-  if (!status.ok()) return status;
+  KAM_RETURN_IF_ERROR(unit.Seal());
+  KAM_RETURN_IF_ERROR(outbox_->Commit(batch.batch(), std::move(events)));
+  unit.Committed();
   return acknowledged;
 }
 

@@ -7,9 +7,11 @@
 // published as a CloudEvent through the outbox in the same WriteBatch as the state (and input
 // offsets) that caused it, so each change is published once even across crashes.
 //
-// Time: each input partition has a clock, the highest interaction event time seen on it; timers
-// (RESPONSE_OVERDUE, NO_CONTACT, held-back records) fire when that clock passes them. While a
-// partition is idle (no record for `idle_millis` of wall time) its clock follows the wall clock.
+// Time: each input partition has a clock, the highest interaction event time seen on it. Timers
+// (RESPONSE_OVERDUE, NO_CONTACT) fire in event-time order, each as of its due time: before an
+// interaction is applied, every timer that fell due before it happened fires first. So the alert
+// history does not depend on which record happened to move the clock. While a partition is idle
+// (no interaction for `idle_millis` of wall time) its clock follows the wall clock.
 //
 // Keys start with the input partition (4 bytes big-endian), so a partition's state can later be
 // moved to another instance as one key range. kam.accounts.v1 and kam.interactions.v1 must have
@@ -27,6 +29,7 @@
 #include "common/outbox.h"
 #include "common/page_token.h"
 #include "common/record_applier.h"
+#include "common/stream_task.h"
 #include "common/status.h"
 #include "common/store.h"
 #include "kam/v1/alerts.pb.h"
@@ -37,6 +40,10 @@ namespace kam::alerts {
 struct EngineOptions {
   RulesConfig rules;
   int64_t idle_millis = 5000;
+  // How far (event time) a record may trail the partition's clock and still be judged as if it
+  // had come in order: other accounts' timers fire only once the clock is this far past them.
+  // 0: a timer fires as soon as any record of the partition passes it.
+  int64_t allowed_lateness_millis = 0;
   // How long (wall time) an interaction for an unknown account is held back before it is
   // dead-lettered: its account's event may still be on the way on the other topic. Wall time, not
   // event time: a lagging accounts topic is exactly when event time runs ahead.
@@ -45,21 +52,18 @@ struct EngineOptions {
   std::function<int64_t()> wall_clock;
 };
 
-class AlertsEngine : public RecordProcessor {
+class AlertsEngine : public StreamProcessor {
  public:
   static std::vector<std::string> ColumnFamilies();
   static absl::StatusOr<std::unique_ptr<AlertsEngine>> Open(Store* store, Outbox* outbox,
                                                             EngineOptions options);
   ~AlertsEngine() override;
 
-  // RecordProcessor
-  absl::Status Apply(const ConsumedRecord& record, StagedBatch* batch,
-                     std::vector<OutboundEvent>* events) override;
-  absl::Status Tick(int64_t wall_millis, StagedBatch* batch,
-                    std::vector<OutboundEvent>* events) override;
-  absl::Status FinishGroup(StagedBatch* batch, std::vector<OutboundEvent>* events) override;
-  std::mutex* commit_mutex() override { return &mutex_; }
-  void Committed(bool written) override;
+  // StreamProcessor
+  std::unique_ptr<UnitOfWork> Begin(StagedBatch* batch,
+                                    std::vector<OutboundEvent>* events) override;
+  void TaskRunning(int32_t task) override;
+  void TaskClosed(int32_t task) override;
 
   // API
   absl::StatusOr<kam::v1::ListAlertsResponse> ListAlerts(
@@ -81,27 +85,30 @@ class AlertsEngine : public RecordProcessor {
 
   // One state transaction (defined in the .cc file).
   class Tx;
+  // The unit of work around a Tx: holds mutex_ for its life (defined in the .cc file).
+  class Unit;
 
  private:
   AlertsEngine(Store* store, Outbox* outbox, EngineOptions options, PageTokens tokens);
 
   void NotifyWatchers();
-  // The transaction of the group being applied, opened by its first Apply (or Tick); it lives
-  // until Committed.
-  Tx& GroupTx(StagedBatch* batch, std::vector<OutboundEvent>* events);
+  absl::Status ApplyRecord(Tx& tx, const ConsumedRecord& record);
+  absl::Status PunctuateTx(Tx& tx, int64_t wall_millis);
+  // The durable state of a committed Tx becomes the engine's.
+  void Committed(const Tx& tx);
 
   Store* store_;
   Outbox* outbox_;
   EngineOptions options_;
   PageTokens tokens_;
 
-  // Serializes state changes (consumer thread and AcknowledgeAlert).
+  // Serializes state changes (consumer thread and AcknowledgeAlert); held by every Unit.
   std::mutex mutex_;
-  uint64_t committed_sequence_ = 0;  // last change sequence that is durable
-  uint64_t pending_sequence_ = 0;    // last one handed out by the uncommitted Apply/Tick
-  std::map<int32_t, int64_t> last_activity_wall_;  // partition -> wall time of its last record
+  // Last change sequence that is durable; read by metrics without the lock.
+  std::atomic<uint64_t> committed_sequence_ = 0;
+  // Running task -> wall time of its last interaction record: idle clocks (consumer thread only).
+  std::map<int32_t, int64_t> last_activity_wall_;
   std::atomic<uint64_t> parked_total_ = 0;
-  std::unique_ptr<Tx> group_;
 
   mutable std::mutex watchers_mutex_;
   std::map<int, std::function<void()>> watchers_;

@@ -433,9 +433,25 @@ absl::StatusOr<kam::v1::AccountHealth> InteractionsBook::GetAccountHealth(
   return BuildHealth(state.value_or(empty), NowMillis(), options_.health);
 }
 
-absl::Status InteractionsBook::ReplicaProcessor::Apply(const ConsumedRecord& record,
-                                                       StagedBatch* batch,
-                                                       std::vector<OutboundEvent>*) {
+// One batch of kam.accounts.v1 records applied to the replica.
+class InteractionsBook::ReplicaProcessor::Unit : public UnitOfWork {
+ public:
+  Unit(InteractionsBook* book, StagedBatch* batch) : book_(book), batch_(batch) {}
+  absl::Status Apply(const ConsumedRecord& record) override;
+  // Wakes callers waiting for an account (AwaitAccount) once the replica is durable.
+  void Committed() override { book_->replica_changed_.notify_all(); }
+
+ private:
+  InteractionsBook* book_;
+  StagedBatch* batch_;
+};
+
+std::unique_ptr<UnitOfWork> InteractionsBook::ReplicaProcessor::Begin(
+    StagedBatch* batch, std::vector<OutboundEvent>*) {
+  return std::make_unique<Unit>(book_, batch);
+}
+
+absl::Status InteractionsBook::ReplicaProcessor::Unit::Apply(const ConsumedRecord& record) {
   kam::v1::EventEnvelope envelope;
   if (!envelope.ParseFromString(record.value)) {
     return absl::InvalidArgumentError("value: not a kam.v1.EventEnvelope");
@@ -469,11 +485,7 @@ absl::Status InteractionsBook::ReplicaProcessor::Apply(const ConsumedRecord& rec
   replica.set_owner_manager_id(account->owner_manager_id());
   replica.set_closed(account->lifecycle_phase() == kam::v1::LIFECYCLE_PHASE_CHURNED);
   replica.set_last_sequence(envelope.producer_sequence());
-  return batch->Put(kReplicaCf, replica.account_id(), replica.SerializeAsString());
-}
-
-void InteractionsBook::ReplicaProcessor::Committed(bool written) {
-  if (written) book_->replica_changed_.notify_all();
+  return batch_->Put(kReplicaCf, replica.account_id(), replica.SerializeAsString());
 }
 
 }  // namespace kam::interactions

@@ -20,7 +20,7 @@
 #include "common/group_committer.h"
 #include "common/outbox.h"
 #include "common/page_token.h"
-#include "common/record_applier.h"
+#include "common/stream_task.h"
 #include "common/status.h"
 #include "common/store.h"
 #include "kam/internal/v1/storage.pb.h"
@@ -62,18 +62,17 @@ class InteractionsBook {
       const kam::v1::GetAccountHealthRequest& request) const;
 
   // Applies kam.accounts.v1 records to the account replica (consumer side).
-  RecordProcessor* account_replica() { return &replica_; }
+  StreamProcessor* account_replica() { return &replica_; }
 
  private:
-  class ReplicaProcessor : public RecordProcessor {
+  class ReplicaProcessor : public StreamProcessor {
    public:
     explicit ReplicaProcessor(InteractionsBook* book) : book_(book) {}
-    absl::Status Apply(const ConsumedRecord& record, StagedBatch* batch,
-                       std::vector<OutboundEvent>* events) override;
-    // Wakes callers waiting for an account (AwaitAccount) once the replica is durable.
-    void Committed(bool written) override;
+    std::unique_ptr<UnitOfWork> Begin(StagedBatch* batch,
+                                      std::vector<OutboundEvent>* events) override;
 
    private:
+    class Unit;
     InteractionsBook* book_;
   };
 

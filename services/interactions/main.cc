@@ -30,7 +30,9 @@ int main(int argc, char** argv) {
       parsed.config,
       {.column_families = kam::interactions::InteractionsBook::ColumnFamilies(),
        .output_topics = {kam::kafka_topics::kInteractions, kam::kafka_topics::kDeadLetter},
-       .input_topics = {kam::kafka_topics::kAccounts}});
+       .input_topics = {kam::kafka_topics::kAccounts},
+       // The replica must be current before calls are answered from it.
+       .restore_to_end = true});
   absl::Status opened = host.Open();
   if (!opened.ok()) {
     kam::log::Error("start failed", {{"error", opened.ToString()}});

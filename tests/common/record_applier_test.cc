@@ -11,19 +11,42 @@
 namespace kam {
 namespace {
 
-// Counts records per key in the "state" family; rejects values that say "garbage".
-class CountingProcessor : public RecordProcessor {
+// Counts records per key in the "state" family; rejects values that say "garbage"; a value
+// "storage-error" fails the way a RocksDB read can (UNAVAILABLE) while `fail_storage` is set.
+class CountingProcessor : public StreamProcessor {
  public:
-  absl::Status Apply(const ConsumedRecord& record, StagedBatch* batch,
-                     std::vector<OutboundEvent>* events) override {
-    if (record.value == "garbage") return absl::InvalidArgumentError("value: not an event");
-    auto current = batch->Get("state", record.key);
-    if (!current.ok()) return current.status();
-    int count = current->has_value() ? std::stoi(**current) : 0;
-    return batch->Put("state", record.key, std::to_string(count + 1));
-  }
-  void Committed(bool written) override { (written ? commits_ : discards_)++; }
+  class Unit : public UnitOfWork {
+   public:
+    Unit(CountingProcessor* processor, StagedBatch* batch) : processor_(processor), batch_(batch) {}
+    ~Unit() override {
+      if (!committed_) processor_->discards_++;
+    }
+    absl::Status Apply(const ConsumedRecord& record) override {
+      if (record.value == "garbage") return absl::InvalidArgumentError("value: not an event");
+      if (record.value == "storage-error" && processor_->fail_storage_) {
+        return absl::UnavailableError("IO error: injected");
+      }
+      auto current = batch_->Get("state", record.key);
+      if (!current.ok()) return current.status();
+      int count = current->has_value() ? std::stoi(**current) : 0;
+      return batch_->Put("state", record.key, std::to_string(count + 1));
+    }
+    void Committed() override {
+      committed_ = true;
+      processor_->commits_++;
+    }
 
+   private:
+    CountingProcessor* processor_;
+    StagedBatch* batch_;
+    bool committed_ = false;
+  };
+
+  std::unique_ptr<UnitOfWork> Begin(StagedBatch* batch, std::vector<OutboundEvent>*) override {
+    return std::make_unique<Unit>(this, batch);
+  }
+
+  bool fail_storage_ = false;
   int commits_ = 0;
   int discards_ = 0;
 };
@@ -100,7 +123,7 @@ TEST_F(RecordApplierTest, AGroupSeesItsOwnWritesAndStepsOverABadRecord) {
   EXPECT_EQ(applier.applied_total(), 5u);
   EXPECT_EQ(applier.dead_lettered_total(), 1u);
   // Records before the bad one, then those after it: two commits, one abandoned attempt.
-  EXPECT_EQ(applier.groups_total(), 2u);
+  EXPECT_EQ(applier.batches_total(), 2u);
   EXPECT_EQ(processor.commits_, 2);
   EXPECT_EQ(processor.discards_, 1);
   auto next0 = LoadNextOffset(*store_, "in", 0);
@@ -125,6 +148,73 @@ TEST_F(RecordApplierTest, AGroupWhoseFirstRecordIsBadCommitsTheRest) {
   auto next = LoadNextOffset(*store_, "in", 0);
   ASSERT_TRUE(next.ok());
   EXPECT_EQ(next->value_or(-1), 2);
+}
+
+TEST_F(RecordApplierTest, AStorageErrorAbortsTheBatchAndTheRetryAppliesEveryRecord) {
+  CountingProcessor processor;
+  RecordApplier applier(store_.get(), outbox_.get(), &processor, "kam-test");
+  ASSERT_TRUE(applier.Apply({"in", 0, 0, "a", "event", 0}).ok());
+  std::vector<ConsumedRecord> batch = {{"in", 0, 1, "a", "event", 0},
+                                       {"in", 0, 2, "a", "storage-error", 0},
+                                       {"in", 0, 3, "a", "event", 0}};
+  processor.fail_storage_ = true;
+  absl::Status aborted = applier.Apply(batch);
+  // Not a bad record: nothing of the batch is committed, nothing is dead-lettered, the offset
+  // stays where the state is.
+  EXPECT_EQ(aborted.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(State("a"), "1");
+  EXPECT_EQ(applier.dead_lettered_total(), 0u);
+  EXPECT_EQ(applier.aborted_total(), 1u);
+  auto next = LoadNextOffset(*store_, "in", 0);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->value_or(-1), 1);
+  auto rows = outbox_->ReadPending(0, 10);
+  ASSERT_TRUE(rows.ok());
+  EXPECT_TRUE(rows->empty());
+
+  // The consumer retries the same records from the stored offset once the store recovers.
+  processor.fail_storage_ = false;
+  ASSERT_TRUE(applier.Apply(batch).ok());
+  EXPECT_EQ(State("a"), "4") << "every record's effect, once";
+  next = LoadNextOffset(*store_, "in", 0);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->value_or(-1), 4);
+}
+
+TEST_F(RecordApplierTest, AUnitThatIsNotCommittedIsDiscarded) {
+  CountingProcessor processor;
+  RecordApplier applier(store_.get(), outbox_.get(), &processor, "kam-test");
+  processor.fail_storage_ = true;
+  EXPECT_FALSE(applier.Apply({"in", 0, 0, "a", "storage-error", 0}).ok());
+  EXPECT_EQ(processor.commits_, 0);
+  EXPECT_EQ(processor.discards_, 1);
+}
+
+TEST(TaskTableTest, HealthyOnlyWhenEveryAssignedTaskRuns) {
+  TaskTable tasks;
+  int changes = 0;
+  tasks.SetListener([&] { ++changes; });
+  EXPECT_FALSE(tasks.AllRunning()) << "no assignment yet";
+  tasks.AssignmentReceived();
+  EXPECT_TRUE(tasks.AllRunning()) << "an empty assignment: nothing to wait for";
+  tasks.Assigned(0);
+  tasks.Assigned(2);
+  EXPECT_FALSE(tasks.AllRunning());
+  tasks.Restoring(0);
+  tasks.Running(2);
+  EXPECT_FALSE(tasks.AllRunning());
+  EXPECT_EQ(tasks.Count(TaskState::kRestoring), 1);
+  tasks.Running(0);
+  EXPECT_TRUE(tasks.AllRunning());
+  tasks.Closed(2);
+  EXPECT_EQ(tasks.Snapshot().size(), 1u);
+  EXPECT_EQ(tasks.Snapshot().at(0), TaskState::kRunning);
+  EXPECT_EQ(changes, 7);
+}
+
+TEST(TaskTableDeathTest, RunningATaskThatWasNeverAssignedIsABug) {
+  TaskTable tasks;
+  EXPECT_DEATH(tasks.Running(5), "task lifecycle violated");
 }
 
 }  // namespace

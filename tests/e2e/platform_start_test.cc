@@ -59,6 +59,8 @@ TEST_P(PlatformStartTest, ServesHealthReflectionMetricsAndStopsCleanly) {
       dir.Sub("service"));
   std::string serving = service.WaitForLogLine("\"msg\":\"serving\"");
   ASSERT_FALSE(serving.empty()) << service.Stderr();
+  // Health says SERVING once the instance's stream tasks run (at once for kam-accounts).
+  ASSERT_FALSE(service.WaitForLogLine("\"status\":\"SERVING\"").empty()) << service.Stderr();
   std::string address = testing::JsonField(serving, "grpc");
   int metrics_port = std::stoi(testing::JsonField(serving, "metrics"));
 

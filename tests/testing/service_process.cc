@@ -25,6 +25,12 @@ RunningService StartService(const std::string& binary, const std::string& broker
     service.process.reset();
     return service;
   }
+  // Up is not ready: a consuming service reports SERVING once its tasks run.
+  if (service.process->WaitForLogLine("\"status\":\"SERVING\"").empty()) {
+    service.address = service.process->Stderr();
+    service.process.reset();
+    return service;
+  }
   service.address = JsonField(serving, "grpc");
   service.metrics_port = std::stoi(JsonField(serving, "metrics"));
   service.producer = JsonField(serving, "producer");

@@ -23,20 +23,32 @@ using kafka::KafkaOptions;
 
 // Remembers every envelope it applies (once its group is committed); the store keeps one row per
 // event id.
-class CollectingProcessor : public RecordProcessor {
+class CollectingProcessor : public StreamProcessor {
  public:
-  absl::Status Apply(const ConsumedRecord& record, StagedBatch* batch,
-                     std::vector<OutboundEvent>*) override {
-    kam::v1::EventEnvelope envelope;
-    if (!envelope.ParseFromString(record.value))
-      return absl::InvalidArgumentError("not an envelope");
-    pending_.push_back(envelope.event_id());
-    return batch->Put("seen", envelope.event_id(), record.key);
-  }
-  void Committed(bool written) override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (written) ids_.insert(ids_.end(), pending_.begin(), pending_.end());
-    pending_.clear();
+  class Unit : public UnitOfWork {
+   public:
+    Unit(CollectingProcessor* processor, StagedBatch* batch)
+        : processor_(processor), batch_(batch) {}
+    absl::Status Apply(const ConsumedRecord& record) override {
+      kam::v1::EventEnvelope envelope;
+      if (!envelope.ParseFromString(record.value))
+        return absl::InvalidArgumentError("not an envelope");
+      pending_.push_back(envelope.event_id());
+      return batch_->Put("seen", envelope.event_id(), record.key);
+    }
+    void Committed() override {
+      std::lock_guard<std::mutex> lock(processor_->mutex_);
+      processor_->ids_.insert(processor_->ids_.end(), pending_.begin(), pending_.end());
+    }
+
+   private:
+    CollectingProcessor* processor_;
+    StagedBatch* batch_;
+    std::vector<std::string> pending_;
+  };
+
+  std::unique_ptr<UnitOfWork> Begin(StagedBatch* batch, std::vector<OutboundEvent>*) override {
+    return std::make_unique<Unit>(this, batch);
   }
   std::vector<std::string> ids() {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -44,7 +56,6 @@ class CollectingProcessor : public RecordProcessor {
   }
 
  private:
-  std::vector<std::string> pending_;
   std::mutex mutex_;
   std::vector<std::string> ids_;
 };

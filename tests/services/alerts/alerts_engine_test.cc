@@ -33,6 +33,8 @@ class AlertsEngineTest : public ::testing::Test {
     options.idle_millis = 1000;
     options.wall_clock = [] { return kStart; };
     engine_ = std::move(*AlertsEngine::Open(store_.get(), outbox_.get(), options));
+    // One instance owning every partition, as the consumer starts its tasks.
+    for (int32_t task = 0; task < 3; ++task) engine_->TaskRunning(task);
     applier_ =
         std::make_unique<RecordApplier>(store_.get(), outbox_.get(), engine_.get(), "kam-alerts");
   }
@@ -234,7 +236,7 @@ TEST_F(AlertsEngineTest, OverdueRequestFiresOnEventTimeAndResolvesWhenAnswered) 
 TEST_F(AlertsEngineTest, IdlePartitionClockFollowsTheWallClockForTimers) {
   Account("acc_1", kStart);
   Interaction("acc_1", "req_1", kam::v1::INTERACTION_TYPE_COMPLAINT, kStart);
-  ASSERT_TRUE(applier_->Tick(kStart + 10 * kDay).ok());  // nothing arrived for a long while
+  ASSERT_TRUE(applier_->Punctuate(kStart + 10 * kDay).ok());  // nothing arrived for a long while
   bool overdue = false;
   for (const auto& alert : Alerts(kam::v1::ALERT_STATE_FIRING)) {
     overdue |= alert.rule() == kam::v1::ALERT_RULE_RESPONSE_OVERDUE &&
@@ -246,7 +248,7 @@ TEST_F(AlertsEngineTest, IdlePartitionClockFollowsTheWallClockForTimers) {
 TEST_F(AlertsEngineTest, KeyAccountWithoutContactFiresAndAContactResolves) {
   Account("key_1", kStart, /*key_account=*/true);
   Interaction("key_1", "m1", kam::v1::INTERACTION_TYPE_MEETING, kStart);
-  ASSERT_TRUE(applier_->Tick(kStart + 31 * kDay).ok());
+  ASSERT_TRUE(applier_->Punctuate(kStart + 31 * kDay).ok());
   auto firing = Alerts(kam::v1::ALERT_STATE_FIRING);
   ASSERT_EQ(firing.size(), 1u);
   EXPECT_EQ(firing[0].rule(), kam::v1::ALERT_RULE_NO_CONTACT);
@@ -281,7 +283,7 @@ TEST_F(AlertsEngineTest, InteractionForAnUnknownAccountWaitsThenIsDeadLettered) 
   EXPECT_FALSE(Alerts(kam::v1::ALERT_STATE_FIRING).empty()) << "held-back answers applied";
   // Never shows up: dead-lettered once the partition's clock passed the grace period.
   Survey("ghost", 0, 5);
-  ASSERT_TRUE(applier_->Tick(kStart + 30 * kDay).ok());
+  ASSERT_TRUE(applier_->Punctuate(kStart + 30 * kDay).ok());
   auto errors = DeadLetters();
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_NE(errors[0].find("ghost"), std::string::npos);

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "common/kafka_topics.h"
+#include "common/record_applier.h"
 #include "common/time_util.h"
 #include "tests/testing/temp_dir.h"
 

@@ -1,0 +1,124 @@
+#include "common/kafka/task_runner.h"
+
+#include <chrono>
+#include <thread>
+
+#include "common/logging.h"
+#include "common/time_util.h"
+
+namespace kam::kafka {
+
+TaskRunner::TaskRunner(KafkaConsumer* consumer, const Store* store, RecordApplier* applier,
+                       StreamProcessor* processor, TaskTable* tasks, TaskRunnerOptions options)
+    : consumer_(consumer),
+      store_(store),
+      applier_(applier),
+      processor_(processor),
+      tasks_(tasks),
+      options_(std::move(options)) {
+  if (!options_.wall_clock) options_.wall_clock = [] { return MillisFromTimestamp(NowTimestamp()); };
+}
+
+void TaskRunner::HandleAssignmentChanges() {
+  for (const AssignmentChange& change : consumer_->TakeAssignmentChanges()) {
+    if (!change.assigned) {
+      for (int32_t task : change.tasks) {
+        restoring_.erase(task);
+        processor_->TaskClosed(task);
+        tasks_->Closed(task);
+      }
+      continue;
+    }
+    tasks_->AssignmentReceived();
+    for (int32_t task : change.tasks) StartTask(task);
+  }
+}
+
+void TaskRunner::StartTask(int32_t task) {
+  tasks_->Assigned(task);
+  if (!options_.restore_to_end) {
+    RunTask(task);
+    return;
+  }
+  std::map<std::string, int64_t>& ends = restoring_[task];
+  for (const std::string& topic : options_.input_topics) {
+    // Without the end offset the task cannot know when it is current: keep asking (the broker may
+    // be moving leaders), and stay restoring meanwhile.
+    absl::StatusOr<int64_t> end = absl::UnavailableError("not asked yet");
+    for (int attempt = 0; attempt < 5 && !end.ok(); ++attempt) {
+      end = consumer_->EndOffset(topic, task, 5000);
+      if (!end.ok()) log::Warn("end offset unknown", {{"topic", topic}, {"error", end.status().ToString()}});
+    }
+    ends[topic] = end.ok() ? *end : INT64_MAX;
+  }
+  tasks_->Restoring(task);
+  CheckRestored();
+}
+
+void TaskRunner::RunTask(int32_t task) {
+  processor_->TaskRunning(task);
+  tasks_->Running(task);
+}
+
+void TaskRunner::CheckRestored() {
+  uint64_t remaining = 0;
+  std::vector<int32_t> done;
+  for (const auto& [task, ends] : restoring_) {
+    bool current = true;
+    for (const auto& [topic, end] : ends) {
+      absl::StatusOr<std::optional<int64_t>> next = LoadNextOffset(*store_, topic, task);
+      if (!next.ok()) {
+        log::Error("stored offset unreadable", {{"error", next.status().ToString()}});
+        current = false;
+        continue;
+      }
+      int64_t position = next->value_or(0);
+      if (position < end) {
+        current = false;
+        if (end != INT64_MAX) remaining += static_cast<uint64_t>(end - position);
+      }
+    }
+    if (current) done.push_back(task);
+  }
+  restore_remaining_ = remaining;
+  for (int32_t task : done) {
+    restoring_.erase(task);
+    log::Info("task restored", {{"task", std::to_string(task)}});
+    RunTask(task);
+  }
+}
+
+void TaskRunner::Run(const std::atomic<bool>& stop) {
+  auto next_punctuation = std::chrono::steady_clock::now();
+  auto handler = [this](const std::vector<ConsumedRecord>& records) {
+    // A rebalance inside this poll: tasks start before their first record is applied.
+    HandleAssignmentChanges();
+    return applier_->Apply(records);
+  };
+  while (!stop.load()) {
+    HandleAssignmentChanges();
+    if (std::chrono::steady_clock::now() >= next_punctuation) {
+      absl::Status punctuated = applier_->Punctuate(options_.wall_clock());
+      if (!punctuated.ok()) log::Warn("punctuation failed", {{"error", punctuated.ToString()}});
+      next_punctuation =
+          std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(options_.punctuate_every);
+    }
+    absl::StatusOr<size_t> handled =
+        consumer_->PollGroup(static_cast<int>(absl::ToInt64Milliseconds(options_.poll_timeout)),
+                             KafkaConsumer::kMaxGroup, handler);
+    if (!handled.ok()) {
+      log::Error("batch aborted; retrying from the stored offsets",
+                 {{"error", handled.status().ToString()}});
+      std::this_thread::sleep_for(absl::ToChronoMilliseconds(options_.retry_after));
+    }
+    // The poll may have delivered a rebalance: act on it before judging restore progress.
+    HandleAssignmentChanges();
+    if (!restoring_.empty()) CheckRestored();
+  }
+  for (const auto& [task, state] : tasks_->Snapshot()) {
+    processor_->TaskClosed(task);
+    tasks_->Closed(task);
+  }
+}
+
+}  // namespace kam::kafka

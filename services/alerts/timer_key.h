@@ -1,0 +1,34 @@
+#pragma once
+
+// A timer of the alerts engine, typed: what falls due (a request's response benchmark, or an
+// account's no-contact period), for which account, on which partition, and when (event time).
+// Stored as a key of the `timers` column family, ordered by partition then due time, so a
+// partition's due timers are one prefix scan in due order.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace kam::alerts {
+
+enum class TimerKind : char {
+  kResponseDue = 'o',  // an open request reaches its response benchmark (or twice it)
+  kNoContactDue = 'n',  // a watched account reaches its no-contact period
+};
+
+struct TimerKey {
+  int32_t partition = 0;
+  int64_t due_millis = 0;
+  TimerKind kind = TimerKind::kResponseDue;
+  std::string account_id;
+  std::string interaction_id;  // kResponseDue only: the open request
+
+  std::string Encode() const;
+  // nullopt when `key` is not a timer key this version wrote.
+  static std::optional<TimerKey> Decode(std::string_view key);
+  // The prefix of every timer of `partition`.
+  static std::string PartitionPrefix(int32_t partition);
+};
+
+}  // namespace kam::alerts
