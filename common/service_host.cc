@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/cluster_binding.h"
 #include "common/kafka/kafka_common.h"
 #include "common/logging.h"
 #include "common/time_util.h"
@@ -76,6 +77,24 @@ absl::Status ServiceHost::Open() {
   KAM_RETURN_IF_ERROR(RetryWhileUnavailable(config_.kafka_wait_seconds, "wait for broker", [&] {
     return kafka::WaitForBroker(kafka_options, 2000);
   }));
+  {
+    // The store belongs to one cluster: refuse another rather than mix them.
+    KAM_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, kafka::NewConf(kafka_options, {}));
+    KAM_ASSIGN_OR_RETURN(kafka::HandlePtr probe, kafka::NewHandle(RD_KAFKA_PRODUCER, conf));
+    std::string cluster_id;
+    KAM_RETURN_IF_ERROR(RetryWhileUnavailable(config_.kafka_wait_seconds, "cluster id", [&] {
+      KAM_ASSIGN_OR_RETURN(cluster_id, kafka::ClusterId(probe.get(), 5000));
+      return absl::OkStatus();
+    }));
+    KAM_RETURN_IF_ERROR(BindStoreToCluster(store_.get(), cluster_id, config_.kafka_brokers));
+    KAM_RETURN_IF_ERROR(RetryWhileUnavailable(config_.kafka_wait_seconds, "check offsets", [&] {
+      return CheckStoredOffsetsWithinTopics(
+          *store_, [&](const std::string& topic, int32_t partition) {
+            return kafka::EndOffset(probe.get(), topic, partition, 5000);
+          });
+    }));
+    log::Info("store bound to kafka cluster", {{"cluster_id", cluster_id}});
+  }
   std::vector<std::string> topics = spec_.output_topics;
   topics.insert(topics.end(), spec_.input_topics.begin(), spec_.input_topics.end());
   KAM_RETURN_IF_ERROR(RetryWhileUnavailable(config_.kafka_wait_seconds, "create topics", [&] {

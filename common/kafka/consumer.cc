@@ -183,13 +183,7 @@ std::vector<AssignmentChange> KafkaConsumer::TakeAssignmentChanges() {
 
 absl::StatusOr<int64_t> KafkaConsumer::EndOffset(const std::string& topic, int32_t partition,
                                                  int timeout_ms) {
-  int64_t low = 0;
-  int64_t high = 0;
-  KAM_RETURN_IF_ERROR(FromKafka(rd_kafka_query_watermark_offsets(consumer_.get(), topic.c_str(),
-                                                                 partition, &low, &high,
-                                                                 timeout_ms),
-                                "query watermark offsets"));
-  return high;
+  return kafka::EndOffset(consumer_.get(), topic, partition, timeout_ms);
 }
 
 std::vector<std::pair<std::string, int32_t>> KafkaConsumer::Assignment() const {

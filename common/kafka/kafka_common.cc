@@ -107,6 +107,28 @@ absl::StatusOr<HandlePtr> NewHandle(rd_kafka_type_t type, rd_kafka_conf_t* conf)
   return HandlePtr(rk);
 }
 
+absl::StatusOr<std::string> ClusterId(rd_kafka_t* rk, int timeout_ms) {
+  char* id = rd_kafka_clusterid(rk, timeout_ms);
+  if (id == nullptr) return absl::UnavailableError("Kafka did not report its cluster id in time");
+  std::string result(id);
+  rd_kafka_mem_free(rk, id);
+  return result;
+}
+
+absl::StatusOr<int64_t> EndOffset(rd_kafka_t* rk, const std::string& topic, int32_t partition,
+                                  int timeout_ms) {
+  int64_t low = 0;
+  int64_t high = 0;
+  rd_kafka_resp_err_t err =
+      rd_kafka_query_watermark_offsets(rk, topic.c_str(), partition, &low, &high, timeout_ms);
+  if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
+      err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
+    return absl::NotFoundError(absl::StrCat(topic, "/", partition, ": no such partition"));
+  }
+  KAM_RETURN_IF_ERROR(FromKafka(err, "query watermark offsets"));
+  return high;
+}
+
 absl::StatusOr<int32_t> PartitionCount(rd_kafka_t* rk, const std::string& topic, int timeout_ms) {
   rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
   if (rkt == nullptr) return FromKafka(rd_kafka_last_error(), "topic handle");

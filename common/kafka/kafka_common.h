@@ -48,6 +48,13 @@ absl::Status EnsureTopics(const KafkaOptions& options, const std::vector<std::st
 // Waits until the cluster answers a metadata request, or the deadline passes.
 absl::Status WaitForBroker(const KafkaOptions& options, int timeout_ms);
 
+// The cluster id the brokers report (KRaft and ZooKeeper clusters alike).
+absl::StatusOr<std::string> ClusterId(rd_kafka_t* rk, int timeout_ms);
+
+// The end offset (high watermark) of topic/partition; NOT_FOUND when it does not exist.
+absl::StatusOr<int64_t> EndOffset(rd_kafka_t* rk, const std::string& topic, int32_t partition,
+                                  int timeout_ms);
+
 // The partition count of `topic` (NOT_FOUND when the topic does not exist).
 absl::StatusOr<int32_t> PartitionCount(rd_kafka_t* rk, const std::string& topic, int timeout_ms);
 

@@ -95,16 +95,7 @@ class Service {
       std::lock_guard<std::mutex> lock(mutex_);
       port = running_.metrics_port;
     }
-    httplib::Client http("127.0.0.1", port);
-    auto response = http.Get("/metrics");
-    if (!response || response->status != 200) return -1;
-    size_t at = response->body.find("\n" + name + " ");
-    if (at == std::string::npos) return -1;
-    double value = -1;
-    size_t start = at + name.size() + 2;
-    (void)absl::SimpleAtod(response->body.substr(start, response->body.find('\n', start) - start),
-                           &value);
-    return value;
+    return testing::ScrapeMetric(port, name);
   }
 
  private:

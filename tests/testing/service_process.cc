@@ -1,5 +1,9 @@
 #include "tests/testing/service_process.h"
 
+#include <httplib.h>
+
+#include "absl/strings/numbers.h"
+
 namespace kam::testing {
 
 RunningService StartService(const std::string& binary, const std::string& brokers,
@@ -35,6 +39,19 @@ RunningService StartService(const std::string& binary, const std::string& broker
   service.metrics_port = std::stoi(JsonField(serving, "metrics"));
   service.producer = JsonField(serving, "producer");
   return service;
+}
+
+double ScrapeMetric(int port, const std::string& name) {
+  httplib::Client http("127.0.0.1", port);
+  auto response = http.Get("/metrics");
+  if (!response || response->status != 200) return -1;
+  size_t at = response->body.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  double value = -1;
+  size_t start = at + name.size() + 2;
+  (void)absl::SimpleAtod(response->body.substr(start, response->body.find('\n', start) - start),
+                         &value);
+  return value;
 }
 
 }  // namespace kam::testing
