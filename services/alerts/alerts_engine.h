@@ -33,24 +33,12 @@
 #include "common/status.h"
 #include "common/store.h"
 #include "kam/v1/alerts.pb.h"
+#include "services/alerts/alert_tx.h"
+#include "services/alerts/engine_options.h"
 #include "services/alerts/rules.h"
 
 namespace kam::alerts {
 
-struct EngineOptions {
-  RulesConfig rules;
-  int64_t idle_millis = 5000;
-  // How far (event time) a record may trail the partition's clock and still be judged as if it
-  // had come in order: other accounts' timers fire only once the clock is this far past them.
-  // 0: a timer fires as soon as any record of the partition passes it.
-  int64_t allowed_lateness_millis = 0;
-  // How long (wall time) an interaction for an unknown account is held back before it is
-  // dead-lettered: its account's event may still be on the way on the other topic. Wall time, not
-  // event time: a lagging accounts topic is exactly when event time runs ahead.
-  int64_t unknown_account_grace_millis = 2 * 60 * 1000;
-  // Wall clock in milliseconds (tests substitute their own).
-  std::function<int64_t()> wall_clock;
-};
 
 class AlertsEngine : public StreamProcessor {
  public:
@@ -83,19 +71,17 @@ class AlertsEngine : public StreamProcessor {
   uint64_t changes_total() const;
   uint64_t parked_total() const { return parked_total_.load(); }
 
-  // One state transaction (defined in the .cc file).
-  class Tx;
-  // The unit of work around a Tx: holds mutex_ for its life (defined in the .cc file).
+  // The unit of work around an AlertTx: holds mutex_ for its life (defined in the .cc file).
   class Unit;
 
  private:
   AlertsEngine(Store* store, Outbox* outbox, EngineOptions options, PageTokens tokens);
 
   void NotifyWatchers();
-  absl::Status ApplyRecord(Tx& tx, const ConsumedRecord& record);
-  absl::Status PunctuateTx(Tx& tx, int64_t wall_millis);
+  absl::Status ApplyRecord(AlertTx& tx, const ConsumedRecord& record);
+  absl::Status PunctuateTx(AlertTx& tx, int64_t wall_millis);
   // The durable state of a committed Tx becomes the engine's.
-  void Committed(const Tx& tx);
+  void Committed(const AlertTx& tx);
 
   Store* store_;
   Outbox* outbox_;

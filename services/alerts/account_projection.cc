@@ -1,0 +1,72 @@
+#include "services/alerts/projections.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/time_util.h"
+#include "services/alerts/evaluate.h"
+#include "services/alerts/held_back.h"
+
+namespace kam::alerts {
+
+using kam::internal::v1::AlertAccountState;
+using kam::internal::v1::AlertManagerState;
+
+absl::Status OnAccountEvent(AlertTx& tx, int32_t p, const kam::v1::EventEnvelope& envelope,
+                            const ConsumedRecord& record, const EngineOptions& options) {
+  const kam::v1::Account* account = nullptr;
+  switch (envelope.payload_case()) {
+    case kam::v1::EventEnvelope::kAccountCreated:
+      account = &envelope.account_created().account();
+      break;
+    case kam::v1::EventEnvelope::kAccountUpdated:
+      account = &envelope.account_updated().account();
+      break;
+    case kam::v1::EventEnvelope::kAccountClosed:
+      account = &envelope.account_closed().account();
+      break;
+    case kam::v1::EventEnvelope::kAccountAssigned:
+      account = &envelope.account_assigned().account();
+      break;
+    default:
+      return absl::OkStatus();
+  }
+  if (account->id().empty() || account->id() != record.key) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "key: \"", record.key, "\" does not match account id \"", account->id(), "\""));
+  }
+  // Account events do not move the clock: it follows the interactions (the activity stream), so a
+  // backfill of old interactions for a just-created account is judged on its own time.
+  const int64_t at = MillisFromTimestamp(envelope.time());
+  KAM_ASSIGN_OR_RETURN(AlertAccountState * state, tx.Account(p, account->id()));
+  const bool was_known = state->known();
+  state->set_known(true);
+  state->set_name(account->name());
+  state->set_owner_manager_id(account->owner_manager_id());
+  state->set_tier(account->tier());
+  state->set_key_account(account->key_account());
+  state->set_industry(account->industry());
+  state->set_closed(account->lifecycle_phase() == kam::v1::LIFECYCLE_PHASE_CHURNED);
+  if (state->first_seen_millis() == 0) state->set_first_seen_millis(at);
+  const RuleConfig& config = options.rules.For(state->industry());
+  KAM_ASSIGN_OR_RETURN(int64_t clock, tx.Clock(p));
+  if (state->closed()) {
+    KAM_RETURN_IF_ERROR(CloseAccountAlerts(tx, state, clock));
+  } else {
+    KAM_RETURN_IF_ERROR(EvaluateNoContact(tx, p, *state, config, clock));
+  }
+  if (!was_known) {
+    // Interactions that arrived before their account: apply them now, in event-time order.
+    KAM_ASSIGN_OR_RETURN(std::vector<ConsumedRecord> held, TakeHeldBack(tx, p, account->id()));
+    for (const ConsumedRecord& record : held) {
+      kam::v1::EventEnvelope held_envelope;
+      if (!held_envelope.ParseFromString(record.value)) {
+        return absl::DataLossError("held-back record does not parse");
+      }
+      KAM_RETURN_IF_ERROR(OnInteraction(tx, p, held_envelope, record, options));
+    }
+  }
+  // Timers are not run here: account events carry the accounts service's time, not the activity
+  // stream's, and firing on them would make the alert history depend on arrival order.
+  return absl::OkStatus();
+}
+
+}  // namespace kam::alerts

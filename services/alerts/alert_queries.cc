@@ -1,0 +1,95 @@
+// The alerts engine's read side: list, get, and the change log behind WatchAlerts.
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/time_util.h"
+#include "services/alerts/alert_store.h"
+#include "services/alerts/alerts_engine.h"
+
+namespace kam::alerts {
+
+using kam::v1::Alert;
+
+absl::StatusOr<kam::v1::ListAlertsResponse> AlertsEngine::ListAlerts(
+    const kam::v1::ListAlertsRequest& request) const {
+  KAM_ASSIGN_OR_RETURN(int page_size, ResolvePageSize(request.page_size()));
+  if (!kam::v1::AlertState_IsValid(request.state()))
+    return absl::InvalidArgumentError("state: unknown value");
+  if (!kam::v1::AlertRule_IsValid(request.rule()))
+    return absl::InvalidArgumentError("rule: unknown value");
+  if (!kam::v1::Severity_IsValid(request.min_severity())) {
+    return absl::InvalidArgumentError("min_severity: unknown value");
+  }
+  const std::string filter =
+      absl::StrCat("alerts|", request.state(), "|", request.rule(), "|", request.min_severity(),
+                   "|", request.account_id(), "|", request.manager_id());
+  std::string after;
+  if (!request.page_token().empty()) {
+    KAM_ASSIGN_OR_RETURN(after, tokens_.Parse(request.page_token(), filter));
+  }
+  std::vector<Alert> alerts;
+  auto it = store_->NewIterator(kAlertsCf);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    Alert alert;
+    if (!alert.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError("alert record does not parse");
+    }
+    if (request.state() != 0 && alert.state() != request.state()) continue;
+    if (request.rule() != 0 && alert.rule() != request.rule()) continue;
+    if (alert.severity() < request.min_severity()) continue;
+    if (!request.account_id().empty() && alert.account_id() != request.account_id()) continue;
+    if (!request.manager_id().empty() && alert.manager_id() != request.manager_id()) continue;
+    alerts.push_back(std::move(alert));
+  }
+  KAM_RETURN_IF_ERROR(FromRocks(it->status(), "scan alerts"));
+  // Newest first; the position (start time, id) keeps pages stable while alerts come and go.
+  auto position = [](const Alert& alert) {
+    return EncodeUint64(~static_cast<uint64_t>(MillisFromTimestamp(alert.start_time()))) +
+           alert.id();
+  };
+  std::sort(alerts.begin(), alerts.end(),
+            [&](const Alert& a, const Alert& b) { return position(a) < position(b); });
+  kam::v1::ListAlertsResponse response;
+  for (auto& alert : alerts) {
+    if (!after.empty() && position(alert) <= after) continue;
+    if (response.alerts_size() == page_size) {
+      response.set_next_page_token(tokens_.Issue(filter, position(*response.alerts().rbegin())));
+      break;
+    }
+    *response.add_alerts() = std::move(alert);
+  }
+  return response;
+}
+
+absl::StatusOr<Alert> AlertsEngine::GetAlert(const kam::v1::GetAlertRequest& request) const {
+  if (request.id().empty()) return absl::InvalidArgumentError("id: required");
+  KAM_ASSIGN_OR_RETURN(auto alert, LoadMessage<Alert>(*store_, kAlertsCf, request.id()));
+  if (!alert) return absl::NotFoundError(absl::StrCat("id: no alert \"", request.id(), "\""));
+  return *alert;
+}
+
+absl::StatusOr<std::vector<kam::v1::AlertChange>> AlertsEngine::ChangesAfter(
+    const std::string& resume_token, size_t limit) const {
+  uint64_t after = 0;
+  if (!resume_token.empty() && !absl::SimpleAtoi(resume_token, &after)) {
+    return absl::InvalidArgumentError("resume_token: not a token this service issued");
+  }
+  std::vector<kam::v1::AlertChange> changes;
+  auto it = store_->NewIterator(kChangesCf);
+  for (it->Seek(EncodeUint64(after + 1)); it->Valid() && changes.size() < limit; it->Next()) {
+    kam::v1::AlertChange change;
+    if (!change.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError("alert change does not parse");
+    }
+    changes.push_back(std::move(change));
+  }
+  KAM_RETURN_IF_ERROR(FromRocks(it->status(), "scan changes"));
+  return changes;
+}
+
+std::string AlertsEngine::LatestToken() const {
+  auto it = store_->NewIterator(kChangesCf);
+  it->SeekToLast();
+  return it->Valid() ? std::to_string(DecodeUint64(it->key().ToStringView())) : "0";
+}
+
+}  // namespace kam::alerts

@@ -1,0 +1,48 @@
+#pragma once
+
+// The alerts engine's storage layout: column families and key encodings. Every key of a task's
+// state starts with its partition number (4 bytes big-endian), so a partition's state is one key
+// range that can move with the partition.
+
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "common/fingerprint.h"
+#include "common/store.h"
+#include "kam/v1/alerts.pb.h"
+
+namespace kam::alerts {
+
+inline constexpr char kAccountsCf[] = "alert_accounts";
+inline constexpr char kManagersCf[] = "alert_managers";
+inline constexpr char kAlertsCf[] = "alerts";
+inline constexpr char kLatestCf[] = "latest";
+inline constexpr char kChangesCf[] = "changes";
+inline constexpr char kTimersCf[] = "timers";
+inline constexpr char kParkedCf[] = "parked";
+inline constexpr char kClockCf[] = "clock";
+inline constexpr char kSequenceKey[] = "alerts.change_sequence";
+// The CloudEvent source and the dead-letter consumer name.
+inline constexpr char kSource[] = "kam-alerts";
+
+inline std::string Partition(int32_t partition) {
+  return EncodeUint64(static_cast<uint64_t>(partition)).substr(4);
+}
+inline std::string PartKey(int32_t partition, const std::string& id) {
+  return Partition(partition) + id;
+}
+inline std::string ParkedPrefix(int32_t partition, const std::string& account) {
+  return Partition(partition) + account + std::string(1, '\0');
+}
+
+inline std::string FingerprintOf(kam::v1::AlertRule rule, const std::string& subject) {
+  return Sha256Hex(absl::StrCat(kam::v1::AlertRule_Name(rule), "|", subject)).substr(0, 16);
+}
+
+inline bool IsOpen(const kam::v1::Alert& alert) {
+  return alert.state() == kam::v1::ALERT_STATE_FIRING ||
+         alert.state() == kam::v1::ALERT_STATE_ACKNOWLEDGED;
+}
+
+}  // namespace kam::alerts

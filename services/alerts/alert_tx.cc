@@ -1,0 +1,147 @@
+#include "services/alerts/alert_tx.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/kafka_topics.h"
+#include "services/alerts/alert_store.h"
+#include "services/alerts/cloud_event.h"
+#include "services/alerts/lifecycle.h"
+
+namespace kam::alerts {
+
+using kam::internal::v1::AlertAccountState;
+using kam::internal::v1::AlertManagerState;
+using kam::v1::Alert;
+
+absl::StatusOr<AlertAccountState*> AlertTx::Account(int32_t p, const std::string& id) {
+  std::string key = PartKey(p, id);
+  auto it = accounts_.find(key);
+  if (it != accounts_.end()) return &it->second;
+  KAM_ASSIGN_OR_RETURN(auto loaded, LoadMessage<AlertAccountState>(*batch_, kAccountsCf, key));
+  AlertAccountState& state = accounts_[key];
+  if (loaded) state = *loaded;
+  state.set_account_id(id);
+  return &state;
+}
+
+absl::StatusOr<AlertManagerState*> AlertTx::Manager(int32_t p, const std::string& id) {
+  std::string key = PartKey(p, id);
+  auto it = managers_.find(key);
+  if (it != managers_.end()) return &it->second;
+  KAM_ASSIGN_OR_RETURN(auto loaded, LoadMessage<AlertManagerState>(*batch_, kManagersCf, key));
+  AlertManagerState& state = managers_[key];
+  if (loaded) state = *loaded;
+  state.set_manager_id(id);
+  return &state;
+}
+
+absl::StatusOr<int64_t> AlertTx::Clock(int32_t p) {
+  auto it = clocks_.find(p);
+  if (it != clocks_.end()) return it->second;
+  KAM_ASSIGN_OR_RETURN(auto stored, batch_->Get(kClockCf, Partition(p)));
+  int64_t clock = stored ? static_cast<int64_t>(DecodeUint64(*stored)) : 0;
+  clocks_[p] = clock;
+  return clock;
+}
+
+absl::Status AlertTx::Advance(int32_t p, int64_t at) {
+  KAM_ASSIGN_OR_RETURN(int64_t clock, Clock(p));
+  if (at > clock) clocks_[p] = at;
+  return absl::OkStatus();
+}
+
+absl::Status AlertTx::Schedule(const TimerKey& timer) {
+  auto scanned = scanned_upto_.find(timer.partition);
+  if (scanned != scanned_upto_.end() && timer.due_millis <= scanned->second) {
+    scanned->second = timer.due_millis - 1;  // the next scan must see it
+  }
+  return batch_->Put(kTimersCf, timer.Encode(), "");
+}
+
+const std::string& AlertTx::FingerprintFor(kam::v1::AlertRule rule, const std::string& subject) {
+  auto [it, inserted] = fingerprints_.try_emplace({rule, subject});
+  if (inserted) it->second = FingerprintOf(rule, subject);
+  return it->second;
+}
+
+absl::StatusOr<std::optional<Alert>> AlertTx::Latest(const std::string& fingerprint) {
+  auto staged = latest_.find(fingerprint);
+  if (staged != latest_.end()) return std::optional<Alert>(staged->second);
+  // Most lookups find nothing (no alert ever fired for the fingerprint); remember that too.
+  auto read = latest_read_.find(fingerprint);
+  if (read != latest_read_.end()) return read->second;
+  KAM_ASSIGN_OR_RETURN(auto id, batch_->Get(kLatestCf, fingerprint));
+  std::optional<Alert> alert;
+  if (id) {
+    KAM_ASSIGN_OR_RETURN(alert, LoadMessage<Alert>(*batch_, kAlertsCf, *id));
+  }
+  latest_read_.emplace(fingerprint, alert);
+  return alert;
+}
+
+absl::StatusOr<bool> AlertTx::IsFiring(kam::v1::AlertRule rule, const std::string& subject) {
+  KAM_ASSIGN_OR_RETURN(std::optional<Alert> latest, Latest(FingerprintFor(rule, subject)));
+  return latest && IsOpen(*latest);
+}
+
+absl::Status AlertTx::Transition(kam::v1::AlertRule rule, const std::string& subject,
+                                 const std::string& account_id, const std::string& manager_id,
+                                 const Desired& desired, int64_t at_millis) {
+  const std::string fingerprint = FingerprintFor(rule, subject);
+  KAM_ASSIGN_OR_RETURN(std::optional<Alert> latest, Latest(fingerprint));
+  std::optional<AlertStep> step =
+      NextAlert(latest, {rule, fingerprint, account_id, manager_id}, desired, at_millis);
+  if (step) Stage(step->alert, step->kind);
+  return absl::OkStatus();
+}
+
+void AlertTx::Stage(const Alert& alert, kam::v1::AlertChangeKind kind) {
+  latest_[alert.fingerprint()] = alert;
+  // By id too: a transaction may resolve one instance and fire the next of the same
+  // fingerprint, and both records must be written.
+  staged_alerts_[alert.id()] = alert;
+  if (kind != kam::v1::ALERT_CHANGE_KIND_UNSPECIFIED) Publish(kind, alert);
+}
+
+void AlertTx::Publish(kam::v1::AlertChangeKind kind, const Alert& alert) {
+  kam::v1::AlertChange change;
+  uint64_t sequence = ++sequence_;
+  change.set_resume_token(std::to_string(sequence));
+  change.set_kind(kind);
+  *change.mutable_alert() = alert;
+  OutboundEvent event;
+  event.topic = kafka_topics::kAlerts;
+  event.key = alert.fingerprint();
+  event.event_id = absl::StrCat(alert.id(), "/", sequence);
+  event.raw_value = RenderCloudEvent(change);
+  events_->push_back(std::move(event));
+  changes_.emplace_back(sequence, std::move(change));
+}
+
+absl::Status AlertTx::Flush() {
+  for (const auto& [key, state] : accounts_) {
+    KAM_RETURN_IF_ERROR(batch_->Put(kAccountsCf, key, state.SerializeAsString()));
+  }
+  for (const auto& [key, state] : managers_) {
+    KAM_RETURN_IF_ERROR(batch_->Put(kManagersCf, key, state.SerializeAsString()));
+  }
+  for (const auto& [p, clock] : clocks_) {
+    KAM_RETURN_IF_ERROR(
+        batch_->Put(kClockCf, Partition(p), EncodeUint64(static_cast<uint64_t>(clock))));
+  }
+  for (const auto& [id, alert] : staged_alerts_) {
+    KAM_RETURN_IF_ERROR(batch_->Put(kAlertsCf, id, alert.SerializeAsString()));
+  }
+  for (const auto& [fingerprint, alert] : latest_) {
+    KAM_RETURN_IF_ERROR(batch_->Put(kLatestCf, fingerprint, alert.id()));
+  }
+  for (const auto& [sequence, change] : changes_) {
+    KAM_RETURN_IF_ERROR(
+        batch_->Put(kChangesCf, EncodeUint64(sequence), change.SerializeAsString()));
+  }
+  if (!changes_.empty()) {
+    KAM_RETURN_IF_ERROR(batch_->Put(kMetaCf, kSequenceKey, EncodeUint64(sequence_)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace kam::alerts

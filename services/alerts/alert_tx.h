@@ -1,0 +1,102 @@
+#pragma once
+
+// One transaction of the alerts engine: a batch of input records, a punctuation, or an
+// acknowledgement, committed together. It caches the state it touches (read once, changed in
+// memory, written once by Flush), moves alerts through their lifecycle and publishes each change
+// (a CloudEvent for kam.alerts.v1 and an entry of the change log behind WatchAlerts). Timers and
+// held-back records go straight to the batch, whose reads see them.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/outbox.h"
+#include "common/staged_batch.h"
+#include "common/status.h"
+#include "kam/internal/v1/storage.pb.h"
+#include "kam/v1/alerts.pb.h"
+#include "services/alerts/rules.h"
+#include "services/alerts/timer_key.h"
+
+namespace kam::alerts {
+
+class AlertTx {
+ public:
+  // `last_sequence`: the last change sequence already durable.
+  AlertTx(StagedBatch* batch, std::vector<OutboundEvent>* events, uint64_t last_sequence)
+      : batch_(batch), events_(events), first_sequence_(last_sequence), sequence_(last_sequence) {}
+
+  // The state of account / manager `id` on partition p (empty state when new).
+  absl::StatusOr<kam::internal::v1::AlertAccountState*> Account(int32_t p, const std::string& id);
+  absl::StatusOr<kam::internal::v1::AlertManagerState*> Manager(int32_t p, const std::string& id);
+
+  // Partition p's event-time clock, and moving it forward.
+  absl::StatusOr<int64_t> Clock(int32_t p);
+  absl::Status Advance(int32_t p, int64_t at);
+
+  // Stores a timer; FireDueTimers fires it, at its due time, once event time passes it.
+  absl::Status Schedule(const TimerKey& timer);
+  // Partition p's timers due at or before this time were all fired in this transaction (and
+  // none was scheduled at or before it since): a scan up to it would find nothing.
+  std::map<int32_t, int64_t>& scanned_upto() { return scanned_upto_; }
+
+  // FingerprintOf, remembered: a record asks for the same few fingerprints several times.
+  const std::string& FingerprintFor(kam::v1::AlertRule rule, const std::string& subject);
+  // The latest instance of `fingerprint`, as this transaction left it.
+  absl::StatusOr<std::optional<kam::v1::Alert>> Latest(const std::string& fingerprint);
+  // Whether the latest instance of rule/subject is open.
+  absl::StatusOr<bool> IsFiring(kam::v1::AlertRule rule, const std::string& subject);
+
+  // Moves the alert of rule/subject to what `desired` says, publishing each state change.
+  absl::Status Transition(kam::v1::AlertRule rule, const std::string& subject,
+                          const std::string& account_id, const std::string& manager_id,
+                          const Desired& desired, int64_t at_millis);
+  // Stores `alert` as its fingerprint's latest instance, and publishes `kind` when set.
+  void Stage(const kam::v1::Alert& alert, kam::v1::AlertChangeKind kind);
+
+  absl::Status Put(std::string_view cf, const std::string& key, const std::string& value) {
+    return batch_->Put(cf, key, value);
+  }
+  absl::Status Delete(std::string_view cf, const std::string& key) {
+    return batch_->Delete(cf, key);
+  }
+  // The store as this transaction left it so far. No writes while the iterator lives.
+  std::unique_ptr<rocksdb::Iterator> NewIterator(std::string_view cf) {
+    return batch_->NewIterator(cf);
+  }
+  void Emit(OutboundEvent event) { events_->push_back(std::move(event)); }
+  void CountParked() { ++parked_; }
+  uint64_t parked() const { return parked_; }
+
+  // Writes out the state kept in memory; once, at the end of the transaction.
+  absl::Status Flush();
+
+  // The last change sequence this transaction handed out, and whether it published any.
+  uint64_t last_sequence() const { return sequence_; }
+  bool published() const { return sequence_ != first_sequence_; }
+
+ private:
+  void Publish(kam::v1::AlertChangeKind kind, const kam::v1::Alert& alert);
+
+  StagedBatch* batch_;
+  std::vector<OutboundEvent>* events_;
+  const uint64_t first_sequence_;
+  uint64_t sequence_;
+  std::map<std::string, kam::internal::v1::AlertAccountState> accounts_;
+  std::map<std::string, kam::internal::v1::AlertManagerState> managers_;
+  std::map<int32_t, int64_t> clocks_;
+  std::map<std::string, kam::v1::Alert> latest_;                      // staged, by fingerprint
+  std::map<std::string, kam::v1::Alert> staged_alerts_;               // staged, by alert id
+  std::map<std::string, std::optional<kam::v1::Alert>> latest_read_;  // read from the store
+  std::vector<std::pair<uint64_t, kam::v1::AlertChange>> changes_;
+  std::map<int32_t, int64_t> scanned_upto_;
+  std::map<std::pair<int, std::string>, std::string> fingerprints_;
+  uint64_t parked_ = 0;
+};
+
+}  // namespace kam::alerts

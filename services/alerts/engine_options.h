@@ -1,0 +1,27 @@
+#pragma once
+
+// The alerts engine's settings (flags of kam-alerts; tests set their own).
+
+#include <cstdint>
+#include <functional>
+
+#include "services/alerts/rules.h"
+
+namespace kam::alerts {
+
+struct EngineOptions {
+  RulesConfig rules;
+  int64_t idle_millis = 5000;
+  // How far (event time) a record may trail the partition's clock and still be judged as if it
+  // had come in order: other accounts' timers fire only once the clock is this far past them.
+  // 0: a timer fires as soon as any record of the partition passes it.
+  int64_t allowed_lateness_millis = 0;
+  // How long (wall time) an interaction for an unknown account is held back before it is
+  // dead-lettered: its account's event may still be on the way on the other topic. Wall time, not
+  // event time: a lagging accounts topic is exactly when event time runs ahead.
+  int64_t unknown_account_grace_millis = 2 * 60 * 1000;
+  // Wall clock in milliseconds (tests substitute their own).
+  std::function<int64_t()> wall_clock;
+};
+
+}  // namespace kam::alerts

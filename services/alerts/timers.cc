@@ -1,0 +1,78 @@
+#include "services/alerts/timers.h"
+
+#include <optional>
+
+#include "services/alerts/alert_store.h"
+#include "services/alerts/evaluate.h"
+
+namespace kam::alerts {
+
+using kam::internal::v1::AlertAccountState;
+
+namespace {
+
+// Fires `timer` as of its due time.
+absl::Status FireTimer(AlertTx& tx, const TimerKey& timer, const EngineOptions& options) {
+  const int32_t p = timer.partition;
+  const int64_t now = timer.due_millis;
+  KAM_ASSIGN_OR_RETURN(AlertAccountState * state, tx.Account(p, timer.account_id));
+  const RuleConfig& config = options.rules.For(state->industry());
+  if (timer.kind == TimerKind::kNoContactDue) {
+    return EvaluateNoContact(tx, p, *state, config, now);
+  }
+  const kam::internal::v1::OpenRequestTimer* open = nullptr;
+  for (const auto& request : state->open_requests()) {
+    if (request.interaction_id() == timer.interaction_id) open = &request;
+  }
+  if (open == nullptr) return absl::OkStatus();  // resolved before it fell due
+  KAM_RETURN_IF_ERROR(tx.Transition(
+      kam::v1::ALERT_RULE_RESPONSE_OVERDUE, timer.account_id + "/" + timer.interaction_id,
+      timer.account_id, state->owner_manager_id(),
+      ResponseOverdue(timer.account_id, timer.interaction_id, open->open_millis(), true, now,
+                      config),
+      now));
+  const int64_t critical_at = open->open_millis() + 2 * config.response_benchmark_millis + 1;
+  if (now < critical_at) {
+    TimerKey escalation = timer;
+    escalation.due_millis = critical_at;
+    return tx.Schedule(escalation);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status FireDueTimers(AlertTx& tx, int32_t p, int64_t upto,
+                           const std::string* only_account, const EngineOptions& options) {
+  auto scanned = tx.scanned_upto().find(p);
+  if (only_account == nullptr && scanned != tx.scanned_upto().end() && upto <= scanned->second) {
+    return absl::OkStatus();
+  }
+  const std::string prefix = TimerKey::PartitionPrefix(p);
+  // One at a time, earliest first: a timer may schedule another (an escalation) that falls due
+  // before the ones already found.
+  while (true) {
+    std::optional<TimerKey> next;
+    std::string next_key;
+    {
+      auto it = tx.NewIterator(kTimersCf);
+      for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+        std::optional<TimerKey> timer = TimerKey::Decode(it->key().ToStringView());
+        if (!timer) return absl::DataLossError("timer key does not decode");
+        if (timer->due_millis > upto) break;
+        if (only_account != nullptr && timer->account_id != *only_account) continue;
+        next = std::move(timer);
+        next_key = it->key().ToString();
+        break;
+      }
+      KAM_RETURN_IF_ERROR(FromRocks(it->status(), "scan timers"));
+    }
+    if (!next) break;
+    KAM_RETURN_IF_ERROR(tx.Delete(kTimersCf, next_key));
+    KAM_RETURN_IF_ERROR(FireTimer(tx, *next, options));
+  }
+  if (only_account == nullptr) tx.scanned_upto()[p] = upto;
+  return absl::OkStatus();
+}
+
+}  // namespace kam::alerts
