@@ -13,6 +13,9 @@ inline constexpr char kManagers[] = "kam.managers.v1";
 inline constexpr char kInteractions[] = "kam.interactions.v1";
 // Alert state changes as JSON CloudEvents, key: alert fingerprint.
 inline constexpr char kAlerts[] = "kam.alerts.v1";
+// kam-alerts' repartition topic: per-account portfolio facts (kam.internal.v1.PortfolioFact), key:
+// manager id. Co-partitioned with kam.managers.v1; written and read by kam-alerts only.
+inline constexpr char kPortfolio[] = "kam-alerts.portfolio.v1";
 // Records a consumer could not apply, with their origin.
 inline constexpr char kDeadLetter[] = "kam.deadletter.v1";
 

@@ -103,16 +103,18 @@ absl::Status ServiceHost::Open() {
   if (!spec_.co_partitioned.empty()) {
     KAM_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, kafka::NewConf(kafka_options, {}));
     KAM_ASSIGN_OR_RETURN(kafka::HandlePtr probe, kafka::NewHandle(RD_KAFKA_PRODUCER, conf));
-    int32_t expected = -1;
-    for (const auto& topic : spec_.co_partitioned) {
-      KAM_ASSIGN_OR_RETURN(int32_t count, kafka::PartitionCount(probe.get(), topic, 10000));
-      if (expected >= 0 && count != expected) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("topics ", absl::StrJoin(spec_.co_partitioned, ", "),
-                         " must have the same partition count (they are joined per partition); ",
-                         topic, " has ", count, ", expected ", expected));
+    for (const std::vector<std::string>& group : spec_.co_partitioned) {
+      int32_t expected = -1;
+      for (const auto& topic : group) {
+        KAM_ASSIGN_OR_RETURN(int32_t count, kafka::PartitionCount(probe.get(), topic, 10000));
+        if (expected >= 0 && count != expected) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "topics ", absl::StrJoin(group, ", "),
+              " must have the same partition count (they are joined per partition); ", topic,
+              " has ", count, ", expected ", expected));
+        }
+        expected = count;
       }
-      expected = count;
     }
   }
   producer_ = absl::StrCat(config_.service_name, "/", store_->instance_id());

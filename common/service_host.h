@@ -36,8 +36,9 @@ struct HostSpec {
   std::vector<std::string> output_topics;
   // Topics this service consumes (may be empty).
   std::vector<std::string> input_topics;
-  // Input topics that must have the same partition count (keyed alike, joined per partition).
-  std::vector<std::string> co_partitioned;
+  // Groups of input topics that must have the same partition count (keyed alike, joined per
+  // partition): the start is refused when they differ.
+  std::vector<std::vector<std::string>> co_partitioned;
   // Tasks read their input up to the end before they run (and before health says SERVING): for
   // a service whose input is a replica of another service's table.
   bool restore_to_end = false;

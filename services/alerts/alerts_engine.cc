@@ -8,6 +8,7 @@
 #include "services/alerts/alert_store.h"
 #include "services/alerts/held_back.h"
 #include "services/alerts/lifecycle.h"
+#include "services/alerts/portfolio.h"
 #include "services/alerts/projections.h"
 #include "services/alerts/timers.h"
 
@@ -77,6 +78,9 @@ void AlertsEngine::TaskClosed(int32_t task) {
 }
 
 absl::Status AlertsEngine::ApplyRecord(AlertTx& tx, const ConsumedRecord& record) {
+  if (record.topic == kafka_topics::kPortfolio) {
+    return OnPortfolioFact(tx, record.partition, record, options_);
+  }
   kam::v1::EventEnvelope envelope;
   if (!envelope.ParseFromString(record.value)) {
     return absl::InvalidArgumentError("value: not a kam.v1.EventEnvelope");
@@ -84,16 +88,24 @@ absl::Status AlertsEngine::ApplyRecord(AlertTx& tx, const ConsumedRecord& record
   if (envelope.payload_case() == kam::v1::EventEnvelope::PAYLOAD_NOT_SET) {
     return absl::InvalidArgumentError("value: envelope without payload");
   }
+  const int32_t p = record.partition;
   if (record.topic == kafka_topics::kAccounts) {
-    return OnAccountEvent(tx, record.partition, envelope, record, options_);
+    KAM_RETURN_IF_ERROR(OnAccountEvent(tx, p, envelope, record, options_));
+    KAM_ASSIGN_OR_RETURN(int64_t clock, tx.Clock(p));
+    return ReportPortfolioFact(tx, p, record.key, clock);
   }
   if (record.topic == kafka_topics::kManagers) {
-    return OnManagerEvent(tx, record.partition, envelope, record, options_);
+    return OnManagerEvent(tx, p, envelope, record, options_);
   }
   if (record.topic == kafka_topics::kInteractions) {
     // Only the activity stream counts against idleness: the clock follows interactions.
-    last_activity_wall_[record.partition] = options_.wall_clock();
-    return OnInteraction(tx, record.partition, envelope, record, options_);
+    auto activity = last_activity_wall_.find(p);
+    if (activity != last_activity_wall_.end()) activity->second = options_.wall_clock();
+    KAM_RETURN_IF_ERROR(OnInteraction(tx, p, envelope, record, options_));
+    if (!envelope.has_interaction_recorded()) return absl::OkStatus();
+    return ReportPortfolioFact(
+        tx, p, record.key,
+        MillisFromTimestamp(envelope.interaction_recorded().interaction().occur_time()));
   }
   return absl::OkStatus();
 }

@@ -37,10 +37,13 @@ int main(int argc, char** argv) {
   kam::ServiceHost host(
       parsed.config,
       {.column_families = kam::alerts::AlertsEngine::ColumnFamilies(),
-       .output_topics = {kam::kafka_topics::kAlerts, kam::kafka_topics::kDeadLetter},
+       // kam-alerts writes and reads its own repartition topic (portfolio facts by manager).
+       .output_topics = {kam::kafka_topics::kAlerts, kam::kafka_topics::kDeadLetter,
+                         kam::kafka_topics::kPortfolio},
        .input_topics = {kam::kafka_topics::kAccounts, kam::kafka_topics::kManagers,
-                        kam::kafka_topics::kInteractions},
-       .co_partitioned = {kam::kafka_topics::kAccounts, kam::kafka_topics::kInteractions}});
+                        kam::kafka_topics::kInteractions, kam::kafka_topics::kPortfolio},
+       .co_partitioned = {{kam::kafka_topics::kAccounts, kam::kafka_topics::kInteractions},
+                          {kam::kafka_topics::kManagers, kam::kafka_topics::kPortfolio}}});
   absl::Status opened = host.Open();
   if (!opened.ok()) {
     kam::log::Error("start failed", {{"error", opened.ToString()}});

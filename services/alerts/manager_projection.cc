@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/time_util.h"
+#include "services/alerts/portfolio.h"
 
 namespace kam::alerts {
 
@@ -44,9 +45,7 @@ absl::Status OnManagerEvent(AlertTx& tx, int32_t p, const kam::v1::EventEnvelope
     state->set_industry(manager.industry_focus());
     if (manager.effective_capacity() > 0) state->set_capacity(manager.effective_capacity());
   }
-  KAM_ASSIGN_OR_RETURN(bool firing, tx.IsFiring(kam::v1::ALERT_RULE_MANAGER_OVERLOADED, id));
-  return tx.Transition(kam::v1::ALERT_RULE_MANAGER_OVERLOADED, id, "", id,
-                       ManagerOverloaded(*state, options.rules.For(state->industry()), firing), at);
+  return EvaluateManager(tx, p, id, options, at);
 }
 
 }  // namespace kam::alerts

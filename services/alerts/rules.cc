@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "kam/v1/accounts.pb.h"
 #include "nlohmann/json.hpp"
 
@@ -18,6 +19,29 @@ std::string Fixed(double value, int digits = 1) {
 }
 
 std::string Days(int64_t millis) { return Fixed(millis / 86400000.0, 1) + " days"; }
+
+std::string Date(int64_t millis) {
+  return absl::FormatTime("%Y-%m-%d", absl::FromUnixMillis(millis), absl::UTCTimeZone());
+}
+
+std::string NameOf(const kam::internal::v1::PortfolioFact& fact) {
+  return fact.account_name().empty() ? fact.account_id() : fact.account_name();
+}
+
+// The portfolio symptoms as evidence lines (none when the portfolio shows none).
+void AddSymptoms(const PortfolioSymptoms& symptoms,
+                 std::vector<std::pair<std::string, std::string>>* evidence) {
+  if (symptoms.strained == 0) return;
+  evidence->emplace_back("portfolio_strained_accounts",
+                         absl::StrCat(symptoms.strained, " of ", symptoms.portfolio));
+  if (symptoms.falling > 0) {
+    evidence->emplace_back("portfolio_satisfaction_falling", symptoms.falling_accounts);
+  }
+  if (symptoms.overdue > 0) {
+    evidence->emplace_back("portfolio_requests_overdue", symptoms.overdue_accounts);
+  }
+  evidence->emplace_back("portfolio_symptoms_since", Date(symptoms.since_millis));
+}
 
 void ReadRule(const nlohmann::json& json, RuleConfig* rule) {
   auto read = [&](const char* key, auto* out) {
@@ -39,6 +63,10 @@ void ReadRule(const nlohmann::json& json, RuleConfig* rule) {
   read("overload_fire", &rule->overload_fire);
   read("overload_critical", &rule->overload_critical);
   read("overload_resolve", &rule->overload_resolve);
+  read("strain_min_accounts", &rule->strain_min_accounts);
+  read("strain_fire_share", &rule->strain_fire_share);
+  read("strain_resolve_share", &rule->strain_resolve_share);
+  read("strain_critical_share", &rule->strain_critical_share);
   if (json.contains("response_benchmark_hours")) {
     rule->response_benchmark_millis =
         static_cast<int64_t>(json.at("response_benchmark_hours").get<double>() * 3600 * 1000);
@@ -63,6 +91,11 @@ absl::Status CheckRule(const RuleConfig& r, const std::string& where) {
     return bad("low_resolve_level must be above low_fire_level");
   if (!(r.overload_resolve < r.overload_fire && r.overload_fire <= r.overload_critical)) {
     return bad("need overload_resolve < overload_fire <= overload_critical");
+  }
+  if (!(r.strain_min_accounts >= 1 && r.strain_resolve_share < r.strain_fire_share &&
+        r.strain_fire_share <= r.strain_critical_share && r.strain_resolve_share >= 0)) {
+    return bad("need strain_min_accounts >= 1 and "
+               "0 <= strain_resolve_share < strain_fire_share <= strain_critical_share");
   }
   if (r.response_benchmark_millis <= 0 || r.no_contact_millis <= 0 || r.max_signals < 3) {
     return bad("durations must be > 0 and max_signals >= 3");
@@ -235,6 +268,78 @@ Desired ManagerOverloaded(const kam::internal::v1::AlertManagerState& manager,
       {"threshold", absl::StrCat("warning above ", Fixed(config.overload_fire, 2),
                                  ", critical from ", Fixed(config.overload_critical, 2),
                                  ", resolve at ", Fixed(config.overload_resolve, 2))}};
+  AddSymptoms(Symptoms(manager), &desired.evidence);
+  return desired;
+}
+
+PortfolioSymptoms Symptoms(const kam::internal::v1::AlertManagerState& manager) {
+  PortfolioSymptoms symptoms;
+  int members = 0;
+  // The map's order is by account id: the evidence reads the same on every replay.
+  std::map<std::string, const kam::internal::v1::PortfolioFact*> facts;
+  for (const auto& [id, fact] : manager.portfolio()) facts[id] = &fact;
+  for (const auto& [id, fact] : facts) {
+    if (fact->removed()) continue;
+    ++members;
+    const bool falling = fact->satisfaction_falling();
+    const bool overdue = fact->overdue_requests() > 0;
+    if (!falling && !overdue) continue;
+    ++symptoms.strained;
+    auto earliest = [&](int64_t since) {
+      if (since > 0 && (symptoms.since_millis == 0 || since < symptoms.since_millis)) {
+        symptoms.since_millis = since;
+      }
+    };
+    if (falling) {
+      ++symptoms.falling;
+      absl::StrAppend(&symptoms.falling_accounts, symptoms.falling > 1 ? ", " : "",
+                      NameOf(*fact), " (since ", Date(fact->satisfaction_since_millis()), ")");
+      earliest(fact->satisfaction_since_millis());
+    }
+    if (overdue) {
+      ++symptoms.overdue;
+      absl::StrAppend(&symptoms.overdue_accounts, symptoms.overdue > 1 ? ", " : "",
+                      NameOf(*fact), ": ", fact->overdue_requests(), " (since ",
+                      Date(fact->overdue_since_millis()), ")");
+      earliest(fact->overdue_since_millis());
+    }
+  }
+  symptoms.portfolio = std::max(members, manager.account_count());
+  return symptoms;
+}
+
+Desired PortfolioStrain(const kam::internal::v1::AlertManagerState& manager,
+                        const RuleConfig& config, bool open_now, bool overloaded) {
+  Desired desired;
+  if (overloaded) return desired;  // MANAGER_OVERLOADED carries the symptoms now
+  const PortfolioSymptoms symptoms = Symptoms(manager);
+  const double share = symptoms.share();
+  desired.open = symptoms.strained >= config.strain_min_accounts &&
+                 (open_now ? share >= config.strain_resolve_share
+                           : share >= config.strain_fire_share);
+  if (!desired.open) return desired;
+  desired.severity = share >= config.strain_critical_share ? kam::v1::SEVERITY_CRITICAL
+                                                           : kam::v1::SEVERITY_WARNING;
+  const std::string name = manager.name().empty() ? manager.manager_id() : manager.name();
+  std::string load = manager.capacity() > 0
+                         ? absl::StrCat(" while the load is ",
+                                        Fixed(manager.load() / manager.capacity() * 100, 0),
+                                        "% of capacity")
+                         : "";
+  desired.summary = absl::StrCat(symptoms.strained, " of ", name, "'s ", symptoms.portfolio,
+                                 " accounts show overload symptoms (satisfaction falling in ",
+                                 symptoms.falling, ", requests overdue in ", symptoms.overdue, ")",
+                                 load);
+  AddSymptoms(symptoms, &desired.evidence);
+  if (manager.capacity() > 0) {
+    desired.evidence.emplace_back("utilisation", Fixed(manager.load() / manager.capacity(), 3));
+  }
+  desired.evidence.emplace_back(
+      "threshold", absl::StrCat("fire at ", config.strain_min_accounts, " accounts and ",
+                                Fixed(config.strain_fire_share * 100, 0),
+                                "% of the portfolio, critical from ",
+                                Fixed(config.strain_critical_share * 100, 0), "%, resolve below ",
+                                Fixed(config.strain_resolve_share * 100, 0), "%"));
   return desired;
 }
 

@@ -41,6 +41,14 @@ struct RuleConfig {
   double overload_fire = 1.05;
   double overload_critical = 1.25;
   double overload_resolve = 1.0;
+  // PORTFOLIO_STRAIN: a manager's accounts showing overload symptoms (satisfaction falling or low,
+  // a request overdue). Fires when at least strain_min_accounts accounts AND strain_fire_share of
+  // the portfolio show them while MANAGER_OVERLOADED is not firing; critical from
+  // strain_critical_share; resolves below strain_resolve_share or under strain_min_accounts.
+  int strain_min_accounts = 2;
+  double strain_fire_share = 0.2;
+  double strain_resolve_share = 0.1;
+  double strain_critical_share = 0.4;
   // RESPONSE_OVERDUE: open past the benchmark; critical past twice the benchmark.
   int64_t response_benchmark_millis = 2LL * 24 * 3600 * 1000;
   // NO_CONTACT: key or A-tier accounts without a company touchpoint for this long.
@@ -82,8 +90,24 @@ Desired SatisfactionFalling(const kam::internal::v1::AlertAccountState& account,
                             const RuleConfig& config, bool open_now);
 Desired SatisfactionLow(const kam::internal::v1::AlertAccountState& account,
                         const RuleConfig& config, bool open_now);
+// With the portfolio symptoms (if any) in its evidence.
 Desired ManagerOverloaded(const kam::internal::v1::AlertManagerState& manager,
                           const RuleConfig& config, bool open_now);
+
+// The overload symptoms across a manager's portfolio.
+struct PortfolioSymptoms {
+  int portfolio = 0;  // accounts in the portfolio (load snapshot, or facts received)
+  int strained = 0;   // accounts with a symptom
+  int falling = 0;    // ... satisfaction falling or low
+  int overdue = 0;    // ... a request overdue
+  int64_t since_millis = 0;  // the earliest symptom still present
+  std::string falling_accounts;  // "Acme (since 2026-11-02), Beta (since ...)"
+  std::string overdue_accounts;  // "Gamma: 2 (since ...)"
+  double share() const { return portfolio > 0 ? static_cast<double>(strained) / portfolio : 0; }
+};
+PortfolioSymptoms Symptoms(const kam::internal::v1::AlertManagerState& manager);
+Desired PortfolioStrain(const kam::internal::v1::AlertManagerState& manager,
+                        const RuleConfig& config, bool open_now, bool overloaded);
 // For one open request (or a request that is no longer open: `still_open` false).
 Desired ResponseOverdue(const std::string& account_id, const std::string& interaction_id,
                         int64_t open_millis, bool still_open, int64_t clock_millis,

@@ -9,6 +9,7 @@
 #include "common/time_util.h"
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include <optional>
 #include <random>
 #include "tests/testing/temp_dir.h"
 
@@ -88,15 +89,51 @@ class AlertsEngineTest : public ::testing::Test {
                 kStart + week * 7 * kDay, nps);
   }
 
-  void Load(const std::string& manager, double load, double capacity) {
+  void Load(const std::string& manager, double load, double capacity, int accounts = 0,
+            int64_t at = kStart) {
     kam::v1::EventEnvelope envelope;
-    *envelope.mutable_time() = TimestampFromMillis(kStart);
+    *envelope.mutable_time() = TimestampFromMillis(at);
     auto* snapshot = envelope.mutable_manager_load_changed()->mutable_load();
     snapshot->set_manager_id(manager);
     snapshot->set_manager_name("Jane");
     snapshot->set_load(load);
     snapshot->set_capacity(capacity);
+    snapshot->set_account_count(accounts);
     Feed(kafka_topics::kManagers, manager, envelope);
+  }
+
+  // What the relay and the consumer do with the repartition topic: the portfolio facts waiting in
+  // the outbox since the last call, fed back as input (one partition: the manager's).
+  int PumpPortfolio() {
+    auto rows = outbox_->ReadPending(pumped_sequence_, 100000);
+    EXPECT_TRUE(rows.ok());
+    int pumped = 0;
+    for (const auto& row : *rows) {
+      pumped_sequence_ = row.sequence();
+      if (row.topic() != kafka_topics::kPortfolio) continue;
+      EXPECT_TRUE(applier_
+                      ->Apply({kafka_topics::kPortfolio, 0, offsets_[kafka_topics::kPortfolio]++,
+                               row.key(), row.value(), 0})
+                      .ok());
+      ++pumped;
+    }
+    return pumped;
+  }
+
+  std::optional<kam::v1::Alert> Firing(kam::v1::AlertRule rule, const std::string& subject) {
+    for (const auto& alert : Alerts()) {
+      if (alert.rule() != rule) continue;
+      if (alert.state() == kam::v1::ALERT_STATE_RESOLVED) continue;
+      if (alert.account_id() == subject || alert.manager_id() == subject) return alert;
+    }
+    return std::nullopt;
+  }
+
+  static std::string Evidence(const kam::v1::Alert& alert, const std::string& name) {
+    for (const auto& item : alert.evidence()) {
+      if (item.name() == name) return item.value();
+    }
+    return "";
   }
 
   std::vector<kam::v1::Alert> Alerts(kam::v1::AlertState state = kam::v1::ALERT_STATE_UNSPECIFIED) {
@@ -137,6 +174,7 @@ class AlertsEngineTest : public ::testing::Test {
   std::unique_ptr<RecordApplier> applier_;
   std::map<std::string, int64_t> offsets_;
   int64_t allowed_lateness_ = 0;
+  uint64_t pumped_sequence_ = 0;
 
   // Every alert's changes in order (kind, state, severity, times), by alert id: what a person
   // following the alerts sees, independent of how changes of different alerts interleave.
@@ -544,6 +582,96 @@ TEST_F(AlertsEngineTest, TheAlertHistoryDoesNotDependOnHowAccountsInterleave) {
   for (unsigned seed = 1; seed <= 4; ++seed) {
     EXPECT_EQ(play("interleaving-" + std::to_string(seed), seed), in_order) << "seed " << seed;
   }
+}
+
+// The domain's early warning: a manager within capacity whose accounts start to fall -- two of
+// eight with satisfaction sliding -- gets PORTFOLIO_STRAIN, naming the accounts and since when.
+// When the load then crosses capacity, MANAGER_OVERLOADED takes over with the same symptoms in
+// its evidence, and the strain resolves.
+TEST_F(AlertsEngineTest, PortfolioSymptomsFireTheEarlyWarningAndFeedTheOverload) {
+  Load("mgr_1", 6.0, 8.0, /*accounts=*/8);
+  for (int a = 0; a < 8; ++a) Account("acc_" + std::to_string(a), kStart);
+  EXPECT_GE(PumpPortfolio(), 8) << "every account reports itself to its manager";
+  int answers[] = {9, 9, 8, 6, 4, 3};
+  for (int week = 0; week < 6; ++week) Survey("acc_0", week, answers[week]);
+  PumpPortfolio();
+  EXPECT_FALSE(Firing(kam::v1::ALERT_RULE_PORTFOLIO_STRAIN, "mgr_1")) << "one account is no trend";
+
+  for (int week = 0; week < 6; ++week) Survey("acc_1", week, answers[week]);
+  PumpPortfolio();
+  auto strain = Firing(kam::v1::ALERT_RULE_PORTFOLIO_STRAIN, "mgr_1");
+  ASSERT_TRUE(strain) << "2 of 8 accounts falling while the load is 75% of capacity";
+  EXPECT_EQ(strain->severity(), kam::v1::SEVERITY_WARNING);
+  EXPECT_EQ(Evidence(*strain, "portfolio_strained_accounts"), "2 of 8");
+  EXPECT_NE(Evidence(*strain, "portfolio_satisfaction_falling").find("Name of acc_0 (since "),
+            std::string::npos)
+      << Evidence(*strain, "portfolio_satisfaction_falling");
+  EXPECT_NE(Evidence(*strain, "portfolio_satisfaction_falling").find("Name of acc_1"),
+            std::string::npos);
+  EXPECT_FALSE(Evidence(*strain, "portfolio_symptoms_since").empty());
+  EXPECT_NE(strain->summary().find("2 of Jane's 8 accounts"), std::string::npos)
+      << strain->summary();
+
+  // A request left open past the benchmark is a symptom too: three of eight, still a warning.
+  Interaction("acc_2", "req_1", kam::v1::INTERACTION_TYPE_SUPPORT_REQUEST, kStart + 36 * kDay);
+  Interaction("acc_3", "m_1", kam::v1::INTERACTION_TYPE_MEETING, kStart + 39 * kDay);
+  PumpPortfolio();
+  strain = Firing(kam::v1::ALERT_RULE_PORTFOLIO_STRAIN, "mgr_1");
+  ASSERT_TRUE(strain);
+  EXPECT_EQ(Evidence(*strain, "portfolio_strained_accounts"), "3 of 8");
+  EXPECT_NE(Evidence(*strain, "portfolio_requests_overdue").find("Name of acc_2: 1"),
+            std::string::npos)
+      << Evidence(*strain, "portfolio_requests_overdue");
+
+  // Over capacity: the overload alert carries the symptoms, the early warning has done its job.
+  Load("mgr_1", 9.0, 8.0, 8, kStart + 40 * kDay);
+  auto overload = Firing(kam::v1::ALERT_RULE_MANAGER_OVERLOADED, "mgr_1");
+  ASSERT_TRUE(overload);
+  EXPECT_EQ(Evidence(*overload, "portfolio_strained_accounts"), "3 of 8");
+  EXPECT_FALSE(Firing(kam::v1::ALERT_RULE_PORTFOLIO_STRAIN, "mgr_1"));
+
+  // Relieved, and the accounts recover: nothing fires.
+  Load("mgr_1", 6.0, 8.0, 8, kStart + 41 * kDay);
+  Interaction("acc_2", "done_1", kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED, kStart + 41 * kDay,
+              -1, "req_1");
+  for (int week = 6; week < 12; ++week) {
+    Survey("acc_0", week, 10);
+    Survey("acc_1", week, 10);
+  }
+  PumpPortfolio();
+  EXPECT_FALSE(Firing(kam::v1::ALERT_RULE_MANAGER_OVERLOADED, "mgr_1"));
+  EXPECT_FALSE(Firing(kam::v1::ALERT_RULE_PORTFOLIO_STRAIN, "mgr_1"));
+}
+
+TEST_F(AlertsEngineTest, AReassignedAccountLeavesItsOldManagersPortfolio) {
+  Load("mgr_1", 2.0, 8.0, 2);
+  Account("acc_0", kStart);
+  Account("acc_1", kStart);
+  int answers[] = {9, 9, 8, 6, 4, 3};
+  for (int week = 0; week < 6; ++week) {
+    Survey("acc_0", week, answers[week]);
+    Survey("acc_1", week, answers[week]);
+  }
+  PumpPortfolio();
+  ASSERT_TRUE(Firing(kam::v1::ALERT_RULE_PORTFOLIO_STRAIN, "mgr_1"));
+  // acc_1 goes to another manager: mgr_1 keeps one strained account, under the minimum.
+  kam::v1::EventEnvelope envelope;
+  *envelope.mutable_time() = TimestampFromMillis(kStart + 50 * kDay);
+  auto* account = envelope.mutable_account_assigned()->mutable_account();
+  account->set_id("acc_1");
+  account->set_name("Name of acc_1");
+  account->set_owner_manager_id("mgr_2");
+  account->set_industry(kam::v1::INDUSTRY_SERVICES);
+  Feed(kafka_topics::kAccounts, "acc_1", envelope);
+  PumpPortfolio();
+  EXPECT_FALSE(Firing(kam::v1::ALERT_RULE_PORTFOLIO_STRAIN, "mgr_1"));
+  kam::internal::v1::PortfolioFact bad;
+  bad.set_account_id("acc_9");
+  bad.set_manager_id("mgr_other");
+  // A fact whose key names another manager is refused (dead-lettered), not applied.
+  EXPECT_TRUE(applier_->Apply({kafka_topics::kPortfolio, 0, 999, "mgr_1", bad.SerializeAsString(), 0})
+                  .ok());
+  EXPECT_EQ(applier_->dead_lettered_total(), 1u);
 }
 
 }  // namespace

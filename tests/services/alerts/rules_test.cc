@@ -121,6 +121,57 @@ TEST(NoContactTest, OnlyKeyOrATierAccountsAreWatched) {
   EXPECT_FALSE(NoContact(account, 20 * day, {}).open);
 }
 
+// A manager's portfolio: `falling` accounts with satisfaction falling, `overdue` others with a
+// request overdue, the rest calm; `size` accounts in all.
+kam::internal::v1::AlertManagerState Portfolio(int size, int falling, int overdue, double load = 5,
+                                              double capacity = 8) {
+  kam::internal::v1::AlertManagerState manager;
+  manager.set_manager_id("mgr");
+  manager.set_name("Jane");
+  manager.set_load(load);
+  manager.set_capacity(capacity);
+  manager.set_account_count(size);
+  for (int i = 0; i < size; ++i) {
+    kam::internal::v1::PortfolioFact fact;
+    fact.set_account_id("acc_" + std::to_string(i));
+    fact.set_manager_id("mgr");
+    if (i < falling) {
+      fact.set_satisfaction_falling(true);
+      fact.set_satisfaction_since_millis(1'790'000'000'000 + i);
+    } else if (i < falling + overdue) {
+      fact.set_overdue_requests(1);
+      fact.set_overdue_since_millis(1'790'000'000'000);
+    }
+    (*manager.mutable_portfolio())[fact.account_id()] = fact;
+  }
+  return manager;
+}
+
+TEST(PortfolioStrainTest, SeveralAccountsAtOnceAreTheEarlyWarning) {
+  RuleConfig config;
+  EXPECT_FALSE(PortfolioStrain(Portfolio(8, 1, 0), config, false, false).open) << "one is no trend";
+  auto two = PortfolioStrain(Portfolio(8, 1, 1), config, false, false);
+  EXPECT_TRUE(two.open) << "2 of 8 = 25%";
+  EXPECT_EQ(two.severity, kam::v1::SEVERITY_WARNING);
+  EXPECT_FALSE(PortfolioStrain(Portfolio(20, 2, 0), config, false, false).open) << "10% of 20";
+  EXPECT_EQ(PortfolioStrain(Portfolio(8, 2, 2), config, false, false).severity,
+            kam::v1::SEVERITY_CRITICAL)
+      << "half the portfolio";
+  // Hysteresis: open at 20%, stays open down to 10%.
+  EXPECT_FALSE(PortfolioStrain(Portfolio(16, 2, 0), config, false, false).open) << "12.5%";
+  EXPECT_TRUE(PortfolioStrain(Portfolio(16, 2, 0), config, true, false).open);
+  EXPECT_FALSE(PortfolioStrain(Portfolio(16, 1, 0), config, true, false).open) << "under 2";
+  // Over capacity, MANAGER_OVERLOADED speaks instead, with the same symptoms.
+  EXPECT_FALSE(PortfolioStrain(Portfolio(8, 2, 2), config, true, true).open);
+  auto overload = ManagerOverloaded(Portfolio(8, 2, 1, 9, 8), config, false);
+  ASSERT_TRUE(overload.open);
+  bool named = false;
+  for (const auto& [name, value] : overload.evidence) {
+    if (name == "portfolio_strained_accounts") named = value == "3 of 8";
+  }
+  EXPECT_TRUE(named);
+}
+
 TEST(RulesConfigTest, IndustryOverridesAndBadFilesAreRefused) {
   RulesConfig rules;
   rules.by_industry[kam::v1::INDUSTRY_SERVICES].overload_fire = 1.5;
