@@ -1,6 +1,7 @@
 #include "common/kafka/kafka_common.h"
 
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -173,7 +174,11 @@ absl::Status EnsureTopics(const KafkaOptions& options, const std::vector<std::st
   KAM_ASSIGN_OR_RETURN(HandlePtr rk, NewHandle(RD_KAFKA_PRODUCER, conf));
 
   std::vector<std::string> missing;
+  // A topic may be named twice (a service that reads what it writes); Kafka refuses a request
+  // that names a topic twice (INVALID_REQUEST).
+  std::set<std::string> asked;
   for (const auto& topic : topics) {
+    if (!asked.insert(topic).second) continue;
     absl::StatusOr<int32_t> count = PartitionCount(rk.get(), topic, timeout_ms);
     if (count.ok()) continue;
     if (!absl::IsNotFound(count.status())) return count.status();

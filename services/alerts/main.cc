@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   std::string rules_file;
   kam::alerts::EngineOptions options;
   int idle_seconds = 5;
+  int allowed_lateness_seconds = 0;
   kam::ParseOutcome parsed = kam::ParseServiceConfig(
       argc, argv, {"kam-alerts", "127.0.0.1:50053", "127.0.0.1:9463", "var/alerts"},
       [&](CLI::App& app) {
@@ -24,6 +25,12 @@ int main(int argc, char** argv) {
                        "after this long without records a partition's clock follows the wall clock")
             ->check(CLI::Range(1, 3600))
             ->envname("KAM_IDLE_SECONDS");
+        app.add_option("--allowed-lateness-seconds", allowed_lateness_seconds,
+                       "how far (event time) an interaction may trail its partition's clock and "
+                       "still be judged as if it had come in order; other accounts' timers wait "
+                       "this long")
+            ->check(CLI::Range(0, 7 * 24 * 3600))
+            ->envname("KAM_ALLOWED_LATENESS_SECONDS");
       });
   if (parsed.exit) return parsed.exit_code;
   auto rules = kam::alerts::LoadRules(rules_file);
@@ -33,6 +40,7 @@ int main(int argc, char** argv) {
   }
   options.rules = *rules;
   options.idle_millis = int64_t{idle_seconds} * 1000;
+  options.allowed_lateness_millis = int64_t{allowed_lateness_seconds} * 1000;
 
   kam::ServiceHost host(
       parsed.config,
