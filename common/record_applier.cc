@@ -32,12 +32,33 @@ absl::Status RecordApplier::Punctuate(int64_t wall_millis) {
   KAM_RETURN_IF_ERROR(unit->Punctuate(wall_millis));
   KAM_RETURN_IF_ERROR(unit->Seal());
   if (batch.Count() == 0 && events.empty()) return absl::OkStatus();
-  KAM_RETURN_IF_ERROR(outbox_->Commit(batch.batch(), std::move(events)));
+  KAM_RETURN_IF_ERROR(committer_->Commit(&batch, std::move(events), {}));
   unit->Committed();
   return absl::OkStatus();
 }
 
-absl::Status RecordApplier::Apply(const std::vector<ConsumedRecord>& records) {
+absl::StatusOr<std::vector<ConsumedRecord>> RecordApplier::Unapplied(
+    const std::vector<ConsumedRecord>& records) {
+  std::map<std::pair<std::string, int32_t>, int64_t> stored;
+  std::vector<ConsumedRecord> unapplied;
+  for (const ConsumedRecord& record : records) {
+    auto [it, inserted] = stored.try_emplace({record.topic, record.partition}, -1);
+    if (inserted) {
+      KAM_ASSIGN_OR_RETURN(std::optional<int64_t> next,
+                           LoadNextOffset(*store_, record.topic, record.partition));
+      it->second = next.value_or(-1);
+    }
+    if (record.offset < it->second) {
+      ++skipped_total_;
+      continue;
+    }
+    unapplied.push_back(record);
+  }
+  return unapplied;
+}
+
+absl::Status RecordApplier::Apply(const std::vector<ConsumedRecord>& input) {
+  KAM_ASSIGN_OR_RETURN(std::vector<ConsumedRecord> records, Unapplied(input));
   size_t begin = 0;
   while (begin < records.size()) {
     absl::Status refusal;
@@ -73,7 +94,7 @@ absl::StatusOr<size_t> RecordApplier::CommitRange(const std::vector<ConsumedReco
   std::vector<OutboundEvent> events;
   std::unique_ptr<UnitOfWork> unit = processor_->Begin(&batch, &events);
   // Highest offset per input partition in the range: one offset row each.
-  std::map<std::pair<std::string, int32_t>, int64_t> next_offsets;
+  InputOffsets next_offsets;
   for (size_t i = begin; i < end; ++i) {
     const ConsumedRecord& record = records[i];
     absl::Status applied = unit->Apply(record);
@@ -93,11 +114,7 @@ absl::StatusOr<size_t> RecordApplier::CommitRange(const std::vector<ConsumedReco
     next = std::max(next, record.offset + 1);
   }
   KAM_RETURN_IF_ERROR(unit->Seal());
-  for (const auto& [partition, next] : next_offsets) {
-    KAM_RETURN_IF_ERROR(
-        PutNextOffset(store_, batch.batch(), partition.first, partition.second, next));
-  }
-  KAM_RETURN_IF_ERROR(outbox_->Commit(batch.batch(), std::move(events)));
+  KAM_RETURN_IF_ERROR(committer_->Commit(&batch, std::move(events), next_offsets));
   unit->Committed();
   applied_total_ += end - begin;
   ++batches_total_;
@@ -110,11 +127,10 @@ absl::Status RecordApplier::CommitDeadLetter(const ConsumedRecord& record,
                                      {"offset", std::to_string(record.offset)},
                                      {"error", error.ToString()}});
   StagedBatch batch(store_);
-  KAM_RETURN_IF_ERROR(
-      PutNextOffset(store_, batch.batch(), record.topic, record.partition, record.offset + 1));
   std::vector<OutboundEvent> events;
   events.push_back(MakeDeadLetter(record, error.ToString(), consumer_));
-  KAM_RETURN_IF_ERROR(outbox_->Commit(batch.batch(), std::move(events)));
+  KAM_RETURN_IF_ERROR(committer_->Commit(&batch, std::move(events),
+                                         {{{record.topic, record.partition}, record.offset + 1}}));
   ++dead_lettered_total_;
   return absl::OkStatus();
 }

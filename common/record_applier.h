@@ -15,9 +15,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "common/batch_committer.h"
 #include "common/consumer_offsets.h"
 #include "common/kafka_topics.h"
 #include "common/outbox.h"
@@ -33,9 +35,18 @@ OutboundEvent MakeDeadLetter(const ConsumedRecord& record, const std::string& er
 
 class RecordApplier {
  public:
+  // Commits through `committer`.
+  RecordApplier(Store* store, BatchCommitter* committer, StreamProcessor* processor,
+                std::string consumer_name)
+      : store_(store),
+        committer_(committer),
+        processor_(processor),
+        consumer_(std::move(consumer_name)) {}
+  // Commits through the outbox (OutboxCommitter).
   RecordApplier(Store* store, Outbox* outbox, StreamProcessor* processor, std::string consumer_name)
       : store_(store),
-        outbox_(outbox),
+        owned_committer_(std::make_unique<OutboxCommitter>(store, outbox)),
+        committer_(owned_committer_.get()),
         processor_(processor),
         consumer_(std::move(consumer_name)) {}
 
@@ -51,6 +62,9 @@ class RecordApplier {
   uint64_t dead_lettered_total() const { return dead_lettered_total_.load(); }
   uint64_t batches_total() const { return batches_total_.load(); }
   uint64_t aborted_total() const { return aborted_total_.load(); }
+  // Records skipped because the state already reflects them (offset below the stored one: read
+  // again after a restore from a changelog, or after a rewind).
+  uint64_t skipped_total() const { return skipped_total_.load(); }
 
  private:
   // Applies records[begin, end) in one unit and commits them as one write. Returns the index of
@@ -60,14 +74,19 @@ class RecordApplier {
                                      size_t end, absl::Status* refusal);
   absl::Status CommitDeadLetter(const ConsumedRecord& record, const absl::Status& error);
 
+  // The records the state does not reflect yet, in order.
+  absl::StatusOr<std::vector<ConsumedRecord>> Unapplied(const std::vector<ConsumedRecord>& records);
+
   Store* store_;
-  Outbox* outbox_;
+  std::unique_ptr<BatchCommitter> owned_committer_;
+  BatchCommitter* committer_;
   StreamProcessor* processor_;
   std::string consumer_;
   std::atomic<uint64_t> applied_total_ = 0;
   std::atomic<uint64_t> dead_lettered_total_ = 0;
   std::atomic<uint64_t> batches_total_ = 0;
   std::atomic<uint64_t> aborted_total_ = 0;
+  std::atomic<uint64_t> skipped_total_ = 0;
 };
 
 }  // namespace kam

@@ -107,6 +107,13 @@ Store::~Store() {
   if (!status.ok()) log::Warn("rocksdb close failed", {{"error", status.ToString()}});
 }
 
+std::string Store::CfName(uint32_t id) const {
+  for (size_t i = 0; i < handles_.size(); ++i) {
+    if (handles_[i]->GetID() == id) return cf_names_[i];
+  }
+  return "";
+}
+
 rocksdb::ColumnFamilyHandle* Store::Cf(std::string_view name) const {
   for (size_t i = 0; i < cf_names_.size(); ++i) {
     if (cf_names_[i] == name) return handles_[i];

@@ -41,6 +41,8 @@ class Store {
 
   // The handle for a declared column family. Asking for an undeclared one is a programming error.
   rocksdb::ColumnFamilyHandle* Cf(std::string_view name) const;
+  // The name of the column family with RocksDB id `id` (empty when unknown).
+  std::string CfName(uint32_t id) const;
 
   absl::Status Write(rocksdb::WriteBatchBase* batch);
   // The value at `key`, or nullopt when absent.

@@ -60,11 +60,25 @@ absl::StatusOr<kam::v1::ListAlertsResponse> AlertsEngine::ListAlerts(
   return response;
 }
 
+absl::StatusOr<std::optional<std::pair<int32_t, Alert>>> AlertsEngine::FindAlert(
+    const std::string& id) const {
+  // Alerts are kept per task (partition prefix): one point lookup per partition present.
+  auto it = store_->NewIterator(kAlertsCf);
+  for (it->SeekToFirst(); it->Valid();) {
+    const int32_t p = PartitionOf(it->key().ToStringView());
+    KAM_ASSIGN_OR_RETURN(auto alert, LoadMessage<Alert>(*store_, kAlertsCf, PartKey(p, id)));
+    if (alert) return std::optional<std::pair<int32_t, Alert>>({p, std::move(*alert)});
+    it->Seek(Partition(p + 1));
+  }
+  KAM_RETURN_IF_ERROR(FromRocks(it->status(), "scan alerts"));
+  return std::optional<std::pair<int32_t, Alert>>();
+}
+
 absl::StatusOr<Alert> AlertsEngine::GetAlert(const kam::v1::GetAlertRequest& request) const {
   if (request.id().empty()) return absl::InvalidArgumentError("id: required");
-  KAM_ASSIGN_OR_RETURN(auto alert, LoadMessage<Alert>(*store_, kAlertsCf, request.id()));
-  if (!alert) return absl::NotFoundError(absl::StrCat("id: no alert \"", request.id(), "\""));
-  return *alert;
+  KAM_ASSIGN_OR_RETURN(auto found, FindAlert(request.id()));
+  if (!found) return absl::NotFoundError(absl::StrCat("id: no alert \"", request.id(), "\""));
+  return found->second;
 }
 
 absl::StatusOr<std::vector<kam::v1::AlertChange>> AlertsEngine::ChangesAfter(

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/fingerprint.h"
@@ -23,6 +25,9 @@ inline constexpr char kTimersCf[] = "timers";
 inline constexpr char kParkedCf[] = "parked";
 inline constexpr char kClockCf[] = "clock";
 inline constexpr char kSequenceKey[] = "alerts.change_sequence";
+// The layout of this store; older layouts are refused at start.
+inline constexpr char kFormatKey[] = "alerts.store_format";
+inline constexpr char kFormat[] = "2";
 // The CloudEvent source and the dead-letter consumer name.
 inline constexpr char kSource[] = "kam-alerts";
 
@@ -34,6 +39,16 @@ inline std::string PartKey(int32_t partition, const std::string& id) {
 }
 inline std::string ParkedPrefix(int32_t partition, const std::string& account) {
   return Partition(partition) + account + std::string(1, '\0');
+}
+
+// The partition number a task key starts with.
+inline int32_t PartitionOf(std::string_view key) {
+  return static_cast<int32_t>(DecodeUint64(std::string(4, '\0') + std::string(key.substr(0, 4))));
+}
+
+// The column families whose keys start with a task's partition: the state that moves with it.
+inline std::vector<std::string> TaskColumnFamilies() {
+  return {kAccountsCf, kManagersCf, kAlertsCf, kLatestCf, kTimersCf, kParkedCf, kClockCf};
 }
 
 inline std::string FingerprintOf(kam::v1::AlertRule rule, const std::string& subject) {

@@ -64,17 +64,18 @@ const std::string& AlertTx::FingerprintFor(kam::v1::AlertRule rule, const std::s
 }
 
 absl::StatusOr<std::optional<Alert>> AlertTx::Latest(const std::string& fingerprint) {
-  auto staged = latest_.find(fingerprint);
+  const std::string key = PartKey(task_, fingerprint);
+  auto staged = latest_.find(key);
   if (staged != latest_.end()) return std::optional<Alert>(staged->second);
   // Most lookups find nothing (no alert ever fired for the fingerprint); remember that too.
-  auto read = latest_read_.find(fingerprint);
+  auto read = latest_read_.find(key);
   if (read != latest_read_.end()) return read->second;
-  KAM_ASSIGN_OR_RETURN(auto id, batch_->Get(kLatestCf, fingerprint));
+  KAM_ASSIGN_OR_RETURN(auto id, batch_->Get(kLatestCf, key));
   std::optional<Alert> alert;
   if (id) {
-    KAM_ASSIGN_OR_RETURN(alert, LoadMessage<Alert>(*batch_, kAlertsCf, *id));
+    KAM_ASSIGN_OR_RETURN(alert, LoadMessage<Alert>(*batch_, kAlertsCf, PartKey(task_, *id)));
   }
-  latest_read_.emplace(fingerprint, alert);
+  latest_read_.emplace(key, alert);
   return alert;
 }
 
@@ -95,10 +96,10 @@ absl::Status AlertTx::Transition(kam::v1::AlertRule rule, const std::string& sub
 }
 
 void AlertTx::Stage(const Alert& alert, kam::v1::AlertChangeKind kind) {
-  latest_[alert.fingerprint()] = alert;
+  latest_[PartKey(task_, alert.fingerprint())] = alert;
   // By id too: a transaction may resolve one instance and fire the next of the same
   // fingerprint, and both records must be written.
-  staged_alerts_[alert.id()] = alert;
+  staged_alerts_[PartKey(task_, alert.id())] = alert;
   if (kind != kam::v1::ALERT_CHANGE_KIND_UNSPECIFIED) Publish(kind, alert);
 }
 
@@ -128,11 +129,11 @@ absl::Status AlertTx::Flush() {
     KAM_RETURN_IF_ERROR(
         batch_->Put(kClockCf, Partition(p), EncodeUint64(static_cast<uint64_t>(clock))));
   }
-  for (const auto& [id, alert] : staged_alerts_) {
-    KAM_RETURN_IF_ERROR(batch_->Put(kAlertsCf, id, alert.SerializeAsString()));
+  for (const auto& [key, alert] : staged_alerts_) {
+    KAM_RETURN_IF_ERROR(batch_->Put(kAlertsCf, key, alert.SerializeAsString()));
   }
-  for (const auto& [fingerprint, alert] : latest_) {
-    KAM_RETURN_IF_ERROR(batch_->Put(kLatestCf, fingerprint, alert.id()));
+  for (const auto& [key, alert] : latest_) {
+    KAM_RETURN_IF_ERROR(batch_->Put(kLatestCf, key, alert.id()));
   }
   for (const auto& [sequence, change] : changes_) {
     KAM_RETURN_IF_ERROR(

@@ -31,6 +31,11 @@ class AlertTx {
   AlertTx(StagedBatch* batch, std::vector<OutboundEvent>* events, uint64_t last_sequence)
       : batch_(batch), events_(events), first_sequence_(last_sequence), sequence_(last_sequence) {}
 
+  // The task (partition number) whose alerts the following calls read and write: alerts belong
+  // to the task of their subject, so a task's alerts move with its partition.
+  void SetTask(int32_t p) { task_ = p; }
+  int32_t task() const { return task_; }
+
   // The state of account / manager `id` on partition p (empty state when new).
   absl::StatusOr<kam::internal::v1::AlertAccountState*> Account(int32_t p, const std::string& id);
   absl::StatusOr<kam::internal::v1::AlertManagerState*> Manager(int32_t p, const std::string& id);
@@ -85,11 +90,13 @@ class AlertTx {
 
   StagedBatch* batch_;
   std::vector<OutboundEvent>* events_;
+  int32_t task_ = 0;
   const uint64_t first_sequence_;
   uint64_t sequence_;
   std::map<std::string, kam::internal::v1::AlertAccountState> accounts_;
   std::map<std::string, kam::internal::v1::AlertManagerState> managers_;
   std::map<int32_t, int64_t> clocks_;
+  // Keyed like the store: task prefix + fingerprint / alert id.
   std::map<std::string, kam::v1::Alert> latest_;                      // staged, by fingerprint
   std::map<std::string, kam::v1::Alert> staged_alerts_;               // staged, by alert id
   std::map<std::string, std::optional<kam::v1::Alert>> latest_read_;  // read from the store

@@ -23,17 +23,48 @@ std::vector<std::string> AlertsEngine::ColumnFamilies() {
 
 absl::StatusOr<std::unique_ptr<AlertsEngine>> AlertsEngine::Open(Store* store, Outbox* outbox,
                                                                  EngineOptions options) {
+  auto committer = std::make_unique<OutboxCommitter>(store, outbox);
+  KAM_ASSIGN_OR_RETURN(auto engine, Open(store, committer.get(), std::move(options)));
+  engine->owned_committer_ = std::move(committer);
+  return engine;
+}
+
+absl::StatusOr<std::unique_ptr<AlertsEngine>> AlertsEngine::Open(Store* store,
+                                                                 BatchCommitter* committer,
+                                                                 EngineOptions options) {
+  KAM_ASSIGN_OR_RETURN(std::optional<std::string> format, store->Get(kMetaCf, kFormatKey));
+  if (!format) {
+    auto alerts = store->NewIterator(kAlertsCf);
+    alerts->SeekToFirst();
+    KAM_RETURN_IF_ERROR(FromRocks(alerts->status(), "scan alerts"));
+    if (alerts->Valid()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--data-dir ", store->path(), " was written by an older kam-alerts (alerts not kept per "
+          "partition); start with an empty --data-dir: the state is rebuilt from the input topics"));
+    }
+    rocksdb::WriteBatch batch;
+    KAM_RETURN_IF_ERROR(
+        FromRocks(batch.Put(store->Cf(kMetaCf), kFormatKey, kFormat), "store format put"));
+    KAM_RETURN_IF_ERROR(store->Write(&batch));
+  } else if (*format != kFormat) {
+    return absl::FailedPreconditionError(absl::StrCat("--data-dir ", store->path(),
+                                                      ": unknown alerts store format ", *format));
+  }
   KAM_ASSIGN_OR_RETURN(PageTokens tokens, PageTokens::ForStore(store));
   if (!options.wall_clock) options.wall_clock = [] { return MillisFromTimestamp(NowTimestamp()); };
   std::unique_ptr<AlertsEngine> engine(
-      new AlertsEngine(store, outbox, std::move(options), std::move(tokens)));
+      new AlertsEngine(store, committer, std::move(options), std::move(tokens)));
   KAM_ASSIGN_OR_RETURN(auto sequence, store->Get(kMetaCf, kSequenceKey));
   engine->committed_sequence_ = sequence ? DecodeUint64(*sequence) : 0;
   return engine;
 }
 
-AlertsEngine::AlertsEngine(Store* store, Outbox* outbox, EngineOptions options, PageTokens tokens)
-    : store_(store), outbox_(outbox), options_(std::move(options)), tokens_(std::move(tokens)) {}
+AlertsEngine::AlertsEngine(Store* store, BatchCommitter* committer, EngineOptions options,
+                           PageTokens tokens)
+    : store_(store),
+      committer_(committer),
+      options_(std::move(options)),
+      tokens_(std::move(tokens)) {}
 
 AlertsEngine::~AlertsEngine() = default;
 
@@ -78,6 +109,7 @@ void AlertsEngine::TaskClosed(int32_t task) {
 }
 
 absl::Status AlertsEngine::ApplyRecord(AlertTx& tx, const ConsumedRecord& record) {
+  tx.SetTask(record.partition);
   if (record.topic == kafka_topics::kPortfolio) {
     return OnPortfolioFact(tx, record.partition, record, options_);
   }
@@ -163,8 +195,10 @@ absl::StatusOr<Alert> AlertsEngine::AcknowledgeAlert(
   StagedBatch batch(store_);
   std::vector<OutboundEvent> events;
   Unit unit(this, &batch, &events);  // holds mutex_ until the acknowledgement is durable
-  KAM_ASSIGN_OR_RETURN(auto alert, LoadMessage<Alert>(*store_, kAlertsCf, request.id()));
-  if (!alert) return absl::NotFoundError(absl::StrCat("id: no alert \"", request.id(), "\""));
+  KAM_ASSIGN_OR_RETURN(auto found, FindAlert(request.id()));
+  if (!found) return absl::NotFoundError(absl::StrCat("id: no alert \"", request.id(), "\""));
+  const std::optional<Alert> alert = found->second;
+  unit.tx().SetTask(found->first);
   if (!request.etag().empty() && request.etag() != alert->etag()) {
     return absl::AbortedError(
         absl::StrCat("etag: the alert changed since it was read (etag ", alert->etag(), ")"));
@@ -178,7 +212,7 @@ absl::StatusOr<Alert> AlertsEngine::AcknowledgeAlert(
   Alert acknowledged = Acknowledged(*alert, request.acknowledged_by(), options_.wall_clock());
   unit.tx().Stage(acknowledged, kam::v1::ALERT_CHANGE_KIND_ACKNOWLEDGED);
   KAM_RETURN_IF_ERROR(unit.Seal());
-  KAM_RETURN_IF_ERROR(outbox_->Commit(batch.batch(), std::move(events)));
+  KAM_RETURN_IF_ERROR(committer_->Commit(&batch, std::move(events), {}));
   unit.Committed();
   return acknowledged;
 }

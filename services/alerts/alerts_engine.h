@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "common/batch_committer.h"
 #include "common/outbox.h"
 #include "common/page_token.h"
 #include "common/record_applier.h"
@@ -43,7 +44,12 @@ namespace kam::alerts {
 class AlertsEngine : public StreamProcessor {
  public:
   static std::vector<std::string> ColumnFamilies();
+  // Commits through the outbox (one instance owns all state).
   static absl::StatusOr<std::unique_ptr<AlertsEngine>> Open(Store* store, Outbox* outbox,
+                                                            EngineOptions options);
+  // Commits acknowledgements through `committer` (the one the runtime uses for input batches).
+  static absl::StatusOr<std::unique_ptr<AlertsEngine>> Open(Store* store,
+                                                            BatchCommitter* committer,
                                                             EngineOptions options);
   ~AlertsEngine() override;
 
@@ -75,7 +81,10 @@ class AlertsEngine : public StreamProcessor {
   class Unit;
 
  private:
-  AlertsEngine(Store* store, Outbox* outbox, EngineOptions options, PageTokens tokens);
+  AlertsEngine(Store* store, BatchCommitter* committer, EngineOptions options, PageTokens tokens);
+  // The alert with `id` and the task (partition) it belongs to.
+  absl::StatusOr<std::optional<std::pair<int32_t, kam::v1::Alert>>> FindAlert(
+      const std::string& id) const;
 
   void NotifyWatchers();
   absl::Status ApplyRecord(AlertTx& tx, const ConsumedRecord& record);
@@ -84,7 +93,8 @@ class AlertsEngine : public StreamProcessor {
   void Committed(const AlertTx& tx);
 
   Store* store_;
-  Outbox* outbox_;
+  std::unique_ptr<BatchCommitter> owned_committer_;
+  BatchCommitter* committer_;
   EngineOptions options_;
   PageTokens tokens_;
 

@@ -49,6 +49,7 @@ absl::Status FireDueTimers(AlertTx& tx, int32_t p, int64_t upto,
   if (only_account == nullptr && scanned != tx.scanned_upto().end() && upto <= scanned->second) {
     return absl::OkStatus();
   }
+  tx.SetTask(p);
   const std::string prefix = TimerKey::PartitionPrefix(p);
   // One at a time, earliest first: a timer may schedule another (an escalation) that falls due
   // before the ones already found.

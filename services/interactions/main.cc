@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
       {.column_families = kam::interactions::InteractionsBook::ColumnFamilies(),
        .output_topics = {kam::kafka_topics::kInteractions, kam::kafka_topics::kDeadLetter},
        .input_topics = {kam::kafka_topics::kAccounts},
+       .co_partitioned = {},
        // The replica must be current before calls are answered from it.
        .restore_to_end = true});
   absl::Status opened = host.Open();

@@ -190,6 +190,23 @@ TEST_F(RecordApplierTest, AUnitThatIsNotCommittedIsDiscarded) {
   EXPECT_EQ(processor.discards_, 1);
 }
 
+// After a restore from a changelog (or a rewind) the consumer may read records the state already
+// reflects: they are skipped, never applied twice.
+TEST_F(RecordApplierTest, RecordsBelowTheStoredOffsetAreSkipped) {
+  CountingProcessor processor;
+  RecordApplier applier(store_.get(), outbox_.get(), &processor, "kam-test");
+  ASSERT_TRUE(applier.Apply({{"in", 0, 5, "a", "event", 0}, {"in", 0, 6, "a", "event", 0}}).ok());
+  ASSERT_TRUE(applier
+                  .Apply({{"in", 0, 5, "a", "event", 0},
+                          {"in", 0, 6, "a", "event", 0},
+                          {"in", 0, 7, "a", "event", 0},
+                          {"in", 1, 0, "b", "event", 0}})
+                  .ok());
+  EXPECT_EQ(State("a"), "3");
+  EXPECT_EQ(State("b"), "1");
+  EXPECT_EQ(applier.skipped_total(), 2u);
+}
+
 TEST(TaskTableTest, HealthyOnlyWhenEveryAssignedTaskRuns) {
   TaskTable tasks;
   int changes = 0;
