@@ -97,8 +97,15 @@ absl::Status ServiceHost::Open() {
   }
   std::vector<std::string> topics = spec_.output_topics;
   topics.insert(topics.end(), spec_.input_topics.begin(), spec_.input_topics.end());
+  kafka::TopicConfigs topic_configs;
+  if (spec_.changelog) {
+    topics.push_back(spec_.changelog->topic);
+    // A cache of the latest value per key: compaction keeps it bounded.
+    topic_configs[spec_.changelog->topic] = {{"cleanup.policy", "compact"}};
+  }
   KAM_RETURN_IF_ERROR(RetryWhileUnavailable(config_.kafka_wait_seconds, "create topics", [&] {
-    return kafka::EnsureTopics(kafka_options, topics, config_.topic_partitions, 30000);
+    return kafka::EnsureTopics(kafka_options, topics, config_.topic_partitions, 30000,
+                               topic_configs);
   }));
   if (!spec_.co_partitioned.empty()) {
     KAM_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, kafka::NewConf(kafka_options, {}));
@@ -151,6 +158,36 @@ absl::Status ServiceHost::Open() {
                                                                      : config_.consumer_group,
                                                                  spec_.input_topics, store_.get(),
                                                                  membership));
+    if (spec_.changelog) {
+      KAM_RETURN_IF_ERROR(CheckChangelogPartitions(kafka_options));
+      const std::string transactional_id =
+          absl::StrCat(config_.consumer_group.empty() ? config_.service_name
+                                                      : config_.consumer_group,
+                       "-", membership.instance_id);
+      KAM_ASSIGN_OR_RETURN(transactional_,
+                           kafka::TransactionalCommitter::Create(
+                               kafka_options, transactional_id, producer_, store_.get(),
+                               consumer_.get(), *spec_.changelog));
+      KAM_ASSIGN_OR_RETURN(restorer_, kafka::ChangelogRestorer::Create(kafka_options, store_.get(),
+                                                                      *spec_.changelog));
+    }
+  }
+  outbox_committer_ = std::make_unique<OutboxCommitter>(store_.get(), outbox_.get());
+  return absl::OkStatus();
+}
+
+absl::Status ServiceHost::CheckChangelogPartitions(const kafka::KafkaOptions& kafka_options) {
+  KAM_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, kafka::NewConf(kafka_options, {}));
+  KAM_ASSIGN_OR_RETURN(kafka::HandlePtr probe, kafka::NewHandle(RD_KAFKA_PRODUCER, conf));
+  KAM_ASSIGN_OR_RETURN(int32_t changelog,
+                       kafka::PartitionCount(probe.get(), spec_.changelog->topic, 10000));
+  for (const auto& topic : spec_.input_topics) {
+    KAM_ASSIGN_OR_RETURN(int32_t count, kafka::PartitionCount(probe.get(), topic, 10000));
+    if (count > changelog) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "changelog ", spec_.changelog->topic, " has ", changelog, " partitions but input ",
+          topic, " has ", count, ": every task needs its changelog partition"));
+    }
   }
   return absl::OkStatus();
 }
@@ -182,11 +219,27 @@ absl::StatusOr<int> ServiceHost::Start() {
   }
   relay_thread_ = std::thread([this] { relay_->Run(stop_); });
   if (consumer_ && processor_ != nullptr) {
-    applier_ = std::make_unique<RecordApplier>(store_.get(), outbox_.get(), processor_,
+    applier_ = std::make_unique<RecordApplier>(store_.get(), committer(), processor_,
                                                config_.service_name);
     kafka::TaskRunnerOptions runner_options;
     runner_options.input_topics = spec_.input_topics;
     runner_options.restore_to_end = spec_.restore_to_end;
+    if (restorer_) {
+      runner_options.restore = [this](int32_t task, std::atomic<uint64_t>* remaining) {
+        return restorer_->Restore(task, remaining);
+      };
+      metrics_.AddCallbackGauge(
+          "kam_changelog_transactions_total",
+          "Kafka transactions committed (outputs, changelog and input offsets together).",
+          [this] { return static_cast<double>(transactional_->transactions_total()); });
+      metrics_.AddCallbackGauge(
+          "kam_changelog_transactions_aborted_total",
+          "Kafka transactions aborted (nothing of them visible; the batch is retried).",
+          [this] { return static_cast<double>(transactional_->aborted_total()); });
+      metrics_.AddCallbackGauge(
+          "kam_changelog_restored_records_total", "Changelog records restored into the store.",
+          [this] { return static_cast<double>(restorer_->restored_records_total()); });
+    }
     task_runner_ = std::make_unique<kafka::TaskRunner>(consumer_.get(), store_.get(),
                                                        applier_.get(), processor_, &tasks_,
                                                        std::move(runner_options));
@@ -250,6 +303,8 @@ void ServiceHost::Shutdown() {
   stop_.store(true);
   if (consumer_thread_.joinable()) consumer_thread_.join();
   if (relay_thread_.joinable()) relay_thread_.join();
+  restorer_.reset();
+  transactional_.reset();  // before the consumer whose group it fences with
   consumer_.reset();
   if (metrics_server_) metrics_server_->Stop();
   if (server_) server_->Wait();

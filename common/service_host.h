@@ -17,7 +17,10 @@
 #include <vector>
 
 #include "common/config.h"
+#include "common/batch_committer.h"
+#include "common/kafka/changelog_restorer.h"
 #include "common/kafka/consumer.h"
+#include "common/kafka/transactional_committer.h"
 #include "common/kafka/task_runner.h"
 #include "common/kafka/publisher.h"
 #include "common/metrics.h"
@@ -42,6 +45,10 @@ struct HostSpec {
   // Tasks read their input up to the end before they run (and before health says SERVING): for
   // a service whose input is a replica of another service's table.
   bool restore_to_end = false;
+  // State that moves with its partition: changelogged in Kafka transactions and restored before a
+  // task runs (common/kafka/transactional_committer.h). Unset: state is local to the instance and
+  // committed through the outbox.
+  std::optional<kafka::ChangelogSpec> changelog;
   // Largest request a client may send.
   int max_receive_message_bytes = 4 << 20;
 };
@@ -64,6 +71,11 @@ class ServiceHost {
   // Consumes spec.input_topics through `processor` (state + offsets in one batch).
   void SetProcessor(StreamProcessor* processor) { processor_ = processor; }
   const TaskTable& tasks() const { return tasks_; }
+  // How consumed batches and the processor's own writes are made durable (after Open).
+  BatchCommitter* committer() {
+    return transactional_ ? static_cast<BatchCommitter*>(transactional_.get())
+                          : outbox_committer_.get();
+  }
 
   // Starts serving; returns when a signal arrives (or RequestStop()), after draining. Returns the
   // process exit code.
@@ -82,6 +94,9 @@ class ServiceHost {
   std::unique_ptr<kafka::KafkaPublisher> publisher_;
   std::unique_ptr<OutboxRelay> relay_;
   std::unique_ptr<kafka::KafkaConsumer> consumer_;
+  std::unique_ptr<OutboxCommitter> outbox_committer_;
+  std::unique_ptr<kafka::TransactionalCommitter> transactional_;
+  std::unique_ptr<kafka::ChangelogRestorer> restorer_;
   std::unique_ptr<RecordApplier> applier_;
   std::unique_ptr<kafka::TaskRunner> task_runner_;
   StreamProcessor* processor_ = nullptr;
@@ -95,6 +110,8 @@ class ServiceHost {
   std::thread consumer_thread_;
   bool shut_down_ = false;
 
+  // The changelog has a partition for every task.
+  absl::Status CheckChangelogPartitions(const kafka::KafkaOptions& kafka_options);
   // SERVING only while every assigned task runs (a consuming service), else NOT_SERVING.
   void UpdateHealth();
   std::mutex health_mutex_;

@@ -177,6 +177,20 @@ void KafkaConsumer::RewindToStore(const std::vector<ConsumedRecord>& records) {
   }
 }
 
+void KafkaConsumer::SeekToStored(int32_t task) {
+  std::vector<ConsumedRecord> positions;
+  for (const auto& [topic, partition] : Assignment()) {
+    if (partition != task) continue;
+    ConsumedRecord at;
+    at.topic = topic;
+    at.partition = partition;
+    absl::StatusOr<std::optional<int64_t>> next = LoadNextOffset(*store_, topic, partition);
+    at.offset = next.ok() && next->has_value() ? **next : 0;
+    positions.push_back(std::move(at));
+  }
+  if (!positions.empty()) RewindToStore(positions);
+}
+
 std::vector<AssignmentChange> KafkaConsumer::TakeAssignmentChanges() {
   return std::exchange(changes_, {});
 }

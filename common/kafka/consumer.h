@@ -54,6 +54,11 @@ class KafkaConsumer {
   // Partitions currently assigned to this member.
   std::vector<std::pair<std::string, int32_t>> Assignment() const;
 
+  // Moves the assigned partitions of task (partition number) `task` to the offsets stored with the
+  // state -- after a restore changed them. Records the state already reflects are also skipped
+  // by the applier, so a seek that cannot happen yet costs re-reading, never applying twice.
+  void SeekToStored(int32_t task);
+
   // The rebalances since the last call, in order (consumer thread).
   std::vector<AssignmentChange> TakeAssignmentChanges();
 

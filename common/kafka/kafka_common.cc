@@ -169,7 +169,7 @@ absl::Status WaitForBroker(const KafkaOptions& options, int timeout_ms) {
 }
 
 absl::Status EnsureTopics(const KafkaOptions& options, const std::vector<std::string>& topics,
-                          int partitions, int timeout_ms) {
+                          int partitions, int timeout_ms, const TopicConfigs& configs) {
   KAM_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, NewConf(options, {}));
   KAM_ASSIGN_OR_RETURN(HandlePtr rk, NewHandle(RD_KAFKA_PRODUCER, conf));
 
@@ -196,6 +196,15 @@ absl::Status EnsureTopics(const KafkaOptions& options, const std::vector<std::st
       return absl::InvalidArgumentError(absl::StrCat("topic ", topic, ": ", errstr));
     }
     new_topics.push_back(nt);
+    auto config = configs.find(topic);
+    if (config == configs.end()) continue;
+    for (const auto& [name, value] : config->second) {
+      rd_kafka_resp_err_t err = rd_kafka_NewTopic_set_config(nt, name.c_str(), value.c_str());
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        for (auto* t : new_topics) rd_kafka_NewTopic_destroy(t);
+        return FromKafka(err, absl::StrCat("topic ", topic, " config ", name));
+      }
+    }
   }
   rd_kafka_queue_t* queue = rd_kafka_queue_new(rk.get());
   rd_kafka_AdminOptions_t* admin =

@@ -5,6 +5,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -41,9 +42,13 @@ absl::StatusOr<rd_kafka_conf_t*> NewConf(
 
 absl::StatusOr<HandlePtr> NewHandle(rd_kafka_type_t type, rd_kafka_conf_t* conf);
 
-// Creates the topics that are missing, with `partitions` partitions. Existing ones are left alone.
+// Topic configuration entries by topic name (e.g. cleanup.policy=compact for a changelog).
+using TopicConfigs = std::map<std::string, std::vector<std::pair<std::string, std::string>>>;
+
+// Creates the topics that are missing, with `partitions` partitions and `configs`. Existing ones
+// are left alone.
 absl::Status EnsureTopics(const KafkaOptions& options, const std::vector<std::string>& topics,
-                          int partitions, int timeout_ms);
+                          int partitions, int timeout_ms, const TopicConfigs& configs = {});
 
 // Waits until the cluster answers a metadata request, or the deadline passes.
 absl::Status WaitForBroker(const KafkaOptions& options, int timeout_ms);

@@ -24,18 +24,26 @@ void TaskRunner::HandleAssignmentChanges() {
     if (!change.assigned) {
       for (int32_t task : change.tasks) {
         restoring_.erase(task);
+        restore_pending_.erase(task);
         processor_->TaskClosed(task);
         tasks_->Closed(task);
       }
       continue;
     }
+    // All of the assignment is ASSIGNED before any of it may count as running.
+    for (int32_t task : change.tasks) tasks_->Assigned(task);
     tasks_->AssignmentReceived();
     for (int32_t task : change.tasks) StartTask(task);
   }
 }
 
 void TaskRunner::StartTask(int32_t task) {
-  tasks_->Assigned(task);
+  if (options_.restore) {
+    tasks_->Restoring(task);
+    restore_pending_.insert(task);
+    RestorePending();
+    return;
+  }
   if (!options_.restore_to_end) {
     RunTask(task);
     return;
@@ -53,6 +61,23 @@ void TaskRunner::StartTask(int32_t task) {
   }
   tasks_->Restoring(task);
   CheckRestored();
+}
+
+void TaskRunner::RestorePending() {
+  for (auto it = restore_pending_.begin(); it != restore_pending_.end();) {
+    const int32_t task = *it;
+    absl::Status restored = options_.restore(task, &restore_remaining_);
+    if (!restored.ok()) {
+      log::Error("task restore failed; it stays restoring and is retried",
+                 {{"task", std::to_string(task)}, {"error", restored.ToString()}});
+      ++it;
+      continue;
+    }
+    // The restored state may resume its inputs elsewhere than the local store did.
+    consumer_->SeekToStored(task);
+    it = restore_pending_.erase(it);
+    RunTask(task);
+  }
 }
 
 void TaskRunner::RunTask(int32_t task) {
@@ -93,7 +118,14 @@ void TaskRunner::Run(const std::atomic<bool>& stop) {
   auto handler = [this](const std::vector<ConsumedRecord>& records) {
     // A rebalance inside this poll: tasks start before their first record is applied.
     HandleAssignmentChanges();
-    return applier_->Apply(records);
+    if (restore_pending_.empty()) return applier_->Apply(records);
+    // A task still waiting for its changelog applies nothing; it is sought back to its stored
+    // offsets once restored.
+    std::vector<ConsumedRecord> ready;
+    for (const ConsumedRecord& record : records) {
+      if (!restore_pending_.count(record.partition)) ready.push_back(record);
+    }
+    return applier_->Apply(ready);
   };
   while (!stop.load()) {
     HandleAssignmentChanges();
@@ -114,6 +146,10 @@ void TaskRunner::Run(const std::atomic<bool>& stop) {
     // The poll may have delivered a rebalance: act on it before judging restore progress.
     HandleAssignmentChanges();
     if (!restoring_.empty()) CheckRestored();
+    if (!restore_pending_.empty()) {
+      std::this_thread::sleep_for(absl::ToChronoMilliseconds(options_.retry_after));
+      RestorePending();
+    }
   }
   for (const auto& [task, state] : tasks_->Snapshot()) {
     processor_->TaskClosed(task);

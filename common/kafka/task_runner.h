@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,9 @@ struct TaskRunnerOptions {
   // How long to wait before retrying after an aborted batch.
   absl::Duration retry_after = absl::Milliseconds(500);
   std::function<int64_t()> wall_clock;  // milliseconds since the epoch
+  // Restores a task's state from its changelog before it runs (null: the state is local only).
+  // `remaining` counts the records still to read.
+  std::function<absl::Status(int32_t task, std::atomic<uint64_t>* remaining)> restore;
 };
 
 class TaskRunner {
@@ -51,6 +55,8 @@ class TaskRunner {
   void RunTask(int32_t task);
   // Moves restoring tasks that have reached their end offsets to running.
   void CheckRestored();
+  // Restores the changelog of the tasks that wait for it; runs those that are done.
+  void RestorePending();
 
   KafkaConsumer* consumer_;
   const Store* store_;
@@ -60,6 +66,8 @@ class TaskRunner {
   TaskRunnerOptions options_;
   // Restoring task -> topic -> end offset it must reach.
   std::map<int32_t, std::map<std::string, int64_t>> restoring_;
+  // Tasks whose changelog restore failed (broker unreachable): tried again every loop.
+  std::set<int32_t> restore_pending_;
   std::atomic<uint64_t> restore_remaining_ = 0;
 };
 

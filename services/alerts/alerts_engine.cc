@@ -110,7 +110,7 @@ void AlertsEngine::TaskClosed(int32_t task) {
 
 absl::Status AlertsEngine::ApplyRecord(AlertTx& tx, const ConsumedRecord& record) {
   tx.SetTask(record.partition);
-  if (record.topic == kafka_topics::kPortfolio) {
+  if (record.topic == options_.portfolio_topic) {
     return OnPortfolioFact(tx, record.partition, record, options_);
   }
   kam::v1::EventEnvelope envelope;
@@ -124,7 +124,7 @@ absl::Status AlertsEngine::ApplyRecord(AlertTx& tx, const ConsumedRecord& record
   if (record.topic == kafka_topics::kAccounts) {
     KAM_RETURN_IF_ERROR(OnAccountEvent(tx, p, envelope, record, options_));
     KAM_ASSIGN_OR_RETURN(int64_t clock, tx.Clock(p));
-    return ReportPortfolioFact(tx, p, record.key, clock);
+    return ReportPortfolioFact(tx, p, record.key, clock, options_);
   }
   if (record.topic == kafka_topics::kManagers) {
     return OnManagerEvent(tx, p, envelope, record, options_);
@@ -137,7 +137,7 @@ absl::Status AlertsEngine::ApplyRecord(AlertTx& tx, const ConsumedRecord& record
     if (!envelope.has_interaction_recorded()) return absl::OkStatus();
     return ReportPortfolioFact(
         tx, p, record.key,
-        MillisFromTimestamp(envelope.interaction_recorded().interaction().occur_time()));
+        MillisFromTimestamp(envelope.interaction_recorded().interaction().occur_time()), options_);
   }
   return absl::OkStatus();
 }

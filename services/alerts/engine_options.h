@@ -4,6 +4,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
+
+#include "common/kafka_topics.h"
 
 #include "services/alerts/rules.h"
 
@@ -20,6 +23,8 @@ struct EngineOptions {
   // dead-lettered: its account's event may still be on the way on the other topic. Wall time, not
   // event time: a lagging accounts topic is exactly when event time runs ahead.
   int64_t unknown_account_grace_millis = 2 * 60 * 1000;
+  // The repartition topic of this application (consumer group): `<group>.portfolio.v1`.
+  std::string portfolio_topic = kafka_topics::kPortfolio;
   // Wall clock in milliseconds (tests substitute their own).
   std::function<int64_t()> wall_clock;
 };

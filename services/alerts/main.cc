@@ -7,6 +7,7 @@
 #include "common/logging.h"
 #include "common/rpc_metrics.h"
 #include "common/service_host.h"
+#include "services/alerts/alert_store.h"
 #include "services/alerts/alerts_engine.h"
 #include "services/alerts/grpc_service.h"
 
@@ -39,6 +40,21 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.rules = *rules;
+  // Internal topics belong to the application (consumer group), like Kafka Streams'
+  // <application.id>-... topics: two groups never read each other's changelog or facts.
+  const std::string application =
+      parsed.config.consumer_group.empty() ? "kam-alerts" : parsed.config.consumer_group;
+  if (application.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                    "0123456789._-") != std::string::npos ||
+      application.size() > 200) {
+    std::fprintf(stderr,
+                 "kam-alerts: --consumer-group: names internal topics, so at most 200 of "
+                 "A-Z a-z 0-9 . _ -, got \"%s\"\n",
+                 application.c_str());
+    return 2;
+  }
+  options.portfolio_topic = application + ".portfolio.v1";
+  const std::string changelog_topic = application + ".changelog.v1";
   options.idle_millis = int64_t{idle_seconds} * 1000;
   options.allowed_lateness_millis = int64_t{allowed_lateness_seconds} * 1000;
 
@@ -47,17 +63,21 @@ int main(int argc, char** argv) {
       {.column_families = kam::alerts::AlertsEngine::ColumnFamilies(),
        // kam-alerts writes and reads its own repartition topic (portfolio facts by manager).
        .output_topics = {kam::kafka_topics::kAlerts, kam::kafka_topics::kDeadLetter,
-                         kam::kafka_topics::kPortfolio},
+                         options.portfolio_topic},
        .input_topics = {kam::kafka_topics::kAccounts, kam::kafka_topics::kManagers,
-                        kam::kafka_topics::kInteractions, kam::kafka_topics::kPortfolio},
+                        kam::kafka_topics::kInteractions, options.portfolio_topic},
        .co_partitioned = {{kam::kafka_topics::kAccounts, kam::kafka_topics::kInteractions},
-                          {kam::kafka_topics::kManagers, kam::kafka_topics::kPortfolio}}});
+                          {kam::kafka_topics::kManagers, options.portfolio_topic}},
+       .restore_to_end = false,
+       // Each task's state is changelogged in Kafka transactions and restored where it moves.
+       .changelog = kam::kafka::ChangelogSpec{changelog_topic,
+                                              kam::alerts::TaskColumnFamilies()}});
   absl::Status opened = host.Open();
   if (!opened.ok()) {
     kam::log::Error("start failed", {{"error", opened.ToString()}});
     return 1;
   }
-  auto engine = kam::alerts::AlertsEngine::Open(host.store(), host.outbox(), options);
+  auto engine = kam::alerts::AlertsEngine::Open(host.store(), host.committer(), options);
   if (!engine.ok()) {
     kam::log::Error("start failed", {{"error", engine.status().ToString()}});
     return 1;

@@ -21,9 +21,9 @@ bool SameSymptoms(const PortfolioFact& a, const PortfolioFact& b) {
          a.last_contact_millis() == b.last_contact_millis();
 }
 
-void Send(AlertTx& tx, const PortfolioFact& fact) {
+void Send(AlertTx& tx, const PortfolioFact& fact, const std::string& topic) {
   OutboundEvent event;
-  event.topic = kafka_topics::kPortfolio;
+  event.topic = topic;
   event.key = fact.manager_id();
   event.event_id = absl::StrCat("portfolio/", fact.account_id(), "/", fact.manager_id(), "/",
                                 fact.occur_millis(), fact.removed() ? "/removed" : "");
@@ -34,7 +34,7 @@ void Send(AlertTx& tx, const PortfolioFact& fact) {
 }  // namespace
 
 absl::Status ReportPortfolioFact(AlertTx& tx, int32_t p, const std::string& account_id,
-                                 int64_t at_millis) {
+                                 int64_t at_millis, const EngineOptions& options) {
   KAM_ASSIGN_OR_RETURN(AlertAccountState * account, tx.Account(p, account_id));
   if (!account->known()) return absl::OkStatus();
   const PortfolioFact& previous = account->portfolio_fact();
@@ -76,10 +76,10 @@ absl::Status ReportPortfolioFact(AlertTx& tx, int32_t p, const std::string& acco
     PortfolioFact removal = previous;
     removal.set_removed(true);
     removal.set_occur_millis(at_millis);
-    Send(tx, removal);  // reassigned: the old manager's portfolio loses the account
+    Send(tx, removal, options.portfolio_topic);  // reassigned: the old manager's portfolio loses the account
   }
   if (!fact.manager_id().empty() && !(fact.removed() && previous.manager_id().empty())) {
-    Send(tx, fact);
+    Send(tx, fact, options.portfolio_topic);
   }
   *account->mutable_portfolio_fact() = std::move(fact);
   return absl::OkStatus();

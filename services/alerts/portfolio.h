@@ -25,7 +25,7 @@ namespace kam::alerts {
 // Account side: sends the account's current fact to its manager's task when it changed since the
 // last one sent (and a removal to the previous manager after a reassignment or closure).
 absl::Status ReportPortfolioFact(AlertTx& tx, int32_t p, const std::string& account_id,
-                                 int64_t at_millis);
+                                 int64_t at_millis, const EngineOptions& options);
 
 // Manager side: a fact from kam-alerts.portfolio.v1.
 absl::Status OnPortfolioFact(AlertTx& tx, int32_t p, const ConsumedRecord& record,

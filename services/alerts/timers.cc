@@ -72,7 +72,7 @@ absl::Status FireDueTimers(AlertTx& tx, int32_t p, int64_t upto,
     if (!next) break;
     KAM_RETURN_IF_ERROR(tx.Delete(kTimersCf, next_key));
     KAM_RETURN_IF_ERROR(FireTimer(tx, *next, options));
-    KAM_RETURN_IF_ERROR(ReportPortfolioFact(tx, p, next->account_id, next->due_millis));
+    KAM_RETURN_IF_ERROR(ReportPortfolioFact(tx, p, next->account_id, next->due_millis, options));
   }
   if (only_account == nullptr) tx.scanned_upto()[p] = upto;
   return absl::OkStatus();

@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
+#include <set>
 
 #include "common/kafka/kafka_common.h"
 
@@ -38,9 +39,16 @@ std::vector<TopicRecord> ReadTopic(const std::string& brokers, const std::string
   rd_kafka_assign(consumer->get(), assignment);
   rd_kafka_topic_partition_list_destroy(assignment);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  std::set<int32_t> done;
+  auto finished = [&](int32_t partition) {
+    if (done.insert(partition).second) --remaining;
+  };
   while (remaining > 0 && std::chrono::steady_clock::now() < deadline) {
     rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer->get(), 200);
     if (message == nullptr) continue;
+    // A transactional topic ends with a commit marker, which is never delivered: its end is the
+    // end-of-partition event (at the last stable offset), not a record at the high watermark.
+    if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) finished(message->partition);
     if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       TopicRecord record;
       record.partition = message->partition;
@@ -58,7 +66,7 @@ std::vector<TopicRecord> ReadTopic(const std::string& brokers, const std::string
           record.headers[name] = std::string(static_cast<const char*>(value), size);
         }
       }
-      if (message->offset + 1 >= ends[message->partition]) --remaining;
+      if (message->offset + 1 >= ends[message->partition]) finished(message->partition);
       records.push_back(std::move(record));
     }
     rd_kafka_message_destroy(message);

@@ -1,0 +1,288 @@
+#include "common/kafka/transactional_committer.h"
+
+#include <chrono>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/consumer_offsets.h"
+#include "common/logging.h"
+
+namespace kam::kafka {
+namespace {
+
+constexpr int kTimeoutMs = 30000;
+constexpr int kRetries = 5;
+
+// The partition number a task key starts with (4 bytes big-endian).
+int32_t TaskOf(std::string_view key) {
+  return static_cast<int32_t>(DecodeUint64(std::string(4, '\0') + std::string(key.substr(0, 4))));
+}
+
+// Collects a WriteBatch's puts and deletes with their column family ids.
+class BatchReader : public rocksdb::WriteBatch::Handler {
+ public:
+  struct Write {
+    uint32_t cf;
+    std::string key;
+    std::optional<std::string> value;
+  };
+  rocksdb::Status PutCF(uint32_t cf, const rocksdb::Slice& key,
+                        const rocksdb::Slice& value) override {
+    writes.push_back({cf, key.ToString(), value.ToString()});
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status DeleteCF(uint32_t cf, const rocksdb::Slice& key) override {
+    writes.push_back({cf, key.ToString(), std::nullopt});
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status SingleDeleteCF(uint32_t cf, const rocksdb::Slice& key) override {
+    return DeleteCF(cf, key);
+  }
+  rocksdb::Status DeleteRangeCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
+    return rocksdb::Status::NotSupported("a range delete cannot be changelogged key by key");
+  }
+  rocksdb::Status MergeCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
+    return rocksdb::Status::NotSupported("merge operands cannot be changelogged");
+  }
+  std::vector<Write> writes;
+};
+
+// Takes a librdkafka error: OK, or the status that says what to do.
+absl::Status Take(rd_kafka_error_t* error, const std::string& what, bool* fatal, bool* abort,
+                  bool* retriable) {
+  *fatal = *abort = *retriable = false;
+  if (error == nullptr) return absl::OkStatus();
+  *fatal = rd_kafka_error_is_fatal(error);
+  *abort = rd_kafka_error_txn_requires_abort(error);
+  *retriable = rd_kafka_error_is_retriable(error);
+  absl::Status status =
+      absl::UnavailableError(absl::StrCat(what, ": ", rd_kafka_error_string(error)));
+  rd_kafka_error_destroy(error);
+  return status;
+}
+
+}  // namespace
+
+std::string ChangelogCheckpointKey(int32_t partition) {
+  return absl::StrCat("changelog.checkpoint.", partition);
+}
+
+absl::StatusOr<std::unique_ptr<TransactionalCommitter>> TransactionalCommitter::Create(
+    const KafkaOptions& options, const std::string& transactional_id, std::string producer_header,
+    Store* store, KafkaConsumer* consumer, ChangelogSpec changelog) {
+  std::unique_ptr<TransactionalCommitter> committer(
+      new TransactionalCommitter(store, consumer, std::move(producer_header), std::move(changelog)));
+  KAM_ASSIGN_OR_RETURN(
+      rd_kafka_conf_t * conf,
+      NewConf(options, {{"transactional.id", transactional_id},
+                        {"enable.idempotence", "true"},
+                        {"acks", "all"},
+                        // A zombie's open transaction is aborted by the coordinator after this,
+                        // so a new owner's restore is not held up for long.
+                        {"transaction.timeout.ms", "10000"},
+                        {"linger.ms", "1"},
+                        {"compression.type", "lz4"},
+                        // The same partitioner as the outbox relay: keyed order agrees.
+                        {"partitioner", "murmur2_random"}}));
+  rd_kafka_conf_set_dr_msg_cb(conf, &TransactionalCommitter::OnDelivery);
+  rd_kafka_conf_set_opaque(conf, committer.get());
+  KAM_ASSIGN_OR_RETURN(committer->producer_, NewHandle(RD_KAFKA_PRODUCER, conf));
+  bool fatal, abort, retriable;
+  absl::Status initialised;
+  for (int attempt = 0; attempt < kRetries; ++attempt) {
+    initialised = Take(rd_kafka_init_transactions(committer->producer_.get(), kTimeoutMs),
+                       "init transactions", &fatal, &abort, &retriable);
+    if (initialised.ok() || !retriable) break;
+  }
+  KAM_RETURN_IF_ERROR(initialised);
+  log::Info("transactional producer ready", {{"transactional_id", transactional_id}});
+  return committer;
+}
+
+TransactionalCommitter::~TransactionalCommitter() = default;
+
+// Runs inside rd_kafka_poll/flush, which only RunTransaction calls, with mutex_ held.
+void TransactionalCommitter::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message,
+                                        void* opaque) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  auto* self = static_cast<TransactionalCommitter*>(opaque);
+  if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR || message->_private == nullptr) return;
+  int64_t& next = self->delivered_[message->partition];
+  next = std::max(next, message->offset + 1);
+}
+
+absl::StatusOr<std::vector<TransactionalCommitter::Record>> TransactionalCommitter::ChangelogOf(
+    StagedBatch* batch) const {
+  BatchReader reader;
+  KAM_RETURN_IF_ERROR(
+      FromRocks(static_cast<rocksdb::WriteBatchWithIndex*>(batch->batch())
+                    ->GetWriteBatch()
+                    ->Iterate(&reader),
+                "read staged batch"));
+  std::vector<Record> records;
+  for (auto& write : reader.writes) {
+    const std::string cf = store_->CfName(write.cf);
+    int32_t task = -1;
+    if (cf == kOffsetsCf) {
+      const size_t separator = write.key.find('\0');
+      if (separator == std::string::npos || write.key.size() != separator + 9) continue;
+      task = static_cast<int32_t>(DecodeUint64(write.key.substr(separator + 1)));
+    } else {
+      bool task_state = false;
+      for (const auto& name : changelog_.task_column_families) task_state |= name == cf;
+      if (!task_state) continue;  // local only
+      if (write.key.size() < 4) return absl::InternalError(absl::StrCat(cf, ": key without task"));
+      task = TaskOf(write.key);
+    }
+    Record record;
+    record.topic = changelog_.topic;
+    record.partition = task;
+    record.key = cf + std::string(1, '\0') + write.key;
+    record.value = std::move(write.value);
+    record.changelog = true;
+    records.push_back(std::move(record));
+  }
+  return records;
+}
+
+absl::StatusOr<rd_kafka_topic_partition_list_t*> TransactionalCommitter::OffsetsToSend(
+    const InputOffsets& next_offsets) {
+  InputOffsets offsets = next_offsets;
+  for (const auto& [topic, partition] : consumer_->Assignment()) {
+    if (offsets.count({topic, partition})) continue;
+    KAM_ASSIGN_OR_RETURN(std::optional<int64_t> stored, LoadNextOffset(*store_, topic, partition));
+    if (stored) offsets[{topic, partition}] = *stored;
+  }
+  rd_kafka_topic_partition_list_t* list =
+      rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));
+  for (const auto& [partition, next] : offsets) {
+    rd_kafka_topic_partition_list_add(list, partition.first.c_str(), partition.second)->offset =
+        next;
+  }
+  return list;
+}
+
+absl::Status TransactionalCommitter::Produce(const Record& record) {
+  while (true) {
+    rd_kafka_headers_t* headers = rd_kafka_headers_new(2);
+    rd_kafka_header_add(headers, kafka_topics::kProducerHeader, -1, producer_header_.data(),
+                        static_cast<ssize_t>(producer_header_.size()));
+    if (!record.event_id.empty()) {
+      rd_kafka_header_add(headers, kafka_topics::kEventIdHeader, -1, record.event_id.data(),
+                          static_cast<ssize_t>(record.event_id.size()));
+    }
+    void* value = record.value ? const_cast<char*>(record.value->data()) : nullptr;
+    const size_t size = record.value ? record.value->size() : 0;
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        producer_.get(), RD_KAFKA_V_TOPIC(record.topic.c_str()),
+        RD_KAFKA_V_PARTITION(record.partition >= 0 ? record.partition : RD_KAFKA_PARTITION_UA),
+        RD_KAFKA_V_KEY(record.key.data(), record.key.size()),
+        RD_KAFKA_V_VALUE(value, size),
+        RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_OPAQUE(record.changelog ? this : nullptr), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
+    rd_kafka_headers_destroy(headers);
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) return FromKafka(err, "produce in transaction");
+    rd_kafka_poll(producer_.get(), 10);
+  }
+}
+
+absl::Status TransactionalCommitter::RunTransaction(const std::vector<Record>& records,
+                                                    const InputOffsets& next_offsets) {
+  bool fatal, abort, retriable;
+  auto fail = [&](absl::Status status) -> absl::Status {
+    if (fatal) {
+      log::Fatal("lost the role: another instance with this transactional id took over",
+                 {{"error", status.ToString()}});
+    }
+    bool ignored_fatal, ignored_abort, ignored_retriable;
+    absl::Status aborted =
+        Take(rd_kafka_abort_transaction(producer_.get(), kTimeoutMs), "abort transaction",
+             &ignored_fatal, &ignored_abort, &ignored_retriable);
+    if (ignored_fatal) log::Fatal("transactional producer failed", {{"error", aborted.ToString()}});
+    ++aborted_total_;
+    log::Warn("transaction aborted; nothing of it is visible, the batch is retried",
+              {{"error", status.ToString()}, {"abort", aborted.ToString()}});
+    return status;
+  };
+  absl::Status status = Take(rd_kafka_begin_transaction(producer_.get()), "begin transaction",
+                             &fatal, &abort, &retriable);
+  if (!status.ok()) {
+    if (fatal) log::Fatal("lost the role", {{"error", status.ToString()}});
+    return status;
+  }
+  for (const Record& record : records) {
+    status = Produce(record);
+    if (!status.ok()) {
+      fatal = false;
+      return fail(status);
+    }
+  }
+  KAM_ASSIGN_OR_RETURN(rd_kafka_topic_partition_list_t * offsets, OffsetsToSend(next_offsets));
+  if (offsets->cnt > 0) {
+    rd_kafka_consumer_group_metadata_t* group = rd_kafka_consumer_group_metadata(consumer_->handle());
+    for (int attempt = 0; attempt < kRetries; ++attempt) {
+      status = Take(rd_kafka_send_offsets_to_transaction(producer_.get(), offsets, group, kTimeoutMs),
+                    "send offsets to transaction", &fatal, &abort, &retriable);
+      if (status.ok() || !retriable || abort || fatal) break;
+    }
+    rd_kafka_consumer_group_metadata_destroy(group);
+  }
+  rd_kafka_topic_partition_list_destroy(offsets);
+  if (!status.ok()) {
+    // A stale group generation lands here: this instance no longer owns the partitions.
+    log::Warn("offsets refused in transaction: this instance may have lost its partitions",
+              {{"error", status.ToString()}});
+    return fail(status);
+  }
+  for (int attempt = 0; attempt < kRetries; ++attempt) {
+    status = Take(rd_kafka_commit_transaction(producer_.get(), kTimeoutMs), "commit transaction",
+                  &fatal, &abort, &retriable);
+    if (status.ok() || !retriable || abort || fatal) break;
+  }
+  if (!status.ok()) return fail(status);
+  rd_kafka_poll(producer_.get(), 0);  // delivery reports not yet served by the commit's flush
+  ++transactions_total_;
+  return absl::OkStatus();
+}
+
+absl::Status TransactionalCommitter::Commit(StagedBatch* batch, std::vector<OutboundEvent> events,
+                                            const InputOffsets& next_offsets) {
+  for (const auto& [partition, next] : next_offsets) {
+    KAM_RETURN_IF_ERROR(
+        PutNextOffset(store_, batch->batch(), partition.first, partition.second, next));
+  }
+  if (batch->Count() == 0 && events.empty()) return absl::OkStatus();
+  std::vector<Record> records;
+  for (auto& event : events) {
+    Record record;
+    record.topic = event.topic;
+    record.key = event.key;
+    record.value = event.envelope ? event.envelope->SerializeAsString() : std::move(event.raw_value);
+    record.event_id = event.event_id;
+    records.push_back(std::move(record));
+  }
+  KAM_ASSIGN_OR_RETURN(std::vector<Record> changelog, ChangelogOf(batch));
+  for (auto& record : changelog) records.push_back(std::move(record));
+
+  std::lock_guard<std::mutex> lock(mutex_);
+  delivered_.clear();
+  KAM_RETURN_IF_ERROR(RunTransaction(records, next_offsets));
+  // Committed in Kafka: now the local store, with where it stands in the changelog.
+  for (const auto& [partition, next] : delivered_) {
+    KAM_RETURN_IF_ERROR(FromRocks(batch->batch()->Put(store_->Cf(kMetaCf),
+                                                      ChangelogCheckpointKey(partition),
+                                                      EncodeUint64(static_cast<uint64_t>(next))),
+                                  "checkpoint put"));
+  }
+  absl::Status written = store_->Write(batch->batch());
+  if (!written.ok()) {
+    // The changelog holds what the store does not: restart and restore rather than go on with a
+    // store that is no longer a prefix of the changelog.
+    log::Fatal("local write after a committed transaction failed; restart restores from the "
+               "changelog",
+               {{"error", written.ToString()}});
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace kam::kafka

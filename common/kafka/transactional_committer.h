@@ -1,0 +1,97 @@
+#pragma once
+
+// Exactly once across partition moves (Kafka's exactly-once v2, KIP-447): a unit of work's
+// events, a CHANGELOG of the state it wrote and its input offsets go into ONE Kafka transaction;
+// only after the commit is the batch written to the local RocksDB, so the local store is always a
+// prefix of the committed changelog (Quix Streams' order; Kafka Streams writes first and must wipe
+// after a crash). A task that moves restores its state from the changelog (ChangelogRestorer).
+//
+// The changelog is a compacted topic with one partition per task: key = column family + NUL +
+// store key, value = the stored value (a tombstone for a delete). Which task a store key belongs
+// to: the 4-byte partition prefix of the task's column families, or the partition of an input
+// offset row. Keys of other column families stay local (the WatchAlerts change log, meta).
+//
+// Fencing: every transaction sends the consumer group's metadata with its offsets; an instance
+// that lost its partitions (paused past the session timeout, partitioned away) has a stale
+// generation, its commit fails and nothing it produced becomes visible to read_committed
+// consumers. A producer fenced by a newer one with the same transactional id stops the process.
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "common/batch_committer.h"
+#include "common/kafka/consumer.h"
+#include "common/kafka/kafka_common.h"
+
+namespace kam::kafka {
+
+struct ChangelogSpec {
+  std::string topic;
+  // Column families whose keys start with the task's partition number (4 bytes big-endian).
+  std::vector<std::string> task_column_families;
+};
+
+// The store key of the checkpoint of changelog partition p: the next changelog offset the local
+// store reflects.
+std::string ChangelogCheckpointKey(int32_t partition);
+
+class TransactionalCommitter : public BatchCommitter {
+ public:
+  // `transactional_id` must be stable per instance (a restarted instance fences its previous
+  // incarnation); `producer_header` goes into the kam-producer header.
+  static absl::StatusOr<std::unique_ptr<TransactionalCommitter>> Create(
+      const KafkaOptions& options, const std::string& transactional_id,
+      std::string producer_header, Store* store, KafkaConsumer* consumer, ChangelogSpec changelog);
+  ~TransactionalCommitter() override;
+
+  absl::Status Commit(StagedBatch* batch, std::vector<OutboundEvent> events,
+                      const InputOffsets& next_offsets) override;
+
+  uint64_t transactions_total() const { return transactions_total_.load(); }
+  uint64_t aborted_total() const { return aborted_total_.load(); }
+
+ private:
+  struct Record {
+    std::string topic;
+    int32_t partition = -1;  // -1: Kafka's default partitioner on the key
+    std::string key;
+    std::optional<std::string> value;  // nullopt: a tombstone
+    std::string event_id;
+    bool changelog = false;
+  };
+
+  TransactionalCommitter(Store* store, KafkaConsumer* consumer, std::string producer_header,
+                         ChangelogSpec changelog)
+      : store_(store),
+        consumer_(consumer),
+        producer_header_(std::move(producer_header)),
+        changelog_(std::move(changelog)) {}
+  static void OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
+  // The changelog records of the writes staged in `batch`.
+  absl::StatusOr<std::vector<Record>> ChangelogOf(StagedBatch* batch) const;
+  // The offsets the transaction sends: `next_offsets` plus the stored offsets of every other
+  // assigned partition, so that even a transaction without input is fenced.
+  absl::StatusOr<rd_kafka_topic_partition_list_t*> OffsetsToSend(const InputOffsets& next_offsets);
+  absl::Status Produce(const Record& record);
+  absl::Status RunTransaction(const std::vector<Record>& records, const InputOffsets& next_offsets)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+
+  Store* store_;
+  KafkaConsumer* consumer_;
+  std::string producer_header_;
+  ChangelogSpec changelog_;
+  HandlePtr producer_;
+  std::mutex mutex_;  // one transaction at a time (consumer thread, API calls)
+  // Changelog partition -> next offset after the highest delivered record (delivery reports).
+  std::map<int32_t, int64_t> delivered_ ABSL_GUARDED_BY(mutex_);
+  std::atomic<uint64_t> transactions_total_ = 0;
+  std::atomic<uint64_t> aborted_total_ = 0;
+};
+
+}  // namespace kam::kafka
