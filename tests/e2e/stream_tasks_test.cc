@@ -7,8 +7,18 @@
 #include <signal.h>
 
 #include <chrono>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <thread>
+#include <utility>
 
+#include <librdkafka/rdkafka.h>
+
+#include "common/kafka/kafka_common.h"
+#include "common/store.h"
 #include "common/time_util.h"
+#include "rocksdb/db.h"
 #include "kam/v1/events.pb.h"
 #include "tests/testing/process.h"
 #include "tests/testing/service_process.h"
@@ -114,6 +124,165 @@ TEST(StreamTasksTest, AStoreWrittenAgainstAnotherClusterIsRefusedWithAClearMessa
   EXPECT_NE(log.find("holds state written against Kafka cluster"), std::string::npos) << log;
   EXPECT_NE(log.find("empty --data-dir"), std::string::npos) << log;
   EXPECT_EQ(log.find("\"msg\":\"serving\""), std::string::npos) << "it must not start";
+}
+
+// Every key and value of the column families that make up a task's state (and the input offsets),
+// read from a stopped service's data dir.
+std::map<std::string, std::string> DumpTaskState(const std::string& path) {
+  std::map<std::string, std::string> dump;
+  std::vector<std::string> names;
+  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : names) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  EXPECT_TRUE(
+      rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, descriptors, &handles, &raw).ok());
+  if (raw == nullptr) return dump;
+  std::unique_ptr<rocksdb::DB> db(raw);
+  const std::set<std::string> task_state = {"alert_accounts", "alert_managers", "alerts", "latest",
+                                            "timers",         "parked",         "clock",  "offsets"};
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (task_state.count(names[i])) {
+      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[i]));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        dump[names[i] + "/" + it->key().ToString()] = it->value().ToString();
+      }
+    }
+    db->DestroyColumnFamilyHandle(handles[i]);
+  }
+  return dump;
+}
+
+// The offsets Kafka holds for `group` (committed inside the transactions), by topic/partition.
+std::map<std::string, int64_t> CommittedOffsets(const std::string& brokers,
+                                                const std::string& group,
+                                                const std::vector<std::string>& topics) {
+  std::map<std::string, int64_t> committed;
+  kafka::KafkaOptions options;
+  options.brokers = brokers;
+  auto conf = kafka::NewConf(options, {{"group.id", group}, {"enable.auto.commit", "false"}});
+  if (!conf.ok()) return committed;
+  auto consumer = kafka::NewHandle(RD_KAFKA_CONSUMER, *conf);
+  if (!consumer.ok()) return committed;
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(12);
+  for (const auto& topic : topics) {
+    for (int32_t p = 0; p < 3; ++p) rd_kafka_topic_partition_list_add(list, topic.c_str(), p);
+  }
+  if (rd_kafka_committed(consumer->get(), list, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    for (int i = 0; i < list->cnt; ++i) {
+      if (list->elems[i].offset >= 0) {
+        committed[std::string(list->elems[i].topic) + "/" +
+                  std::to_string(list->elems[i].partition)] = list->elems[i].offset;
+      }
+    }
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+  rd_kafka_consumer_close(consumer->get());
+  return committed;
+}
+
+std::string Survey(const std::string& account, const std::string& id, int64_t at, int nps) {
+  kam::v1::EventEnvelope envelope;
+  *envelope.mutable_time() = TimestampFromMillis(at);
+  auto* interaction = envelope.mutable_interaction_recorded()->mutable_interaction();
+  interaction->set_id(id);
+  interaction->set_account_id(account);
+  interaction->set_type(kam::v1::INTERACTION_TYPE_SURVEY);
+  *interaction->mutable_occur_time() = TimestampFromMillis(at);
+  interaction->mutable_survey()->set_nps(nps);
+  return envelope.SerializeAsString();
+}
+
+// The restore test of the stream-tasks issue: an instance's data dir is deleted; after a restart
+// its state equals the state before -- every key of every task column family -- restored from
+// the changelog alone (no input record is applied again), and its offsets equal the ones Kafka
+// committed for the group inside the transactions.
+TEST(StreamTasksTest, ADeletedDataDirIsRestoredFromTheChangelogKeyForKey) {
+  const std::string brokers = testing::RealKafkaBootstrap();
+  ASSERT_FALSE(brokers.empty()) << "run through ctest: needs the real_kafka fixture";
+  testing::TempDir dir;
+  const std::string tag = "restore" + std::to_string(MillisFromTimestamp(NowTimestamp()));
+  // StartService names the group after the data dir: the same for both lives.
+  const std::string group =
+      "kam-alerts-" + std::to_string(std::hash<std::string>()(dir.Sub("alerts")));
+  // A fixed instance id: the second life replaces the first one's static membership at once.
+  const std::vector<std::string> args = {"--instance-id", tag};
+  auto first = testing::StartService("kam-alerts", brokers, dir.Sub("alerts"), dir.Sub("first"),
+                                     args);
+  ASSERT_TRUE(first.process) << first.address;
+  // Accounts on every partition, each with answers sliding over six weeks: alerts, timers, signals.
+  const int64_t start = MillisFromTimestamp(NowTimestamp()) - 60LL * 24 * 3600 * 1000;
+  const int64_t week = 7LL * 24 * 3600 * 1000;
+  std::map<int32_t, std::vector<std::pair<std::string, std::string>>> accounts, surveys;
+  const int answers[] = {9, 9, 8, 6, 4, 3};
+  for (int a = 0; a < 30; ++a) {
+    const std::string id = tag + "-acc-" + std::to_string(a);
+    const int32_t p = a % 3;
+    accounts[p].emplace_back(id, AccountCreated(id));
+    for (int w = 0; w < 6; ++w) {
+      surveys[p].emplace_back(id, Survey(id, id + "-s" + std::to_string(w), start + w * week,
+                                         a % 2 ? answers[w] : 9));
+    }
+  }
+  for (int32_t p = 0; p < 3; ++p) {
+    ASSERT_TRUE(testing::ProduceRecords(brokers, "kam.accounts.v1", p, accounts[p]));
+    ASSERT_TRUE(testing::ProduceRecords(brokers, "kam.interactions.v1", p, surveys[p]));
+  }
+  // Everything applied: the ends of the inputs are where the store resumes.
+  auto ends_accounts = testing::EndOffsets(brokers, "kam.accounts.v1");
+  auto ends_interactions = testing::EndOffsets(brokers, "kam.interactions.v1");
+  // 30 account events, 180 answers and at least one portfolio fact per account; then quiet.
+  double applied = 0;
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        return testing::ScrapeMetric(first.metrics_port, "kam_alert_changes_total") >= 15 &&
+               (applied = testing::ScrapeMetric(first.metrics_port,
+                                                "kam_consumer_applied_total")) >= 240;
+      },
+      std::chrono::seconds(120)))
+      << first.process->Stderr();
+  ASSERT_TRUE(testing::WaitFor([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    double now = testing::ScrapeMetric(first.metrics_port, "kam_consumer_applied_total");
+    return std::exchange(applied, now) == now;
+  }));
+  first.process->Signal(SIGTERM);
+  ASSERT_EQ(first.process->Wait(std::chrono::seconds(30)), 0);
+  const auto before = DumpTaskState(dir.Sub("alerts"));
+  ASSERT_GT(before.size(), 100u);
+
+  std::filesystem::remove_all(dir.Sub("alerts"));
+  auto second = testing::StartService("kam-alerts", brokers, dir.Sub("alerts"), dir.Sub("second"),
+                                      args);
+  ASSERT_TRUE(second.process) << second.address;
+  EXPECT_GT(testing::ScrapeMetric(second.metrics_port, "kam_changelog_restored_records_total"), 0);
+  second.process->Signal(SIGTERM);
+  ASSERT_EQ(second.process->Wait(std::chrono::seconds(30)), 0);
+  const std::string log = second.process->Stderr();
+  const auto after = DumpTaskState(dir.Sub("alerts"));
+
+  // Key for key, value for value.
+  std::vector<std::string> differing;
+  for (const auto& [key, value] : before) {
+    auto it = after.find(key);
+    if (it == after.end() || it->second != value) differing.push_back(key);
+  }
+  for (const auto& [key, value] : after) {
+    if (!before.count(key)) differing.push_back(key);
+  }
+  EXPECT_TRUE(differing.empty()) << differing.size() << " keys differ, e.g. " << differing[0];
+
+  // The offsets in the store are the ones Kafka committed for the group in the transactions.
+  auto committed = CommittedOffsets(brokers, group, {"kam.accounts.v1", "kam.interactions.v1"});
+  for (int32_t p = 0; p < 3; ++p) {
+    EXPECT_EQ(committed["kam.accounts.v1/" + std::to_string(p)], ends_accounts[p]) << p;
+    EXPECT_EQ(committed["kam.interactions.v1/" + std::to_string(p)], ends_interactions[p]) << p;
+    std::string key = std::string("offsets/") + "kam.interactions.v1" + std::string(1, '\0') +
+                      EncodeUint64(static_cast<uint64_t>(p));
+    ASSERT_TRUE(after.count(key)) << p;
+    EXPECT_EQ(static_cast<int64_t>(DecodeUint64(after.at(key))), ends_interactions[p]) << p;
+  }
 }
 
 }  // namespace
