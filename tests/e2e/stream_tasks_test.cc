@@ -20,6 +20,7 @@
 #include "common/time_util.h"
 #include "rocksdb/db.h"
 #include "kam/v1/events.pb.h"
+#include "nlohmann/json.hpp"
 #include "tests/testing/process.h"
 #include "tests/testing/service_process.h"
 #include "tests/testing/temp_dir.h"
@@ -283,6 +284,155 @@ TEST(StreamTasksTest, ADeletedDataDirIsRestoredFromTheChangelogKeyForKey) {
     ASSERT_TRUE(after.count(key)) << p;
     EXPECT_EQ(static_cast<int64_t>(DecodeUint64(after.at(key))), ends_interactions[p]) << p;
   }
+}
+
+struct StreamOutcome {
+  std::map<std::string, std::string> open;                // alert id -> severity
+  std::map<std::string, std::vector<std::string>> changes;  // alert id -> change types
+  int duplicates = 0;                                      // CloudEvent ids seen twice
+};
+
+// The alerts of the accounts whose ids start with `tag`, as `producers` published them on
+// kam.alerts.v1 (other tests' kam-alerts applications read the same input and publish too).
+StreamOutcome Outcome(const std::string& brokers, const std::string& tag,
+                      const std::set<std::string>& producers) {
+  StreamOutcome outcome;
+  std::set<std::string> ids;
+  for (const auto& record : testing::ReadTopic(brokers, "kam.alerts.v1")) {
+    auto producer = record.headers.find("kam-producer");
+    if (producer == record.headers.end() || !producers.count(producer->second)) continue;
+    auto event = nlohmann::json::parse(record.value, nullptr, false);
+    if (event.is_discarded()) continue;
+    const auto& data = event["data"];
+    if (data.value("account_id", "").rfind(tag, 0) != 0) continue;
+    if (!ids.insert(event["id"].get<std::string>()).second) ++outcome.duplicates;
+    outcome.changes[data["id"].get<std::string>()].push_back(event["type"]);
+    const std::string state = data.value("state", "");
+    if (state == "ALERT_STATE_RESOLVED") {
+      outcome.open.erase(data["id"].get<std::string>());
+    } else {
+      outcome.open[data["id"].get<std::string>()] = data.value("severity", "");
+    }
+  }
+  return outcome;
+}
+
+// Accounts on every partition with answers sliding (odd ones) or steady, `weeks` answers each
+// from week `from`.
+void ProduceBook(const std::string& brokers, const std::string& tag, int from, int weeks,
+                 bool accounts_too) {
+  const int64_t start = 1'790'000'000'000;
+  const int64_t week = 7LL * 24 * 3600 * 1000;
+  const int answers[] = {9, 9, 8, 6, 4, 3, 2, 2};
+  std::map<int32_t, std::vector<std::pair<std::string, std::string>>> accounts, surveys;
+  for (int a = 0; a < 30; ++a) {
+    const std::string id = tag + "-acc-" + std::to_string(a);
+    const int32_t p = a % 3;
+    if (accounts_too) accounts[p].emplace_back(id, AccountCreated(id));
+    for (int w = from; w < from + weeks; ++w) {
+      surveys[p].emplace_back(id, Survey(id, id + "-s" + std::to_string(w), start + w * week,
+                                         a % 2 ? answers[w] : 9));
+    }
+  }
+  for (int32_t p = 0; p < 3; ++p) {
+    if (accounts_too) ASSERT_TRUE(testing::ProduceRecords(brokers, "kam.accounts.v1", p, accounts[p]));
+    ASSERT_TRUE(testing::ProduceRecords(brokers, "kam.interactions.v1", p, surveys[p]));
+  }
+}
+
+// Two instances in one group share the partitions; one is killed with -9 and never comes back.
+// The survivor takes its partitions over after the session timeout, restores their state from the
+// changelog and finishes the stream: the open alerts and every alert's changes on kam.alerts.v1
+// equal those of a single instance that ran the same input without a fault, and no change is
+// published twice.
+TEST(StreamTasksTest, ASurvivorTakesOverAKilledInstancesTasksWithTheirState) {
+  const std::string brokers = testing::RealKafkaBootstrap();
+  ASSERT_FALSE(brokers.empty()) << "run through ctest: needs the real_kafka fixture";
+  testing::TempDir dir;
+  const std::string stamp = std::to_string(MillisFromTimestamp(NowTimestamp()));
+
+  kafka::KafkaOptions options;
+  options.brokers = brokers;
+  ASSERT_TRUE(kafka::EnsureTopics(options, {"kam.accounts.v1", "kam.interactions.v1"}, 3, 30000)
+                  .ok());
+
+  // The reference: one instance, no fault.
+  const std::string reference_tag = "ref" + stamp;
+  ProduceBook(brokers, reference_tag, 0, 4, true);
+  ProduceBook(brokers, reference_tag, 4, 4, false);
+  auto reference =
+      testing::StartService("kam-alerts", brokers, dir.Sub("reference"), dir.Sub("reference-log"));
+  ASSERT_TRUE(reference.process) << reference.address;
+  StreamOutcome expected;
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        expected = Outcome(brokers, reference_tag, {reference.producer});
+        return expected.open.size() >= 15;
+      },
+      std::chrono::seconds(120)));
+  // Let it settle: nothing more changes.
+  ASSERT_TRUE(testing::WaitFor([&] {
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    StreamOutcome now = Outcome(brokers, reference_tag, {reference.producer});
+    return std::exchange(expected, now).changes == now.changes;
+  }));
+  ASSERT_EQ(expected.duplicates, 0);
+  reference.process->Signal(SIGTERM);
+  reference.process->Wait(std::chrono::seconds(30));
+
+  // The same input (other account ids) through two instances, one of them killed half-way.
+  const std::string tag = "two" + stamp;
+  const std::string group = "kam-alerts-two-" + stamp;
+  auto start = [&](const std::string& name) {
+    return testing::StartService(
+        "kam-alerts", brokers, dir.Sub(name), dir.Sub(name + "-log"),
+        {"--consumer-group", group, "--instance-id", name, "--session-timeout-ms", "6000"});
+  };
+  auto a = start("a");
+  ASSERT_TRUE(a.process) << a.address;
+  auto b = start("b");
+  ASSERT_TRUE(b.process) << b.address;
+  ASSERT_TRUE(testing::WaitFor([&] {
+    return testing::ScrapeMetric(a.metrics_port, "kam_tasks{state=\"running\"}") +
+               testing::ScrapeMetric(b.metrics_port, "kam_tasks{state=\"running\"}") ==
+           3;
+  })) << "the group spreads the three tasks over both instances";
+  ProduceBook(brokers, tag, 0, 4, true);
+  ASSERT_TRUE(testing::WaitFor([&] {
+    return testing::ScrapeMetric(a.metrics_port, "kam_consumer_applied_total") +
+               testing::ScrapeMetric(b.metrics_port, "kam_consumer_applied_total") >=
+           150;
+  }));
+  a.process->Signal(SIGKILL);
+  a.process->Wait(std::chrono::seconds(10));
+  ProduceBook(brokers, tag, 4, 4, false);
+  // The survivor owns every task after the session timeout, their state restored.
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return testing::ScrapeMetric(b.metrics_port, "kam_tasks{state=\"running\"}") == 3; },
+      std::chrono::seconds(60)))
+      << b.process->Stderr();
+  StreamOutcome actual;
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        actual = Outcome(brokers, tag, {a.producer, b.producer});
+        return actual.open.size() == expected.open.size() &&
+               actual.changes.size() == expected.changes.size();
+      },
+      std::chrono::seconds(120)))
+      << "open " << actual.open.size() << " vs " << expected.open.size() << ", alerts "
+      << actual.changes.size() << " vs " << expected.changes.size();
+  EXPECT_EQ(actual.duplicates, 0) << "a change was published twice";
+  // Change histories, alert by alert (ids differ with the account ids: compare as a multiset).
+  std::multiset<std::vector<std::string>> expected_histories, actual_histories;
+  for (const auto& [id, kinds] : expected.changes) expected_histories.insert(kinds);
+  for (const auto& [id, kinds] : actual.changes) actual_histories.insert(kinds);
+  EXPECT_EQ(actual_histories, expected_histories);
+  std::multiset<std::string> expected_severities, actual_severities;
+  for (const auto& [id, severity] : expected.open) expected_severities.insert(severity);
+  for (const auto& [id, severity] : actual.open) actual_severities.insert(severity);
+  EXPECT_EQ(actual_severities, expected_severities);
+  EXPECT_GT(testing::ScrapeMetric(b.metrics_port, "kam_changelog_restored_records_total"), 0)
+      << "the killed instance's tasks came with their state";
 }
 
 }  // namespace

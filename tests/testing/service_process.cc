@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 
 namespace kam::testing {
@@ -18,9 +20,11 @@ RunningService StartService(const std::string& binary, const std::string& broker
                                 "--kafka-brokers",
                                 brokers,
                                 "--data-dir",
-                                data_dir,
-                                "--consumer-group",
-                                binary + "-" + std::to_string(std::hash<std::string>()(data_dir))};
+                                data_dir};
+  if (std::find(extra_args.begin(), extra_args.end(), "--consumer-group") == extra_args.end()) {
+    args.push_back("--consumer-group");
+    args.push_back(binary + "-" + std::to_string(std::hash<std::string>()(data_dir)));
+  }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   service.process = std::make_unique<Process>(std::move(args), log_prefix);
   std::string serving = service.process->WaitForLogLine("\"msg\":\"serving\"");
