@@ -23,4 +23,19 @@ OutboundEvent EnvelopeEvent(std::string topic, std::string key, const std::strin
   return event;
 }
 
+const kam::v1::Account* AccountOf(const kam::v1::EventEnvelope& envelope) {
+  switch (envelope.payload_case()) {
+    case kam::v1::EventEnvelope::kAccountCreated:
+      return &envelope.account_created().account();
+    case kam::v1::EventEnvelope::kAccountUpdated:
+      return &envelope.account_updated().account();
+    case kam::v1::EventEnvelope::kAccountClosed:
+      return &envelope.account_closed().account();
+    case kam::v1::EventEnvelope::kAccountAssigned:
+      return &envelope.account_assigned().account();
+    default:
+      return nullptr;
+  }
+}
+
 }  // namespace kam

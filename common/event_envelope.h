@@ -17,4 +17,8 @@ OutboundEvent EnvelopeEvent(std::string topic, std::string key, const std::strin
                             kam::v1::EventEnvelope envelope, std::string subject = "",
                             std::optional<google::protobuf::Timestamp> time = std::nullopt);
 
+// The account an account event (created, updated, closed, assigned) carries; null for any other
+// payload.
+const kam::v1::Account* AccountOf(const kam::v1::EventEnvelope& envelope);
+
 }  // namespace kam

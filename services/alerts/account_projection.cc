@@ -1,6 +1,7 @@
 #include "services/alerts/projections.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/event_envelope.h"
 #include "common/time_util.h"
 #include "services/alerts/evaluate.h"
 #include "services/alerts/held_back.h"
@@ -12,23 +13,8 @@ using kam::internal::v1::AlertManagerState;
 
 absl::Status OnAccountEvent(AlertTx& tx, int32_t p, const kam::v1::EventEnvelope& envelope,
                             const ConsumedRecord& record, const EngineOptions& options) {
-  const kam::v1::Account* account = nullptr;
-  switch (envelope.payload_case()) {
-    case kam::v1::EventEnvelope::kAccountCreated:
-      account = &envelope.account_created().account();
-      break;
-    case kam::v1::EventEnvelope::kAccountUpdated:
-      account = &envelope.account_updated().account();
-      break;
-    case kam::v1::EventEnvelope::kAccountClosed:
-      account = &envelope.account_closed().account();
-      break;
-    case kam::v1::EventEnvelope::kAccountAssigned:
-      account = &envelope.account_assigned().account();
-      break;
-    default:
-      return absl::OkStatus();
-  }
+  const kam::v1::Account* account = AccountOf(envelope);
+  if (account == nullptr) return absl::OkStatus();
   if (account->id().empty() || account->id() != record.key) {
     return absl::InvalidArgumentError(absl::StrCat(
         "key: \"", record.key, "\" does not match account id \"", account->id(), "\""));

@@ -456,25 +456,11 @@ absl::Status InteractionsBook::ReplicaProcessor::Unit::Apply(const ConsumedRecor
   if (!envelope.ParseFromString(record.value)) {
     return absl::InvalidArgumentError("value: not a kam.v1.EventEnvelope");
   }
-  const kam::v1::Account* account = nullptr;
-  switch (envelope.payload_case()) {
-    case kam::v1::EventEnvelope::kAccountCreated:
-      account = &envelope.account_created().account();
-      break;
-    case kam::v1::EventEnvelope::kAccountUpdated:
-      account = &envelope.account_updated().account();
-      break;
-    case kam::v1::EventEnvelope::kAccountClosed:
-      account = &envelope.account_closed().account();
-      break;
-    case kam::v1::EventEnvelope::kAccountAssigned:
-      account = &envelope.account_assigned().account();
-      break;
-    case kam::v1::EventEnvelope::PAYLOAD_NOT_SET:
-      return absl::InvalidArgumentError("value: envelope without payload");
-    default:
-      return absl::OkStatus();  // not about accounts: nothing to keep
+  if (envelope.payload_case() == kam::v1::EventEnvelope::PAYLOAD_NOT_SET) {
+    return absl::InvalidArgumentError("value: envelope without payload");
   }
+  const kam::v1::Account* account = AccountOf(envelope);
+  if (account == nullptr) return absl::OkStatus();  // not about accounts: nothing to keep
   if (account->id().empty() || account->id() != record.key) {
     return absl::InvalidArgumentError(absl::StrCat(
         "key: \"", record.key, "\" does not match account id \"", account->id(), "\""));
