@@ -340,12 +340,17 @@ void ProduceBook(const std::string& brokers, const std::string& tag, int from, i
   }
 }
 
-// Two instances in one group share the partitions; one is killed with -9 and never comes back.
-// The survivor takes its partitions over after the session timeout, restores their state from the
-// changelog and finishes the stream: the open alerts and every alert's changes on kam.alerts.v1
-// equal those of a single instance that ran the same input without a fault, and no change is
-// published twice.
-TEST(StreamTasksTest, ASurvivorTakesOverAKilledInstancesTasksWithTheirState) {
+// Two instances in one group share the partitions. One of them fails half-way:
+// - "kill": killed with -9, never back. The survivor takes its partitions over after the session
+//   timeout and restores their state from the changelog.
+// - "stop": stopped with SIGSTOP past the session timeout (a zombie), the survivor takes over, then
+//   the zombie continues: whatever it still tries to commit is fenced (stale group generation),
+//   it rejoins, and the tasks it gets back come with the survivor's state.
+// Either way the open alerts and every alert's changes on kam.alerts.v1 equal those of a single
+// instance that ran the same input without a fault, and no change is published twice.
+class TakeOverTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TakeOverTest, TheSurvivorTakesTheTasksOverWithTheirState) {
   const std::string brokers = testing::RealKafkaBootstrap();
   ASSERT_FALSE(brokers.empty()) << "run through ctest: needs the real_kafka fixture";
   testing::TempDir dir;
@@ -403,8 +408,9 @@ TEST(StreamTasksTest, ASurvivorTakesOverAKilledInstancesTasksWithTheirState) {
                testing::ScrapeMetric(b.metrics_port, "kam_consumer_applied_total") >=
            150;
   }));
-  a.process->Signal(SIGKILL);
-  a.process->Wait(std::chrono::seconds(10));
+  const bool zombie = GetParam() == "stop";
+  a.process->Signal(zombie ? SIGSTOP : SIGKILL);
+  if (!zombie) a.process->Wait(std::chrono::seconds(10));
   ProduceBook(brokers, tag, 4, 4, false);
   // The survivor owns every task after the session timeout, their state restored.
   ASSERT_TRUE(testing::WaitFor(
@@ -432,8 +438,31 @@ TEST(StreamTasksTest, ASurvivorTakesOverAKilledInstancesTasksWithTheirState) {
   for (const auto& [id, severity] : actual.open) actual_severities.insert(severity);
   EXPECT_EQ(actual_severities, expected_severities);
   EXPECT_GT(testing::ScrapeMetric(b.metrics_port, "kam_changelog_restored_records_total"), 0)
-      << "the killed instance's tasks came with their state";
+      << "the failed instance's tasks came with their state";
+  if (zombie) {
+    // The zombie wakes up: it rejoins, takes some tasks back, and publishes nothing stale.
+    a.process->Signal(SIGCONT);
+    ASSERT_TRUE(testing::WaitFor(
+        [&] {
+          return testing::ScrapeMetric(a.metrics_port, "kam_tasks{state=\"running\"}") +
+                     testing::ScrapeMetric(b.metrics_port, "kam_tasks{state=\"running\"}") ==
+                 3;
+        },
+        std::chrono::seconds(60)));
+    std::this_thread::sleep_for(std::chrono::seconds(3));  // let it try whatever it would publish
+    StreamOutcome after = Outcome(brokers, tag, {a.producer, b.producer});
+    EXPECT_EQ(after.duplicates, 0);
+    std::multiset<std::vector<std::string>> after_histories;
+    for (const auto& [id, kinds] : after.changes) after_histories.insert(kinds);
+    EXPECT_EQ(after_histories, expected_histories) << "the zombie published something stale";
+    // And it says so: its first transaction after waking (a punctuation at least) was refused.
+    EXPECT_NE(a.process->Stderr().find("offsets refused in transaction"), std::string::npos)
+        << a.process->Stderr();
+  }
 }
+
+INSTANTIATE_TEST_SUITE_P(Faults, TakeOverTest, ::testing::Values("kill", "stop"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace kam
