@@ -112,7 +112,7 @@ void AlertTx::Publish(kam::v1::AlertChangeKind kind, const Alert& alert) {
   OutboundEvent event;
   event.topic = kafka_topics::kAlerts;
   event.key = alert.fingerprint();
-  event.event_id = absl::StrCat(alert.id(), "/", sequence);
+  event.event_id = CloudEventId(alert);
   event.raw_value = RenderCloudEvent(change);
   events_->push_back(std::move(event));
   changes_.emplace_back(sequence, std::move(change));

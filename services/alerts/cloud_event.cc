@@ -23,6 +23,8 @@ std::string CloudEventType(kam::v1::AlertChangeKind kind) {
   }
 }
 
+std::string CloudEventId(const kam::v1::Alert& alert) { return alert.id() + "/" + alert.etag(); }
+
 std::string RenderCloudEvent(const kam::v1::AlertChange& change) {
   std::string alert_json;
   google::protobuf::util::JsonPrintOptions options;
@@ -31,7 +33,10 @@ std::string RenderCloudEvent(const kam::v1::AlertChange& change) {
   (void)google::protobuf::util::MessageToJsonString(change.alert(), &alert_json, options);
   nlohmann::ordered_json event;
   event["specversion"] = "1.0";
-  event["id"] = change.alert().id() + "/" + change.resume_token();
+  // Alert id and etag: the etag moves with every published change and is part of the alert's
+  // changelogged state, so the id is unique per change also across crashes and partition moves
+  // (the resume token is an instance-local sequence).
+  event["id"] = CloudEventId(change.alert());
   event["source"] = "kam-alerts";
   event["type"] = CloudEventType(change.kind());
   event["subject"] = change.alert().fingerprint();

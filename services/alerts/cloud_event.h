@@ -11,6 +11,9 @@ namespace kam::alerts {
 
 // "dev.kam.alert.fired", ".severity_changed", ".acknowledged", ".resolved".
 std::string CloudEventType(kam::v1::AlertChangeKind kind);
+// The CloudEvent id of the change that left `alert` as it is: "<alert id>/<etag>".
+std::string CloudEventId(const kam::v1::Alert& alert);
+
 std::string RenderCloudEvent(const kam::v1::AlertChange& change);
 
 }  // namespace kam::alerts
