@@ -198,7 +198,10 @@ absl::Status TransactionalCommitter::RunTransaction(const std::vector<Record>& r
     absl::Status aborted =
         Take(rd_kafka_abort_transaction(producer_.get(), kTimeoutMs), "abort transaction",
              &ignored_fatal, &ignored_abort, &ignored_retriable);
-    if (ignored_fatal) log::Fatal("transactional producer failed", {{"error", aborted.ToString()}});
+    if (ignored_fatal) {
+      log::Fatal("lost the role: the transactional producer was fenced while aborting",
+                 {{"error", aborted.ToString()}});
+    }
     ++aborted_total_;
     log::Warn("transaction aborted; nothing of it is visible, the batch is retried",
               {{"error", status.ToString()}, {"abort", aborted.ToString()}});
