@@ -24,6 +24,9 @@ namespace kam {
 // Input topic/partition -> next offset to read.
 using InputOffsets = std::map<std::pair<std::string, int32_t>, int64_t>;
 
+// Adds "next offset to read" for every input partition in `offsets` to `batch`.
+absl::Status PutInputOffsets(const Store* store, StagedBatch* batch, const InputOffsets& offsets);
+
 class BatchCommitter {
  public:
   virtual ~BatchCommitter() = default;

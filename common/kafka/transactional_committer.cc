@@ -250,10 +250,7 @@ absl::Status TransactionalCommitter::RunTransaction(const std::vector<Record>& r
 
 absl::Status TransactionalCommitter::Commit(StagedBatch* batch, std::vector<OutboundEvent> events,
                                             const InputOffsets& next_offsets) {
-  for (const auto& [partition, next] : next_offsets) {
-    KAM_RETURN_IF_ERROR(
-        PutNextOffset(store_, batch->batch(), partition.first, partition.second, next));
-  }
+  KAM_RETURN_IF_ERROR(PutInputOffsets(store_, batch, next_offsets));
   if (batch->Count() == 0 && events.empty()) return absl::OkStatus();
   std::vector<Record> records;
   for (auto& event : events) {

@@ -34,6 +34,23 @@ TEST(ConfigTest, BadValuesStopTheStartWithExitCode2) {
   EXPECT_NE(Parse({"--no-such-flag"}).exit_code, 0);
 }
 
+TEST(ConfigTest, MembershipFlagsAreCheckedAndNamed) {
+  ServiceConfig config;
+  config.listen = "127.0.0.1:0";
+  config.kafka_brokers = "127.0.0.1:9092";
+  config.data_dir = "var/x";
+  EXPECT_TRUE(ValidateConfig(config).ok());
+  config.instance_id = "alerts a";  // a space cannot be a group.instance.id here
+  absl::Status bad = ValidateConfig(config);
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.message().find("--instance-id"), std::string::npos) << bad;
+  config.instance_id = "alerts-1";
+  config.session_timeout_ms = 1000;  // below the broker's minimum
+  bad = ValidateConfig(config);
+  EXPECT_NE(bad.message().find("--session-timeout-ms"), std::string::npos) << bad;
+  EXPECT_EQ(Parse({"--session-timeout-ms", "soon"}).exit, true);
+}
+
 TEST(ConfigTest, SplitHostPortNamesTheField) {
   std::string host;
   int port = 0;
