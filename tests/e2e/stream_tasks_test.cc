@@ -21,6 +21,7 @@
 #include "rocksdb/db.h"
 #include "kam/v1/events.pb.h"
 #include "nlohmann/json.hpp"
+#include "tests/testing/alert_stream.h"
 #include "tests/testing/process.h"
 #include "tests/testing/service_process.h"
 #include "tests/testing/temp_dir.h"
@@ -31,16 +32,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string AccountCreated(const std::string& id) {
-  kam::v1::EventEnvelope envelope;
-  *envelope.mutable_time() = NowTimestamp();
-  auto* account = envelope.mutable_account_created()->mutable_account();
-  account->set_id(id);
-  account->set_name(id);
-  account->set_owner_manager_id("mgr-restart");
-  return envelope.SerializeAsString();
-}
-
 // Writes one account event to every partition of kam.accounts.v1 and waits until `service` has
 // applied at least `at_least` records in total.
 bool AppliesARecord(const testing::RunningService& service, const std::string& brokers,
@@ -48,7 +39,7 @@ bool AppliesARecord(const testing::RunningService& service, const std::string& b
   for (int32_t partition = 0; partition < 3; ++partition) {
     std::string id = "acc-" + tag + "-" + std::to_string(partition);
     if (!testing::ProduceRecords(brokers, "kam.accounts.v1", partition,
-                                 {{id, AccountCreated(id)}})) {
+                                 {{id, testing::AccountCreatedEvent(id, "mgr-restart")}})) {
       return false;
     }
   }
@@ -155,46 +146,6 @@ std::map<std::string, std::string> DumpTaskState(const std::string& path) {
   return dump;
 }
 
-// The offsets Kafka holds for `group` (committed inside the transactions), by topic/partition.
-std::map<std::string, int64_t> CommittedOffsets(const std::string& brokers,
-                                                const std::string& group,
-                                                const std::vector<std::string>& topics) {
-  std::map<std::string, int64_t> committed;
-  kafka::KafkaOptions options;
-  options.brokers = brokers;
-  auto conf = kafka::NewConf(options, {{"group.id", group}, {"enable.auto.commit", "false"}});
-  if (!conf.ok()) return committed;
-  auto consumer = kafka::NewHandle(RD_KAFKA_CONSUMER, *conf);
-  if (!consumer.ok()) return committed;
-  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(12);
-  for (const auto& topic : topics) {
-    for (int32_t p = 0; p < 3; ++p) rd_kafka_topic_partition_list_add(list, topic.c_str(), p);
-  }
-  if (rd_kafka_committed(consumer->get(), list, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    for (int i = 0; i < list->cnt; ++i) {
-      if (list->elems[i].offset >= 0) {
-        committed[std::string(list->elems[i].topic) + "/" +
-                  std::to_string(list->elems[i].partition)] = list->elems[i].offset;
-      }
-    }
-  }
-  rd_kafka_topic_partition_list_destroy(list);
-  rd_kafka_consumer_close(consumer->get());
-  return committed;
-}
-
-std::string Survey(const std::string& account, const std::string& id, int64_t at, int nps) {
-  kam::v1::EventEnvelope envelope;
-  *envelope.mutable_time() = TimestampFromMillis(at);
-  auto* interaction = envelope.mutable_interaction_recorded()->mutable_interaction();
-  interaction->set_id(id);
-  interaction->set_account_id(account);
-  interaction->set_type(kam::v1::INTERACTION_TYPE_SURVEY);
-  *interaction->mutable_occur_time() = TimestampFromMillis(at);
-  interaction->mutable_survey()->set_nps(nps);
-  return envelope.SerializeAsString();
-}
-
 // The restore test of the stream-tasks issue: an instance's data dir is deleted; after a restart
 // its state equals the state before -- every key of every task column family -- restored from
 // the changelog alone (no input record is applied again), and its offsets equal the ones Kafka
@@ -220,10 +171,10 @@ TEST(StreamTasksTest, ADeletedDataDirIsRestoredFromTheChangelogKeyForKey) {
   for (int a = 0; a < 30; ++a) {
     const std::string id = tag + "-acc-" + std::to_string(a);
     const int32_t p = a % 3;
-    accounts[p].emplace_back(id, AccountCreated(id));
+    accounts[p].emplace_back(id, testing::AccountCreatedEvent(id, "mgr-restart"));
     for (int w = 0; w < 6; ++w) {
-      surveys[p].emplace_back(id, Survey(id, id + "-s" + std::to_string(w), start + w * week,
-                                         a % 2 ? answers[w] : 9));
+      surveys[p].emplace_back(id, testing::SurveyEvent(id, id + "-s" + std::to_string(w),
+                                                       start + w * week, a % 2 ? answers[w] : 9));
     }
   }
   for (int32_t p = 0; p < 3; ++p) {
@@ -276,7 +227,8 @@ TEST(StreamTasksTest, ADeletedDataDirIsRestoredFromTheChangelogKeyForKey) {
 
   // The offsets in the store are the ones Kafka committed for the group in the transactions, and
   // every record produced above was applied.
-  auto committed = CommittedOffsets(brokers, group, {"kam.accounts.v1", "kam.interactions.v1"});
+  auto committed =
+      testing::CommittedOffsets(brokers, group, {"kam.accounts.v1", "kam.interactions.v1"});
   for (int32_t p = 0; p < 3; ++p) {
     for (const auto& [topic, ends] : {std::pair{"kam.accounts.v1", &ends_accounts},
                                       std::pair{"kam.interactions.v1", &ends_interactions}}) {
@@ -290,40 +242,6 @@ TEST(StreamTasksTest, ADeletedDataDirIsRestoredFromTheChangelogKeyForKey) {
   }
 }
 
-struct StreamOutcome {
-  std::map<std::string, std::string> open;                // alert id -> severity
-  std::map<std::string, std::vector<std::string>> changes;  // alert id -> change types
-  int duplicates = 0;                                      // CloudEvent ids seen twice
-};
-
-// The alerts of the accounts whose ids start with `tag`, as `producers` published them on
-// kam.alerts.v1 (other tests' kam-alerts applications read the same input and publish too).
-StreamOutcome Outcome(const std::string& brokers, const std::string& tag,
-                      const std::set<std::string>& producers) {
-  StreamOutcome outcome;
-  std::set<std::string> ids;
-  for (const auto& record : testing::ReadTopic(brokers, "kam.alerts.v1")) {
-    auto producer = record.headers.find("kam-producer");
-    if (producer == record.headers.end() || !producers.count(producer->second)) continue;
-    auto event = nlohmann::json::parse(record.value, nullptr, false);
-    if (event.is_discarded()) continue;
-    const auto& data = event["data"];
-    if (data.value("account_id", "").rfind(tag, 0) != 0) continue;
-    if (!ids.insert(event["id"].get<std::string>()).second) ++outcome.duplicates;
-    // PORTFOLIO_STRAIN joins two streams at the manager's task; its history depends on their
-    // interleaving, which differs between runs (docs/ALERTS.md): checked for duplicates only.
-    if (data.value("rule", "") == "ALERT_RULE_PORTFOLIO_STRAIN") continue;
-    outcome.changes[data["id"].get<std::string>()].push_back(event["type"]);
-    const std::string state = data.value("state", "");
-    if (state == "ALERT_STATE_RESOLVED") {
-      outcome.open.erase(data["id"].get<std::string>());
-    } else {
-      outcome.open[data["id"].get<std::string>()] = data.value("severity", "");
-    }
-  }
-  return outcome;
-}
-
 // Accounts on every partition with answers sliding (odd ones) or steady, `weeks` answers each
 // from week `from`.
 void ProduceBook(const std::string& brokers, const std::string& tag, int from, int weeks,
@@ -335,10 +253,10 @@ void ProduceBook(const std::string& brokers, const std::string& tag, int from, i
   for (int a = 0; a < 30; ++a) {
     const std::string id = tag + "-acc-" + std::to_string(a);
     const int32_t p = a % 3;
-    if (accounts_too) accounts[p].emplace_back(id, AccountCreated(id));
+    if (accounts_too) accounts[p].emplace_back(id, testing::AccountCreatedEvent(id, "mgr-restart"));
     for (int w = from; w < from + weeks; ++w) {
-      surveys[p].emplace_back(id, Survey(id, id + "-s" + std::to_string(w), start + w * week,
-                                         a % 2 ? answers[w] : 9));
+      surveys[p].emplace_back(id, testing::SurveyEvent(id, id + "-s" + std::to_string(w),
+                                                       start + w * week, a % 2 ? answers[w] : 9));
     }
   }
   for (int32_t p = 0; p < 3; ++p) {
@@ -377,17 +295,18 @@ TEST_P(TakeOverTest, TheSurvivorTakesTheTasksOverWithTheirState) {
   auto reference =
       testing::StartService("kam-alerts", brokers, dir.Sub("reference"), dir.Sub("reference-log"));
   ASSERT_TRUE(reference.process) << reference.address;
-  StreamOutcome expected;
+  testing::AlertOutcome expected;
   ASSERT_TRUE(testing::WaitFor(
       [&] {
-        expected = Outcome(brokers, reference_tag, {reference.producer});
+        expected = testing::ReadAlertOutcome(brokers, reference_tag, {reference.producer});
         return expected.open.size() >= 15;
       },
       std::chrono::seconds(120)));
   // Let it settle: nothing more changes.
   ASSERT_TRUE(testing::WaitFor([&] {
     std::this_thread::sleep_for(std::chrono::seconds(2));
-    StreamOutcome now = Outcome(brokers, reference_tag, {reference.producer});
+    testing::AlertOutcome now =
+        testing::ReadAlertOutcome(brokers, reference_tag, {reference.producer});
     return std::exchange(expected, now).changes == now.changes;
   }));
   ASSERT_EQ(expected.duplicates, 0);
@@ -426,10 +345,10 @@ TEST_P(TakeOverTest, TheSurvivorTakesTheTasksOverWithTheirState) {
       [&] { return testing::ScrapeMetric(b.metrics_port, "kam_tasks{state=\"running\"}") == 3; },
       std::chrono::seconds(60)))
       << b.process->Stderr();
-  StreamOutcome actual;
+  testing::AlertOutcome actual;
   ASSERT_TRUE(testing::WaitFor(
       [&] {
-        actual = Outcome(brokers, tag, {a.producer, b.producer});
+        actual = testing::ReadAlertOutcome(brokers, tag, {a.producer, b.producer});
         return actual.open.size() == expected.open.size() &&
                actual.changes.size() == expected.changes.size();
       },
@@ -476,7 +395,7 @@ TEST_P(TakeOverTest, TheSurvivorTakesTheTasksOverWithTheirState) {
           << a.process->Stderr();
     }
     std::this_thread::sleep_for(std::chrono::seconds(3));  // let it try whatever it would publish
-    StreamOutcome after = Outcome(brokers, tag, {a.producer, b.producer});
+    testing::AlertOutcome after = testing::ReadAlertOutcome(brokers, tag, {a.producer, b.producer});
     EXPECT_EQ(after.duplicates, 0);
     std::multiset<std::vector<std::string>> after_histories;
     for (const auto& [id, kinds] : after.changes) after_histories.insert(kinds);
