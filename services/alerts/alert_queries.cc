@@ -26,19 +26,27 @@ absl::StatusOr<kam::v1::ListAlertsResponse> AlertsEngine::ListAlerts(
   if (!request.page_token().empty()) {
     KAM_ASSIGN_OR_RETURN(after, tokens_.Parse(request.page_token(), filter));
   }
+  auto wanted = [&](const Alert& alert) {
+    return (request.state() == 0 || alert.state() == request.state()) &&
+           (request.rule() == 0 || alert.rule() == request.rule()) &&
+           alert.severity() >= request.min_severity() &&
+           (request.account_id().empty() || alert.account_id() == request.account_id()) &&
+           (request.manager_id().empty() || alert.manager_id() == request.manager_id());
+  };
   std::vector<Alert> alerts;
   auto it = store_->NewIterator(kAlertsCf);
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+  for (it->SeekToFirst(); it->Valid();) {
+    const int32_t p = PartitionOf(it->key().ToStringView());
+    if (!Runs(p)) {
+      it->Seek(Partition(p + 1));
+      continue;
+    }
     Alert alert;
     if (!alert.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return absl::DataLossError("alert record does not parse");
     }
-    if (request.state() != 0 && alert.state() != request.state()) continue;
-    if (request.rule() != 0 && alert.rule() != request.rule()) continue;
-    if (alert.severity() < request.min_severity()) continue;
-    if (!request.account_id().empty() && alert.account_id() != request.account_id()) continue;
-    if (!request.manager_id().empty() && alert.manager_id() != request.manager_id()) continue;
-    alerts.push_back(std::move(alert));
+    if (wanted(alert)) alerts.push_back(std::move(alert));
+    it->Next();
   }
   KAM_RETURN_IF_ERROR(FromRocks(it->status(), "scan alerts"));
   // Newest first; the position (start time, id) keeps pages stable while alerts come and go.
@@ -66,6 +74,10 @@ absl::StatusOr<std::optional<std::pair<int32_t, Alert>>> AlertsEngine::FindAlert
   auto it = store_->NewIterator(kAlertsCf);
   for (it->SeekToFirst(); it->Valid();) {
     const int32_t p = PartitionOf(it->key().ToStringView());
+    if (!Runs(p)) {
+      it->Seek(Partition(p + 1));
+      continue;
+    }
     KAM_ASSIGN_OR_RETURN(auto alert, LoadMessage<Alert>(*store_, kAlertsCf, PartKey(p, id)));
     if (alert) return std::optional<std::pair<int32_t, Alert>>({p, std::move(*alert)});
     it->Seek(Partition(p + 1));
@@ -74,10 +86,15 @@ absl::StatusOr<std::optional<std::pair<int32_t, Alert>>> AlertsEngine::FindAlert
   return std::optional<std::pair<int32_t, Alert>>();
 }
 
+absl::Status NoAlert(const std::string& id) {
+  return absl::NotFoundError(
+      absl::StrCat("id: no alert \"", id, "\" in the tasks this instance runs"));
+}
+
 absl::StatusOr<Alert> AlertsEngine::GetAlert(const kam::v1::GetAlertRequest& request) const {
   if (request.id().empty()) return absl::InvalidArgumentError("id: required");
   KAM_ASSIGN_OR_RETURN(auto found, FindAlert(request.id()));
-  if (!found) return absl::NotFoundError(absl::StrCat("id: no alert \"", request.id(), "\""));
+  if (!found) return NoAlert(request.id());
   return found->second;
 }
 

@@ -101,11 +101,20 @@ std::unique_ptr<UnitOfWork> AlertsEngine::Begin(StagedBatch* batch,
 void AlertsEngine::TaskRunning(int32_t task) {
   // A running task's clock follows the wall clock once its partition has been idle a while.
   last_activity_wall_[task] = options_.wall_clock();
+  std::lock_guard<std::mutex> lock(running_mutex_);
+  running_.insert(task);
 }
 
 void AlertsEngine::TaskClosed(int32_t task) {
   // Another instance owns the partition now: its clock and timers are no longer ours to move.
   last_activity_wall_.erase(task);
+  std::lock_guard<std::mutex> lock(running_mutex_);
+  running_.erase(task);
+}
+
+bool AlertsEngine::Runs(int32_t p) const {
+  std::lock_guard<std::mutex> lock(running_mutex_);
+  return running_.count(p) > 0;
 }
 
 absl::Status AlertsEngine::ApplyRecord(AlertTx& tx, const ConsumedRecord& record) {
@@ -196,7 +205,7 @@ absl::StatusOr<Alert> AlertsEngine::AcknowledgeAlert(
   std::vector<OutboundEvent> events;
   Unit unit(this, &batch, &events);  // holds mutex_ until the acknowledgement is durable
   KAM_ASSIGN_OR_RETURN(auto found, FindAlert(request.id()));
-  if (!found) return absl::NotFoundError(absl::StrCat("id: no alert \"", request.id(), "\""));
+  if (!found) return NoAlert(request.id());
   const std::optional<Alert> alert = found->second;
   unit.tx().SetTask(found->first);
   if (!request.etag().empty() && request.etag() != alert->etag()) {

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "common/batch_committer.h"
 #include "common/outbox.h"
 #include "common/page_token.h"
@@ -40,6 +41,9 @@
 
 namespace kam::alerts {
 
+
+// NOT_FOUND for an alert id that is not in the tasks this instance runs.
+absl::Status NoAlert(const std::string& id);
 
 class AlertsEngine : public StreamProcessor {
  public:
@@ -82,7 +86,10 @@ class AlertsEngine : public StreamProcessor {
 
  private:
   AlertsEngine(Store* store, BatchCommitter* committer, EngineOptions options, PageTokens tokens);
-  // The alert with `id` and the task (partition) it belongs to.
+  // Whether this instance runs task `p`: its alerts are answered here (another instance's, or a
+  // task's that moved away, are not: what is left of them on this disk is stale).
+  bool Runs(int32_t p) const;
+  // The alert with `id` and the task (partition) it belongs to, among the tasks this instance runs.
   absl::StatusOr<std::optional<std::pair<int32_t, kam::v1::Alert>>> FindAlert(
       const std::string& id) const;
 
@@ -105,6 +112,9 @@ class AlertsEngine : public StreamProcessor {
   // Running task -> wall time of its last interaction record: idle clocks (consumer thread only).
   std::map<int32_t, int64_t> last_activity_wall_;
   std::atomic<uint64_t> parked_total_ = 0;
+
+  mutable std::mutex running_mutex_;
+  std::set<int32_t> running_ ABSL_GUARDED_BY(running_mutex_);
 
   mutable std::mutex watchers_mutex_;
   std::map<int, std::function<void()>> watchers_;

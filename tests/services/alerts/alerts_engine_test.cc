@@ -377,6 +377,26 @@ TEST_F(AlertsEngineTest, AcknowledgeOnceAndNeverAResolvedAlert) {
   EXPECT_EQ(engine_->GetAlert(get)->acknowledged_by(), "lead@example.com");
 }
 
+// A task that moved to another instance leaves its state on this disk (a later return restores
+// from that checkpoint); none of it is answered here any more, and nothing of it is acknowledged.
+TEST_F(AlertsEngineTest, AlertsOfATaskThatMovedAwayAreNotServedHere) {
+  Load("mgr_1", 4, 3);  // kam.managers.v1 partition 0: task 0
+  auto alert = Alerts(kam::v1::ALERT_STATE_FIRING).at(0);
+  engine_->TaskClosed(0);
+  EXPECT_TRUE(Alerts(kam::v1::ALERT_STATE_FIRING).empty());
+  kam::v1::GetAlertRequest get;
+  get.set_id(alert.id());
+  EXPECT_EQ(engine_->GetAlert(get).status().code(), absl::StatusCode::kNotFound);
+  kam::v1::AcknowledgeAlertRequest ack;
+  ack.set_id(alert.id());
+  ack.set_acknowledged_by("lead@example.com");
+  const size_t published = CloudEvents().size();
+  EXPECT_EQ(engine_->AcknowledgeAlert(ack).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(CloudEvents().size(), published);
+  engine_->TaskRunning(0);
+  EXPECT_EQ(engine_->GetAlert(get)->state(), kam::v1::ALERT_STATE_FIRING);
+}
+
 TEST_F(AlertsEngineTest, ResolvedAlertCannotBeAcknowledgedAndStateSurvivesRestart) {
   Load("mgr_1", 4, 3);
   Load("mgr_1", 2, 3);
