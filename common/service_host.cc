@@ -129,9 +129,13 @@ absl::Status ServiceHost::Open() {
   RelayOptions relay_options;
   relay_options.topics = spec_.output_topics;
   relay_ = std::make_unique<OutboxRelay>(outbox_.get(), publisher_.get(), relay_options);
-  // Learn what Kafka already holds before accepting writes, so sequences never collide.
-  KAM_RETURN_IF_ERROR(RetryWhileUnavailable(config_.kafka_wait_seconds, "read topic tails",
-                                            [&] { return relay_->Sync(); }));
+  // Learn what Kafka already holds before accepting writes, so sequences never collide. A service
+  // that commits in Kafka transactions never writes its outbox: the tail read (a scan of every
+  // output partition for this producer's last record, seconds on a long topic) would find nothing.
+  if (!spec_.changelog || outbox_->last_sequence() > 0) {
+    KAM_RETURN_IF_ERROR(RetryWhileUnavailable(config_.kafka_wait_seconds, "read topic tails",
+                                              [&] { return relay_->Sync(); }));
+  }
 
   metrics_.AddCallbackGauge("kam_outbox_last_sequence", "Last sequence written to the outbox.",
                             [this] { return static_cast<double>(outbox_->last_sequence()); });
