@@ -1,5 +1,7 @@
 #include "common/staged_batch.h"
 
+#include "common/bounded_iterator.h"
+
 namespace kam {
 
 StagedBatch::StagedBatch(const Store* store) : store_(store) {}
@@ -26,6 +28,16 @@ std::unique_ptr<rocksdb::Iterator> StagedBatch::NewIterator(std::string_view cf)
   rocksdb::ColumnFamilyHandle* handle = store_->Cf(cf);
   return std::unique_ptr<rocksdb::Iterator>(batch_.NewIteratorWithBase(
       handle, store_->db()->NewIterator(rocksdb::ReadOptions(), handle)));
+}
+
+std::unique_ptr<rocksdb::Iterator> StagedBatch::NewIterator(std::string_view cf,
+                                                            std::string upper_bound) {
+  rocksdb::ColumnFamilyHandle* handle = store_->Cf(cf);
+  auto bounded = std::make_unique<BoundedIterator>(std::move(upper_bound));
+  // The batch's own entries are few; the bound matters for the store's (tombstones included).
+  bounded->Adopt(batch_.NewIteratorWithBase(
+      handle, store_->db()->NewIterator(bounded->options(), handle), &bounded->options()));
+  return bounded;
 }
 
 }  // namespace kam

@@ -27,6 +27,8 @@ class StagedBatch {
   absl::StatusOr<std::optional<std::string>> Get(std::string_view cf, std::string_view key);
   // The store overlaid with this batch. Do not write to the batch while the iterator lives.
   std::unique_ptr<rocksdb::Iterator> NewIterator(std::string_view cf);
+  // The same over the keys below `upper_bound` only (common/bounded_iterator.h: why).
+  std::unique_ptr<rocksdb::Iterator> NewIterator(std::string_view cf, std::string upper_bound);
 
   // Marks the batch as it is now; RollbackToSavePoint undoes the writes made since (one write that
   // turned out to be refused), PopSavePoint keeps them.

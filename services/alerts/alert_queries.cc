@@ -2,6 +2,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/time_util.h"
+#include "services/alerts/alert_listing.h"
 #include "services/alerts/alert_store.h"
 #include "services/alerts/alerts_engine.h"
 
@@ -11,29 +12,8 @@ using kam::v1::Alert;
 
 absl::StatusOr<kam::v1::ListAlertsResponse> AlertsEngine::ListAlerts(
     const kam::v1::ListAlertsRequest& request) const {
-  KAM_ASSIGN_OR_RETURN(int page_size, ResolvePageSize(request.page_size()));
-  if (!kam::v1::AlertState_IsValid(request.state()))
-    return absl::InvalidArgumentError("state: unknown value");
-  if (!kam::v1::AlertRule_IsValid(request.rule()))
-    return absl::InvalidArgumentError("rule: unknown value");
-  if (!kam::v1::Severity_IsValid(request.min_severity())) {
-    return absl::InvalidArgumentError("min_severity: unknown value");
-  }
-  const std::string filter =
-      absl::StrCat("alerts|", request.state(), "|", request.rule(), "|", request.min_severity(),
-                   "|", request.account_id(), "|", request.manager_id());
-  std::string after;
-  if (!request.page_token().empty()) {
-    KAM_ASSIGN_OR_RETURN(after, tokens_.Parse(request.page_token(), filter));
-  }
-  auto wanted = [&](const Alert& alert) {
-    return (request.state() == 0 || alert.state() == request.state()) &&
-           (request.rule() == 0 || alert.rule() == request.rule()) &&
-           alert.severity() >= request.min_severity() &&
-           (request.account_id().empty() || alert.account_id() == request.account_id()) &&
-           (request.manager_id().empty() || alert.manager_id() == request.manager_id());
-  };
-  std::vector<Alert> alerts;
+  KAM_RETURN_IF_ERROR(CheckListRequest(request));
+  std::vector<Alert> matching;
   auto it = store_->NewIterator(kAlertsCf);
   for (it->SeekToFirst(); it->Valid();) {
     const int32_t p = PartitionOf(it->key().ToStringView());
@@ -45,27 +25,11 @@ absl::StatusOr<kam::v1::ListAlertsResponse> AlertsEngine::ListAlerts(
     if (!alert.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return absl::DataLossError("alert record does not parse");
     }
-    if (wanted(alert)) alerts.push_back(std::move(alert));
+    if (Matches(request, alert)) matching.push_back(std::move(alert));
     it->Next();
   }
   KAM_RETURN_IF_ERROR(FromRocks(it->status(), "scan alerts"));
-  // Newest first; the position (start time, id) keeps pages stable while alerts come and go.
-  auto position = [](const Alert& alert) {
-    return EncodeUint64(~static_cast<uint64_t>(MillisFromTimestamp(alert.start_time()))) +
-           alert.id();
-  };
-  std::sort(alerts.begin(), alerts.end(),
-            [&](const Alert& a, const Alert& b) { return position(a) < position(b); });
-  kam::v1::ListAlertsResponse response;
-  for (auto& alert : alerts) {
-    if (!after.empty() && position(alert) <= after) continue;
-    if (response.alerts_size() == page_size) {
-      response.set_next_page_token(tokens_.Issue(filter, position(*response.alerts().rbegin())));
-      break;
-    }
-    *response.add_alerts() = std::move(alert);
-  }
-  return response;
+  return PageOf(std::move(matching), request, tokens_);
 }
 
 absl::StatusOr<std::optional<std::pair<int32_t, Alert>>> AlertsEngine::FindAlert(

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/bounded_iterator.h"
 #include "common/outbox.h"
 #include "common/staged_batch.h"
 #include "common/status.h"
@@ -73,6 +74,12 @@ class AlertTx {
   // The store as this transaction left it so far. No writes while the iterator lives.
   std::unique_ptr<rocksdb::Iterator> NewIterator(std::string_view cf) {
     return batch_->NewIterator(cf);
+  }
+  // The same over the keys that start with `prefix` only: stops at its end, never walking the
+  // deleted keys beyond it.
+  std::unique_ptr<rocksdb::Iterator> NewPrefixIterator(std::string_view cf,
+                                                       const std::string& prefix) {
+    return batch_->NewIterator(cf, PrefixEnd(prefix));
   }
   void Emit(OutboundEvent event) { events_->push_back(std::move(event)); }
   void CountParked() { ++parked_; }

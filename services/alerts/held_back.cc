@@ -33,7 +33,7 @@ absl::StatusOr<std::vector<ConsumedRecord>> TakeHeldBack(AlertTx& tx, int32_t p,
   std::vector<std::string> keys;
   const std::string prefix = ParkedPrefix(p, account_id);
   {
-    auto it = tx.NewIterator(kParkedCf);
+    auto it = tx.NewPrefixIterator(kParkedCf, prefix);
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       ParkedRecord record;
       if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
@@ -60,7 +60,7 @@ absl::Status ExpireHeldBack(AlertTx& tx, int32_t p, int64_t wall_millis, int64_t
   std::vector<std::string> expired;
   const std::string prefix = Partition(p);
   {
-    auto it = tx.NewIterator(kParkedCf);
+    auto it = tx.NewPrefixIterator(kParkedCf, prefix);
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       ParkedRecord held;
       if (!held.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {

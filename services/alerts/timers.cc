@@ -57,7 +57,7 @@ absl::Status FireDueTimers(AlertTx& tx, int32_t p, int64_t upto,
     std::optional<TimerKey> next;
     std::string next_key;
     {
-      auto it = tx.NewIterator(kTimersCf);
+      auto it = tx.NewPrefixIterator(kTimersCf, prefix);
       for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
         std::optional<TimerKey> timer = TimerKey::Decode(it->key().ToStringView());
         if (!timer) return absl::DataLossError("timer key does not decode");

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/bounded_iterator.h"
+#include "common/staged_batch.h"
 #include "tests/testing/temp_dir.h"
 
 namespace kam {
@@ -39,6 +41,35 @@ TEST(StoreTest, Uint64KeysSortNumerically) {
   EXPECT_LT(EncodeUint64(9), EncodeUint64(10));
   EXPECT_LT(EncodeUint64(255), EncodeUint64(256));
   EXPECT_EQ(DecodeUint64(EncodeUint64(1234567890123ULL)), 1234567890123ULL);
+}
+
+TEST(StoreTest, PrefixEndIsTheFirstKeyPastThePrefix) {
+  EXPECT_EQ(PrefixEnd("ab"), "ac");
+  EXPECT_EQ(PrefixEnd(std::string("a\xff", 2)), "b");
+  EXPECT_EQ(PrefixEnd(std::string("\xff\xff", 2)), "");
+}
+
+// A prefix scan sees the batch's own writes and the store's, and nothing past the prefix even
+// when the next live key lies beyond thousands of deleted ones.
+TEST(StoreTest, ABoundedScanStopsAtThePrefixEnd) {
+  testing::TempDir dir;
+  auto store = Store::Open({.path = dir.Sub("db")}, {"a"});
+  ASSERT_TRUE(store.ok()) << store.status();
+  rocksdb::WriteBatch batch;
+  ASSERT_TRUE(batch.Put((*store)->Cf("a"), "p1|x", "stored").ok());
+  for (int i = 0; i < 5000; ++i) {
+    ASSERT_TRUE(batch.Put((*store)->Cf("a"), "p2|" + std::to_string(i), "").ok());
+    ASSERT_TRUE(batch.Delete((*store)->Cf("a"), "p2|" + std::to_string(i)).ok());
+  }
+  ASSERT_TRUE(batch.Put((*store)->Cf("a"), "p3|z", "beyond").ok());
+  ASSERT_TRUE((*store)->Write(&batch).ok());
+  StagedBatch staged(store->get());
+  ASSERT_TRUE(staged.Put("a", "p1|y", "staged").ok());
+  auto it = staged.NewIterator("a", PrefixEnd("p1|"));
+  std::vector<std::string> seen;
+  for (it->Seek("p1|"); it->Valid(); it->Next()) seen.push_back(it->value().ToString());
+  ASSERT_TRUE(it->status().ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"stored", "staged"}));
 }
 
 }  // namespace
