@@ -71,7 +71,7 @@ absl::Status ServiceHost::Open() {
   log::Info("store opened", {{"path", config_.data_dir},
                              {"outbox_sequence", std::to_string(outbox_->last_sequence())}});
 
-  kafka::KafkaOptions kafka_options;
+  kafka::KafkaOptions& kafka_options = kafka_options_;
   kafka_options.brokers = config_.kafka_brokers;
   kafka_options.client_id = config_.service_name;
   KAM_RETURN_IF_ERROR(RetryWhileUnavailable(config_.kafka_wait_seconds, "wait for broker", [&] {
@@ -282,7 +282,8 @@ absl::StatusOr<int> ServiceHost::Start() {
 void ServiceHost::UpdateHealth() {
   std::lock_guard<std::mutex> lock(health_mutex_);
   if (!health_open_ || !server_) return;
-  const bool serving = !consumer_ || tasks_.AllRunning();
+  bool serving = !consumer_ || tasks_.AllRunning();
+  for (const auto& ready : readiness_) serving = serving && ready();
   if (health_reported_ && *health_reported_ == serving) return;
   health_reported_ = serving;
   server_->GetHealthCheckService()->SetServingStatus(serving);

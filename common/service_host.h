@@ -9,9 +9,10 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
-#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -66,6 +67,12 @@ class ServiceHost {
   Outbox* outbox() { return outbox_.get(); }
   MetricsRegistry* metrics() { return &metrics_; }
   const ServiceConfig& config() const { return config_; }
+  // How this service reaches Kafka (after Open).
+  const kafka::KafkaOptions& kafka_options() const { return kafka_options_; }
+  // Health says SERVING only while `ready` holds too (besides every task running); call
+  // ReadinessChanged() when its answer may have changed. Before Start().
+  void AddReadiness(std::function<bool()> ready) { readiness_.push_back(std::move(ready)); }
+  void ReadinessChanged() { UpdateHealth(); }
 
   void AddService(grpc::Service* service) { services_.push_back(service); }
   // Consumes spec.input_topics through `processor` (state + offsets in one batch).
@@ -88,6 +95,8 @@ class ServiceHost {
  private:
   ServiceConfig config_;
   HostSpec spec_;
+  kafka::KafkaOptions kafka_options_;
+  std::vector<std::function<bool()>> readiness_;
   MetricsRegistry metrics_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<Outbox> outbox_;

@@ -1,5 +1,7 @@
 #include "common/kafka/changelog_follower.h"
 
+#include <chrono>
+
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 
@@ -35,7 +37,13 @@ ChangelogFollower::~ChangelogFollower() {
 
 absl::Status ChangelogFollower::Start(std::function<void()> on_caught_up) {
   on_caught_up_ = std::move(on_caught_up);
+  thread_ = std::thread([this] { Run(); });
+  return absl::OkStatus();
+}
+
+absl::Status ChangelogFollower::AssignFromBeginning() {
   KAM_ASSIGN_OR_RETURN(int32_t partitions, PartitionCount(consumer_.get(), topic_, kTimeoutMs));
+  std::map<int32_t, int64_t> behind;
   rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(partitions);
   for (int32_t p = 0; p < partitions; ++p) {
     int64_t low = 0;
@@ -46,17 +54,17 @@ absl::Status ChangelogFollower::Start(std::function<void()> on_caught_up) {
       rd_kafka_topic_partition_list_destroy(assignment);
       return FromKafka(err, absl::StrCat("changelog ", topic_, "/", p, " watermarks"));
     }
-    if (high > low) behind_[p] = high;
+    if (high > low) behind[p] = high;
     rd_kafka_topic_partition_list_add(assignment, topic_.c_str(), p)->offset =
         RD_KAFKA_OFFSET_BEGINNING;
   }
   rd_kafka_resp_err_t err = rd_kafka_assign(consumer_.get(), assignment);
   rd_kafka_topic_partition_list_destroy(assignment);
   KAM_RETURN_IF_ERROR(FromKafka(err, "view assign"));
+  behind_ = std::move(behind);
   log::Info("following changelog", {{"topic", topic_},
                                     {"partitions", std::to_string(partitions)},
                                     {"behind_partitions", std::to_string(behind_.size())}});
-  thread_ = std::thread([this] { Run(); });
   return absl::OkStatus();
 }
 
@@ -72,6 +80,16 @@ void ChangelogFollower::Run() {
       if (on_caught_up_) on_caught_up_();
     }
   };
+  // A topic created moments ago may have no leader yet: retry until it answers (health stays
+  // NOT_SERVING meanwhile).
+  while (!stop_) {
+    absl::Status assigned = AssignFromBeginning();
+    if (assigned.ok()) break;
+    log::Warn("changelog view cannot start yet; retrying",
+              {{"topic", topic_}, {"error", assigned.ToString()}});
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  if (stop_) return;
   reached(-1, 0);  // an empty topic: caught up at once
   while (!stop_) {
     rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_.get(), 100);

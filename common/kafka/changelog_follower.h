@@ -30,8 +30,9 @@ class ChangelogFollower {
                                                                    OnRecord on_record);
   ~ChangelogFollower();
 
-  // Reads the topic's ends, then follows it on a thread of its own; `on_caught_up` is called
-  // (from that thread) once every record that was in the topic at that moment has been handed on.
+  // Follows the topic on a thread of its own: reads its ends (retrying while the broker cannot
+  // tell them), then every record from the beginning; `on_caught_up` is called (from that
+  // thread) once every record that was in the topic at that moment has been handed on.
   absl::Status Start(std::function<void()> on_caught_up);
   bool CaughtUp() const { return caught_up_.load(); }
   uint64_t records_total() const { return records_total_.load(); }
@@ -40,6 +41,8 @@ class ChangelogFollower {
   ChangelogFollower(std::string topic, OnRecord on_record)
       : topic_(std::move(topic)), on_record_(std::move(on_record)) {}
   void Run();
+  // Assigns every partition from its beginning and records how far each one goes now.
+  absl::Status AssignFromBeginning();
 
   std::string topic_;
   OnRecord on_record_;

@@ -62,29 +62,4 @@ absl::StatusOr<Alert> AlertsEngine::GetAlert(const kam::v1::GetAlertRequest& req
   return found->second;
 }
 
-absl::StatusOr<std::vector<kam::v1::AlertChange>> AlertsEngine::ChangesAfter(
-    const std::string& resume_token, size_t limit) const {
-  uint64_t after = 0;
-  if (!resume_token.empty() && !absl::SimpleAtoi(resume_token, &after)) {
-    return absl::InvalidArgumentError("resume_token: not a token this service issued");
-  }
-  std::vector<kam::v1::AlertChange> changes;
-  auto it = store_->NewIterator(kChangesCf);
-  for (it->Seek(EncodeUint64(after + 1)); it->Valid() && changes.size() < limit; it->Next()) {
-    kam::v1::AlertChange change;
-    if (!change.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return absl::DataLossError("alert change does not parse");
-    }
-    changes.push_back(std::move(change));
-  }
-  KAM_RETURN_IF_ERROR(FromRocks(it->status(), "scan changes"));
-  return changes;
-}
-
-std::string AlertsEngine::LatestToken() const {
-  auto it = store_->NewIterator(kChangesCf);
-  it->SeekToLast();
-  return it->Valid() ? std::to_string(DecodeUint64(it->key().ToStringView())) : "0";
-}
-
 }  // namespace kam::alerts

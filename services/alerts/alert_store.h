@@ -20,14 +20,15 @@ inline constexpr char kAccountsCf[] = "alert_accounts";
 inline constexpr char kManagersCf[] = "alert_managers";
 inline constexpr char kAlertsCf[] = "alerts";
 inline constexpr char kLatestCf[] = "latest";
+// Per task: key partition + sequence (8 bytes) -> AlertChange; key partition alone -> the last
+// sequence.
 inline constexpr char kChangesCf[] = "changes";
 inline constexpr char kTimersCf[] = "timers";
 inline constexpr char kParkedCf[] = "parked";
 inline constexpr char kClockCf[] = "clock";
-inline constexpr char kSequenceKey[] = "alerts.change_sequence";
 // The layout of this store; older layouts are refused at start.
 inline constexpr char kFormatKey[] = "alerts.store_format";
-inline constexpr char kFormat[] = "2";
+inline constexpr char kFormat[] = "3";
 // The CloudEvent source and the dead-letter consumer name.
 inline constexpr char kSource[] = "kam-alerts";
 
@@ -48,7 +49,8 @@ inline int32_t PartitionOf(std::string_view key) {
 
 // The column families whose keys start with a task's partition: the state that moves with it.
 inline std::vector<std::string> TaskColumnFamilies() {
-  return {kAccountsCf, kManagersCf, kAlertsCf, kLatestCf, kTimersCf, kParkedCf, kClockCf};
+  return {kAccountsCf, kManagersCf, kAlertsCf, kLatestCf,
+          kChangesCf,  kTimersCf,   kParkedCf, kClockCf};
 }
 
 inline std::string FingerprintOf(kam::v1::AlertRule rule, const std::string& subject) {

@@ -105,17 +105,9 @@ void AlertTx::Stage(const Alert& alert, kam::v1::AlertChangeKind kind) {
 
 void AlertTx::Publish(kam::v1::AlertChangeKind kind, const Alert& alert) {
   kam::v1::AlertChange change;
-  uint64_t sequence = ++sequence_;
-  change.set_resume_token(std::to_string(sequence));
   change.set_kind(kind);
   *change.mutable_alert() = alert;
-  OutboundEvent event;
-  event.topic = kafka_topics::kAlerts;
-  event.key = alert.fingerprint();
-  event.event_id = CloudEventId(alert);
-  event.raw_value = RenderCloudEvent(change);
-  events_->push_back(std::move(event));
-  changes_.emplace_back(sequence, std::move(change));
+  changes_.emplace_back(task_, std::move(change));
 }
 
 absl::Status AlertTx::Flush() {
@@ -135,12 +127,27 @@ absl::Status AlertTx::Flush() {
   for (const auto& [key, alert] : latest_) {
     KAM_RETURN_IF_ERROR(batch_->Put(kLatestCf, key, alert.id()));
   }
-  for (const auto& [sequence, change] : changes_) {
-    KAM_RETURN_IF_ERROR(
-        batch_->Put(kChangesCf, EncodeUint64(sequence), change.SerializeAsString()));
+  // Each task numbers its changes; the number is part of the task's state (changelogged), so
+  // whichever instance runs the task next continues the sequence.
+  std::map<int32_t, uint64_t> sequences;
+  for (auto& [task, change] : changes_) {
+    auto [it, first] = sequences.try_emplace(task, 0);
+    if (first) {
+      KAM_ASSIGN_OR_RETURN(auto stored, batch_->Get(kChangesCf, Partition(task)));
+      it->second = stored ? DecodeUint64(*stored) : 0;
+    }
+    const uint64_t sequence = ++it->second;
+    KAM_RETURN_IF_ERROR(batch_->Put(kChangesCf, Partition(task) + EncodeUint64(sequence),
+                                    change.SerializeAsString()));
+    OutboundEvent event;
+    event.topic = kafka_topics::kAlerts;
+    event.key = change.alert().fingerprint();
+    event.event_id = CloudEventId(change.alert());
+    event.raw_value = RenderCloudEvent(change, task, sequence);
+    events_->push_back(std::move(event));
   }
-  if (!changes_.empty()) {
-    KAM_RETURN_IF_ERROR(batch_->Put(kMetaCf, kSequenceKey, EncodeUint64(sequence_)));
+  for (const auto& [task, sequence] : sequences) {
+    KAM_RETURN_IF_ERROR(batch_->Put(kChangesCf, Partition(task), EncodeUint64(sequence)));
   }
   return absl::OkStatus();
 }

@@ -3,7 +3,8 @@
 // One transaction of the alerts engine: a batch of input records, a punctuation, or an
 // acknowledgement, committed together. It caches the state it touches (read once, changed in
 // memory, written once by Flush), moves alerts through their lifecycle and publishes each change
-// (a CloudEvent for kam.alerts.v1 and an entry of the change log behind WatchAlerts). Timers and
+// (a CloudEvent for kam.alerts.v1 and an entry of its task's change log, numbered per task, which
+// the changelog carries to every instance's view behind WatchAlerts). Timers and
 // held-back records go straight to the batch, whose reads see them.
 
 #include <cstdint>
@@ -28,9 +29,8 @@ namespace kam::alerts {
 
 class AlertTx {
  public:
-  // `last_sequence`: the last change sequence already durable.
-  AlertTx(StagedBatch* batch, std::vector<OutboundEvent>* events, uint64_t last_sequence)
-      : batch_(batch), events_(events), first_sequence_(last_sequence), sequence_(last_sequence) {}
+  AlertTx(StagedBatch* batch, std::vector<OutboundEvent>* events)
+      : batch_(batch), events_(events) {}
 
   // The task (partition number) whose alerts the following calls read and write: alerts belong
   // to the task of their subject, so a task's alerts move with its partition.
@@ -88,9 +88,8 @@ class AlertTx {
   // Writes out the state kept in memory; once, at the end of the transaction.
   absl::Status Flush();
 
-  // The last change sequence this transaction handed out, and whether it published any.
-  uint64_t last_sequence() const { return sequence_; }
-  bool published() const { return sequence_ != first_sequence_; }
+  // The alert changes this transaction published.
+  size_t published() const { return changes_.size(); }
 
  private:
   void Publish(kam::v1::AlertChangeKind kind, const kam::v1::Alert& alert);
@@ -98,8 +97,6 @@ class AlertTx {
   StagedBatch* batch_;
   std::vector<OutboundEvent>* events_;
   int32_t task_ = 0;
-  const uint64_t first_sequence_;
-  uint64_t sequence_;
   std::map<std::string, kam::internal::v1::AlertAccountState> accounts_;
   std::map<std::string, kam::internal::v1::AlertManagerState> managers_;
   std::map<int32_t, int64_t> clocks_;
@@ -107,7 +104,8 @@ class AlertTx {
   std::map<std::string, kam::v1::Alert> latest_;                      // staged, by fingerprint
   std::map<std::string, kam::v1::Alert> staged_alerts_;               // staged, by alert id
   std::map<std::string, std::optional<kam::v1::Alert>> latest_read_;  // read from the store
-  std::vector<std::pair<uint64_t, kam::v1::AlertChange>> changes_;
+  // Published changes and their task, in order; Flush numbers them per task.
+  std::vector<std::pair<int32_t, kam::v1::AlertChange>> changes_;
   std::map<int32_t, int64_t> scanned_upto_;
   std::map<std::pair<int, std::string>, std::string> fingerprints_;
   uint64_t parked_ = 0;

@@ -46,6 +46,11 @@ absl::StatusOr<std::unique_ptr<AlertsEngine>> AlertsEngine::Open(Store* store,
     KAM_RETURN_IF_ERROR(
         FromRocks(batch.Put(store->Cf(kMetaCf), kFormatKey, kFormat), "store format put"));
     KAM_RETURN_IF_ERROR(store->Write(&batch));
+  } else if (*format == "2") {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--data-dir ", store->path(), " was written by an older kam-alerts (one change log per "
+        "instance, not per task); start with an empty --data-dir and a new --consumer-group: the "
+        "state is rebuilt from the input topics"));
   } else if (*format != kFormat) {
     return absl::FailedPreconditionError(absl::StrCat("--data-dir ", store->path(),
                                                       ": unknown alerts store format ", *format));
@@ -54,8 +59,6 @@ absl::StatusOr<std::unique_ptr<AlertsEngine>> AlertsEngine::Open(Store* store,
   if (!options.wall_clock) options.wall_clock = [] { return MillisFromTimestamp(NowTimestamp()); };
   std::unique_ptr<AlertsEngine> engine(
       new AlertsEngine(store, committer, std::move(options), std::move(tokens)));
-  KAM_ASSIGN_OR_RETURN(auto sequence, store->Get(kMetaCf, kSequenceKey));
-  engine->committed_sequence_ = sequence ? DecodeUint64(*sequence) : 0;
   return engine;
 }
 
@@ -74,7 +77,7 @@ class AlertsEngine::Unit : public UnitOfWork {
   Unit(AlertsEngine* engine, StagedBatch* batch, std::vector<OutboundEvent>* events)
       : lock_(engine->mutex_),
         engine_(engine),
-        tx_(batch, events, engine->committed_sequence_.load()) {}
+        tx_(batch, events) {}
 
   absl::Status Apply(const ConsumedRecord& record) override {
     return engine_->ApplyRecord(tx_, record);
@@ -169,28 +172,9 @@ absl::Status AlertsEngine::PunctuateTx(AlertTx& tx, int64_t wall_millis) {
 }
 
 void AlertsEngine::Committed(const AlertTx& tx) {
-  committed_sequence_ = tx.last_sequence();
+  changes_total_ += tx.published();
   parked_total_ += tx.parked();
-  if (tx.published()) NotifyWatchers();
 }
-
-void AlertsEngine::NotifyWatchers() {
-  std::lock_guard<std::mutex> lock(watchers_mutex_);
-  for (const auto& [id, notify] : watchers_) notify();
-}
-
-int AlertsEngine::Subscribe(std::function<void()> notify) {
-  std::lock_guard<std::mutex> lock(watchers_mutex_);
-  watchers_[++next_watcher_] = std::move(notify);
-  return next_watcher_;
-}
-
-void AlertsEngine::Unsubscribe(int id) {
-  std::lock_guard<std::mutex> lock(watchers_mutex_);
-  watchers_.erase(id);
-}
-
-uint64_t AlertsEngine::changes_total() const { return committed_sequence_; }
 
 absl::StatusOr<Alert> AlertsEngine::AcknowledgeAlert(
     const kam::v1::AcknowledgeAlertRequest& request) {

@@ -68,17 +68,8 @@ class AlertsEngine : public StreamProcessor {
       const kam::v1::ListAlertsRequest& request) const;
   absl::StatusOr<kam::v1::Alert> GetAlert(const kam::v1::GetAlertRequest& request) const;
   absl::StatusOr<kam::v1::Alert> AcknowledgeAlert(const kam::v1::AcknowledgeAlertRequest& request);
-  // The changes after `resume_token` (empty = from the start), at most `limit`.
-  absl::StatusOr<std::vector<kam::v1::AlertChange>> ChangesAfter(const std::string& resume_token,
-                                                                 size_t limit) const;
-  // The token of the newest change ("0" when none).
-  std::string LatestToken() const;
-
-  // Watchers are told (from the committing thread) after every commit that added changes.
-  int Subscribe(std::function<void()> notify);
-  void Unsubscribe(int id);
-
-  uint64_t changes_total() const;
+  // Alert changes this instance published since it started.
+  uint64_t changes_total() const { return changes_total_.load(); }
   uint64_t parked_total() const { return parked_total_.load(); }
 
   // The unit of work around an AlertTx: holds mutex_ for its life (defined in the .cc file).
@@ -93,7 +84,6 @@ class AlertsEngine : public StreamProcessor {
   absl::StatusOr<std::optional<std::pair<int32_t, kam::v1::Alert>>> FindAlert(
       const std::string& id) const;
 
-  void NotifyWatchers();
   absl::Status ApplyRecord(AlertTx& tx, const ConsumedRecord& record);
   absl::Status PunctuateTx(AlertTx& tx, int64_t wall_millis);
   // The durable state of a committed Tx becomes the engine's.
@@ -107,18 +97,13 @@ class AlertsEngine : public StreamProcessor {
 
   // Serializes state changes (consumer thread and AcknowledgeAlert); held by every Unit.
   std::mutex mutex_;
-  // Last change sequence that is durable; read by metrics without the lock.
-  std::atomic<uint64_t> committed_sequence_ = 0;
+  std::atomic<uint64_t> changes_total_ = 0;
   // Running task -> wall time of its last interaction record: idle clocks (consumer thread only).
   std::map<int32_t, int64_t> last_activity_wall_;
   std::atomic<uint64_t> parked_total_ = 0;
 
   mutable std::mutex running_mutex_;
   std::set<int32_t> running_ ABSL_GUARDED_BY(running_mutex_);
-
-  mutable std::mutex watchers_mutex_;
-  std::map<int, std::function<void()>> watchers_;
-  int next_watcher_ = 0;
 };
 
 }  // namespace kam::alerts

@@ -25,7 +25,7 @@ std::string CloudEventType(kam::v1::AlertChangeKind kind) {
 
 std::string CloudEventId(const kam::v1::Alert& alert) { return alert.id() + "/" + alert.etag(); }
 
-std::string RenderCloudEvent(const kam::v1::AlertChange& change) {
+std::string RenderCloudEvent(const kam::v1::AlertChange& change, int32_t task, uint64_t sequence) {
   std::string alert_json;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
@@ -34,8 +34,7 @@ std::string RenderCloudEvent(const kam::v1::AlertChange& change) {
   nlohmann::ordered_json event;
   event["specversion"] = "1.0";
   // Alert id and etag: the etag moves with every published change and is part of the alert's
-  // changelogged state, so the id is unique per change also across crashes and partition moves
-  // (the resume token is an instance-local sequence).
+  // changelogged state, so the id is unique per change also across crashes and partition moves.
   event["id"] = CloudEventId(change.alert());
   event["source"] = "kam-alerts";
   event["type"] = CloudEventType(change.kind());
@@ -44,7 +43,8 @@ std::string RenderCloudEvent(const kam::v1::AlertChange& change) {
       "%Y-%m-%dT%H:%M:%E3SZ",
       absl::FromUnixMillis(MillisFromTimestamp(change.alert().update_time())), absl::UTCTimeZone());
   event["datacontenttype"] = "application/json";
-  event["kamsequence"] = change.resume_token();
+  event["kamtask"] = std::to_string(task);
+  event["kamsequence"] = std::to_string(sequence);
   // The data member is protobuf's JSON as printed; splicing it in (instead of parsing it into the
   // object and printing it again) halves the cost of a change on the consumer thread.
   std::string rendered = event.dump();

@@ -14,6 +14,8 @@ std::string CloudEventType(kam::v1::AlertChangeKind kind);
 // The CloudEvent id of the change that left `alert` as it is: "<alert id>/<etag>".
 std::string CloudEventId(const kam::v1::Alert& alert);
 
-std::string RenderCloudEvent(const kam::v1::AlertChange& change);
+// `task` and `sequence`: the change's place in its task's change log (extension attributes
+// kamtask and kamsequence: a consumer orders one task's changes by them).
+std::string RenderCloudEvent(const kam::v1::AlertChange& change, int32_t task, uint64_t sequence);
 
 }  // namespace kam::alerts

@@ -1,21 +1,24 @@
 #include "services/alerts/grpc_service.h"
 
+#include <chrono>
 #include <deque>
 #include <mutex>
 
+#include "absl/strings/str_cat.h"
+#include "common/grpc_status.h"
 #include "common/grpc_unary.h"
 
 namespace kam::alerts {
 namespace {
 
-// One WatchAlerts stream. Owns its position in the change log; writes one change at a time (the
-// callback API allows one outstanding write) and, when caught up, waits for the engine's
-// notification of new commits.
+// One WatchAlerts stream. Owns its cursor in the view's change log; writes one change at a time
+// (the callback API allows one outstanding write) and, when caught up, waits for the view's
+// notification of new changes.
 class WatchReactor : public grpc::ServerWriteReactor<kam::v1::AlertChange> {
  public:
-  WatchReactor(AlertsEngine* engine, std::string after)
-      : engine_(engine), after_(std::move(after)) {
-    watcher_ = engine_->Subscribe([this] { Pump(); });
+  WatchReactor(AlertsView* view, AlertsView::Cursor cursor)
+      : view_(view), cursor_(std::move(cursor)) {
+    watcher_ = view_->Subscribe([this] { Pump(); });
     Pump();
   }
 
@@ -34,8 +37,8 @@ class WatchReactor : public grpc::ServerWriteReactor<kam::v1::AlertChange> {
   void OnCancel() override { FinishOnce(grpc::Status::CANCELLED); }
 
   void OnDone() override {
-    // The engine notifies under its watcher lock, so once Unsubscribe returns no Pump runs.
-    engine_->Unsubscribe(watcher_);
+    // The view notifies under its watcher lock, so once Unsubscribe returns no Pump runs.
+    view_->Unsubscribe(watcher_);
     delete this;
   }
 
@@ -45,10 +48,11 @@ class WatchReactor : public grpc::ServerWriteReactor<kam::v1::AlertChange> {
     std::lock_guard<std::mutex> lock(mutex_);
     if (writing_ || finished_) return;
     if (pending_.empty()) {
-      auto changes = engine_->ChangesAfter(after_, 64);
+      auto changes = view_->Read(&cursor_, 64);
       if (!changes.ok()) {
+        // The reader fell behind the changes the view keeps.
         finished_ = true;
-        Finish(grpc::Status(grpc::StatusCode::INTERNAL, std::string(changes.status().message())));
+        Finish(ToGrpcStatus(changes.status()));
         return;
       }
       for (auto& change : *changes) pending_.push_back(std::move(change));
@@ -56,7 +60,6 @@ class WatchReactor : public grpc::ServerWriteReactor<kam::v1::AlertChange> {
     if (pending_.empty()) return;
     current_ = std::move(pending_.front());
     pending_.pop_front();
-    after_ = current_.resume_token();
     writing_ = true;
     StartWrite(&current_);
   }
@@ -68,8 +71,8 @@ class WatchReactor : public grpc::ServerWriteReactor<kam::v1::AlertChange> {
     Finish(status);
   }
 
-  AlertsEngine* engine_;
-  std::string after_;
+  AlertsView* view_;
+  AlertsView::Cursor cursor_;  // guarded by mutex_
   int watcher_ = 0;
   std::mutex mutex_;
   std::deque<kam::v1::AlertChange> pending_;
@@ -91,21 +94,21 @@ grpc::ServerUnaryReactor* AlertsGrpcService::ListAlerts(grpc::CallbackServerCont
                                                         const kam::v1::ListAlertsRequest* request,
                                                         kam::v1::ListAlertsResponse* response) {
   return AnswerUnary(context, metrics_, "ListAlerts", response,
-                     [&] { return engine_->ListAlerts(*request); });
+                     [&] { return view_->List(*request); });
 }
 
 grpc::ServerUnaryReactor* AlertsGrpcService::GetAlert(grpc::CallbackServerContext* context,
                                                       const kam::v1::GetAlertRequest* request,
                                                       kam::v1::Alert* response) {
   return AnswerUnary(context, metrics_, "GetAlert", response,
-                     [&] { return engine_->GetAlert(*request); });
+                     [&] { return view_->Get(*request); });
 }
 
 grpc::ServerUnaryReactor* AlertsGrpcService::AcknowledgeAlert(
     grpc::CallbackServerContext* context, const kam::v1::AcknowledgeAlertRequest* request,
     kam::v1::Alert* response) {
   return AnswerUnary(context, metrics_, "AcknowledgeAlert", response,
-                     [&] { return engine_->AcknowledgeAlert(*request); });
+                     [&] { return Acknowledge(*request); });
 }
 
 grpc::ServerWriteReactor<kam::v1::AlertChange>* AlertsGrpcService::WatchAlerts(
@@ -114,13 +117,28 @@ grpc::ServerWriteReactor<kam::v1::AlertChange>* AlertsGrpcService::WatchAlerts(
     return new RefusedWatch(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                          "resume_token: cannot be combined with live_only"));
   }
-  std::string after = request->live_only() ? engine_->LatestToken() : request->resume_token();
-  auto check = engine_->ChangesAfter(after, 0);
-  if (!check.ok()) {
-    return new RefusedWatch(
-        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(check.status().message())));
+  if (request->live_only()) return new WatchReactor(view_, view_->Latest());
+  auto cursor = view_->After(request->resume_token());
+  if (!cursor.ok()) return new RefusedWatch(ToGrpcStatus(cursor.status()));
+  return new WatchReactor(view_, std::move(*cursor));
+}
+
+absl::StatusOr<kam::v1::Alert> AlertsGrpcService::Acknowledge(
+    const kam::v1::AcknowledgeAlertRequest& request) {
+  absl::StatusOr<kam::v1::Alert> acknowledged = engine_->AcknowledgeAlert(request);
+  if (absl::IsNotFound(acknowledged.status())) {
+    if (auto known = view_->Find(request.id())) {
+      return absl::UnavailableError(absl::StrCat(
+          "id: alert \"", request.id(), "\" belongs to task ", known->first,
+          ", which another instance runs; acknowledge it there (or retry: tasks move)"));
+    }
+    return absl::NotFoundError(absl::StrCat("id: no alert \"", request.id(), "\""));
   }
-  return new WatchReactor(engine_, after);
+  if (acknowledged.ok()) {
+    // Read your writes: a GetAlert on this instance right after sees the acknowledgement.
+    view_->AwaitEtag(acknowledged->id(), acknowledged->etag(), std::chrono::seconds(2));
+  }
+  return acknowledged;
 }
 
 }  // namespace kam::alerts

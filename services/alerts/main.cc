@@ -1,14 +1,16 @@
-// kam-alerts: wiring only. Rules and alert lifecycle in AlertsEngine, gRPC translation in
-// AlertsGrpcService, process runtime (store, outbox relay, consumer, health, metrics) in
-// ServiceHost.
+// kam-alerts: wiring only. Rules and alert lifecycle in AlertsEngine, the view of all alerts in
+// AlertsView (fed by a ChangelogFollower), gRPC translation in AlertsGrpcService, process runtime
+// (store, stream tasks, transactions, health, metrics) in ServiceHost.
 #include <CLI/CLI.hpp>
 
+#include "common/kafka/changelog_follower.h"
 #include "common/kafka_topics.h"
 #include "common/logging.h"
 #include "common/rpc_metrics.h"
 #include "common/service_host.h"
 #include "services/alerts/alert_store.h"
 #include "services/alerts/alerts_engine.h"
+#include "services/alerts/alerts_view.h"
 #include "services/alerts/grpc_service.h"
 
 int main(int argc, char** argv) {
@@ -16,6 +18,7 @@ int main(int argc, char** argv) {
   kam::alerts::EngineOptions options;
   int idle_seconds = 5;
   int allowed_lateness_seconds = 0;
+  size_t watch_history = 100000;
   kam::ParseOutcome parsed = kam::ParseServiceConfig(
       argc, argv, {"kam-alerts", "127.0.0.1:50053", "127.0.0.1:9463", "var/alerts"},
       [&](CLI::App& app) {
@@ -32,6 +35,12 @@ int main(int argc, char** argv) {
                        "this long")
             ->check(CLI::Range(0, 7 * 24 * 3600))
             ->envname("KAM_ALLOWED_LATENESS_SECONDS");
+        app.add_option("--watch-history", watch_history,
+                       "alert changes every instance keeps for WatchAlerts to replay; older "
+                       "resume tokens get FAILED_PRECONDITION")
+            ->check(CLI::Range(size_t{1000}, size_t{10000000}))
+            ->capture_default_str()
+            ->envname("KAM_WATCH_HISTORY");
       });
   if (parsed.exit) return parsed.exit_code;
   auto rules = kam::alerts::LoadRules(rules_file);
@@ -89,8 +98,31 @@ int main(int argc, char** argv) {
   host.metrics()->AddCallbackGauge(
       "kam_alerts_parked_total", "Interactions held back until their account was known.",
       [e = engine->get()] { return static_cast<double>(e->parked_total()); });
+  // Every instance keeps a view of all alerts, fed by every task's changelog: reads work on any
+  // instance. Page tokens are signed per application, so any instance continues a listing.
+  kam::alerts::AlertsView view(kam::PageTokens("kam-alerts view|" + application), watch_history);
+  auto follower = kam::kafka::ChangelogFollower::Create(
+      host.kafka_options(), changelog_topic,
+      [&view](int32_t task, std::string_view key, std::optional<std::string_view> value) {
+        view.Apply(task, key, value);
+      });
+  if (!follower.ok()) {
+    kam::log::Error("start failed", {{"error", follower.status().ToString()}});
+    return 1;
+  }
+  host.AddReadiness([f = follower->get()] { return f->CaughtUp(); });
+  absl::Status following = (*follower)->Start([&host] { host.ReadinessChanged(); });
+  if (!following.ok()) {
+    kam::log::Error("start failed", {{"error", following.ToString()}});
+    return 1;
+  }
+  host.metrics()->AddCallbackGauge("kam_alerts_view_alerts", "Alerts in this instance's view.",
+                                   [&view] { return static_cast<double>(view.alerts_count()); });
+  host.metrics()->AddCallbackGauge(
+      "kam_alerts_view_changelog_records_total", "Changelog records read into the view.",
+      [f = follower->get()] { return static_cast<double>(f->records_total()); });
   kam::RpcMetrics rpc_metrics(host.metrics());
-  kam::alerts::AlertsGrpcService service(engine->get(), &rpc_metrics);
+  kam::alerts::AlertsGrpcService service(engine->get(), &view, &rpc_metrics);
   host.AddService(&service);
   return host.Run();
 }
