@@ -50,7 +50,8 @@ bool FillBook(const std::string& brokers, const BookShape& shape) {
     account->set_id(id);
     account->set_name("Account " + id);
     account->set_tier(a % 10 == 0 ? kam::v1::TIER_A : kam::v1::TIER_C);
-    account->set_owner_manager_id("mgr_" + std::to_string(a % 50));
+    // 40 accounts per manager, as in the stream benchmark's default book (2,000 over 50).
+    account->set_owner_manager_id("mgr_" + std::to_string(a % std::max(1, accounts / 40)));
     account_records[partition_of(id)].emplace_back(id, envelope.SerializeAsString());
   }
   for (int i = 0; i < interactions; ++i) {

@@ -24,6 +24,8 @@ inline constexpr char kLatestCf[] = "latest";
 // sequence.
 inline constexpr char kChangesCf[] = "changes";
 inline constexpr char kTimersCf[] = "timers";
+// Per task: key partition + wall millis (8 bytes) + command id -> AlertCommandResult.
+inline constexpr char kCommandResultsCf[] = "command_results";
 inline constexpr char kParkedCf[] = "parked";
 inline constexpr char kClockCf[] = "clock";
 // The layout of this store; older layouts are refused at start.
@@ -50,7 +52,7 @@ inline int32_t PartitionOf(std::string_view key) {
 // The column families whose keys start with a task's partition: the state that moves with it.
 inline std::vector<std::string> TaskColumnFamilies() {
   return {kAccountsCf, kManagersCf, kAlertsCf, kLatestCf,
-          kChangesCf,  kTimersCf,   kParkedCf, kClockCf};
+          kChangesCf,  kTimersCf,   kParkedCf, kClockCf, kCommandResultsCf};
 }
 
 inline std::string FingerprintOf(kam::v1::AlertRule rule, const std::string& subject) {

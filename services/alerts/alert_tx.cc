@@ -79,6 +79,12 @@ absl::StatusOr<std::optional<Alert>> AlertTx::Latest(const std::string& fingerpr
   return alert;
 }
 
+absl::StatusOr<std::optional<Alert>> AlertTx::FindAlert(const std::string& id) {
+  auto staged = staged_alerts_.find(PartKey(task_, id));
+  if (staged != staged_alerts_.end()) return std::optional<Alert>(staged->second);
+  return LoadMessage<Alert>(*batch_, kAlertsCf, PartKey(task_, id));
+}
+
 absl::StatusOr<bool> AlertTx::IsFiring(kam::v1::AlertRule rule, const std::string& subject) {
   KAM_ASSIGN_OR_RETURN(std::optional<Alert> latest, Latest(FingerprintFor(rule, subject)));
   return latest && IsOpen(*latest);

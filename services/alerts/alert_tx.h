@@ -55,6 +55,8 @@ class AlertTx {
   const std::string& FingerprintFor(kam::v1::AlertRule rule, const std::string& subject);
   // The latest instance of `fingerprint`, as this transaction left it.
   absl::StatusOr<std::optional<kam::v1::Alert>> Latest(const std::string& fingerprint);
+  // The alert with `id` in the current task, as this transaction left it.
+  absl::StatusOr<std::optional<kam::v1::Alert>> FindAlert(const std::string& id);
   // Whether the latest instance of rule/subject is open.
   absl::StatusOr<bool> IsFiring(kam::v1::AlertRule rule, const std::string& subject);
 
@@ -80,6 +82,11 @@ class AlertTx {
   std::unique_ptr<rocksdb::Iterator> NewPrefixIterator(std::string_view cf,
                                                        const std::string& prefix) {
     return batch_->NewIterator(cf, PrefixEnd(prefix));
+  }
+  // The same over the keys below `upper_bound`.
+  std::unique_ptr<rocksdb::Iterator> NewBoundedIterator(std::string_view cf,
+                                                        std::string upper_bound) {
+    return batch_->NewIterator(cf, std::move(upper_bound));
   }
   void Emit(OutboundEvent event) { events_->push_back(std::move(event)); }
   void CountParked() { ++parked_; }

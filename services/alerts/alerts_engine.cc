@@ -5,6 +5,7 @@
 #include "common/logging.h"
 #include "common/time_util.h"
 #include "kam/v1/events.pb.h"
+#include "services/alerts/alert_commands.h"
 #include "services/alerts/alert_store.h"
 #include "services/alerts/held_back.h"
 #include "services/alerts/lifecycle.h"
@@ -17,8 +18,7 @@ namespace kam::alerts {
 using kam::v1::Alert;
 
 std::vector<std::string> AlertsEngine::ColumnFamilies() {
-  return {kAccountsCf, kManagersCf, kAlertsCf, kLatestCf,
-          kChangesCf,  kTimersCf,   kParkedCf, kClockCf};
+  return TaskColumnFamilies();
 }
 
 absl::StatusOr<std::unique_ptr<AlertsEngine>> AlertsEngine::Open(Store* store, Outbox* outbox,
@@ -125,6 +125,7 @@ absl::Status AlertsEngine::ApplyRecord(AlertTx& tx, const ConsumedRecord& record
   if (record.topic == options_.portfolio_topic) {
     return OnPortfolioFact(tx, record.partition, record, options_);
   }
+  if (record.topic == options_.commands_topic) return OnCommand(tx, record.partition, record);
   kam::v1::EventEnvelope envelope;
   if (!envelope.ParseFromString(record.value)) {
     return absl::InvalidArgumentError("value: not a kam.v1.EventEnvelope");
@@ -167,6 +168,7 @@ absl::Status AlertsEngine::PunctuateTx(AlertTx& tx, int64_t wall_millis) {
   // running tasks' ones: another instance expires the rest.
   for (const auto& [p, last] : last_activity_wall_) {
     KAM_RETURN_IF_ERROR(ExpireHeldBack(tx, p, wall_millis, options_.unknown_account_grace_millis));
+    KAM_RETURN_IF_ERROR(ExpireCommandResults(tx, p, wall_millis));
   }
   return absl::OkStatus();
 }
@@ -178,32 +180,16 @@ void AlertsEngine::Committed(const AlertTx& tx) {
 
 absl::StatusOr<Alert> AlertsEngine::AcknowledgeAlert(
     const kam::v1::AcknowledgeAlertRequest& request) {
-  if (request.id().empty()) return absl::InvalidArgumentError("id: required");
-  if (request.acknowledged_by().empty()) {
-    return absl::InvalidArgumentError("acknowledged_by: required; say who takes care of it");
-  }
-  if (request.acknowledged_by().size() > 200) {
-    return absl::InvalidArgumentError("acknowledged_by: at most 200 characters");
-  }
+  KAM_RETURN_IF_ERROR(CheckAcknowledgeRequest(request));
   StagedBatch batch(store_);
   std::vector<OutboundEvent> events;
   Unit unit(this, &batch, &events);  // holds mutex_ until the acknowledgement is durable
   KAM_ASSIGN_OR_RETURN(auto found, FindAlert(request.id()));
   if (!found) return NoAlert(request.id());
-  const std::optional<Alert> alert = found->second;
   unit.tx().SetTask(found->first);
-  if (!request.etag().empty() && request.etag() != alert->etag()) {
-    return absl::AbortedError(
-        absl::StrCat("etag: the alert changed since it was read (etag ", alert->etag(), ")"));
-  }
-  if (alert->state() == kam::v1::ALERT_STATE_RESOLVED) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("id: alert \"", request.id(), "\" is resolved"));
-  }
-  if (alert->state() == kam::v1::ALERT_STATE_ACKNOWLEDGED) return *alert;
-  // Only the latest instance of a fingerprint can be open.
-  Alert acknowledged = Acknowledged(*alert, request.acknowledged_by(), options_.wall_clock());
-  unit.tx().Stage(acknowledged, kam::v1::ALERT_CHANGE_KIND_ACKNOWLEDGED);
+  KAM_ASSIGN_OR_RETURN(Alert acknowledged,
+                       AcknowledgeInTx(unit.tx(), request, options_.wall_clock()));
+  if (unit.tx().published() == 0) return acknowledged;  // already acknowledged
   KAM_RETURN_IF_ERROR(unit.Seal());
   KAM_RETURN_IF_ERROR(committer_->Commit(&batch, std::move(events), {}));
   unit.Committed();

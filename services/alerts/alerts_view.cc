@@ -75,6 +75,14 @@ void AlertsView::Apply(int32_t task, std::string_view key, std::optional<std::st
         alerts_[id] = {task, std::move(alert)};
       }
       alert_changed_.notify_all();
+    } else if (cf == kCommandResultsCf && store_key.size() > 12) {
+      kam::internal::v1::AlertCommandResult result;
+      if (!value) {
+        results_.erase(std::string(store_key.substr(12)));
+      } else if (result.ParseFromArray(value->data(), static_cast<int>(value->size()))) {
+        results_[result.command_id()] = std::move(result);
+        alert_changed_.notify_all();
+      }
     } else if (cf == kChangesCf && store_key.size() == 12 && value) {
       const uint64_t sequence = DecodeUint64(store_key.substr(4));
       uint64_t& last = last_sequence_[task];
@@ -130,6 +138,18 @@ bool AlertsView::AwaitEtag(const std::string& id, const std::string& etag,
     uint64_t held = 0;
     return it != alerts_.end() && absl::SimpleAtoi(it->second.alert.etag(), &held) && held >= wanted;
   });
+}
+
+std::optional<kam::internal::v1::AlertCommandResult> AlertsView::AwaitResult(
+    const std::string& command_id, std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(mutex_);
+  std::optional<kam::internal::v1::AlertCommandResult> result;
+  alert_changed_.wait_for(lock, timeout, [&] {
+    auto it = results_.find(command_id);
+    if (it != results_.end()) result = it->second;
+    return result.has_value();
+  });
+  return result;
 }
 
 std::optional<std::pair<int32_t, kam::v1::Alert>> AlertsView::Find(const std::string& id) const {

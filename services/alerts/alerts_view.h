@@ -2,9 +2,9 @@
 
 // What every kam-alerts instance knows of all alerts of its application, whichever instance runs
 // their tasks: the alerts table and the change log behind WatchAlerts, built from the tasks'
-// changelog (Kafka Streams' global table). It is fed the changelog records of the `alerts` and
-// `changes` column families (common/kafka/changelog_follower.h) and answers ListAlerts, GetAlert
-// and WatchAlerts on any instance.
+// changelog (Kafka Streams' global table). It is fed the changelog records of the `alerts`,
+// `changes` and `command_results` column families (common/kafka/changelog_follower.h), answers
+// ListAlerts, GetAlert and WatchAlerts on any instance, and hands acknowledgements their result.
 //
 // Order: the changes of one task arrive in the order the task made them, so every alert's (and
 // every account's) changes stream in order; changes of different tasks interleave as they arrive.
@@ -28,6 +28,7 @@
 #include "absl/base/thread_annotations.h"
 #include "common/page_token.h"
 #include "common/status.h"
+#include "kam/internal/v1/commands.pb.h"
 #include "kam/v1/alerts.pb.h"
 
 namespace kam::alerts {
@@ -47,6 +48,9 @@ class AlertsView {
   // false when it did not arrive in time.
   bool AwaitEtag(const std::string& id, const std::string& etag,
                  std::chrono::milliseconds timeout) const;
+  // Waits up to `timeout` for the result of command `command_id` (alert_commands.h) to arrive.
+  std::optional<kam::internal::v1::AlertCommandResult> AwaitResult(
+      const std::string& command_id, std::chrono::milliseconds timeout) const;
   // The alert with `id` and its task, when known.
   std::optional<std::pair<int32_t, kam::v1::Alert>> Find(const std::string& id) const;
 
@@ -89,6 +93,8 @@ class AlertsView {
   mutable std::mutex mutex_;
   mutable std::condition_variable alert_changed_;
   std::map<std::string, Known> alerts_ ABSL_GUARDED_BY(mutex_);
+  // Command results by command id, while their task keeps them.
+  std::map<std::string, kam::internal::v1::AlertCommandResult> results_ ABSL_GUARDED_BY(mutex_);
   std::deque<Entry> changes_ ABSL_GUARDED_BY(mutex_);
   // Position of changes_.front(); positions count every change this view ever held.
   uint64_t first_position_ ABSL_GUARDED_BY(mutex_) = 0;

@@ -25,6 +25,8 @@ struct EngineOptions {
   int64_t unknown_account_grace_millis = 2 * 60 * 1000;
   // The repartition topic of this application (consumer group): `<group>.portfolio.v1`.
   std::string portfolio_topic = kafka_topics::kPortfolio;
+  // The commands topic of this application: `<group>.commands.v1` (alert_commands.h).
+  std::string commands_topic = "kam-alerts.commands.v1";
   // Wall clock in milliseconds (tests substitute their own).
   std::function<int64_t()> wall_clock;
 };

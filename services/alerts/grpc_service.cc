@@ -1,10 +1,8 @@
 #include "services/alerts/grpc_service.h"
 
-#include <chrono>
 #include <deque>
 #include <mutex>
 
-#include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 #include "common/grpc_unary.h"
 
@@ -108,7 +106,7 @@ grpc::ServerUnaryReactor* AlertsGrpcService::AcknowledgeAlert(
     grpc::CallbackServerContext* context, const kam::v1::AcknowledgeAlertRequest* request,
     kam::v1::Alert* response) {
   return AnswerUnary(context, metrics_, "AcknowledgeAlert", response,
-                     [&] { return Acknowledge(*request); });
+                     [&] { return acknowledger_->Acknowledge(*request); });
 }
 
 grpc::ServerWriteReactor<kam::v1::AlertChange>* AlertsGrpcService::WatchAlerts(
@@ -121,24 +119,6 @@ grpc::ServerWriteReactor<kam::v1::AlertChange>* AlertsGrpcService::WatchAlerts(
   auto cursor = view_->After(request->resume_token());
   if (!cursor.ok()) return new RefusedWatch(ToGrpcStatus(cursor.status()));
   return new WatchReactor(view_, std::move(*cursor));
-}
-
-absl::StatusOr<kam::v1::Alert> AlertsGrpcService::Acknowledge(
-    const kam::v1::AcknowledgeAlertRequest& request) {
-  absl::StatusOr<kam::v1::Alert> acknowledged = engine_->AcknowledgeAlert(request);
-  if (absl::IsNotFound(acknowledged.status())) {
-    if (auto known = view_->Find(request.id())) {
-      return absl::UnavailableError(absl::StrCat(
-          "id: alert \"", request.id(), "\" belongs to task ", known->first,
-          ", which another instance runs; acknowledge it there (or retry: tasks move)"));
-    }
-    return absl::NotFoundError(absl::StrCat("id: no alert \"", request.id(), "\""));
-  }
-  if (acknowledged.ok()) {
-    // Read your writes: a GetAlert on this instance right after sees the acknowledgement.
-    view_->AwaitEtag(acknowledged->id(), acknowledged->etag(), std::chrono::seconds(2));
-  }
-  return acknowledged;
 }
 
 }  // namespace kam::alerts

@@ -2,21 +2,21 @@
 
 // The gRPC face of the alerts service. Reads (ListAlerts, GetAlert, WatchAlerts) are answered
 // from the view every instance keeps of all alerts (alerts_view.h), so any instance answers them;
-// AcknowledgeAlert is a write and goes to the engine of the instance that runs the alert's task.
+// AcknowledgeAlert is a write: it travels to the task that owns the alert (acknowledger.h).
 // WatchAlerts is a server-streaming reactor that replays the view's change log from a resume
 // token and then follows new changes as they arrive.
 
 #include "common/rpc_metrics.h"
 #include "kam/v1/alerts.grpc.pb.h"
-#include "services/alerts/alerts_engine.h"
+#include "services/alerts/acknowledger.h"
 #include "services/alerts/alerts_view.h"
 
 namespace kam::alerts {
 
 class AlertsGrpcService final : public kam::v1::AlertsService::CallbackService {
  public:
-  AlertsGrpcService(AlertsEngine* engine, AlertsView* view, RpcMetrics* metrics)
-      : engine_(engine), view_(view), metrics_(metrics) {}
+  AlertsGrpcService(Acknowledger* acknowledger, AlertsView* view, RpcMetrics* metrics)
+      : acknowledger_(acknowledger), view_(view), metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* ListAlerts(grpc::CallbackServerContext* context,
                                        const kam::v1::ListAlertsRequest* request,
@@ -31,10 +31,7 @@ class AlertsGrpcService final : public kam::v1::AlertsService::CallbackService {
       grpc::CallbackServerContext* context, const kam::v1::WatchAlertsRequest* request) override;
 
  private:
-  // The engine acknowledges alerts of the tasks it runs; for another instance's, says so.
-  absl::StatusOr<kam::v1::Alert> Acknowledge(const kam::v1::AcknowledgeAlertRequest& request);
-
-  AlertsEngine* engine_;
+  Acknowledger* acknowledger_;
   AlertsView* view_;
   RpcMetrics* metrics_;
 };

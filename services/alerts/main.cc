@@ -3,11 +3,17 @@
 // (store, stream tasks, transactions, health, metrics) in ServiceHost.
 #include <CLI/CLI.hpp>
 
+#include <atomic>
+#include <mutex>
+
 #include "common/kafka/changelog_follower.h"
+#include "common/kafka/publisher.h"
 #include "common/kafka_topics.h"
 #include "common/logging.h"
 #include "common/rpc_metrics.h"
 #include "common/service_host.h"
+#include "common/time_util.h"
+#include "services/alerts/acknowledger.h"
 #include "services/alerts/alert_store.h"
 #include "services/alerts/alerts_engine.h"
 #include "services/alerts/alerts_view.h"
@@ -63,6 +69,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.portfolio_topic = application + ".portfolio.v1";
+  options.commands_topic = application + ".commands.v1";
   const std::string changelog_topic = application + ".changelog.v1";
   options.idle_millis = int64_t{idle_seconds} * 1000;
   options.allowed_lateness_millis = int64_t{allowed_lateness_seconds} * 1000;
@@ -73,9 +80,12 @@ int main(int argc, char** argv) {
        // kam-alerts writes and reads its own repartition topic (portfolio facts by manager).
        .output_topics = {kam::kafka_topics::kAlerts, kam::kafka_topics::kDeadLetter,
                          options.portfolio_topic},
+       // ... and its commands topic: API writes routed to the task that owns the alert.
        .input_topics = {kam::kafka_topics::kAccounts, kam::kafka_topics::kManagers,
-                        kam::kafka_topics::kInteractions, options.portfolio_topic},
-       .co_partitioned = {{kam::kafka_topics::kAccounts, kam::kafka_topics::kInteractions},
+                        kam::kafka_topics::kInteractions, options.portfolio_topic,
+                        options.commands_topic},
+       .co_partitioned = {{kam::kafka_topics::kAccounts, kam::kafka_topics::kInteractions,
+                           options.commands_topic},
                           {kam::kafka_topics::kManagers, options.portfolio_topic}},
        .restore_to_end = false,
        // Each task's state is changelogged in Kafka transactions and restored where it moves.
@@ -121,8 +131,30 @@ int main(int argc, char** argv) {
   host.metrics()->AddCallbackGauge(
       "kam_alerts_view_changelog_records_total", "Changelog records read into the view.",
       [f = follower->get()] { return static_cast<double>(f->records_total()); });
+  // Acknowledgements go to the task that owns the alert, through the commands topic.
+  std::atomic<bool> stopping{false};
+  auto command_producer = kam::kafka::KafkaPublisher::Create(
+      host.kafka_options(), "kam-alerts-commands/" + host.store()->instance_id(), &stopping);
+  if (!command_producer.ok()) {
+    kam::log::Error("start failed", {{"error", command_producer.status().ToString()}});
+    return 1;
+  }
+  std::mutex command_mutex;  // one Publish at a time on the producer
+  kam::alerts::Acknowledger acknowledger(
+      &view,
+      [&, producer = command_producer->get()](int32_t task, const std::string& key,
+                                               const std::string& value) {
+        std::lock_guard<std::mutex> lock(command_mutex);
+        std::vector<bool> delivered;
+        return producer->Publish({{.topic = options.commands_topic, .partition = task,
+                                   .key = key, .value = value, .event_id = key}},
+                                 &delivered);
+      },
+      options.wall_clock ? options.wall_clock
+                         : [] { return kam::MillisFromTimestamp(kam::NowTimestamp()); },
+      std::chrono::seconds(10));
   kam::RpcMetrics rpc_metrics(host.metrics());
-  kam::alerts::AlertsGrpcService service(engine->get(), &view, &rpc_metrics);
+  kam::alerts::AlertsGrpcService service(&acknowledger, &view, &rpc_metrics);
   host.AddService(&service);
   return host.Run();
 }

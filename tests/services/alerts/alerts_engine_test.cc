@@ -11,6 +11,7 @@
 #include "nlohmann/json.hpp"
 #include <optional>
 #include <random>
+#include "kam/internal/v1/commands.pb.h"
 #include "services/alerts/alert_store.h"
 #include "tests/testing/temp_dir.h"
 
@@ -408,6 +409,48 @@ TEST_F(AlertsEngineTest, AlertsOfATaskThatMovedAwayAreNotServedHere) {
   EXPECT_EQ(CloudEvents().size(), published);
   engine_->TaskRunning(0);
   EXPECT_EQ(engine_->GetAlert(get)->state(), kam::v1::ALERT_STATE_FIRING);
+}
+
+// An acknowledgement taken by any instance reaches the alert's task as a command: applied once in
+// the task's transaction, its result kept for the caller -- a refusal too, which is an answer and
+// not a reason to retry the batch. An unreadable command is dead-lettered.
+TEST_F(AlertsEngineTest, CommandsAcknowledgeInTheTaskAndLeaveTheirResult) {
+  Load("mgr_1", 4, 3);  // task 0
+  const auto alert = Alerts(kam::v1::ALERT_STATE_FIRING).at(0);
+  auto command = [&](const std::string& id, const std::string& etag) {
+    kam::internal::v1::AlertCommand c;
+    c.set_command_id("cmd-" + std::to_string(offsets_["commands"]));
+    c.set_wall_millis(kStart + 5);
+    c.mutable_acknowledge()->set_id(id);
+    c.mutable_acknowledge()->set_acknowledged_by("lead@example.com");
+    c.mutable_acknowledge()->set_etag(etag);
+    return ConsumedRecord{"kam-alerts.commands.v1", 0, offsets_["commands"]++, id,
+                          c.SerializeAsString(), 0};
+  };
+  auto result = [&](int64_t offset) {
+    kam::internal::v1::AlertCommandResult r;
+    auto it = store_->NewIterator(kCommandResultsCf);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      kam::internal::v1::AlertCommandResult read;
+      EXPECT_TRUE(read.ParseFromString(it->value().ToString()));
+      if (read.command_id() == "cmd-" + std::to_string(offset)) r = read;
+    }
+    return r;
+  };
+  ASSERT_TRUE(applier_->Apply({command(alert.id(), "999")}).ok());
+  EXPECT_EQ(result(0).code(), static_cast<int>(absl::StatusCode::kAborted));
+  const size_t published = CloudEvents().size();
+  ASSERT_TRUE(applier_->Apply({command(alert.id(), alert.etag())}).ok());
+  EXPECT_EQ(result(1).code(), 0);
+  EXPECT_EQ(result(1).alert().state(), kam::v1::ALERT_STATE_ACKNOWLEDGED);
+  EXPECT_EQ(CloudEvents().size(), published + 1);
+  ASSERT_TRUE(applier_->Apply({command("no-such-alert", "")}).ok());
+  EXPECT_EQ(result(2).code(), static_cast<int>(absl::StatusCode::kNotFound));
+  ASSERT_TRUE(applier_->Apply({{"kam-alerts.commands.v1", 0, offsets_["commands"]++, "x",
+                                "garbage", 0}})
+                  .ok());
+  EXPECT_EQ(applier_->dead_lettered_total(), 1u);
+  EXPECT_EQ(CloudEvents().size(), published + 1) << "nothing published twice or for a refusal";
 }
 
 TEST_F(AlertsEngineTest, ResolvedAlertCannotBeAcknowledgedAndStateSurvivesRestart) {

@@ -149,5 +149,21 @@ TEST_F(AlertsViewTest, WatchersAreToldOfNewChangesAndAwaitSeesAnEtag) {
   EXPECT_EQ(told, 1);
 }
 
+TEST_F(AlertsViewTest, ACommandsResultReachesTheCallerWaitingForIt) {
+  EXPECT_FALSE(view_.AwaitResult("cmd-1", std::chrono::milliseconds(5)).has_value());
+  kam::internal::v1::AlertCommandResult result;
+  result.set_command_id("cmd-1");
+  result.set_wall_millis(1000);
+  result.set_code(static_cast<int>(absl::StatusCode::kFailedPrecondition));
+  const std::string key = std::string(kCommandResultsCf) + std::string(1, '\0') + Partition(1) +
+                          EncodeUint64(1000) + "cmd-1";
+  view_.Apply(1, key, result.SerializeAsString());
+  auto got = view_.AwaitResult("cmd-1", std::chrono::milliseconds(0));
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->code(), static_cast<int>(absl::StatusCode::kFailedPrecondition));
+  view_.Apply(1, key, std::nullopt);  // expired in the task
+  EXPECT_FALSE(view_.AwaitResult("cmd-1", std::chrono::milliseconds(0)).has_value());
+}
+
 }  // namespace
 }  // namespace kam::alerts
