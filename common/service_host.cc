@@ -132,7 +132,7 @@ absl::Status ServiceHost::Open() {
   // Learn what Kafka already holds before accepting writes, so sequences never collide. A service
   // that commits in Kafka transactions never writes its outbox: the tail read (a scan of every
   // output partition for this producer's last record, seconds on a long topic) would find nothing.
-  if (!spec_.changelog || outbox_->last_sequence() > 0) {
+  if (RelaysOutbox()) {
     KAM_RETURN_IF_ERROR(RetryWhileUnavailable(config_.kafka_wait_seconds, "read topic tails",
                                               [&] { return relay_->Sync(); }));
   }
@@ -221,7 +221,7 @@ absl::StatusOr<int> ServiceHost::Start() {
     metrics_server_ = std::make_unique<MetricsServer>(&metrics_);
     KAM_RETURN_IF_ERROR(metrics_server_->Start(config_.metrics_listen));
   }
-  relay_thread_ = std::thread([this] { relay_->Run(stop_); });
+  if (RelaysOutbox()) relay_thread_ = std::thread([this] { relay_->Run(stop_); });
   if (consumer_ && processor_ != nullptr) {
     applier_ = std::make_unique<RecordApplier>(store_.get(), committer(), processor_,
                                                config_.service_name);
@@ -277,6 +277,12 @@ absl::StatusOr<int> ServiceHost::Start() {
              {"kafka", config_.kafka_brokers},
              {"producer", producer_}});
   return port;
+}
+
+bool ServiceHost::RelaysOutbox() const {
+  // A service that commits in Kafka transactions never writes its outbox (a store from before
+  // it did may still hold rows: those are relayed).
+  return !spec_.changelog || outbox_->last_sequence() > 0;
 }
 
 void ServiceHost::UpdateHealth() {

@@ -123,6 +123,8 @@ class ServiceHost {
   absl::Status CheckChangelogPartitions(const kafka::KafkaOptions& kafka_options);
   // SERVING only while every assigned task runs (a consuming service), else NOT_SERVING.
   void UpdateHealth();
+  // Whether this service's outbox needs the relay (tail read at start, relay thread).
+  bool RelaysOutbox() const;
   std::mutex health_mutex_;
   bool health_open_ ABSL_GUARDED_BY(health_mutex_) = false;  // server_ started, not yet stopping
   std::optional<bool> health_reported_ ABSL_GUARDED_BY(health_mutex_);
