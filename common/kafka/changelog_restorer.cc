@@ -111,6 +111,7 @@ absl::Status ChangelogRestorer::Restore(int32_t partition, std::atomic<uint64_t>
       return absl::OkStatus();
     };
     bool at_end = false;
+    bool waited_for_open = false;
     while (!at_end) {
       if (std::chrono::steady_clock::now() - started > kRestoreDeadline) {
         rd_kafka_assign(consumer_.get(), nullptr);
@@ -121,7 +122,18 @@ absl::Status ChangelogRestorer::Restore(int32_t partition, std::atomic<uint64_t>
       if (message == nullptr) continue;
       if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         position = std::max(position, message->offset);
-        at_end = true;
+        // read_committed stops at the last stable offset. Below the partition's end that means
+        // a transaction is still open -- the previous owner's, paused or partitioned away. It may
+        // yet commit a batch this task would then apply a second time: wait until it commits
+        // (its records are restored) or is aborted (at the latest after its timeout).
+        at_end = message->offset >= high;
+        if (!at_end && !waited_for_open) {
+          waited_for_open = true;
+          log::Info("task restore waits for an open transaction on its changelog",
+                    {{"task", std::to_string(partition)},
+                     {"stable", std::to_string(message->offset)},
+                     {"end", std::to_string(high)}});
+        }
       } else if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         absl::Status error = FromKafka(message->err, "restore consume");
         rd_kafka_message_destroy(message);

@@ -84,13 +84,47 @@ void KafkaConsumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     // Without our offsets we would re-apply or skip records: stop rather than guess.
     if (!status.ok())
       log::Fatal("assign from stored offsets failed", {{"error", status.ToString()}});
+    self->KeepAssignmentMetadata(rk);
   } else {
+    self->ForgetAssignmentMetadata();
     // Revoked: everything applied is already in RocksDB with its offset; nothing to flush.
     rd_kafka_resp_err_t unassign = rd_kafka_assign(rk, nullptr);
     if (unassign != RD_KAFKA_RESP_ERR_NO_ERROR) {
       log::Warn("unassign failed", {{"error", rd_kafka_err2str(unassign)}});
     }
   }
+}
+
+void KafkaConsumer::KeepAssignmentMetadata(rd_kafka_t* rk) {
+  rd_kafka_consumer_group_metadata_t* metadata = rd_kafka_consumer_group_metadata(rk);
+  void* buffer = nullptr;
+  size_t size = 0;
+  rd_kafka_error_t* error = rd_kafka_consumer_group_metadata_write(metadata, &buffer, &size);
+  rd_kafka_consumer_group_metadata_destroy(metadata);
+  if (error != nullptr) {
+    // Cannot fence this assignment's transactions: stop rather than risk publishing twice.
+    log::Fatal("group metadata not serializable", {{"error", rd_kafka_error_string(error)}});
+  }
+  std::lock_guard<std::mutex> lock(metadata_mutex_);
+  assignment_metadata_.assign(static_cast<const char*>(buffer), size);
+  rd_kafka_mem_free(nullptr, buffer);
+}
+
+void KafkaConsumer::ForgetAssignmentMetadata() {
+  std::lock_guard<std::mutex> lock(metadata_mutex_);
+  assignment_metadata_.clear();
+}
+
+rd_kafka_consumer_group_metadata_t* KafkaConsumer::AssignmentMetadata() {
+  std::lock_guard<std::mutex> lock(metadata_mutex_);
+  if (assignment_metadata_.empty()) return nullptr;
+  rd_kafka_consumer_group_metadata_t* metadata = nullptr;
+  rd_kafka_error_t* error = rd_kafka_consumer_group_metadata_read(
+      &metadata, assignment_metadata_.data(), assignment_metadata_.size());
+  if (error != nullptr) {
+    log::Fatal("group metadata not readable", {{"error", rd_kafka_error_string(error)}});
+  }
+  return metadata;
 }
 
 namespace {

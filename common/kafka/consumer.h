@@ -7,11 +7,13 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "common/consumer_offsets.h"
+#include "absl/base/thread_annotations.h"
 #include "common/kafka/kafka_common.h"
 
 namespace kam::kafka {
@@ -67,11 +69,23 @@ class KafkaConsumer {
 
   rd_kafka_t* handle() { return consumer_.get(); }
 
+  // The group metadata (generation, member id) of the assignment this instance is working on, as
+  // it was when the rebalance callback handed the assignment over; null while nothing is
+  // assigned. Transactions send their offsets with it, never with the consumer's current
+  // metadata: librdkafka rejoins the group on its own thread, so after a pause past the session
+  // timeout the current metadata may already carry a newer generation while this thread still
+  // works on records of the old assignment -- offsets sent with it would be accepted for
+  // partitions another instance now owns. With the assignment's metadata they are refused
+  // (stale generation) and the transaction aborts. Caller owns the copy; null when unassigned.
+  rd_kafka_consumer_group_metadata_t* AssignmentMetadata();
+
  private:
   KafkaConsumer(const Store* store) : store_(store) {}
   static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                           rd_kafka_topic_partition_list_t* partitions, void* opaque);
   absl::Status AssignFromStore(rd_kafka_topic_partition_list_t* partitions);
+  void KeepAssignmentMetadata(rd_kafka_t* rk);
+  void ForgetAssignmentMetadata();
   // Seeks every partition in `records` back to the offset stored with the state.
   void RewindToStore(const std::vector<ConsumedRecord>& records);
 
@@ -81,6 +95,9 @@ class KafkaConsumer {
   uint64_t assignment_generation_ = 0;
   // Filled by the rebalance callback (which runs inside poll, on the consumer thread).
   std::vector<AssignmentChange> changes_;
+  // Serialized group metadata of the current assignment (empty: none); see AssignmentMetadata.
+  std::mutex metadata_mutex_;
+  std::string assignment_metadata_ ABSL_GUARDED_BY(metadata_mutex_);
 };
 
 }  // namespace kam::kafka

@@ -221,8 +221,17 @@ absl::Status TransactionalCommitter::RunTransaction(const std::vector<Record>& r
     }
   }
   KAM_ASSIGN_OR_RETURN(rd_kafka_topic_partition_list_t * offsets, OffsetsToSend(next_offsets));
-  if (offsets->cnt > 0) {
-    rd_kafka_consumer_group_metadata_t* group = rd_kafka_consumer_group_metadata(consumer_->handle());
+  // Fencing needs offsets sent with the generation of the assignment this work belongs to: a
+  // transaction with nothing to fence it (no assignment, no partitions) is not committed.
+  rd_kafka_consumer_group_metadata_t* group = consumer_->AssignmentMetadata();
+  if (offsets->cnt == 0 || group == nullptr) {
+    rd_kafka_topic_partition_list_destroy(offsets);
+    if (group != nullptr) rd_kafka_consumer_group_metadata_destroy(group);
+    fatal = false;
+    return fail(absl::FailedPreconditionError(
+        "no assigned partitions to fence the transaction with: this instance owns no task"));
+  }
+  {
     for (int attempt = 0; attempt < kRetries; ++attempt) {
       status = Take(rd_kafka_send_offsets_to_transaction(producer_.get(), offsets, group, kTimeoutMs),
                     "send offsets to transaction", &fatal, &abort, &retriable);

@@ -177,8 +177,11 @@ TEST(StreamChaosTest, ThreeInstancesThroughKillsAFreezeAndRebalancesPublishWhatO
   for (int kill = 0; kill < 5; ++kill) {
     Member* victim = pick();
     const bool before_timeout = std::bernoulli_distribution(0.5)(random);
-    SCOPED_TRACE("kill " + std::to_string(kill) + " of " + victim->name +
-                 (before_timeout ? ", back before" : ", back after") + " the session timeout");
+    const std::string step = "kill " + std::to_string(kill) + " of " + victim->name +
+                             (before_timeout ? ", back before" : ", back after") +
+                             " the session timeout";
+    std::printf("%s\n", step.c_str());
+    SCOPED_TRACE(step);
     victim->service.process->Signal(SIGKILL);
     victim->service.process->Wait(std::chrono::seconds(10));
     ASSERT_TRUE(produce_slice());
@@ -194,6 +197,7 @@ TEST(StreamChaosTest, ThreeInstancesThroughKillsAFreezeAndRebalancesPublishWhatO
   // started again.
   {
     Member* frozen = pick();
+    std::printf("froze %s\n", frozen->name.c_str());
     SCOPED_TRACE("froze " + frozen->name);
     frozen->service.process->Signal(SIGSTOP);
     frozen->frozen = true;
@@ -215,6 +219,7 @@ TEST(StreamChaosTest, ThreeInstancesThroughKillsAFreezeAndRebalancesPublishWhatO
   // Shrink to two and load the rest.
   {
     Member* leaving = pick();
+    std::printf("%s leaves\n", leaving->name.c_str());
     leaving->service.process->Signal(SIGTERM);
     ASSERT_EQ(leaving->service.process->Wait(std::chrono::seconds(30)), 0)
         << leaving->service.process->Stderr();

@@ -1,5 +1,6 @@
 #include "tests/testing/temp_dir.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,11 @@ TempDir::TempDir() {
 }
 
 TempDir::~TempDir() {
+  // KAM_TEST_KEEP_DIRS=1 keeps data dirs and service logs for a post-mortem.
+  if (std::getenv("KAM_TEST_KEEP_DIRS") != nullptr) {
+    std::fprintf(stderr, "kept %s\n", path_.c_str());
+    return;
+  }
   std::error_code ignored;
   std::filesystem::remove_all(path_, ignored);
 }
