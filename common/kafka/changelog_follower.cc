@@ -14,18 +14,10 @@ absl::StatusOr<std::unique_ptr<ChangelogFollower>> ChangelogFollower::Create(
     const KafkaOptions& options, std::string topic, OnRecord on_record) {
   std::unique_ptr<ChangelogFollower> follower(
       new ChangelogFollower(std::move(topic), std::move(on_record)));
-  KAM_ASSIGN_OR_RETURN(
-      rd_kafka_conf_t * conf,
-      NewConf(options, {{"group.id", absl::StrCat(follower->topic_, ".view")},
-                        {"enable.auto.commit", "false"},
-                        {"enable.auto.offset.store", "false"},
-                        {"enable.partition.eof", "true"},
-                        {"isolation.level", "read_committed"},
-                        // A view is read by API calls: a change should show up in tens of
-                        // milliseconds, not after the default 500 ms fetch wait.
-                        {"fetch.wait.max.ms", "20"},
-                        {"auto.offset.reset", "earliest"}}));
-  KAM_ASSIGN_OR_RETURN(follower->consumer_, NewHandle(RD_KAFKA_CONSUMER, conf));
+  // A view is read by API calls: a change should show up in tens of milliseconds, not after the
+  // default 500 ms fetch wait.
+  KAM_ASSIGN_OR_RETURN(follower->consumer_,
+                       NewChangelogReader(options, absl::StrCat(follower->topic_, ".view"), 20));
   return follower;
 }
 

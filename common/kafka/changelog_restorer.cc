@@ -21,19 +21,11 @@ std::string TaskPrefix(int32_t partition) {
 absl::StatusOr<std::unique_ptr<ChangelogRestorer>> ChangelogRestorer::Create(
     const KafkaOptions& options, Store* store, ChangelogSpec changelog) {
   std::unique_ptr<ChangelogRestorer> restorer(new ChangelogRestorer(store, std::move(changelog)));
-  KAM_ASSIGN_OR_RETURN(
-      rd_kafka_conf_t * conf,
-      NewConf(options, {{"group.id", absl::StrCat(restorer->changelog_.topic, ".restore")},
-                        {"enable.auto.commit", "false"},
-                        {"enable.auto.offset.store", "false"},
-                        {"enable.partition.eof", "true"},
-                        {"isolation.level", "read_committed"},
-                        // A restore waits on nobody: the end shows up at once, not after the
-                        // default 500 ms fetch wait (which a checkpoint just before a
-                        // transaction marker would pay for every task).
-                        {"fetch.wait.max.ms", "10"},
-                        {"auto.offset.reset", "earliest"}}));
-  KAM_ASSIGN_OR_RETURN(restorer->consumer_, NewHandle(RD_KAFKA_CONSUMER, conf));
+  // A restore waits on nobody: the end shows up at once, not after the default 500 ms fetch wait
+  // (which a checkpoint just before a transaction marker would pay for every task).
+  KAM_ASSIGN_OR_RETURN(restorer->consumer_,
+                       NewChangelogReader(options,
+                                          absl::StrCat(restorer->changelog_.topic, ".restore"), 10));
   return restorer;
 }
 

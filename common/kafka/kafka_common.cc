@@ -108,6 +108,20 @@ absl::StatusOr<HandlePtr> NewHandle(rd_kafka_type_t type, rd_kafka_conf_t* conf)
   return HandlePtr(rk);
 }
 
+absl::StatusOr<HandlePtr> NewChangelogReader(const KafkaOptions& options,
+                                             const std::string& group_id, int fetch_wait_ms) {
+  KAM_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf,
+                       NewConf(options, {{"group.id", group_id},
+                                         {"enable.auto.commit", "false"},
+                                         {"enable.auto.offset.store", "false"},
+                                         {"enable.partition.eof", "true"},
+                                         {"isolation.level", "read_committed"},
+                                         {"fetch.wait.max.ms", std::to_string(fetch_wait_ms)},
+                                         {"auto.offset.reset", "earliest"}}));
+  return NewHandle(RD_KAFKA_CONSUMER, conf);
+}
+
+
 absl::StatusOr<std::string> ClusterId(rd_kafka_t* rk, int timeout_ms) {
   char* id = rd_kafka_clusterid(rk, timeout_ms);
   if (id == nullptr) return absl::UnavailableError("Kafka did not report its cluster id in time");

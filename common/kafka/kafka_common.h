@@ -42,6 +42,12 @@ absl::StatusOr<rd_kafka_conf_t*> NewConf(
 
 absl::StatusOr<HandlePtr> NewHandle(rd_kafka_type_t type, rd_kafka_conf_t* conf);
 
+// A consumer that reads a changelog outside any group (it assigns partitions itself, commits
+// nothing): read_committed, end-of-partition events on, fetches that wait at most
+// `fetch_wait_ms` for data. `group_id` only names it.
+absl::StatusOr<HandlePtr> NewChangelogReader(const KafkaOptions& options,
+                                             const std::string& group_id, int fetch_wait_ms);
+
 // Topic configuration entries by topic name (e.g. cleanup.policy=compact for a changelog).
 using TopicConfigs = std::map<std::string, std::vector<std::pair<std::string, std::string>>>;
 
