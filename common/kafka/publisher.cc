@@ -101,6 +101,11 @@ absl::StatusOr<uint64_t> KafkaPublisher::TailSequence(rd_kafka_t* consumer,
         return absl::UnavailableError(
             absl::StrCat("tail read of ", topic, "/", partition, " timed out at offset ", next));
       }
+      // A long tail must not hold up a shutdown (the relay reads it again at the next start).
+      if (stop_ != nullptr && stop_->load()) {
+        return absl::CancelledError(absl::StrCat("tail read of ", topic, "/", partition,
+                                                 " stopped: the service is stopping"));
+      }
       rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer, 500);
       if (message == nullptr) continue;
       if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {

@@ -393,8 +393,18 @@ TEST_P(TakeOverTest, TheSurvivorTakesTheTasksOverWithTheirState) {
       // Its first transaction after waking (a punctuation at least) was refused.
       EXPECT_NE(a.process->Stderr().find("offsets refused in transaction"), std::string::npos)
           << a.process->Stderr();
+      // Whatever stale work it had, it tried first: wait until it has committed twice since
+      // (its punctuations commit every second in its new role).
+      const double committed =
+          testing::ScrapeMetric(a.metrics_port, "kam_changelog_transactions_total");
+      EXPECT_TRUE(testing::WaitFor(
+          [&] {
+            return testing::ScrapeMetric(a.metrics_port, "kam_changelog_transactions_total") >=
+                   committed + 2;
+          },
+          std::chrono::seconds(30)))
+          << a.process->Stderr();
     }
-    std::this_thread::sleep_for(std::chrono::seconds(3));  // let it try whatever it would publish
     testing::AlertOutcome after = testing::ReadAlertOutcome(brokers, tag, {a.producer, b.producer});
     EXPECT_EQ(after.duplicates, 0);
     std::multiset<std::vector<std::string>> after_histories;
