@@ -4,6 +4,7 @@
 #include "common/ids.h"
 #include "kam/internal/v1/commands.pb.h"
 #include "services/alerts/alert_commands.h"
+#include "services/alerts/alert_store.h"
 
 namespace kam::alerts {
 
@@ -11,7 +12,7 @@ absl::StatusOr<kam::v1::Alert> Acknowledger::Acknowledge(
     const kam::v1::AcknowledgeAlertRequest& request) {
   KAM_RETURN_IF_ERROR(CheckAcknowledgeRequest(request));
   auto known = view_->Find(request.id());
-  if (!known) return absl::NotFoundError(absl::StrCat("id: no alert \"", request.id(), "\""));
+  if (!known) return NoSuchAlert(request.id());
   const int32_t task = known->first;
   kam::internal::v1::AlertCommand command;
   command.set_command_id(NewUuid());

@@ -44,7 +44,7 @@ absl::StatusOr<kam::v1::Alert> AcknowledgeInTx(AlertTx& tx,
                                                int64_t wall_millis) {
   KAM_RETURN_IF_ERROR(CheckAcknowledgeRequest(request));
   KAM_ASSIGN_OR_RETURN(std::optional<kam::v1::Alert> alert, tx.FindAlert(request.id()));
-  if (!alert) return absl::NotFoundError(absl::StrCat("id: no alert \"", request.id(), "\""));
+  if (!alert) return NoSuchAlert(request.id());
   if (!request.etag().empty() && request.etag() != alert->etag()) {
     return absl::AbortedError(
         absl::StrCat("etag: the alert changed since it was read (etag ", alert->etag(), ")"));

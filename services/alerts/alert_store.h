@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/fingerprint.h"
 #include "common/store.h"
@@ -57,6 +58,11 @@ inline std::vector<std::string> TaskColumnFamilies() {
 
 inline std::string FingerprintOf(kam::v1::AlertRule rule, const std::string& subject) {
   return Sha256Hex(absl::StrCat(kam::v1::AlertRule_Name(rule), "|", subject)).substr(0, 16);
+}
+
+// NOT_FOUND for an alert id nobody knows: every place that looks an alert up answers alike.
+inline absl::Status NoSuchAlert(const std::string& id) {
+  return absl::NotFoundError(absl::StrCat("id: no alert \"", id, "\""));
 }
 
 inline bool IsOpen(const kam::v1::Alert& alert) {

@@ -124,7 +124,7 @@ absl::StatusOr<kam::v1::ListAlertsResponse> AlertsView::List(
 absl::StatusOr<kam::v1::Alert> AlertsView::Get(const kam::v1::GetAlertRequest& request) const {
   if (request.id().empty()) return absl::InvalidArgumentError("id: required");
   auto found = Find(request.id());
-  if (!found) return absl::NotFoundError(absl::StrCat("id: no alert \"", request.id(), "\""));
+  if (!found) return NoSuchAlert(request.id());
   return std::move(found->second);
 }
 
