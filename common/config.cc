@@ -108,7 +108,11 @@ ParseOutcome ParseServiceConfig(int argc, char** argv, const ServiceDefaults& de
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     outcome.exit = true;
-    outcome.exit_code = app.exit(e);
+    // --help and --version are answers (0); anything CLI11 refuses is a bad flag: exit 2, as
+    // for the values checked below (CLI11's own codes, 105 for an out-of-range value, are not
+    // part of kam's contract).
+    const int cli_code = app.exit(e);
+    outcome.exit_code = cli_code == 0 ? 0 : 2;
     return outcome;
   }
   absl::Status valid = ValidateConfig(config);

@@ -123,6 +123,9 @@ TEST(ServiceConfigTest, BadFlagExitsWithClearMessage) {
   Process service({testing::BinDir() + "/kam-accounts", "--listen", "nowhere"}, dir.Sub("bad"));
   EXPECT_EQ(service.Wait(std::chrono::seconds(30)).value_or(-1), 2);
   EXPECT_NE(service.Stderr().find("--listen"), std::string::npos) << service.Stderr();
+  Process alerts({testing::BinDir() + "/kam-alerts", "--watch-history", "5"}, dir.Sub("history"));
+  EXPECT_EQ(alerts.Wait(std::chrono::seconds(30)).value_or(-1), 2);
+  EXPECT_NE(alerts.Stderr().find("--watch-history"), std::string::npos) << alerts.Stderr();
 }
 
 }  // namespace
