@@ -113,8 +113,13 @@ int main(int argc, char** argv) {
   auto store = kam::Store::Open({.path = dir.Sub("db")},
                                 kam::interactions::InteractionsBook::ColumnFamilies());
   auto outbox = kam::Outbox::Open(store->get());
-  auto book = kam::interactions::InteractionsBook::Open(store->get(), outbox->get(), {});
-  if (!store.ok() || !outbox.ok() || !book.ok()) return 1;
+  if (!store.ok() || !outbox.ok()) return 1;
+  // One instance serving every account (the logic's own cost; forwarding is measured apart).
+  kam::OutboxCommitter committer(store->get(), outbox->get());
+  kam::SingleTaskOwnership ownership;
+  auto book =
+      kam::interactions::InteractionsBook::Open(store->get(), &committer, &ownership, {});
+  if (!book.ok()) return 1;
   // The account replica, as the consumer would have built it.
   kam::RecordApplier replica(store->get(), outbox->get(), (*book)->account_replica(), "bench");
   for (int i = 0; i < accounts; ++i) {
@@ -141,7 +146,7 @@ int main(int argc, char** argv) {
 
   kam::MetricsRegistry registry;
   kam::RpcMetrics metrics(&registry);
-  kam::interactions::InteractionsGrpcService service(book->get(), &metrics);
+  kam::interactions::InteractionsGrpcService service(book->get(), /*router=*/nullptr, &metrics);
   EmptyInteractions empty;
   auto start_server = [](grpc::Service* svc, int* port) {
     grpc::ServerBuilder builder;

@@ -33,6 +33,16 @@ class BatchCommitter {
   // On error nothing is durable (the caller retries from the stored offsets).
   virtual absl::Status Commit(StagedBatch* batch, std::vector<OutboundEvent> events,
                               const InputOffsets& next_offsets) = 0;
+  // An API write (no input): committed only if no rebalance happened since rebalance
+  // `generation`, in which the writer checked that it owns the tasks it wrote for (TaskTable::
+  // RunningSince). Else UNAVAILABLE and nothing is durable. State local to one instance has no
+  // owner to check.
+  virtual absl::Status CommitOwned(StagedBatch* batch, std::vector<OutboundEvent> events,
+                                   uint64_t generation) {
+    return Commit(batch, std::move(events), {});
+  }
+  // The generation CommitOwned compares with (0 where there is no group).
+  virtual uint64_t CurrentGeneration() const { return 0; }
 };
 
 class OutboxCommitter : public BatchCommitter {

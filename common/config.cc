@@ -97,6 +97,11 @@ ParseOutcome ParseServiceConfig(int argc, char** argv, const ServiceDefaults& de
                  "stable name of this instance in its consumer group (static membership: a restart "
                  "gets its partitions back at once); default: an id kept in the data dir")
       ->envname("KAM_INSTANCE_ID");
+  app.add_option("--advertise-address", config.advertise_address,
+                 "host:port at which the other instances of this service reach this one (they "
+                 "forward calls for the partitions it owns); default: the --listen address with "
+                 "its bound port -- set it when listening on 0.0.0.0")
+      ->envname("KAM_ADVERTISE_ADDRESS");
   app.add_option("--session-timeout-ms", config.session_timeout_ms,
                  "how long the group waits for a silent instance before moving its partitions")
       ->envname("KAM_SESSION_TIMEOUT_MS");

@@ -30,6 +30,8 @@ struct ServiceConfig {
   // the store, so a restart on the same disk is recognised.
   std::string instance_id;
   int session_timeout_ms = 10000;  // consumer group session timeout
+  // host:port other instances forward calls to; empty = the listen address with its bound port.
+  std::string advertise_address;
 };
 
 struct ServiceDefaults {

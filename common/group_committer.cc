@@ -4,8 +4,8 @@
 
 namespace kam {
 
-GroupCommitter::GroupCommitter(Store* store, Outbox* outbox, size_t max_group)
-    : store_(store), outbox_(outbox), max_group_(max_group), thread_([this] { Loop(); }) {}
+GroupCommitter::GroupCommitter(Store* store, BatchCommitter* committer, size_t max_group)
+    : store_(store), committer_(committer), max_group_(max_group), thread_([this] { Loop(); }) {}
 
 GroupCommitter::~GroupCommitter() {
   {
@@ -59,17 +59,18 @@ void GroupCommitter::CommitGroup(std::vector<Write>& group) {
   std::vector<absl::Status> outcomes;
   outcomes.reserve(group.size());
   absl::Status storage = absl::OkStatus();
+  const uint64_t generation = committer_->CurrentGeneration();
   for (Write& write : group) {
     const size_t events_before = events.size();
     batch.SetSavePoint();
-    absl::Status staged = write.stage(&batch, &events);
+    absl::Status staged = write.stage(&batch, &events, generation);
     absl::Status restored = staged.ok() ? batch.PopSavePoint() : batch.RollbackToSavePoint();
     if (!staged.ok()) events.resize(events_before);
     if (!restored.ok()) storage = restored;
     outcomes.push_back(std::move(staged));
   }
   if (storage.ok() && (batch.Count() > 0 || !events.empty())) {
-    storage = outbox_->Commit(batch.batch(), std::move(events));
+    storage = committer_->CommitOwned(&batch, std::move(events), generation);
     std::lock_guard<std::mutex> lock(mutex_);
     ++commits_total_;
   }

@@ -2,8 +2,8 @@
 
 // Group commit for API writes. Concurrent callers hand over their write as a function that stages
 // it into a StagedBatch (and may refuse it); one thread applies the waiting writes in arrival
-// order to one batch and commits it through the outbox in a single RocksDB write, then answers
-// every caller. Each write sees the writes staged before it, so the result is that of committing
+// order to one batch and commits it as one (through the outbox in a single RocksDB write, or in
+// one Kafka transaction: BatchCommitter), then answers every caller. Each write sees the writes staged before it, so the result is that of committing
 // them one by one under a lock; callers stop waiting for each other's commits, and the gRPC
 // threads never block on a lock or a disk write.
 
@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/batch_committer.h"
 #include "common/outbox.h"
 #include "common/staged_batch.h"
 #include "common/status.h"
@@ -23,12 +24,16 @@ namespace kam {
 class GroupCommitter {
  public:
   // Stages one write; an error refuses it (its staged writes and events are dropped).
-  using Stage = std::function<absl::Status(StagedBatch*, std::vector<OutboundEvent>*)>;
+  // `generation` is the committer's rebalance generation when the group began: a write for a task
+  // must check that the task runs here since that generation (TaskTable::RunningSince); the group
+  // is committed only if no rebalance came between (BatchCommitter::CommitOwned).
+  using Stage =
+      std::function<absl::Status(StagedBatch*, std::vector<OutboundEvent>*, uint64_t generation)>;
   // Receives the write's outcome once its batch is durable (or was refused or failed). Runs on
   // the committer thread: it must not block.
   using Done = std::function<void(absl::Status)>;
 
-  GroupCommitter(Store* store, Outbox* outbox, size_t max_group = 512);
+  GroupCommitter(Store* store, BatchCommitter* committer, size_t max_group = 512);
   // Commits what was handed over, then stops.
   ~GroupCommitter();
   GroupCommitter(const GroupCommitter&) = delete;
@@ -49,7 +54,7 @@ class GroupCommitter {
   void CommitGroup(std::vector<Write>& group);
 
   Store* store_;
-  Outbox* outbox_;
+  BatchCommitter* committer_;
   const size_t max_group_;
   mutable std::mutex mutex_;
   std::condition_variable pending_;

@@ -148,35 +148,62 @@ absl::Status ServiceHost::Open() {
                             [this] { return static_cast<double>(relay_->errors_total()); });
 
   if (!spec_.input_topics.empty()) {
-    kafka::MembershipOptions membership;
-    membership.instance_id = config_.instance_id.empty()
-                                 ? absl::StrCat(config_.service_name, "-", store_->instance_id())
-                                 : config_.instance_id;
-    membership.session_timeout_ms = config_.session_timeout_ms;
-    log::Info("joining consumer group", {{"instance_id", membership.instance_id},
-                                         {"session_timeout_ms",
-                                          std::to_string(membership.session_timeout_ms)}});
-    KAM_ASSIGN_OR_RETURN(consumer_, kafka::KafkaConsumer::Create(kafka_options,
-                                                                 config_.consumer_group.empty()
-                                                                     ? config_.service_name
-                                                                     : config_.consumer_group,
-                                                                 spec_.input_topics, store_.get(),
-                                                                 membership));
+    // The group is joined in Start(), once the gRPC address other instances reach us at is known.
     if (spec_.changelog) {
       KAM_RETURN_IF_ERROR(CheckChangelogPartitions(kafka_options));
-      const std::string transactional_id =
-          absl::StrCat(config_.consumer_group.empty() ? config_.service_name
-                                                      : config_.consumer_group,
-                       "-", membership.instance_id);
+      const std::string transactional_id = absl::StrCat(GroupName(), "-", InstanceId());
       KAM_ASSIGN_OR_RETURN(transactional_,
                            kafka::TransactionalCommitter::Create(
                                kafka_options, transactional_id, producer_, store_.get(),
-                               consumer_.get(), *spec_.changelog));
+                               /*consumer=*/nullptr, *spec_.changelog));
       KAM_ASSIGN_OR_RETURN(restorer_, kafka::ChangelogRestorer::Create(kafka_options, store_.get(),
                                                                       *spec_.changelog));
     }
+    KAM_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, kafka::NewConf(kafka_options, {}));
+    KAM_ASSIGN_OR_RETURN(kafka::HandlePtr probe, kafka::NewHandle(RD_KAFKA_PRODUCER, conf));
+    KAM_ASSIGN_OR_RETURN(int32_t partitions,
+                         kafka::PartitionCount(probe.get(), spec_.input_topics.front(), 10000));
+    ownership_ = std::make_unique<TableOwnership>(&tasks_, [partitions](std::string_view key) {
+      return kafka::PartitionOfKey(key, partitions);
+    });
+    if (spec_.routes_calls) {
+      KAM_ASSIGN_OR_RETURN(directory_, kafka::GroupDirectory::Create(
+                                           kafka_options, GroupName(), spec_.input_topics.front()));
+      router_ = std::make_unique<TaskRouter>(ownership_.get(), directory_.get(), &metrics_);
+    }
   }
   outbox_committer_ = std::make_unique<OutboxCommitter>(store_.get(), outbox_.get());
+  return absl::OkStatus();
+}
+
+std::string ServiceHost::GroupName() const {
+  return config_.consumer_group.empty() ? config_.service_name : config_.consumer_group;
+}
+
+std::string ServiceHost::InstanceId() const {
+  return config_.instance_id.empty() ? absl::StrCat(config_.service_name, "-", store_->instance_id())
+                                     : config_.instance_id;
+}
+
+absl::Status ServiceHost::JoinGroup(const std::string& address) {
+  kafka::MembershipOptions membership;
+  membership.instance_id = InstanceId();
+  membership.session_timeout_ms = config_.session_timeout_ms;
+  membership.advertised_address = address;
+  membership.service_name = config_.service_name;
+  log::Info("joining consumer group",
+            {{"group", GroupName()},
+             {"instance_id", membership.instance_id},
+             {"advertised_address", address},
+             {"session_timeout_ms", std::to_string(membership.session_timeout_ms)}});
+  KAM_ASSIGN_OR_RETURN(consumer_, kafka::KafkaConsumer::Create(kafka_options_, GroupName(),
+                                                               spec_.input_topics, store_.get(),
+                                                               membership));
+  if (transactional_) transactional_->AttachConsumer(consumer_.get());
+  if (router_) {
+    router_->SetSelfAddress(address);
+    directory_->Start();
+  }
   return absl::OkStatus();
 }
 
@@ -217,6 +244,11 @@ absl::StatusOr<int> ServiceHost::Start() {
   tasks_.SetListener([this] { UpdateHealth(); });
   UpdateHealth();
 
+  if (!spec_.input_topics.empty()) {
+    std::string address = config_.advertise_address;
+    if (address.empty()) address = absl::StrCat(config_.listen.substr(0, config_.listen.rfind(':')), ":", port);
+    KAM_RETURN_IF_ERROR(JoinGroup(address));
+  }
   if (!config_.metrics_listen.empty()) {
     metrics_server_ = std::make_unique<MetricsServer>(&metrics_);
     KAM_RETURN_IF_ERROR(metrics_server_->Start(config_.metrics_listen));
@@ -288,7 +320,8 @@ bool ServiceHost::RelaysOutbox() const {
 void ServiceHost::UpdateHealth() {
   std::lock_guard<std::mutex> lock(health_mutex_);
   if (!health_open_ || !server_) return;
-  bool serving = !consumer_ || tasks_.AllRunning();
+  // A consuming service serves once it joined its group and every assigned task runs.
+  bool serving = spec_.input_topics.empty() || tasks_.AllRunning();
   for (const auto& ready : readiness_) serving = serving && ready();
   if (health_reported_ && *health_reported_ == serving) return;
   health_reported_ = serving;
@@ -315,6 +348,7 @@ void ServiceHost::Shutdown() {
   if (consumer_thread_.joinable()) consumer_thread_.join();
   if (relay_thread_.joinable()) relay_thread_.join();
   restorer_.reset();
+  directory_.reset();
   transactional_.reset();  // before the consumer whose group it fences with
   consumer_.reset();
   if (metrics_server_) metrics_server_->Stop();

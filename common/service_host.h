@@ -21,6 +21,7 @@
 #include "common/batch_committer.h"
 #include "common/kafka/changelog_restorer.h"
 #include "common/kafka/consumer.h"
+#include "common/kafka/group_directory.h"
 #include "common/kafka/transactional_committer.h"
 #include "common/kafka/task_runner.h"
 #include "common/kafka/publisher.h"
@@ -31,6 +32,8 @@
 #include "common/record_applier.h"
 #include "common/stream_task.h"
 #include "common/store.h"
+#include "common/task_ownership.h"
+#include "common/task_router.h"
 
 namespace kam {
 
@@ -50,6 +53,9 @@ struct HostSpec {
   // task runs (common/kafka/transactional_committer.h). Unset: state is local to the instance and
   // committed through the outbox.
   std::optional<kafka::ChangelogSpec> changelog;
+  // Any instance answers any call: the host keeps a directory of which instance owns which task
+  // (GroupDirectory over the group's description) and a TaskRouter that forwards calls there.
+  bool routes_calls = false;
   // Largest request a client may send.
   int max_receive_message_bytes = 4 << 20;
 };
@@ -78,6 +84,11 @@ class ServiceHost {
   // Consumes spec.input_topics through `processor` (state + offsets in one batch).
   void SetProcessor(StreamProcessor* processor) { processor_ = processor; }
   const TaskTable& tasks() const { return tasks_; }
+  // Which task an input key belongs to (Kafka's partitioner on the input topics) and whether it
+  // runs here (after Open, for a service with input topics).
+  const TaskOwnership* ownership() const { return ownership_.get(); }
+  // Forwards calls to the owner of their task (after Open, with spec.routes_calls).
+  TaskRouter* router() { return router_.get(); }
   // How consumed batches and the processor's own writes are made durable (after Open).
   BatchCommitter* committer() {
     return transactional_ ? static_cast<BatchCommitter*>(transactional_.get())
@@ -108,6 +119,9 @@ class ServiceHost {
   std::unique_ptr<kafka::ChangelogRestorer> restorer_;
   std::unique_ptr<RecordApplier> applier_;
   std::unique_ptr<kafka::TaskRunner> task_runner_;
+  std::unique_ptr<TableOwnership> ownership_;
+  std::unique_ptr<kafka::GroupDirectory> directory_;
+  std::unique_ptr<TaskRouter> router_;
   StreamProcessor* processor_ = nullptr;
   TaskTable tasks_;
   std::vector<grpc::Service*> services_;
@@ -119,6 +133,11 @@ class ServiceHost {
   std::thread consumer_thread_;
   bool shut_down_ = false;
 
+  // Joins the consumer group, advertising `address` (Start, once the gRPC port is bound).
+  absl::Status JoinGroup(const std::string& address);
+  std::string GroupName() const;
+  // group.instance.id: --instance-id, or one kept in the store.
+  std::string InstanceId() const;
   // The changelog has a partition for every task.
   absl::Status CheckChangelogPartitions(const kafka::KafkaOptions& kafka_options);
   // SERVING only while every assigned task runs (a consuming service), else NOT_SERVING.

@@ -39,7 +39,21 @@ int TaskTable::Count(TaskState state) const {
   return count;
 }
 
-void TaskTable::Assigned(int32_t task) { Move(task, TaskState::kAssigned); }
+void TaskTable::Assigned(int32_t task, uint64_t generation) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    assigned_in_[task] = generation;
+  }
+  Move(task, TaskState::kAssigned);
+}
+
+std::optional<uint64_t> TaskTable::RunningSince(int32_t task) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = tasks_.find(task);
+  if (it == tasks_.end() || it->second != TaskState::kRunning) return std::nullopt;
+  auto generation = assigned_in_.find(task);
+  return generation == assigned_in_.end() ? 0 : generation->second;
+}
 void TaskTable::Restoring(int32_t task) { Move(task, TaskState::kRestoring); }
 void TaskTable::Running(int32_t task) { Move(task, TaskState::kRunning); }
 void TaskTable::Closed(int32_t task) { Move(task, TaskState::kClosed); }

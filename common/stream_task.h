@@ -26,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -85,8 +86,9 @@ class TaskTable {
 
   // An assignment arrived (possibly empty: more instances than partitions).
   void AssignmentReceived();
-  // The group assigned partition number `task` (again). A task that was closed starts over.
-  void Assigned(int32_t task);
+  // The group assigned partition number `task` (again) in rebalance `generation`
+  // (KafkaConsumer::rebalances()). A task that was closed starts over.
+  void Assigned(int32_t task, uint64_t generation = 0);
   void Restoring(int32_t task);
   void Running(int32_t task);
   // Revoked: the task is gone from this instance.
@@ -95,6 +97,10 @@ class TaskTable {
   // At least one assignment was received, and every assigned task is running.
   bool AllRunning() const;
   std::map<int32_t, TaskState> Snapshot() const;
+  // The rebalance generation that assigned `task`, while the task runs here; nullopt otherwise.
+  // An API write for the task is staged only when this equals the consumer's current generation
+  // (no rebalance since), and committed only if that still holds (TaskOwnership).
+  std::optional<uint64_t> RunningSince(int32_t task) const;
   // How many tasks are in `state` now.
   int Count(TaskState state) const;
   uint64_t transitions_total() const;
@@ -104,6 +110,7 @@ class TaskTable {
 
   mutable std::mutex mutex_;
   std::map<int32_t, TaskState> tasks_ ABSL_GUARDED_BY(mutex_);
+  std::map<int32_t, uint64_t> assigned_in_ ABSL_GUARDED_BY(mutex_);
   bool ever_assigned_ ABSL_GUARDED_BY(mutex_) = false;
   uint64_t transitions_ ABSL_GUARDED_BY(mutex_) = 0;
   Listener listener_;

@@ -28,7 +28,12 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(
   if (!membership.instance_id.empty()) {
     properties.emplace_back("group.instance.id", membership.instance_id);
   }
-  KAM_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, NewConf(options, properties));
+  KafkaOptions member_options = options;
+  if (!membership.advertised_address.empty()) {
+    member_options.client_id =
+        absl::StrCat(membership.service_name, "@", membership.advertised_address);
+  }
+  KAM_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, NewConf(member_options, properties));
   rd_kafka_conf_set_rebalance_cb(conf, &KafkaConsumer::OnRebalance);
   rd_kafka_conf_set_opaque(conf, consumer.get());
   KAM_ASSIGN_OR_RETURN(consumer->consumer_, NewHandle(RD_KAFKA_CONSUMER, conf));
@@ -69,8 +74,10 @@ absl::Status KafkaConsumer::AssignFromStore(rd_kafka_topic_partition_list_t* par
 void KafkaConsumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                 rd_kafka_topic_partition_list_t* partitions, void* opaque) {
   auto* self = static_cast<KafkaConsumer*>(opaque);
-  ++self->assignment_generation_;
+  std::unique_lock<std::mutex> writers;
+  if (std::mutex* lock = self->rebalance_lock_.load()) writers = std::unique_lock<std::mutex>(*lock);
   AssignmentChange& change = self->changes_.emplace_back();
+  change.generation = ++self->assignment_generation_;
   change.assigned = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
   std::vector<int32_t>& numbers = change.tasks;
   for (int i = 0; i < partitions->cnt; ++i) {

@@ -25,6 +25,11 @@ struct MembershipOptions {
   std::string instance_id;
   // How long the coordinator waits for a silent member before moving its partitions away.
   int session_timeout_ms = 10000;
+  // The gRPC address other instances reach this one at ("host:port"). Carried in the member's
+  // client.id ("<service>@<address>"), where every instance finds it with the group's
+  // description (GroupDirectory). Empty: not advertised.
+  std::string advertised_address;
+  std::string service_name = "kam";
 };
 
 // One rebalance callback, by partition number (a task spans every input topic's partition of
@@ -33,6 +38,8 @@ struct MembershipOptions {
 struct AssignmentChange {
   bool assigned = false;  // else revoked
   std::vector<int32_t> tasks;
+  // KafkaConsumer::rebalances() right after this change.
+  uint64_t generation = 0;
 };
 
 class KafkaConsumer {
@@ -69,6 +76,14 @@ class KafkaConsumer {
 
   rd_kafka_t* handle() { return consumer_.get(); }
 
+  // Counts rebalance callbacks (revocations and assignments); any thread.
+  uint64_t rebalances() const { return assignment_generation_.load(); }
+  // Held for the whole of every rebalance callback: a writer that takes it around a transaction
+  // (TransactionalCommitter) finishes that transaction before the partitions it wrote for are
+  // given up, and sees rebalances() change only between transactions. Set before the first poll;
+  // null to detach.
+  void SetRebalanceLock(std::mutex* lock) { rebalance_lock_.store(lock); }
+
   // The group metadata (generation, member id) of the assignment this instance is working on, as
   // it was when the rebalance callback handed the assignment over; null while nothing is
   // assigned. Transactions send their offsets with it, never with the consumer's current
@@ -92,7 +107,8 @@ class KafkaConsumer {
   const Store* store_;
   HandlePtr consumer_;
   // Bumped by every rebalance; a group collected across one is dropped and read again.
-  uint64_t assignment_generation_ = 0;
+  std::atomic<uint64_t> assignment_generation_ = 0;
+  std::atomic<std::mutex*> rebalance_lock_ = nullptr;
   // Filled by the rebalance callback (which runs inside poll, on the consumer thread).
   std::vector<AssignmentChange> changes_;
   // Serialized group metadata of the current assignment (empty: none); see AssignmentMetadata.

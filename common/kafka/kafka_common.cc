@@ -266,4 +266,9 @@ absl::Status EnsureTopics(const KafkaOptions& options, const std::vector<std::st
   return absl::OkStatus();
 }
 
+int32_t PartitionOfKey(std::string_view key, int32_t partitions) {
+  return rd_kafka_msg_partitioner_murmur2(nullptr, key.data(), key.size(), partitions, nullptr,
+                                          nullptr);
+}
+
 }  // namespace kam::kafka

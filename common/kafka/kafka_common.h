@@ -69,4 +69,8 @@ absl::StatusOr<int64_t> EndOffset(rd_kafka_t* rk, const std::string& topic, int3
 // The partition count of `topic` (NOT_FOUND when the topic does not exist).
 absl::StatusOr<int32_t> PartitionCount(rd_kafka_t* rk, const std::string& topic, int timeout_ms);
 
+// The partition of `key` among `partitions`: Kafka's default partitioner (murmur2, which Java
+// clients agree on), as librdkafka implements it.
+int32_t PartitionOfKey(std::string_view key, int32_t partitions);
+
 }  // namespace kam::kafka

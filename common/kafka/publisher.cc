@@ -77,8 +77,7 @@ absl::StatusOr<int32_t> KafkaPublisher::PartitionFor(const std::string& topic,
     it = partition_counts_.emplace(topic, count).first;
   }
   // Kafka's default partitioner (Java clients agree on it), so keyed order holds for any client.
-  return rd_kafka_msg_partitioner_murmur2(nullptr, key.data(), key.size(), it->second, nullptr,
-                                          nullptr);
+  return PartitionOfKey(key, it->second);
 }
 
 absl::StatusOr<uint64_t> KafkaPublisher::TailSequence(rd_kafka_t* consumer,

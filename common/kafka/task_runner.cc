@@ -31,7 +31,7 @@ void TaskRunner::HandleAssignmentChanges() {
       continue;
     }
     // All of the assignment is ASSIGNED before any of it may count as running.
-    for (int32_t task : change.tasks) tasks_->Assigned(task);
+    for (int32_t task : change.tasks) tasks_->Assigned(task, change.generation);
     tasks_->AssignmentReceived();
     for (int32_t task : change.tasks) StartTask(task);
   }
@@ -44,6 +44,10 @@ void TaskRunner::StartTask(int32_t task) {
     RestorePending();
     return;
   }
+  CatchUpOrRun(task);
+}
+
+void TaskRunner::CatchUpOrRun(int32_t task) {
   if (!options_.restore_to_end) {
     RunTask(task);
     return;
@@ -59,7 +63,7 @@ void TaskRunner::StartTask(int32_t task) {
     }
     ends[topic] = end.ok() ? *end : INT64_MAX;
   }
-  tasks_->Restoring(task);
+  if (!options_.restore) tasks_->Restoring(task);  // else restoring since its changelog began
   CheckRestored();
 }
 
@@ -76,7 +80,8 @@ void TaskRunner::RestorePending() {
     // The restored state may resume its inputs elsewhere than the local store did.
     consumer_->SeekToStored(task);
     it = restore_pending_.erase(it);
-    RunTask(task);
+    // A table restored from its changelog may still trail its input: read that up to the end too.
+    CatchUpOrRun(task);
   }
 }
 

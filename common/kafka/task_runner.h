@@ -53,6 +53,8 @@ class TaskRunner {
   void HandleAssignmentChanges();
   void StartTask(int32_t task);
   void RunTask(int32_t task);
+  // Runs `task`, after reading its input up to the end when the options ask for that.
+  void CatchUpOrRun(int32_t task);
   // Moves restoring tasks that have reached their end offsets to running.
   void CheckRestored();
   // Restores the changelog of the tasks that wait for it; runs those that are done.

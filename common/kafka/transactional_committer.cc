@@ -95,11 +95,20 @@ absl::StatusOr<std::unique_ptr<TransactionalCommitter>> TransactionalCommitter::
     if (initialised.ok() || !retriable) break;
   }
   KAM_RETURN_IF_ERROR(initialised);
+  if (consumer != nullptr) committer->AttachConsumer(consumer);
   log::Info("transactional producer ready", {{"transactional_id", transactional_id}});
   return committer;
 }
 
-TransactionalCommitter::~TransactionalCommitter() = default;
+TransactionalCommitter::~TransactionalCommitter() {
+  // The consumer may outlive this committer (its close revokes): no lock of ours in its callback.
+  if (KafkaConsumer* consumer = consumer_.load()) consumer->SetRebalanceLock(nullptr);
+}
+
+void TransactionalCommitter::AttachConsumer(KafkaConsumer* consumer) {
+  consumer_.store(consumer);
+  consumer->SetRebalanceLock(&mutex_);
+}
 
 // Runs inside rd_kafka_poll/flush, which only RunTransaction calls, with mutex_ held.
 void TransactionalCommitter::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message,
@@ -147,7 +156,9 @@ absl::StatusOr<std::vector<TransactionalCommitter::Record>> TransactionalCommitt
 absl::StatusOr<rd_kafka_topic_partition_list_t*> TransactionalCommitter::OffsetsToSend(
     const InputOffsets& next_offsets) {
   InputOffsets offsets = next_offsets;
-  for (const auto& [topic, partition] : consumer_->Assignment()) {
+  KafkaConsumer* consumer = consumer_.load();
+  if (consumer == nullptr) return absl::UnavailableError("not in the consumer group yet");
+  for (const auto& [topic, partition] : consumer->Assignment()) {
     if (offsets.count({topic, partition})) continue;
     KAM_ASSIGN_OR_RETURN(std::optional<int64_t> stored, LoadNextOffset(*store_, topic, partition));
     if (stored) offsets[{topic, partition}] = *stored;
@@ -220,10 +231,15 @@ absl::Status TransactionalCommitter::RunTransaction(const std::vector<Record>& r
       return fail(status);
     }
   }
-  KAM_ASSIGN_OR_RETURN(rd_kafka_topic_partition_list_t * offsets, OffsetsToSend(next_offsets));
+  absl::StatusOr<rd_kafka_topic_partition_list_t*> to_send = OffsetsToSend(next_offsets);
+  if (!to_send.ok()) {
+    fatal = false;
+    return fail(to_send.status());  // the transaction is open: abort it, never leave it hanging
+  }
+  rd_kafka_topic_partition_list_t* offsets = *to_send;
   // Fencing needs offsets sent with the generation of the assignment this work belongs to: a
   // transaction with nothing to fence it (no assignment, no partitions) is not committed.
-  rd_kafka_consumer_group_metadata_t* group = consumer_->AssignmentMetadata();
+  rd_kafka_consumer_group_metadata_t* group = consumer_.load()->AssignmentMetadata();
   if (offsets->cnt == 0 || group == nullptr) {
     rd_kafka_topic_partition_list_destroy(offsets);
     if (group != nullptr) rd_kafka_consumer_group_metadata_destroy(group);
@@ -257,10 +273,8 @@ absl::Status TransactionalCommitter::RunTransaction(const std::vector<Record>& r
   return absl::OkStatus();
 }
 
-absl::Status TransactionalCommitter::Commit(StagedBatch* batch, std::vector<OutboundEvent> events,
-                                            const InputOffsets& next_offsets) {
-  KAM_RETURN_IF_ERROR(PutInputOffsets(store_, batch, next_offsets));
-  if (batch->Count() == 0 && events.empty()) return absl::OkStatus();
+absl::StatusOr<std::vector<TransactionalCommitter::Record>> TransactionalCommitter::RecordsOf(
+    StagedBatch* batch, std::vector<OutboundEvent> events) const {
   std::vector<Record> records;
   for (auto& event : events) {
     Record record;
@@ -272,8 +286,35 @@ absl::Status TransactionalCommitter::Commit(StagedBatch* batch, std::vector<Outb
   }
   KAM_ASSIGN_OR_RETURN(std::vector<Record> changelog, ChangelogOf(batch));
   for (auto& record : changelog) records.push_back(std::move(record));
+  return records;
+}
 
+absl::Status TransactionalCommitter::Commit(StagedBatch* batch, std::vector<OutboundEvent> events,
+                                            const InputOffsets& next_offsets) {
+  KAM_RETURN_IF_ERROR(PutInputOffsets(store_, batch, next_offsets));
+  if (batch->Count() == 0 && events.empty()) return absl::OkStatus();
+  KAM_ASSIGN_OR_RETURN(std::vector<Record> records, RecordsOf(batch, std::move(events)));
   std::lock_guard<std::mutex> lock(mutex_);
+  return CommitLocked(batch, records, next_offsets);
+}
+
+absl::Status TransactionalCommitter::CommitOwned(StagedBatch* batch,
+                                                 std::vector<OutboundEvent> events,
+                                                 uint64_t generation) {
+  if (batch->Count() == 0 && events.empty()) return absl::OkStatus();
+  KAM_ASSIGN_OR_RETURN(std::vector<Record> records, RecordsOf(batch, std::move(events)));
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (consumer_.load() == nullptr || consumer_.load()->rebalances() != generation) {
+    return absl::UnavailableError(
+        "the partition moved to another instance during the call (a consumer-group rebalance); "
+        "nothing was stored: retry, with the same request_id to make the retry safe");
+  }
+  return CommitLocked(batch, records, {});
+}
+
+absl::Status TransactionalCommitter::CommitLocked(StagedBatch* batch,
+                                                  const std::vector<Record>& records,
+                                                  const InputOffsets& next_offsets) {
   delivered_.clear();
   KAM_RETURN_IF_ERROR(RunTransaction(records, next_offsets));
   // Committed in Kafka: now the local store, with where it stands in the changelog.

@@ -52,6 +52,17 @@ class TransactionalCommitter : public BatchCommitter {
 
   absl::Status Commit(StagedBatch* batch, std::vector<OutboundEvent> events,
                       const InputOffsets& next_offsets) override;
+  // Holds the transaction lock across the check: the consumer's rebalance callback takes the same
+  // lock, so partitions are given up only between transactions.
+  absl::Status CommitOwned(StagedBatch* batch, std::vector<OutboundEvent> events,
+                           uint64_t generation) override;
+  uint64_t CurrentGeneration() const override {
+    KafkaConsumer* consumer = consumer_.load();
+    return consumer ? consumer->rebalances() : 0;
+  }
+  // The group member whose assignment fences the transactions; until then nothing commits (a
+  // service joins its group only once its gRPC address is known). Once, before polling starts.
+  void AttachConsumer(KafkaConsumer* consumer);
 
   uint64_t transactions_total() const { return transactions_total_.load(); }
   uint64_t aborted_total() const { return aborted_total_.load(); }
@@ -81,9 +92,15 @@ class TransactionalCommitter : public BatchCommitter {
   absl::Status Produce(const Record& record);
   absl::Status RunTransaction(const std::vector<Record>& records, const InputOffsets& next_offsets)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // The records of `events` and of the changelog of `batch`.
+  absl::StatusOr<std::vector<Record>> RecordsOf(StagedBatch* batch,
+                                                std::vector<OutboundEvent> events) const;
+  // Runs the transaction, then writes `batch` locally with the changelog checkpoints.
+  absl::Status CommitLocked(StagedBatch* batch, const std::vector<Record>& records,
+                            const InputOffsets& next_offsets) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   Store* store_;
-  KafkaConsumer* consumer_;
+  std::atomic<KafkaConsumer*> consumer_;
   std::string producer_header_;
   ChangelogSpec changelog_;
   HandlePtr producer_;

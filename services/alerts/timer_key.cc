@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/store.h"
+#include "common/task_ownership.h"
 
 namespace kam::alerts {
 
@@ -10,7 +11,7 @@ namespace kam::alerts {
 // "o|<account>|<interaction>" or "n|<account>" (ids never contain '|': they are validated).
 
 std::string TimerKey::PartitionPrefix(int32_t partition) {
-  return EncodeUint64(static_cast<uint64_t>(static_cast<uint32_t>(partition))).substr(4);
+  return TaskKeyPrefix(partition);
 }
 
 std::string TimerKey::Encode() const {

@@ -1,13 +1,75 @@
 #include "services/interactions/grpc_service.h"
 
+#include <map>
+#include <mutex>
+
+#include "common/grpc_status.h"
 #include "common/grpc_unary.h"
 
 namespace kam::interactions {
+namespace {
+
+using kam::v1::InteractionsService;
+
+// Finishes `reactor` with `status` and records it.
+void Finish(grpc::ServerUnaryReactor* reactor, RpcMetrics* metrics, const char* method,
+            std::chrono::steady_clock::time_point began, const grpc::Status& status) {
+  if (metrics != nullptr) {
+    metrics->Record(method, static_cast<absl::StatusCode>(status.error_code()),
+                    std::chrono::steady_clock::now() - began);
+  }
+  reactor->Finish(status);
+}
+
+// Forwards a unary call and finishes the reactor with the owner's answer. `rpc` issues the call
+// on the stub's callback interface.
+template <typename Request, typename Response, typename Method>
+grpc::ServerUnaryReactor* Forward(TaskRouter* router, grpc::CallbackServerContext* context,
+                                  RpcMetrics* metrics, const char* method,
+                                  const std::string& address, const Request* request,
+                                  Response* response, Method rpc) {
+  auto began = std::chrono::steady_clock::now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::shared_ptr<InteractionsService::Stub> stub =
+      InteractionsService::NewStub(router->ChannelTo(address));
+  ForwardUnary<Response>(
+      router, context, address, response,
+      [stub, request, rpc](grpc::ClientContext* outgoing, Response* answer,
+                           std::function<void(grpc::Status)> on_done) {
+        rpc(stub->async(), outgoing, request, answer, std::move(on_done));
+      },
+      [reactor, metrics, method, began, stub](grpc::Status status) {
+        Finish(reactor, metrics, method, began, status);
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* context, RpcMetrics* metrics,
+                                 const char* method, const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Finish(reactor, metrics, method, std::chrono::steady_clock::now(), ToGrpcStatus(status));
+  return reactor;
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<std::string>> InteractionsGrpcService::RouteAccount(
+    const std::string& account_id, const grpc::CallbackServerContext* context) {
+  if (router_ == nullptr || account_id.empty()) return std::optional<std::string>();
+  return router_->Route(router_->ownership()->TaskOf(account_id), context);
+}
 
 grpc::ServerUnaryReactor* InteractionsGrpcService::RecordInteraction(
     grpc::CallbackServerContext* context, const kam::v1::RecordInteractionRequest* request,
     kam::v1::Interaction* response) {
-  return AnswerUnaryLater(context, metrics_, "RecordInteraction", response, [&](auto done) {
+  constexpr char kMethod[] = "RecordInteraction";
+  auto route = RouteAccount(request->interaction().account_id(), context);
+  if (!route.ok()) return Refuse(context, metrics_, kMethod, route.status());
+  if (*route) {
+    return Forward(router_, context, metrics_, kMethod, **route, request, response,
+                   [](auto* async, auto... args) { async->RecordInteraction(args...); });
+  }
+  return AnswerUnaryLater(context, metrics_, kMethod, response, [&](auto done) {
     book_->RecordInteractionAsync(*request, std::move(done));
   });
 }
@@ -15,28 +77,205 @@ grpc::ServerUnaryReactor* InteractionsGrpcService::RecordInteraction(
 grpc::ServerUnaryReactor* InteractionsGrpcService::BatchRecordInteractions(
     grpc::CallbackServerContext* context, const kam::v1::BatchRecordInteractionsRequest* request,
     kam::v1::BatchRecordInteractionsResponse* response) {
-  return AnswerUnary(context, metrics_, "BatchRecordInteractions", response,
-                     [&] { return book_->BatchRecordInteractions(*request); });
+  constexpr char kMethod[] = "BatchRecordInteractions";
+  // Split by owner: the items served here, and one sub-batch per peer.
+  std::vector<int> local;
+  std::map<std::string, std::vector<int>> remote;
+  std::map<int, absl::Status> refused;
+  const bool splits = router_ != nullptr && request->requests_size() > 0 &&
+                      request->requests_size() <= max_batch_items_;
+  for (int i = 0; i < request->requests_size(); ++i) {
+    if (!splits) {
+      local.push_back(i);
+      continue;
+    }
+    auto route = RouteAccount(request->requests(i).interaction().account_id(), context);
+    if (!route.ok()) {
+      refused[i] = route.status();
+    } else if (*route) {
+      remote[**route].push_back(i);
+    } else {
+      local.push_back(i);
+    }
+  }
+  if (remote.empty() && refused.empty()) {
+    return AnswerUnary(context, metrics_, kMethod, response,
+                       [&] { return book_->BatchRecordInteractions(*request); });
+  }
+
+  // Answers gathered per item in the order of the request.
+  struct Join {
+    std::mutex mutex;
+    std::vector<kam::v1::BatchItemResult> results;
+    int pending = 0;
+    grpc::Status failure;  // the first error that fails the whole call (storage trouble here)
+  };
+  auto join = std::make_shared<Join>();
+  join->results.resize(request->requests_size());
+  for (int i = 0; i < request->requests_size(); ++i) join->results[i].set_index(i);
+  for (const auto& [index, status] : refused) {
+    join->results[index].set_code(static_cast<int32_t>(status.code()));
+    join->results[index].set_error(std::string(status.message()));
+  }
+  auto began = std::chrono::steady_clock::now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto finish_part = [join, reactor, response, metrics = metrics_, began, kMethod]() {
+    // Called with join->mutex held, once per finished part.
+    if (--join->pending > 0) return;
+    if (join->failure.ok()) {
+      for (auto& result : join->results) *response->add_results() = std::move(result);
+    }
+    Finish(reactor, metrics, kMethod, began, join->failure);
+  };
+  join->pending = static_cast<int>(remote.size()) + 1;  // + the local part
+  for (const auto& [address, indexes] : remote) {
+    struct Part {
+      kam::v1::BatchRecordInteractionsRequest request;
+      kam::v1::BatchRecordInteractionsResponse response;
+      std::vector<int> indexes;
+    };
+    auto part = std::make_shared<Part>();
+    part->indexes = indexes;
+    for (int index : indexes) *part->request.add_requests() = request->requests(index);
+    std::shared_ptr<InteractionsService::Stub> stub =
+        InteractionsService::NewStub(router_->ChannelTo(address));
+    ForwardUnary<kam::v1::BatchRecordInteractionsResponse>(
+        router_, context, address, &part->response,
+        [stub, part](grpc::ClientContext* outgoing, kam::v1::BatchRecordInteractionsResponse* answer,
+                     std::function<void(grpc::Status)> on_done) {
+          stub->async()->BatchRecordInteractions(outgoing, &part->request, answer,
+                                                 std::move(on_done));
+        },
+        [join, part, stub, finish_part](grpc::Status status) {
+          std::lock_guard<std::mutex> lock(join->mutex);
+          if (status.ok()) {
+            for (const auto& result : part->response.results()) {
+              if (result.index() < 0 || result.index() >= static_cast<int>(part->indexes.size())) {
+                continue;
+              }
+              auto& mine = join->results[part->indexes[result.index()]];
+              const int index = mine.index();
+              mine = result;
+              mine.set_index(index);
+            }
+          } else {
+            // The owner did not take these items: each says why and that a retry is safe.
+            for (int index : part->indexes) {
+              join->results[index].set_code(static_cast<int32_t>(status.error_code()));
+              join->results[index].set_error(status.error_message());
+            }
+          }
+          finish_part();
+        });
+  }
+  // The local part, on this thread (RocksDB and the group committer only).
+  absl::StatusOr<kam::v1::BatchRecordInteractionsResponse> mine;
+  if (!local.empty()) {
+    kam::v1::BatchRecordInteractionsRequest sub;
+    for (int index : local) *sub.add_requests() = request->requests(index);
+    mine = book_->BatchRecordInteractions(sub);
+  }
+  std::lock_guard<std::mutex> lock(join->mutex);
+  if (!local.empty()) {
+    if (!mine.ok()) {
+      join->failure = ToGrpcStatus(mine.status());
+    } else {
+      for (const auto& result : mine->results()) {
+        auto& slot = join->results[local[result.index()]];
+        const int index = slot.index();
+        slot = result;
+        slot.set_index(index);
+      }
+    }
+  }
+  finish_part();
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* InteractionsGrpcService::GetInteraction(
     grpc::CallbackServerContext* context, const kam::v1::GetInteractionRequest* request,
     kam::v1::Interaction* response) {
-  return AnswerUnary(context, metrics_, "GetInteraction", response,
-                     [&] { return book_->GetInteraction(*request); });
+  constexpr char kMethod[] = "GetInteraction";
+  absl::StatusOr<kam::v1::Interaction> here = book_->GetInteraction(*request);
+  std::vector<std::string> peers;
+  if (router_ != nullptr && absl::IsNotFound(here.status()) &&
+      !TaskRouter::WasForwarded(context)) {
+    peers = router_->Peers();
+  }
+  if (peers.empty()) {
+    return AnswerUnary(context, metrics_, kMethod, response, [&] { return here; });
+  }
+  // The id does not name its account: ask every other instance, first found wins.
+  struct Ask {
+    std::mutex mutex;
+    int pending = 0;
+    bool found = false;
+    bool unavailable = false;
+    std::vector<kam::v1::Interaction> answers;
+  };
+  auto ask = std::make_shared<Ask>();
+  ask->pending = static_cast<int>(peers.size());
+  ask->answers.resize(peers.size());
+  auto began = std::chrono::steady_clock::now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const std::string not_found(here.status().message());
+  for (size_t i = 0; i < peers.size(); ++i) {
+    std::shared_ptr<InteractionsService::Stub> stub =
+        InteractionsService::NewStub(router_->ChannelTo(peers[i]));
+    ForwardUnary<kam::v1::Interaction>(
+        router_, context, peers[i], &ask->answers[i],
+        [stub, request](grpc::ClientContext* outgoing, kam::v1::Interaction* answer,
+                        std::function<void(grpc::Status)> on_done) {
+          stub->async()->GetInteraction(outgoing, request, answer, std::move(on_done));
+        },
+        [ask, i, stub, reactor, response, metrics = metrics_, began, not_found,
+         kMethod](grpc::Status status) {
+          std::lock_guard<std::mutex> lock(ask->mutex);
+          if (status.ok() && !ask->found) {
+            ask->found = true;
+            *response = ask->answers[i];
+          }
+          ask->unavailable |= status.error_code() == grpc::StatusCode::UNAVAILABLE;
+          if (--ask->pending > 0) return;
+          grpc::Status outcome;
+          if (!ask->found) {
+            outcome = ask->unavailable
+                          ? grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                         "not found on the instances that answered, and one did "
+                                         "not answer: retry")
+                          : grpc::Status(grpc::StatusCode::NOT_FOUND, not_found);
+          }
+          Finish(reactor, metrics, kMethod, began, outcome);
+        });
+  }
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* InteractionsGrpcService::ListInteractions(
     grpc::CallbackServerContext* context, const kam::v1::ListInteractionsRequest* request,
     kam::v1::ListInteractionsResponse* response) {
-  return AnswerUnary(context, metrics_, "ListInteractions", response,
+  constexpr char kMethod[] = "ListInteractions";
+  auto route = RouteAccount(request->account_id(), context);
+  if (!route.ok()) return Refuse(context, metrics_, kMethod, route.status());
+  if (*route) {
+    return Forward(router_, context, metrics_, kMethod, **route, request, response,
+                   [](auto* async, auto... args) { async->ListInteractions(args...); });
+  }
+  return AnswerUnary(context, metrics_, kMethod, response,
                      [&] { return book_->ListInteractions(*request); });
 }
 
 grpc::ServerUnaryReactor* InteractionsGrpcService::GetAccountHealth(
     grpc::CallbackServerContext* context, const kam::v1::GetAccountHealthRequest* request,
     kam::v1::AccountHealth* response) {
-  return AnswerUnary(context, metrics_, "GetAccountHealth", response,
+  constexpr char kMethod[] = "GetAccountHealth";
+  auto route = RouteAccount(request->account_id(), context);
+  if (!route.ok()) return Refuse(context, metrics_, kMethod, route.status());
+  if (*route) {
+    return Forward(router_, context, metrics_, kMethod, **route, request, response,
+                   [](auto* async, auto... args) { async->GetAccountHealth(args...); });
+  }
+  return AnswerUnary(context, metrics_, kMethod, response,
                      [&] { return book_->GetAccountHealth(*request); });
 }
 

@@ -33,12 +33,20 @@ constexpr size_t kMaxCommentChars = 1000;
 
 int64_t NowMillis() { return MillisFromTimestamp(NowTimestamp()); }
 
-// account \0 (max - occur_millis) id: one account's interactions, newest first.
-std::string IndexPrefix(const std::string& account_id) { return account_id + std::string(1, '\0'); }
-std::string IndexKey(const Interaction& interaction) {
+// Every key starts with its task: task account \0 (max - occur_millis) id is one account's
+// interactions, newest first.
+std::string Key(int32_t task, std::string_view rest) {
+  std::string key = TaskKeyPrefix(task);
+  key.append(rest);
+  return key;
+}
+std::string IndexPrefix(int32_t task, const std::string& account_id) {
+  return Key(task, account_id + std::string(1, '\0'));
+}
+std::string IndexKey(int32_t task, const Interaction& interaction) {
   uint64_t inverted = static_cast<uint64_t>(std::numeric_limits<int64_t>::max() -
                                             MillisFromTimestamp(interaction.occur_time()));
-  return IndexPrefix(interaction.account_id()) + EncodeUint64(inverted) + interaction.id();
+  return IndexPrefix(task, interaction.account_id()) + EncodeUint64(inverted) + interaction.id();
 }
 
 }  // namespace
@@ -48,10 +56,26 @@ std::vector<std::string> InteractionsBook::ColumnFamilies() {
 }
 
 absl::StatusOr<std::unique_ptr<InteractionsBook>> InteractionsBook::Open(
-    Store* store, Outbox* outbox, InteractionsOptions options) {
-  KAM_ASSIGN_OR_RETURN(PageTokens tokens, PageTokens::ForStore(store));
+    Store* store, BatchCommitter* committer, const TaskOwnership* ownership,
+    InteractionsOptions options) {
+  std::optional<PageTokens> tokens;
+  if (options.page_token_secret.empty()) {
+    KAM_ASSIGN_OR_RETURN(tokens, PageTokens::ForStore(store));
+  } else {
+    tokens.emplace(options.page_token_secret);
+  }
   return std::unique_ptr<InteractionsBook>(
-      new InteractionsBook(store, outbox, options, std::move(tokens)));
+      new InteractionsBook(store, committer, ownership, options, *std::move(tokens)));
+}
+
+absl::StatusOr<int32_t> InteractionsBook::ServedTask(const std::string& account_id) const {
+  const int32_t task = ownership_->TaskOf(account_id);
+  if (!ownership_->RunningSince(task)) {
+    return absl::UnavailableError(absl::StrCat(
+        "account \"", account_id, "\" belongs to task ", task,
+        ", which does not run on this instance now (it moved, or is restoring): retry"));
+  }
+  return task;
 }
 
 absl::Status InteractionsBook::Validate(const Interaction& in, int64_t now_millis) const {
@@ -113,15 +137,16 @@ absl::Status InteractionsBook::Validate(const Interaction& in, int64_t now_milli
 }
 
 absl::StatusOr<std::optional<AccountReplica>> InteractionsBook::LoadReplica(
-    const std::string& account_id) const {
-  return LoadMessage<AccountReplica>(*store_, kReplicaCf, account_id);
+    int32_t task, const std::string& account_id) const {
+  return LoadMessage<AccountReplica>(*store_, kReplicaCf, Key(task, account_id));
 }
 
-absl::StatusOr<AccountReplica> InteractionsBook::AwaitAccount(const std::string& account_id) const {
+absl::StatusOr<AccountReplica> InteractionsBook::AwaitAccount(
+    int32_t task, const std::string& account_id) const {
   auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.replica_wait_millis);
   while (true) {
-    KAM_ASSIGN_OR_RETURN(std::optional<AccountReplica> replica, LoadReplica(account_id));
+    KAM_ASSIGN_OR_RETURN(std::optional<AccountReplica> replica, LoadReplica(task, account_id));
     if (replica) {
       if (replica->closed()) {
         return absl::FailedPreconditionError(
@@ -142,6 +167,7 @@ absl::StatusOr<AccountReplica> InteractionsBook::AwaitAccount(const std::string&
 }
 
 struct InteractionsBook::PendingRecord {
+  int32_t task = 0;
   kam::v1::RecordInteractionRequest request;
   std::string fingerprint;
   int64_t now = 0;
@@ -153,23 +179,26 @@ struct InteractionsBook::PendingRecord {
 namespace {
 
 // The interaction an earlier call with the same request_id (or client-chosen id) stored, if any.
+// Request ids and client-chosen ids are unique per account (per task, to be exact): the task owns
+// them and nothing else needs to know.
 template <typename Reader>
-absl::StatusOr<std::optional<Interaction>> Replay(Reader& reader,
+absl::StatusOr<std::optional<Interaction>> Replay(Reader& reader, int32_t task,
                                                   const kam::v1::RecordInteractionRequest& request,
                                                   const std::string& fingerprint) {
   std::optional<std::string> id;
   if (!request.request_id().empty()) {
-    KAM_ASSIGN_OR_RETURN(
-        id, LookupIdempotent(reader, kRequestsCf, absl::StrCat("request/", request.request_id()),
-                             fingerprint, "request_id"));
+    KAM_ASSIGN_OR_RETURN(id, LookupIdempotent(reader, kRequestsCf,
+                                              Key(task, absl::StrCat("request/", request.request_id())),
+                                              fingerprint, "request_id"));
   }
   if (!id && !request.interaction().id().empty()) {
     KAM_ASSIGN_OR_RETURN(
-        id, LookupIdempotent(reader, kRequestsCf, absl::StrCat("id/", request.interaction().id()),
+        id, LookupIdempotent(reader, kRequestsCf,
+                             Key(task, absl::StrCat("id/", request.interaction().id())),
                              fingerprint, "interaction.id"));
   }
   if (!id) return std::optional<Interaction>();
-  return LoadMessage<Interaction>(reader, kInteractionsCf, *id);
+  return LoadMessage<Interaction>(reader, kInteractionsCf, Key(task, *id));
 }
 
 }  // namespace
@@ -183,15 +212,17 @@ absl::StatusOr<std::shared_ptr<InteractionsBook::PendingRecord>> InteractionsBoo
   KAM_RETURN_IF_ERROR(Validate(request.interaction(), pending->now));
   pending->request = request;
   pending->fingerprint = Fingerprint(request.interaction());
+  KAM_ASSIGN_OR_RETURN(pending->task, ServedTask(request.interaction().account_id()));
   // A replay returns what the first call stored, and publishes nothing.
   KAM_ASSIGN_OR_RETURN(std::optional<Interaction> earlier,
-                       Replay(*store_, request, pending->fingerprint));
+                       Replay(*store_, pending->task, request, pending->fingerprint));
   if (earlier) {
     pending->replayed = true;
     pending->result = *std::move(earlier);
     return pending;
   }
-  KAM_ASSIGN_OR_RETURN(pending->account, AwaitAccount(request.interaction().account_id()));
+  KAM_ASSIGN_OR_RETURN(pending->account,
+                       AwaitAccount(pending->task, request.interaction().account_id()));
   return pending;
 }
 
@@ -202,8 +233,8 @@ void InteractionsBook::RecordInteractionAsync(const kam::v1::RecordInteractionRe
   std::shared_ptr<PendingRecord> write = *std::move(pending);
   if (write->replayed) return done(std::move(write->result));
   committer_->Submit(
-      [this, write](StagedBatch* batch, std::vector<OutboundEvent>* events) {
-        return StageRecord(write.get(), batch, events);
+      [this, write](StagedBatch* batch, std::vector<OutboundEvent>* events, uint64_t generation) {
+        return StageRecord(write.get(), batch, events, generation);
       },
       [write, done = std::move(done)](absl::Status status) {
         if (!status.ok()) return done(status);
@@ -222,12 +253,22 @@ absl::StatusOr<Interaction> InteractionsBook::RecordInteraction(
 }
 
 absl::Status InteractionsBook::StageRecord(PendingRecord* pending, StagedBatch* batch,
-                                           std::vector<OutboundEvent>* events) const {
+                                           std::vector<OutboundEvent>* events,
+                                           uint64_t generation) const {
   const kam::v1::RecordInteractionRequest& request = pending->request;
   const Interaction& input = request.interaction();
+  const int32_t task = pending->task;
+  // Checked again here: the task may have moved since the call's first look (the commit refuses
+  // the group if a rebalance comes after this).
+  if (ownership_->RunningSince(task) != generation) {
+    return absl::UnavailableError(absl::StrCat(
+        "account \"", input.account_id(), "\" belongs to task ", task,
+        ", which moved during the call; nothing was stored: retry, with the same request_id to "
+        "make the retry safe"));
+  }
   // A twin staged or committed since the check: answer with its result.
   KAM_ASSIGN_OR_RETURN(std::optional<Interaction> earlier,
-                       Replay(*batch, request, pending->fingerprint));
+                       Replay(*batch, task, request, pending->fingerprint));
   if (earlier) {
     pending->result = *std::move(earlier);
     return absl::OkStatus();
@@ -241,15 +282,17 @@ absl::Status InteractionsBook::StageRecord(PendingRecord* pending, StagedBatch* 
   *stored.mutable_record_time() = TimestampFromMillis(pending->now);
   stored.set_owner_manager_id(pending->account.owner_manager_id());
 
-  KAM_ASSIGN_OR_RETURN(std::optional<AccountHealthState> loaded,
-                       LoadMessage<AccountHealthState>(*batch, kHealthCf, stored.account_id()));
+  KAM_ASSIGN_OR_RETURN(
+      std::optional<AccountHealthState> loaded,
+      LoadMessage<AccountHealthState>(*batch, kHealthCf, Key(task, stored.account_id())));
   AccountHealthState health = loaded.value_or(AccountHealthState());
   if (stored.type() == kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED) {
     const auto* open = FindOpenRequest(health, stored.resolves_interaction_id());
     if (open == nullptr) {
       KAM_ASSIGN_OR_RETURN(
           std::optional<Interaction> named,
-          LoadMessage<Interaction>(*batch, kInteractionsCf, stored.resolves_interaction_id()));
+          LoadMessage<Interaction>(*batch, kInteractionsCf,
+                                   Key(task, stored.resolves_interaction_id())));
       if (named && named->account_id() == stored.account_id() && IsRequest(named->type())) {
         return absl::FailedPreconditionError(
             absl::StrCat("interaction.resolves_interaction_id: request \"",
@@ -265,7 +308,8 @@ absl::Status InteractionsBook::StageRecord(PendingRecord* pending, StagedBatch* 
     }
   }
   if (!input.id().empty()) {
-    KAM_ASSIGN_OR_RETURN(std::optional<std::string> taken, batch->Get(kInteractionsCf, input.id()));
+    KAM_ASSIGN_OR_RETURN(std::optional<std::string> taken,
+                         batch->Get(kInteractionsCf, Key(task, input.id())));
     if (taken) {
       return absl::AlreadyExistsError(
           absl::StrCat("interaction.id: \"", input.id(), "\" exists with different content"));
@@ -273,14 +317,17 @@ absl::Status InteractionsBook::StageRecord(PendingRecord* pending, StagedBatch* 
   }
   ApplyInteraction(stored, &health, options_.health);
 
-  KAM_RETURN_IF_ERROR(batch->Put(kInteractionsCf, stored.id(), stored.SerializeAsString()));
-  KAM_RETURN_IF_ERROR(batch->Put(kByAccountCf, IndexKey(stored), ""));
-  KAM_RETURN_IF_ERROR(batch->Put(kHealthCf, stored.account_id(), health.SerializeAsString()));
+  KAM_RETURN_IF_ERROR(
+      batch->Put(kInteractionsCf, Key(task, stored.id()), stored.SerializeAsString()));
+  KAM_RETURN_IF_ERROR(batch->Put(kByAccountCf, IndexKey(task, stored), ""));
+  KAM_RETURN_IF_ERROR(
+      batch->Put(kHealthCf, Key(task, stored.account_id()), health.SerializeAsString()));
   if (!request.request_id().empty()) {
-    KAM_RETURN_IF_ERROR(batch->Put(kRequestsCf, absl::StrCat("request/", request.request_id()),
+    KAM_RETURN_IF_ERROR(batch->Put(kRequestsCf,
+                                   Key(task, absl::StrCat("request/", request.request_id())),
                                    IdempotencyValue(pending->fingerprint, stored.id())));
   }
-  KAM_RETURN_IF_ERROR(batch->Put(kRequestsCf, absl::StrCat("id/", stored.id()),
+  KAM_RETURN_IF_ERROR(batch->Put(kRequestsCf, Key(task, absl::StrCat("id/", stored.id())),
                                  IdempotencyValue(pending->fingerprint, stored.id())));
 
   kam::v1::EventEnvelope envelope;
@@ -325,10 +372,11 @@ absl::StatusOr<kam::v1::BatchRecordInteractionsResponse> InteractionsBook::Batch
     if (recorded.ok()) {
       *result->mutable_interaction() = *std::move(recorded);
     } else {
-      if (absl::IsInternal(recorded.status()) || absl::IsDataLoss(recorded.status()) ||
-          absl::IsUnavailable(recorded.status())) {
-        return recorded.status();  // storage trouble: fail the call, not just the item
+      if (absl::IsInternal(recorded.status()) || absl::IsDataLoss(recorded.status())) {
+        return recorded.status();  // a broken store: fail the call, not just the item
       }
+      // UNAVAILABLE (the task moved, a transient storage or broker error) stays per item: the
+      // caller retries those items.
       result->set_code(static_cast<int32_t>(recorded.status().code()));
       result->set_error(std::string(recorded.status().message()));
     }
@@ -339,10 +387,13 @@ absl::StatusOr<kam::v1::BatchRecordInteractionsResponse> InteractionsBook::Batch
 absl::StatusOr<Interaction> InteractionsBook::GetInteraction(
     const kam::v1::GetInteractionRequest& request) const {
   if (request.id().empty()) return InvalidField("id", "required");
-  KAM_ASSIGN_OR_RETURN(std::optional<Interaction> found,
-                       LoadMessage<Interaction>(*store_, kInteractionsCf, request.id()));
-  if (!found) return absl::NotFoundError(absl::StrCat("id: no interaction \"", request.id(), "\""));
-  return *found;
+  // The id does not name its account: look in every task that runs here.
+  for (int32_t task : ownership_->RunningTasks()) {
+    KAM_ASSIGN_OR_RETURN(std::optional<Interaction> found,
+                         LoadMessage<Interaction>(*store_, kInteractionsCf, Key(task, request.id())));
+    if (found) return *found;
+  }
+  return absl::NotFoundError(absl::StrCat("id: no interaction \"", request.id(), "\""));
 }
 
 absl::StatusOr<kam::v1::ListInteractionsResponse> InteractionsBook::ListInteractions(
@@ -371,14 +422,16 @@ absl::StatusOr<kam::v1::ListInteractionsResponse> InteractionsBook::ListInteract
   if (!request.page_token().empty()) {
     KAM_ASSIGN_OR_RETURN(after, tokens_.Parse(request.page_token(), filter));
   }
-  KAM_ASSIGN_OR_RETURN(std::optional<AccountReplica> account, LoadReplica(request.account_id()));
+  KAM_ASSIGN_OR_RETURN(const int32_t task, ServedTask(request.account_id()));
+  KAM_ASSIGN_OR_RETURN(std::optional<AccountReplica> account,
+                       LoadReplica(task, request.account_id()));
   if (!account) {
     return absl::NotFoundError(
         absl::StrCat("account_id: no account \"", request.account_id(), "\""));
   }
 
   kam::v1::ListInteractionsResponse response;
-  const std::string prefix = IndexPrefix(request.account_id());
+  const std::string prefix = IndexPrefix(task, request.account_id());
   auto it = store_->NewIterator(kByAccountCf);
   if (after.empty()) {
     // Newest first: the first key at or below `end` (exclusive) in inverted time.
@@ -404,7 +457,7 @@ absl::StatusOr<kam::v1::ListInteractionsResponse> InteractionsBook::ListInteract
     }
     std::string id = key.substr(prefix.size() + 8);
     KAM_ASSIGN_OR_RETURN(std::optional<Interaction> interaction,
-                         LoadMessage<Interaction>(*store_, kInteractionsCf, id));
+                         LoadMessage<Interaction>(*store_, kInteractionsCf, Key(task, id)));
     if (!interaction)
       return absl::DataLossError(absl::StrCat("index names missing interaction ", id));
     last_key = key;
@@ -421,13 +474,16 @@ absl::StatusOr<kam::v1::ListInteractionsResponse> InteractionsBook::ListInteract
 absl::StatusOr<kam::v1::AccountHealth> InteractionsBook::GetAccountHealth(
     const kam::v1::GetAccountHealthRequest& request) const {
   if (request.account_id().empty()) return InvalidField("account_id", "required");
-  KAM_ASSIGN_OR_RETURN(std::optional<AccountReplica> account, LoadReplica(request.account_id()));
+  KAM_ASSIGN_OR_RETURN(const int32_t task, ServedTask(request.account_id()));
+  KAM_ASSIGN_OR_RETURN(std::optional<AccountReplica> account,
+                       LoadReplica(task, request.account_id()));
   if (!account) {
     return absl::NotFoundError(
         absl::StrCat("account_id: no account \"", request.account_id(), "\""));
   }
-  KAM_ASSIGN_OR_RETURN(std::optional<AccountHealthState> state,
-                       LoadMessage<AccountHealthState>(*store_, kHealthCf, request.account_id()));
+  KAM_ASSIGN_OR_RETURN(
+      std::optional<AccountHealthState> state,
+      LoadMessage<AccountHealthState>(*store_, kHealthCf, Key(task, request.account_id())));
   AccountHealthState empty;
   empty.set_account_id(request.account_id());
   return BuildHealth(state.value_or(empty), NowMillis(), options_.health);
@@ -471,7 +527,8 @@ absl::Status InteractionsBook::ReplicaProcessor::Unit::Apply(const ConsumedRecor
   replica.set_owner_manager_id(account->owner_manager_id());
   replica.set_closed(account->lifecycle_phase() == kam::v1::LIFECYCLE_PHASE_CHURNED);
   replica.set_last_sequence(envelope.producer_sequence());
-  return batch_->Put(kReplicaCf, replica.account_id(), replica.SerializeAsString());
+  return batch_->Put(kReplicaCf, Key(record.partition, replica.account_id()),
+                     replica.SerializeAsString());
 }
 
 }  // namespace kam::interactions

@@ -2,7 +2,13 @@
 
 // The interactions service's logic: records touchpoints with an account, keeps each account's
 // health state current as they arrive, and keeps a replica of the accounts it needs, built from
-// kam.accounts.v1. Plain C++ over RocksDB and the outbox; no gRPC, no Kafka.
+// kam.accounts.v1. Plain C++ over RocksDB and a BatchCommitter; no gRPC, no Kafka.
+//
+// All state belongs to the task of its account (the account's partition on kam.accounts.v1 and
+// kam.interactions.v1): every key starts with the task number, so the state is changelogged per
+// task and restored where the task moves. This instance serves an account only while the
+// account's task runs here (TaskOwnership); anything else is refused with UNAVAILABLE (the gRPC
+// layer forwards such calls to the owner before they get here).
 //
 // Rule for an account created a moment ago: RecordInteraction waits up to `replica_wait_millis`
 // (default 3 s) for its AccountCreated event to reach the replica, then answers NOT_FOUND
@@ -21,6 +27,7 @@
 #include "common/outbox.h"
 #include "common/page_token.h"
 #include "common/stream_task.h"
+#include "common/task_ownership.h"
 #include "common/status.h"
 #include "common/store.h"
 #include "kam/internal/v1/storage.pb.h"
@@ -36,12 +43,20 @@ struct InteractionsOptions {
   int64_t max_future_skew_millis = 5 * 60 * 1000;
   size_t max_note_bytes = 4096;
   int max_batch_items = 1000;
+  // Signs page tokens. Instances that share the work must share it (a listing continues on
+  // whichever instance owns the account next); empty: a secret kept in this store.
+  std::string page_token_secret;
 };
 
 class InteractionsBook {
  public:
   static std::vector<std::string> ColumnFamilies();
-  static absl::StatusOr<std::unique_ptr<InteractionsBook>> Open(Store* store, Outbox* outbox,
+  // All of them: every key starts with its task number.
+  static std::vector<std::string> TaskColumnFamilies() { return ColumnFamilies(); }
+  // Writes commit through `committer` (a Kafka transaction per group of writes, or the outbox).
+  static absl::StatusOr<std::unique_ptr<InteractionsBook>> Open(Store* store,
+                                                                BatchCommitter* committer,
+                                                                const TaskOwnership* ownership,
                                                                 InteractionsOptions options);
 
   using Recorded = std::function<void(absl::StatusOr<kam::v1::Interaction>)>;
@@ -76,19 +91,23 @@ class InteractionsBook {
     InteractionsBook* book_;
   };
 
-  InteractionsBook(Store* store, Outbox* outbox, InteractionsOptions options, PageTokens tokens)
+  InteractionsBook(Store* store, BatchCommitter* committer, const TaskOwnership* ownership,
+                   InteractionsOptions options, PageTokens tokens)
       : store_(store),
-        outbox_(outbox),
+        ownership_(ownership),
         options_(options),
         tokens_(std::move(tokens)),
         replica_(this),
-        committer_(std::make_unique<GroupCommitter>(store, outbox)) {}
+        committer_(std::make_unique<GroupCommitter>(store, committer)) {}
 
+  // The task of `account_id`, if it runs here; else UNAVAILABLE (retry: the caller's next try is
+  // routed to the new owner).
+  absl::StatusOr<int32_t> ServedTask(const std::string& account_id) const;
   absl::StatusOr<std::optional<kam::internal::v1::AccountReplica>> LoadReplica(
-      const std::string& account_id) const;
+      int32_t task, const std::string& account_id) const;
   // Waits (bounded) until the replica knows `account_id`.
   absl::StatusOr<kam::internal::v1::AccountReplica> AwaitAccount(
-      const std::string& account_id) const;
+      int32_t task, const std::string& account_id) const;
   absl::Status Validate(const kam::v1::Interaction& interaction, int64_t now_millis) const;
   // One RecordInteraction between its checks and its write.
   struct PendingRecord;
@@ -97,10 +116,10 @@ class InteractionsBook {
       const kam::v1::RecordInteractionRequest& request) const;
   // The write itself, on the committer thread; reads see the writes staged before it.
   absl::Status StageRecord(PendingRecord* pending, StagedBatch* batch,
-                           std::vector<OutboundEvent>* events) const;
+                           std::vector<OutboundEvent>* events, uint64_t generation) const;
 
   Store* store_;
-  Outbox* outbox_;
+  const TaskOwnership* ownership_;
   InteractionsOptions options_;
   PageTokens tokens_;
   ReplicaProcessor replica_;

@@ -26,27 +26,42 @@ int main(int argc, char** argv) {
   if (parsed.exit) return parsed.exit_code;
   options.health.nps_window_millis = int64_t{nps_window_days} * 24 * 3600 * 1000;
 
+  // Internal topics belong to the application (consumer group), as in kam-alerts.
+  const std::string application =
+      parsed.config.consumer_group.empty() ? "kam-interactions" : parsed.config.consumer_group;
+  // Instances that share the work share the page-token secret (any of them continues a listing).
+  options.page_token_secret = "kam-interactions page tokens|" + application;
+
+  // Each account's interactions, health and idempotency records belong to the task of its
+  // partition: changelogged in Kafka transactions, restored where the task moves. Any instance
+  // answers any call (forwarded to the task's owner).
   kam::ServiceHost host(
       parsed.config,
       {.column_families = kam::interactions::InteractionsBook::ColumnFamilies(),
        .output_topics = {kam::kafka_topics::kInteractions, kam::kafka_topics::kDeadLetter},
        .input_topics = {kam::kafka_topics::kAccounts},
-       .co_partitioned = {},
+       .co_partitioned = {{kam::kafka_topics::kAccounts, kam::kafka_topics::kInteractions}},
        // The replica must be current before calls are answered from it.
-       .restore_to_end = true});
+       .restore_to_end = true,
+       .changelog =
+           kam::kafka::ChangelogSpec{application + ".changelog.v1",
+                                     kam::interactions::InteractionsBook::TaskColumnFamilies()},
+       .routes_calls = true});
   absl::Status opened = host.Open();
   if (!opened.ok()) {
     kam::log::Error("start failed", {{"error", opened.ToString()}});
     return 1;
   }
-  auto book = kam::interactions::InteractionsBook::Open(host.store(), host.outbox(), options);
+  auto book = kam::interactions::InteractionsBook::Open(host.store(), host.committer(),
+                                                        host.ownership(), options);
   if (!book.ok()) {
     kam::log::Error("start failed", {{"error", book.status().ToString()}});
     return 1;
   }
   host.SetProcessor((*book)->account_replica());
   kam::RpcMetrics rpc_metrics(host.metrics());
-  kam::interactions::InteractionsGrpcService service(book->get(), &rpc_metrics);
+  kam::interactions::InteractionsGrpcService service(book->get(), host.router(), &rpc_metrics,
+                                                     options.max_batch_items);
   host.AddService(&service);
   return host.Run();
 }

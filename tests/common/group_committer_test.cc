@@ -18,6 +18,7 @@ class GroupCommitterTest : public ::testing::Test {
   void SetUp() override {
     store_ = std::move(*Store::Open({.path = dir_.Sub("db")}, {"state"}));
     outbox_ = std::move(*Outbox::Open(store_.get()));
+    committer_ = std::make_unique<OutboxCommitter>(store_.get(), outbox_.get());
   }
   std::string State(const std::string& key) {
     auto value = store_->Get("state", key);
@@ -26,7 +27,8 @@ class GroupCommitterTest : public ::testing::Test {
   // Adds one to the counter at `key` (read through the batch) and emits an event; refuses when
   // `refuse`, after having written, so that the rollback has something to undo.
   static GroupCommitter::Stage Increment(const std::string& key, bool refuse = false) {
-    return [key, refuse](StagedBatch* batch, std::vector<OutboundEvent>* events) -> absl::Status {
+    return [key, refuse](StagedBatch* batch, std::vector<OutboundEvent>* events,
+                         uint64_t) -> absl::Status {
       auto current = batch->Get("state", key);
       if (!current.ok()) return current.status();
       int count = current->has_value() ? std::stoi(**current) : 0;
@@ -40,12 +42,13 @@ class GroupCommitterTest : public ::testing::Test {
   testing::TempDir dir_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<Outbox> outbox_;
+  std::unique_ptr<OutboxCommitter> committer_;
 };
 
 TEST_F(GroupCommitterTest, ConcurrentWritesAllCountAndRefusedOnesLeaveNoTrace) {
   std::atomic<int> ok{0}, refused{0};
   {
-    GroupCommitter committer(store_.get(), outbox_.get());
+    GroupCommitter committer(store_.get(), committer_.get());
     std::vector<std::thread> callers;
     for (int t = 0; t < 8; ++t) {
       callers.emplace_back([&, t] {
@@ -70,7 +73,7 @@ TEST_F(GroupCommitterTest, AsyncCallersAreAnsweredInOrderAndPendingWritesCommitA
   std::vector<int> answered;
   std::mutex mutex;
   {
-    GroupCommitter committer(store_.get(), outbox_.get());
+    GroupCommitter committer(store_.get(), committer_.get());
     for (int i = 0; i < 50; ++i) {
       committer.Submit(Increment("k", i == 10), [&, i](absl::Status status) {
         std::lock_guard<std::mutex> lock(mutex);

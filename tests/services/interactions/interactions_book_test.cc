@@ -26,7 +26,9 @@ class InteractionsBookTest : public ::testing::Test {
     outbox_ = std::move(*Outbox::Open(store_.get()));
     InteractionsOptions options;
     options.replica_wait_millis = 300;
-    book_ = std::move(*InteractionsBook::Open(store_.get(), outbox_.get(), options));
+    committer_ = std::make_unique<OutboxCommitter>(store_.get(), outbox_.get());
+    book_ = std::move(
+        *InteractionsBook::Open(store_.get(), committer_.get(), &ownership_, options));
     applier_ = std::make_unique<RecordApplier>(store_.get(), outbox_.get(),
                                                book_->account_replica(), "kam-interactions");
     AccountEvent("acc_1", "mgr_1", false);
@@ -86,6 +88,8 @@ class InteractionsBookTest : public ::testing::Test {
   testing::TempDir dir_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<Outbox> outbox_;
+  std::unique_ptr<OutboxCommitter> committer_;
+  SingleTaskOwnership ownership_;
   std::unique_ptr<InteractionsBook> book_;
   std::unique_ptr<RecordApplier> applier_;
   int64_t offset_ = 0;

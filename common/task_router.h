@@ -1,0 +1,89 @@
+#pragma once
+
+// Any instance answers any call: a call about a key whose task runs elsewhere is forwarded to the
+// instance that owns the task, over one long-lived gRPC channel per peer, with the caller's
+// deadline. Ownership comes from this instance's TaskTable (local) and the group's description
+// (GroupDirectory, remote). A forwarded call carries the kam-forwarded-by header; its receiver
+// serves it or answers UNAVAILABLE ("moved, retry"), never forwards it again, so a stale map can
+// cost a retry but never a loop.
+
+#include <grpcpp/grpcpp.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "common/kafka/group_directory.h"
+#include "common/metrics.h"
+#include "common/status.h"
+#include "common/task_ownership.h"
+
+namespace kam {
+
+inline constexpr char kForwardedByHeader[] = "kam-forwarded-by";
+
+class TaskRouter {
+ public:
+  // `directory` may be null (one instance, nothing to forward to).
+  TaskRouter(const TaskOwnership* ownership, kafka::GroupDirectory* directory,
+             MetricsRegistry* metrics);
+  // The address this instance advertises (known once its port is bound).
+  void SetSelfAddress(std::string address);
+
+  // Where a call about `task` is answered: nullopt for here, else the owner's address.
+  // UNAVAILABLE when no instance is known to own it, or when the call was already forwarded once
+  // and the task does not run here.
+  absl::StatusOr<std::optional<std::string>> Route(int32_t task,
+                                                   const grpc::CallbackServerContext* context);
+  // The channel to `address`, made once and kept.
+  std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address);
+  // The outgoing context of a call forwarded from `incoming`: its deadline, and the header.
+  std::unique_ptr<grpc::ClientContext> ForwardContext(
+      const grpc::CallbackServerContext* incoming) const;
+  // The peers to ask when the task is not known from the request (every other member).
+  std::vector<std::string> Peers() const;
+  std::string self_address() const;
+  // A forwarded call came back with `status`: counted by target; a peer that is gone or no
+  // longer owns the task makes the directory look again. Returns the status the caller gets.
+  grpc::Status Forwarded(const std::string& address, const grpc::Status& status);
+  static bool WasForwarded(const grpc::CallbackServerContext* context);
+
+  const TaskOwnership* ownership() const { return ownership_; }
+
+ private:
+  const TaskOwnership* ownership_;
+  kafka::GroupDirectory* directory_;
+  MetricsRegistry* metrics_;
+  mutable std::mutex mutex_;
+  std::string self_ ABSL_GUARDED_BY(mutex_);
+  std::map<std::string, std::shared_ptr<grpc::Channel>> channels_ ABSL_GUARDED_BY(mutex_);
+  std::map<std::string, Counter*> forwarded_ ABSL_GUARDED_BY(mutex_);
+  std::map<std::string, Counter*> forward_failed_ ABSL_GUARDED_BY(mutex_);
+};
+
+}  // namespace kam
+
+namespace kam {
+
+// Forwards one unary call to `address`. `start` issues it on a stub of the peer's service (the
+// callback API: it returns at once); `done` gets the peer's status (UNAVAILABLE rewritten to say
+// "retry") on a gRPC thread. The outgoing context lives until the call ends.
+template <typename Response>
+void ForwardUnary(TaskRouter* router, const grpc::CallbackServerContext* incoming,
+                  const std::string& address, Response* response,
+                  const std::function<void(grpc::ClientContext*, Response*,
+                                           std::function<void(grpc::Status)>)>& start,
+                  std::function<void(grpc::Status)> done) {
+  grpc::ClientContext* outgoing = router->ForwardContext(incoming).release();
+  start(outgoing, response,
+        [router, address, outgoing, done = std::move(done)](grpc::Status status) {
+          delete outgoing;
+          done(router->Forwarded(address, status));
+        });
+}
+
+}  // namespace kam
