@@ -103,6 +103,11 @@ absl::Status ServiceHost::Open() {
     // A cache of the latest value per key: compaction keeps it bounded.
     topic_configs[spec_.changelog->topic] = {{"cleanup.policy", "compact"}};
   }
+  if (spec_.routes_calls) {
+    // Who is where: one row per instance, the latest kept.
+    topics.push_back(kafka::GroupDirectory::MembersTopic(GroupName()));
+    topic_configs[topics.back()] = {{"cleanup.policy", "compact"}};
+  }
   KAM_RETURN_IF_ERROR(RetryWhileUnavailable(config_.kafka_wait_seconds, "create topics", [&] {
     return kafka::EnsureTopics(kafka_options, topics, config_.topic_partitions, 30000,
                                topic_configs);
@@ -168,7 +173,8 @@ absl::Status ServiceHost::Open() {
     });
     if (spec_.routes_calls) {
       KAM_ASSIGN_OR_RETURN(directory_, kafka::GroupDirectory::Create(
-                                           kafka_options, GroupName(), spec_.input_topics.front()));
+                                           kafka_options, GroupName(), spec_.input_topics.front(),
+                                           kafka::GroupDirectory::MembersTopic(GroupName())));
       router_ = std::make_unique<TaskRouter>(ownership_.get(), directory_.get(), &metrics_);
     }
   }
@@ -196,6 +202,17 @@ absl::Status ServiceHost::JoinGroup(const std::string& address) {
              {"instance_id", membership.instance_id},
              {"advertised_address", address},
              {"session_timeout_ms", std::to_string(membership.session_timeout_ms)}});
+  if (router_) {
+    // Where this instance is, before it owns anything anyone could look for.
+    std::vector<bool> delivered;
+    KAM_RETURN_IF_ERROR(publisher_->Publish(
+        {{.topic = kafka::GroupDirectory::MembersTopic(GroupName()),
+          .partition = 0,
+          .key = membership.instance_id,
+          .value = address,
+          .event_id = absl::StrCat(membership.instance_id, "@", address)}},
+        &delivered));
+  }
   KAM_ASSIGN_OR_RETURN(consumer_, kafka::KafkaConsumer::Create(kafka_options_, GroupName(),
                                                                spec_.input_topics, store_.get(),
                                                                membership));

@@ -26,16 +26,39 @@ std::string AdvertisedAddressOf(std::string_view client_id) {
 }
 
 absl::StatusOr<std::unique_ptr<GroupDirectory>> GroupDirectory::Create(
-    const KafkaOptions& options, std::string group, std::string topic,
+    const KafkaOptions& options, std::string group, std::string topic, std::string members_topic,
     absl::Duration refresh_every) {
   std::unique_ptr<GroupDirectory> directory(
       new GroupDirectory(std::move(group), std::move(topic), refresh_every));
   KAM_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, NewConf(options, {}));
   KAM_ASSIGN_OR_RETURN(directory->admin_, NewHandle(RD_KAFKA_PRODUCER, conf));
+  GroupDirectory* self = directory.get();
+  KAM_ASSIGN_OR_RETURN(
+      directory->members_follower_,
+      ChangelogFollower::Create(options, std::move(members_topic),
+                                [self](int32_t, std::string_view key,
+                                       std::optional<std::string_view> value) {
+                                  std::lock_guard<std::mutex> lock(self->mutex_);
+                                  if (value && !value->empty()) {
+                                    self->addresses_[std::string(key)] = std::string(*value);
+                                  } else {
+                                    self->addresses_.erase(std::string(key));
+                                  }
+                                }));
   return directory;
 }
 
+std::string GroupDirectory::AddressOf(const char* instance_id, const char* client_id) const {
+  if (instance_id != nullptr) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = addresses_.find(instance_id);
+    if (it != addresses_.end()) return it->second;
+  }
+  return AdvertisedAddressOf(client_id ? client_id : "");
+}
+
 GroupDirectory::~GroupDirectory() {
+  members_follower_.reset();  // its thread writes our map
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
@@ -45,6 +68,10 @@ GroupDirectory::~GroupDirectory() {
 }
 
 void GroupDirectory::Start() {
+  absl::Status following = members_follower_->Start([this] { RequestRefresh(); });
+  if (!following.ok()) {
+    log::Warn("group directory: members topic not followed", {{"error", following.ToString()}});
+  }
   absl::Status first = Refresh();
   if (!first.ok()) log::Warn("group directory: first description failed", {{"error", first.ToString()}});
   thread_ = std::thread([this] { Loop(); });
@@ -130,7 +157,8 @@ absl::Status GroupDirectory::Refresh() {
   for (size_t i = 0; i < member_count; ++i) {
     const rd_kafka_MemberDescription_t* member =
         rd_kafka_ConsumerGroupDescription_member(description, i);
-    std::string address = AdvertisedAddressOf(rd_kafka_MemberDescription_client_id(member));
+    std::string address = AddressOf(rd_kafka_MemberDescription_group_instance_id(member),
+                                    rd_kafka_MemberDescription_client_id(member));
     if (address.empty()) continue;  // not a kam instance that serves calls
     members.push_back(address);
     const rd_kafka_MemberAssignment_t* assignment = rd_kafka_MemberDescription_assignment(member);

@@ -1,11 +1,14 @@
 #pragma once
 
 // Where each task of a consumer group runs, and how to reach it: Kafka Streams' "interactive
-// queries" metadata, on librdkafka. Every member puts its gRPC address into its client.id
-// ("<service>@host:port", MembershipOptions::advertised_address); the group's description
-// (DescribeConsumerGroups: members, their client ids and assignments, straight from the group
-// coordinator) then says which address owns which partition. No topic of our own, no second
-// source of truth: the assignment the coordinator hands out IS the ownership.
+// queries" metadata, on librdkafka. Ownership comes from the group's description
+// (DescribeConsumerGroups: members and their assignments, straight from the group coordinator):
+// the assignment the coordinator hands out IS the ownership. Addresses come from a compacted
+// members topic (`<group>.members.v1`, key = group.instance.id, value = host:port) that every
+// instance writes when it joins and every instance follows. (A member's client.id carries the
+// address too, but the coordinator keeps a static member's first client.id across restarts, so
+// an instance that comes back on another port would be looked for at the old one; the client.id
+// is only the fallback for a member without a row.)
 //
 // The map is refreshed in the background (every `refresh_every`, and at once when asked: after a
 // local rebalance, or when a peer said it no longer owns a task). While the group rebalances the
@@ -25,6 +28,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
+#include "common/kafka/changelog_follower.h"
 #include "common/kafka/kafka_common.h"
 
 namespace kam::kafka {
@@ -36,8 +40,10 @@ class GroupDirectory {
  public:
   // Describes `group` and keeps, for each partition of `topic`, its owner's address.
   static absl::StatusOr<std::unique_ptr<GroupDirectory>> Create(
-      const KafkaOptions& options, std::string group, std::string topic,
+      const KafkaOptions& options, std::string group, std::string topic, std::string members_topic,
       absl::Duration refresh_every = absl::Seconds(2));
+  // The members topic of `group`.
+  static std::string MembersTopic(const std::string& group) { return group + ".members.v1"; }
   ~GroupDirectory();
 
   // Starts the background refresh.
@@ -56,18 +62,22 @@ class GroupDirectory {
  private:
   GroupDirectory(std::string group, std::string topic, absl::Duration refresh_every)
       : group_(std::move(group)), topic_(std::move(topic)), refresh_every_(refresh_every) {}
+  // The address of the member with `instance_id` (members topic), else the one in `client_id`.
+  std::string AddressOf(const char* instance_id, const char* client_id) const;
   void Loop();
 
   const std::string group_;
   const std::string topic_;
   const absl::Duration refresh_every_;
   HandlePtr admin_;
+  std::unique_ptr<ChangelogFollower> members_follower_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   bool refresh_requested_ ABSL_GUARDED_BY(mutex_) = false;
   std::map<int32_t, std::string> owners_ ABSL_GUARDED_BY(mutex_);
   std::vector<std::string> members_ ABSL_GUARDED_BY(mutex_);
+  std::map<std::string, std::string> addresses_ ABSL_GUARDED_BY(mutex_);  // instance -> address
   std::atomic<uint64_t> refreshes_total_ = 0;
   std::thread thread_;
 };

@@ -361,7 +361,7 @@ TEST_F(InteractionsInstancesTest, OwnerKilledAndRollingRestartUnderLoadLoseNothi
     ASSERT_TRUE(testing::WaitFor([&] {
       status = Call(stubs[checked % 3].get(), &InteractionsService::Stub::GetInteraction, get, &got);
       return status.error_code() != grpc::StatusCode::UNAVAILABLE;
-    }));
+    })) << id << ": " << status.error_message();
     EXPECT_TRUE(status.ok()) << id << ": " << status.error_message();
     ++checked;
   }
