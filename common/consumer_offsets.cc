@@ -27,4 +27,8 @@ absl::StatusOr<std::optional<int64_t>> LoadNextOffset(const Store& store, std::s
   return std::optional<int64_t>(static_cast<int64_t>(DecodeUint64(*value)));
 }
 
+std::string ChangelogCheckpointKey(int32_t partition) {
+  return absl::StrCat("changelog.checkpoint.", partition);
+}
+
 }  // namespace kam

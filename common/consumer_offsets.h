@@ -35,4 +35,8 @@ absl::Status PutNextOffset(const Store* store, rocksdb::WriteBatchBase* batch,
 absl::StatusOr<std::optional<int64_t>> LoadNextOffset(const Store& store, std::string_view topic,
                                                       int32_t partition);
 
+// The meta key of the checkpoint of changelog partition p: the next changelog offset the local
+// store reflects (common/kafka/transactional_committer.h).
+std::string ChangelogCheckpointKey(int32_t partition);
+
 }  // namespace kam

@@ -96,7 +96,13 @@ absl::Status ServiceHost::Open() {
     log::Info("store bound to kafka cluster", {{"cluster_id", cluster_id}});
   }
   std::vector<std::string> topics = spec_.output_topics;
-  topics.insert(topics.end(), spec_.input_topics.begin(), spec_.input_topics.end());
+  if (spec_.input_partitions > 0) {
+    KAM_RETURN_IF_ERROR(RetryWhileUnavailable(config_.kafka_wait_seconds, "create topics", [&] {
+      return kafka::EnsureTopics(kafka_options, spec_.input_topics, spec_.input_partitions, 30000);
+    }));
+  } else {
+    topics.insert(topics.end(), spec_.input_topics.begin(), spec_.input_topics.end());
+  }
   kafka::TopicConfigs topic_configs;
   if (spec_.changelog) {
     topics.push_back(spec_.changelog->topic);
@@ -168,6 +174,7 @@ absl::Status ServiceHost::Open() {
     KAM_ASSIGN_OR_RETURN(kafka::HandlePtr probe, kafka::NewHandle(RD_KAFKA_PRODUCER, conf));
     KAM_ASSIGN_OR_RETURN(int32_t partitions,
                          kafka::PartitionCount(probe.get(), spec_.input_topics.front(), 10000));
+    input_partitions_ = partitions;
     ownership_ = std::make_unique<TableOwnership>(&tasks_, [partitions](std::string_view key) {
       return kafka::PartitionOfKey(key, partitions);
     });
@@ -279,6 +286,7 @@ absl::StatusOr<int> ServiceHost::Start() {
     runner_options.restore_to_end = spec_.restore_to_end;
     if (restorer_) {
       runner_options.restore = [this](int32_t task, std::atomic<uint64_t>* remaining) {
+        std::lock_guard<std::mutex> lock(restore_mutex_);
         return restorer_->Restore(task, remaining);
       };
       metrics_.AddCallbackGauge(
@@ -319,6 +327,7 @@ absl::StatusOr<int> ServiceHost::Start() {
         "Input records restoring tasks still have to read before they run.",
         [this] { return static_cast<double>(task_runner_->restore_remaining()); });
     consumer_thread_ = std::thread([this] { task_runner_->Run(stop_); });
+    if (spec_.standby && restorer_) standby_thread_ = std::thread([this] { RunStandby(); });
   }
   log::Info("serving",
             {{"grpc", absl::StrCat(config_.listen.substr(0, config_.listen.rfind(':')), ":", port)},
@@ -339,12 +348,36 @@ void ServiceHost::UpdateHealth() {
   if (!health_open_ || !server_) return;
   // A consuming service serves once it joined its group and every assigned task runs.
   bool serving = spec_.input_topics.empty() || tasks_.AllRunning();
+  // A standby answers reads once it followed every other task's changelog to its end once.
+  if (spec_.standby) serving = serving && standby_ready_.load();
   for (const auto& ready : readiness_) serving = serving && ready();
   if (health_reported_ && *health_reported_ == serving) return;
   health_reported_ = serving;
   server_->GetHealthCheckService()->SetServingStatus(serving);
   // Operators and tests wait for this line: from here on the instance processes its partitions.
   log::Info("health", {{"status", serving ? "SERVING" : "NOT_SERVING"}});
+}
+
+void ServiceHost::RunStandby() {
+  while (!stop_.load()) {
+    const std::map<int32_t, TaskState> here = tasks_.Snapshot();
+    bool all_followed = true;
+    for (int32_t task = 0; task < input_partitions_ && !stop_.load(); ++task) {
+      if (here.count(task)) continue;  // runs here (or is about to): its own restore follows
+      std::lock_guard<std::mutex> lock(restore_mutex_);
+      absl::Status followed = restorer_->Restore(task, nullptr);
+      if (!followed.ok()) {
+        all_followed = false;
+        log::Warn("standby: following a task's changelog failed; trying again",
+                  {{"task", std::to_string(task)}, {"error", followed.ToString()}});
+      }
+    }
+    if (all_followed && !standby_ready_.exchange(true)) UpdateHealth();
+    const auto next = std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(spec_.standby_every);
+    while (!stop_.load() && std::chrono::steady_clock::now() < next) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
 }
 
 void ServiceHost::RequestStop() { kill(getpid(), SIGTERM); }
@@ -363,6 +396,7 @@ void ServiceHost::Shutdown() {
   }
   stop_.store(true);
   if (consumer_thread_.joinable()) consumer_thread_.join();
+  if (standby_thread_.joinable()) standby_thread_.join();
   if (relay_thread_.joinable()) relay_thread_.join();
   restorer_.reset();
   directory_.reset();

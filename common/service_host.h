@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "common/config.h"
 #include "common/batch_committer.h"
 #include "common/kafka/changelog_restorer.h"
@@ -56,6 +57,14 @@ struct HostSpec {
   // Any instance answers any call: the host keeps a directory of which instance owns which task
   // (GroupDirectory over the group's description) and a TaskRouter that forwards calls there.
   bool routes_calls = false;
+  // Partitions of input topics this service creates (0: --topic-partitions). kam-accounts' writer
+  // topic has one: whoever holds it is the writer.
+  int input_partitions = 0;
+  // Tasks that do not run here are followed as STANDBYS: their changelog is restored into the
+  // local store over and over (every `standby_every`), so taking a task over costs only the
+  // records since the last pass, and the service can answer reads from it (kam-accounts).
+  bool standby = false;
+  absl::Duration standby_every = absl::Milliseconds(50);
   // Largest request a client may send.
   int max_receive_message_bytes = 4 << 20;
 };
@@ -89,6 +98,10 @@ class ServiceHost {
   const TaskOwnership* ownership() const { return ownership_.get(); }
   // Forwards calls to the owner of their task (after Open, with spec.routes_calls).
   TaskRouter* router() { return router_.get(); }
+  // Told about every restore's writes to the store (after Open, before Start).
+  void SetRestoreListener(kafka::ChangelogRestorer::OnRestored listener) {
+    if (restorer_) restorer_->SetListener(std::move(listener));
+  }
   // How consumed batches and the processor's own writes are made durable (after Open).
   BatchCommitter* committer() {
     return transactional_ ? static_cast<BatchCommitter*>(transactional_.get())
@@ -122,6 +135,13 @@ class ServiceHost {
   std::unique_ptr<TableOwnership> ownership_;
   std::unique_ptr<kafka::GroupDirectory> directory_;
   std::unique_ptr<TaskRouter> router_;
+  int32_t input_partitions_ = 0;
+  // One restore at a time: the standby passes and a task's own restore share the restorer.
+  std::mutex restore_mutex_;
+  std::thread standby_thread_;
+  std::atomic<bool> standby_ready_{false};
+  // Follows the changelog of every task not running here until stop_.
+  void RunStandby();
   StreamProcessor* processor_ = nullptr;
   TaskTable tasks_;
   std::vector<grpc::Service*> services_;

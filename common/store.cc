@@ -138,4 +138,27 @@ std::unique_ptr<rocksdb::Iterator> Store::NewIterator(std::string_view cf) const
   return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(rocksdb::ReadOptions(), Cf(cf)));
 }
 
+absl::Status CheckStoreFormat(Store* store, std::string_view format_key, std::string_view format,
+                              std::string_view probe_cf, std::string_view older) {
+  KAM_ASSIGN_OR_RETURN(std::optional<std::string> stored, store->Get(kMetaCf, format_key));
+  if (stored) {
+    if (*stored == format) return absl::OkStatus();
+    return absl::FailedPreconditionError(absl::StrCat("--data-dir ", store->path(), ": store format ",
+                                                      *stored, ", this release reads ",
+                                                      std::string(format)));
+  }
+  auto probe = store->NewIterator(probe_cf);
+  probe->SeekToFirst();
+  KAM_RETURN_IF_ERROR(FromRocks(probe->status(), "probe store format"));
+  if (probe->Valid()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--data-dir ", store->path(), " was ", std::string(older)));
+  }
+  rocksdb::WriteBatch batch;
+  KAM_RETURN_IF_ERROR(
+      FromRocks(batch.Put(store->Cf(kMetaCf), std::string(format_key), std::string(format)),
+                "store format put"));
+  return store->Write(&batch);
+}
+
 }  // namespace kam

@@ -81,8 +81,21 @@ absl::StatusOr<std::optional<Message>> LoadMessage(Reader& reader, std::string_v
   return std::optional<Message>(std::move(message));
 }
 
+// One stored row: column family, key, value (nullopt for a deletion).
+struct StoreRow {
+  std::string cf;
+  std::string key;
+  std::optional<std::string> value;
+};
+
 // Maps a RocksDB status onto absl: corruption and IO errors are INTERNAL/UNAVAILABLE.
 absl::Status FromRocks(const rocksdb::Status& status, std::string_view what);
+
+// Makes sure the store holds data of `format` (kept in the meta column family under
+// `format_key`). A store without the key is stamped with `format` when `probe_cf` is empty, and
+// refused with FAILED_PRECONDITION saying `older` when it holds data (an older release wrote it).
+absl::Status CheckStoreFormat(Store* store, std::string_view format_key, std::string_view format,
+                              std::string_view probe_cf, std::string_view older);
 
 // Big-endian fixed-width encodings keep numeric keys in numeric order under RocksDB's bytewise
 // comparator.

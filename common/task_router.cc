@@ -1,6 +1,8 @@
 #include "common/task_router.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/grpc_status.h"
+#include "common/kafka/group_directory.h"
 
 namespace kam {
 
@@ -101,6 +103,22 @@ grpc::Status TaskRouter::Forwarded(const std::string& address, const grpc::Statu
                                    ") did not answer: ", status.error_message(),
                                    "; ownership may be moving: retry (with the same request_id "
                                    "for writes)"));
+}
+
+void FinishCall(grpc::ServerUnaryReactor* reactor, RpcMetrics* metrics, const char* method,
+                std::chrono::steady_clock::time_point began, const grpc::Status& status) {
+  if (metrics != nullptr) {
+    metrics->Record(method, static_cast<absl::StatusCode>(status.error_code()),
+                    std::chrono::steady_clock::now() - began);
+  }
+  reactor->Finish(status);
+}
+
+grpc::ServerUnaryReactor* RefuseCall(grpc::CallbackServerContext* context, RpcMetrics* metrics,
+                                     const char* method, const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  FinishCall(reactor, metrics, method, std::chrono::steady_clock::now(), ToGrpcStatus(status));
+  return reactor;
 }
 
 }  // namespace kam

@@ -9,6 +9,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -17,12 +19,16 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "common/kafka/group_directory.h"
 #include "common/metrics.h"
+#include "common/rpc_metrics.h"
 #include "common/status.h"
 #include "common/task_ownership.h"
 
 namespace kam {
+
+namespace kafka {
+class GroupDirectory;  // common/kafka/group_directory.h (librdkafka stays out of adapters)
+}  // namespace kafka
 
 inline constexpr char kForwardedByHeader[] = "kam-forwarded-by";
 
@@ -71,19 +77,59 @@ namespace kam {
 
 // Forwards one unary call to `address`. `start` issues it on a stub of the peer's service (the
 // callback API: it returns at once); `done` gets the peer's status (UNAVAILABLE rewritten to say
-// "retry") on a gRPC thread. The outgoing context lives until the call ends.
+// "retry") and the finished call's context (for the peer's response metadata), on a gRPC thread.
 template <typename Response>
 void ForwardUnary(TaskRouter* router, const grpc::CallbackServerContext* incoming,
                   const std::string& address, Response* response,
                   const std::function<void(grpc::ClientContext*, Response*,
                                            std::function<void(grpc::Status)>)>& start,
-                  std::function<void(grpc::Status)> done) {
+                  std::function<void(grpc::Status, const grpc::ClientContext&)> done) {
   grpc::ClientContext* outgoing = router->ForwardContext(incoming).release();
   start(outgoing, response,
         [router, address, outgoing, done = std::move(done)](grpc::Status status) {
+          done(router->Forwarded(address, status), *outgoing);
           delete outgoing;
-          done(router->Forwarded(address, status));
         });
+}
+
+// Finishes `reactor` with `status` and records the call.
+void FinishCall(grpc::ServerUnaryReactor* reactor, RpcMetrics* metrics, const char* method,
+                std::chrono::steady_clock::time_point began, const grpc::Status& status);
+
+// Answers the call with `status` at once.
+grpc::ServerUnaryReactor* RefuseCall(grpc::CallbackServerContext* context, RpcMetrics* metrics,
+                                     const char* method, const absl::Status& status);
+
+// Forwards a unary call of `Service` to `address` and finishes the call with the owner's answer;
+// `rpc(async_stub, client_context, request, response, on_done)` issues it. Response metadata
+// named in `pass_back` is handed on to the caller.
+template <typename Service, typename Request, typename Response, typename Rpc>
+grpc::ServerUnaryReactor* ForwardCall(TaskRouter* router, grpc::CallbackServerContext* context,
+                                      RpcMetrics* metrics, const char* method,
+                                      const std::string& address, const Request* request,
+                                      Response* response, Rpc rpc,
+                                      std::vector<std::string> pass_back = {}) {
+  auto began = std::chrono::steady_clock::now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::shared_ptr<typename Service::Stub> stub = Service::NewStub(router->ChannelTo(address));
+  ForwardUnary<Response>(
+      router, context, address, response,
+      [stub, request, rpc](grpc::ClientContext* outgoing, Response* answer,
+                           std::function<void(grpc::Status)> on_done) {
+        rpc(stub->async(), outgoing, request, answer, std::move(on_done));
+      },
+      [reactor, context, metrics, method, began, stub, pass_back = std::move(pass_back)](
+          grpc::Status status, const grpc::ClientContext& finished) {
+        for (const std::string& name : pass_back) {
+          auto found = finished.GetServerInitialMetadata().find(name);
+          if (found != finished.GetServerInitialMetadata().end()) {
+            context->AddInitialMetadata(name, std::string(found->second.data(),
+                                                          found->second.size()));
+          }
+        }
+        FinishCall(reactor, metrics, method, began, status);
+      });
+  return reactor;
 }
 
 }  // namespace kam

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "common/consumer_offsets.h"
 #include "common/logging.h"
 
 namespace kam::kafka {
@@ -72,15 +73,21 @@ absl::Status ChangelogRestorer::Restore(int32_t partition, std::atomic<uint64_t>
   } else if (position < low) {
     reason = "the changelog no longer holds the records after the local checkpoint";
   }
+  bool wiped = false;
   if (!reason.empty()) {
     KAM_RETURN_IF_ERROR(Wipe(partition));
+    wiped = true;
     position = low;
     if (high > low) ++full_restores_total_;
   }
-  log::Info("task restoring", {{"task", std::to_string(partition)},
-                               {"from", std::to_string(position)},
-                               {"to", std::to_string(high)},
-                               {"from_scratch", reason.empty() ? "no" : reason}});
+  // A standby asks often; only a restore with something to do is worth a line.
+  const bool worth_logging = position < high || wiped;
+  if (worth_logging) {
+    log::Info("task restoring", {{"task", std::to_string(partition)},
+                                 {"from", std::to_string(position)},
+                                 {"to", std::to_string(high)},
+                                 {"from_scratch", reason.empty() ? "no" : reason}});
+  }
   if (remaining) *remaining = static_cast<uint64_t>(std::max<int64_t>(0, high - position));
   uint64_t restored = 0;
   if (position < high) {
@@ -91,6 +98,7 @@ absl::Status ChangelogRestorer::Restore(int32_t partition, std::atomic<uint64_t>
     rd_kafka_topic_partition_list_destroy(assignment);
     KAM_RETURN_IF_ERROR(FromKafka(err, "restore assign"));
     rocksdb::WriteBatch batch;
+    std::vector<StoreRow> rows;  // what the batch holds, for the listener
     size_t in_batch = 0;
     auto flush = [&](int64_t next) -> absl::Status {
       KAM_RETURN_IF_ERROR(FromRocks(
@@ -98,6 +106,9 @@ absl::Status ChangelogRestorer::Restore(int32_t partition, std::atomic<uint64_t>
                     EncodeUint64(static_cast<uint64_t>(next))),
           "checkpoint put"));
       KAM_RETURN_IF_ERROR(store_->Write(&batch));
+      if (listener_) listener_(partition, rows, next, wiped);
+      wiped = false;
+      rows.clear();
       batch.Clear();
       in_batch = 0;
       return absl::OkStatus();
@@ -149,6 +160,14 @@ absl::Status ChangelogRestorer::Restore(int32_t partition, std::atomic<uint64_t>
                 : batch.Put(cf, store_key,
                             rocksdb::Slice(static_cast<const char*>(message->payload),
                                            message->len));
+        if (listener_) {
+          StoreRow& row = rows.emplace_back();
+          row.cf = std::string(key.substr(0, separator));
+          row.key = store_key.ToString();
+          if (message->payload != nullptr) {
+            row.value.emplace(static_cast<const char*>(message->payload), message->len);
+          }
+        }
         position = message->offset + 1;
         ++restored;
         if (remaining && *remaining > 0) --*remaining;
@@ -181,16 +200,19 @@ absl::Status ChangelogRestorer::Restore(int32_t partition, std::atomic<uint64_t>
                                             EncodeUint64(static_cast<uint64_t>(position))),
                                   "checkpoint put"));
     KAM_RETURN_IF_ERROR(store_->Write(&batch));
+    if (listener_) listener_(partition, {}, position, wiped);
   }
   restored_records_total_ += restored;
   if (remaining) *remaining = 0;
   const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::steady_clock::now() - started)
                           .count();
-  log::Info("task restored", {{"task", std::to_string(partition)},
-                              {"records", std::to_string(restored)},
-                              {"checkpoint", std::to_string(position)},
-                              {"millis", std::to_string(millis)}});
+  if (worth_logging) {
+    log::Info("task restored", {{"task", std::to_string(partition)},
+                                {"records", std::to_string(restored)},
+                                {"checkpoint", std::to_string(position)},
+                                {"millis", std::to_string(millis)}});
+  }
   return absl::OkStatus();
 }
 

@@ -10,6 +10,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <vector>
 #include <string>
 
 #include "common/kafka/kafka_common.h"
@@ -25,7 +27,15 @@ class ChangelogRestorer {
                                                                    ChangelogSpec changelog);
 
   // Restores task `partition`; `remaining` (optional) counts down the records still to read.
+  // Also what a standby calls over and over to follow the changelog of a task it does not run.
   absl::Status Restore(int32_t partition, std::atomic<uint64_t>* remaining);
+
+  // Told about every write a restore makes to the store, right after it (restore thread): the
+  // rows, the checkpoint after them, and whether the task's state was wiped first. For state kept
+  // in memory too (kam-accounts' book). Set before the first Restore.
+  using OnRestored = std::function<void(int32_t task, const std::vector<StoreRow>& rows,
+                                        int64_t next, bool wiped)>;
+  void SetListener(OnRestored listener) { listener_ = std::move(listener); }
 
   uint64_t restored_records_total() const { return restored_records_total_.load(); }
   uint64_t full_restores_total() const { return full_restores_total_.load(); }
@@ -38,6 +48,7 @@ class ChangelogRestorer {
 
   Store* store_;
   ChangelogSpec changelog_;
+  OnRestored listener_;
   HandlePtr consumer_;
   std::atomic<uint64_t> restored_records_total_ = 0;
   std::atomic<uint64_t> full_restores_total_ = 0;

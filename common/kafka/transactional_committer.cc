@@ -63,9 +63,6 @@ absl::Status Take(rd_kafka_error_t* error, const std::string& what, bool* fatal,
 
 }  // namespace
 
-std::string ChangelogCheckpointKey(int32_t partition) {
-  return absl::StrCat("changelog.checkpoint.", partition);
-}
 
 absl::StatusOr<std::unique_ptr<TransactionalCommitter>> TransactionalCommitter::Create(
     const KafkaOptions& options, const std::string& transactional_id, std::string producer_header,
@@ -161,7 +158,9 @@ absl::StatusOr<rd_kafka_topic_partition_list_t*> TransactionalCommitter::Offsets
   for (const auto& [topic, partition] : consumer->Assignment()) {
     if (offsets.count({topic, partition})) continue;
     KAM_ASSIGN_OR_RETURN(std::optional<int64_t> stored, LoadNextOffset(*store_, topic, partition));
-    if (stored) offsets[{topic, partition}] = *stored;
+    // Nothing applied from it yet (kam-accounts' writer topic never has records): offset 0 still
+    // carries the generation that fences the transaction.
+    offsets[{topic, partition}] = stored.value_or(0);
   }
   rd_kafka_topic_partition_list_t* list =
       rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));

@@ -37,9 +37,6 @@ struct ChangelogSpec {
   std::vector<std::string> task_column_families;
 };
 
-// The store key of the checkpoint of changelog partition p: the next changelog offset the local
-// store reflects.
-std::string ChangelogCheckpointKey(int32_t partition);
 
 class TransactionalCommitter : public BatchCommitter {
  public:

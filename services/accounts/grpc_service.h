@@ -1,9 +1,18 @@
 #pragma once
 
 // The gRPC face of the accounts service: translates each call to AccountsBook and its status to
-// a gRPC code. No logic lives here.
+// a gRPC code, and routes writes to the writer. Any instance answers any call: reads from its own
+// book (the writer's, or a standby's that follows the writer's changelog), writes forwarded to
+// the writer when this instance is a standby.
+//
+// Versions: every answer carries the `kam-book-version` header, the changelog position of the
+// book that answered (after the write, for a write). A read that sends `kam-min-book-version`
+// is answered only from a book at least that current: it waits up to 5 s (within its deadline)
+// for a standby to catch up, then answers UNAVAILABLE. A client that passes the version of its
+// own write thus never reads older state, on any instance.
 
 #include "common/rpc_metrics.h"
+#include "common/task_router.h"
 #include "kam/v1/accounts.grpc.pb.h"
 #include "services/accounts/accounts_book.h"
 
@@ -11,7 +20,9 @@ namespace kam::accounts {
 
 class AccountsGrpcService final : public kam::v1::AccountsService::CallbackService {
  public:
-  AccountsGrpcService(AccountsBook* book, RpcMetrics* metrics) : book_(book), metrics_(metrics) {}
+  // `router` may be null: one instance, always the writer.
+  AccountsGrpcService(AccountsBook* book, TaskRouter* router, RpcMetrics* metrics)
+      : book_(book), router_(router), metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* CreateManager(grpc::CallbackServerContext* context,
                                           const kam::v1::CreateManagerRequest* request,
@@ -57,7 +68,16 @@ class AccountsGrpcService final : public kam::v1::AccountsService::CallbackServi
                                            kam::v1::ImportAccountsResponse* response) override;
 
  private:
+  template <typename Request, typename Response, typename Local, typename Remote>
+  grpc::ServerUnaryReactor* Write(grpc::CallbackServerContext* context, const char* method,
+                                  const Request* request, Response* response, Local local,
+                                  Remote remote);
+  template <typename Response, typename Local>
+  grpc::ServerUnaryReactor* Read(grpc::CallbackServerContext* context, const char* method,
+                                 Response* response, Local local);
+
   AccountsBook* book_;
+  TaskRouter* router_;
   RpcMetrics* metrics_;
 };
 

@@ -213,4 +213,9 @@ void ApplyAccountMask(const std::vector<std::string>& paths, const Account& from
   }
 }
 
+absl::Status RequireId(std::string_view id, std::string_view field) {
+  if (id.empty()) return absl::InvalidArgumentError(absl::StrCat(std::string(field), ": required"));
+  return absl::OkStatus();
+}
+
 }  // namespace kam::accounts

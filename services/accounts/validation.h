@@ -25,6 +25,8 @@ inline constexpr int kMaxImportRows = 10000;
 
 absl::Status ValidateName(std::string_view value, std::string_view field);
 absl::Status ValidateRequestId(std::string_view value);
+// INVALID_ARGUMENT naming `field` when `id` is empty.
+absl::Status RequireId(std::string_view id, std::string_view field);
 absl::Status ValidateReason(std::string_view value, std::string_view field);
 
 // The manager's own fields (create, or the fields named by an update).

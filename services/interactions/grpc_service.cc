@@ -11,44 +11,13 @@ namespace {
 
 using kam::v1::InteractionsService;
 
-// Finishes `reactor` with `status` and records it.
-void Finish(grpc::ServerUnaryReactor* reactor, RpcMetrics* metrics, const char* method,
-            std::chrono::steady_clock::time_point began, const grpc::Status& status) {
-  if (metrics != nullptr) {
-    metrics->Record(method, static_cast<absl::StatusCode>(status.error_code()),
-                    std::chrono::steady_clock::now() - began);
-  }
-  reactor->Finish(status);
-}
-
-// Forwards a unary call and finishes the reactor with the owner's answer. `rpc` issues the call
-// on the stub's callback interface.
-template <typename Request, typename Response, typename Method>
+template <typename Request, typename Response, typename Rpc>
 grpc::ServerUnaryReactor* Forward(TaskRouter* router, grpc::CallbackServerContext* context,
                                   RpcMetrics* metrics, const char* method,
                                   const std::string& address, const Request* request,
-                                  Response* response, Method rpc) {
-  auto began = std::chrono::steady_clock::now();
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  std::shared_ptr<InteractionsService::Stub> stub =
-      InteractionsService::NewStub(router->ChannelTo(address));
-  ForwardUnary<Response>(
-      router, context, address, response,
-      [stub, request, rpc](grpc::ClientContext* outgoing, Response* answer,
-                           std::function<void(grpc::Status)> on_done) {
-        rpc(stub->async(), outgoing, request, answer, std::move(on_done));
-      },
-      [reactor, metrics, method, began, stub](grpc::Status status) {
-        Finish(reactor, metrics, method, began, status);
-      });
-  return reactor;
-}
-
-grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* context, RpcMetrics* metrics,
-                                 const char* method, const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  Finish(reactor, metrics, method, std::chrono::steady_clock::now(), ToGrpcStatus(status));
-  return reactor;
+                                  Response* response, Rpc rpc) {
+  return ForwardCall<InteractionsService>(router, context, metrics, method, address, request,
+                                          response, rpc);
 }
 
 }  // namespace
@@ -64,7 +33,7 @@ grpc::ServerUnaryReactor* InteractionsGrpcService::RecordInteraction(
     kam::v1::Interaction* response) {
   constexpr char kMethod[] = "RecordInteraction";
   auto route = RouteAccount(request->interaction().account_id(), context);
-  if (!route.ok()) return Refuse(context, metrics_, kMethod, route.status());
+  if (!route.ok()) return RefuseCall(context, metrics_, kMethod, route.status());
   if (*route) {
     return Forward(router_, context, metrics_, kMethod, **route, request, response,
                    [](auto* async, auto... args) { async->RecordInteraction(args...); });
@@ -125,7 +94,7 @@ grpc::ServerUnaryReactor* InteractionsGrpcService::BatchRecordInteractions(
     if (join->failure.ok()) {
       for (auto& result : join->results) *response->add_results() = std::move(result);
     }
-    Finish(reactor, metrics, kMethod, began, join->failure);
+    FinishCall(reactor, metrics, kMethod, began, join->failure);
   };
   join->pending = static_cast<int>(remote.size()) + 1;  // + the local part
   for (const auto& [address, indexes] : remote) {
@@ -146,7 +115,7 @@ grpc::ServerUnaryReactor* InteractionsGrpcService::BatchRecordInteractions(
           stub->async()->BatchRecordInteractions(outgoing, &part->request, answer,
                                                  std::move(on_done));
         },
-        [join, part, stub, finish_part](grpc::Status status) {
+        [join, part, stub, finish_part](grpc::Status status, const grpc::ClientContext&) {
           std::lock_guard<std::mutex> lock(join->mutex);
           if (status.ok()) {
             for (const auto& result : part->response.results()) {
@@ -229,7 +198,7 @@ grpc::ServerUnaryReactor* InteractionsGrpcService::GetInteraction(
           stub->async()->GetInteraction(outgoing, request, answer, std::move(on_done));
         },
         [ask, i, stub, reactor, response, metrics = metrics_, began, not_found,
-         kMethod](grpc::Status status) {
+         kMethod](grpc::Status status, const grpc::ClientContext&) {
           std::lock_guard<std::mutex> lock(ask->mutex);
           if (status.ok() && !ask->found) {
             ask->found = true;
@@ -245,7 +214,7 @@ grpc::ServerUnaryReactor* InteractionsGrpcService::GetInteraction(
                                          "not answer: retry")
                           : grpc::Status(grpc::StatusCode::NOT_FOUND, not_found);
           }
-          Finish(reactor, metrics, kMethod, began, outcome);
+          FinishCall(reactor, metrics, kMethod, began, outcome);
         });
   }
   return reactor;
@@ -256,7 +225,7 @@ grpc::ServerUnaryReactor* InteractionsGrpcService::ListInteractions(
     kam::v1::ListInteractionsResponse* response) {
   constexpr char kMethod[] = "ListInteractions";
   auto route = RouteAccount(request->account_id(), context);
-  if (!route.ok()) return Refuse(context, metrics_, kMethod, route.status());
+  if (!route.ok()) return RefuseCall(context, metrics_, kMethod, route.status());
   if (*route) {
     return Forward(router_, context, metrics_, kMethod, **route, request, response,
                    [](auto* async, auto... args) { async->ListInteractions(args...); });
@@ -270,7 +239,7 @@ grpc::ServerUnaryReactor* InteractionsGrpcService::GetAccountHealth(
     kam::v1::AccountHealth* response) {
   constexpr char kMethod[] = "GetAccountHealth";
   auto route = RouteAccount(request->account_id(), context);
-  if (!route.ok()) return Refuse(context, metrics_, kMethod, route.status());
+  if (!route.ok()) return RefuseCall(context, metrics_, kMethod, route.status());
   if (*route) {
     return Forward(router_, context, metrics_, kMethod, **route, request, response,
                    [](auto* async, auto... args) { async->GetAccountHealth(args...); });

@@ -58,6 +58,10 @@ std::vector<std::string> InteractionsBook::ColumnFamilies() {
 absl::StatusOr<std::unique_ptr<InteractionsBook>> InteractionsBook::Open(
     Store* store, BatchCommitter* committer, const TaskOwnership* ownership,
     InteractionsOptions options) {
+  KAM_RETURN_IF_ERROR(CheckStoreFormat(
+      store, "interactions.store_format", "2", kInteractionsCf,
+      "written by an older kam-interactions (state not kept per partition); keep running that "
+      "release on it, or start this one with an empty --data-dir and a new --consumer-group"));
   std::optional<PageTokens> tokens;
   if (options.page_token_secret.empty()) {
     KAM_ASSIGN_OR_RETURN(tokens, PageTokens::ForStore(store));

@@ -21,9 +21,13 @@ RunningService StartService(const std::string& binary, const std::string& broker
                                 brokers,
                                 "--data-dir",
                                 data_dir};
-  if (std::find(extra_args.begin(), extra_args.end(), "--consumer-group") == extra_args.end()) {
+  auto named = std::find(extra_args.begin(), extra_args.end(), "--consumer-group");
+  if (named == extra_args.end()) {
+    service.group = binary + "-" + std::to_string(std::hash<std::string>()(data_dir));
     args.push_back("--consumer-group");
-    args.push_back(binary + "-" + std::to_string(std::hash<std::string>()(data_dir)));
+    args.push_back(service.group);
+  } else if (named + 1 != extra_args.end()) {
+    service.group = *(named + 1);
   }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   service.process = std::make_unique<Process>(std::move(args), log_prefix);

@@ -14,6 +14,7 @@ struct RunningService {
   std::string address;  // host:port of its gRPC server
   int metrics_port = 0;
   std::string producer;  // its kam-producer header value
+  std::string group;     // its consumer group
 };
 
 // Starts `binary` (e.g. "kam-accounts") with port 0 for gRPC and metrics, waits until it logs
