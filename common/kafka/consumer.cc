@@ -232,6 +232,18 @@ void KafkaConsumer::SeekToStored(int32_t task) {
   if (!positions.empty()) RewindToStore(positions);
 }
 
+std::optional<int64_t> KafkaConsumer::Position(const std::string& topic, int32_t partition) {
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, topic.c_str(), partition);
+  std::optional<int64_t> position;
+  if (rd_kafka_position(consumer_.get(), list) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+      list->elems[0].offset >= 0) {
+    position = list->elems[0].offset;
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+  return position;
+}
+
 std::vector<AssignmentChange> KafkaConsumer::TakeAssignmentChanges() {
   return std::exchange(changes_, {});
 }

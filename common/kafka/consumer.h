@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -67,6 +68,11 @@ class KafkaConsumer {
   // state -- after a restore changed them. Records the state already reflects are also skipped
   // by the applier, so a seek that cannot happen yet costs re-reading, never applying twice.
   void SeekToStored(int32_t task);
+
+  // The next offset this consumer hands over from topic/partition: past everything returned by
+  // poll, and past transaction markers and aborted records, which are never returned. nullopt
+  // before anything was fetched.
+  std::optional<int64_t> Position(const std::string& topic, int32_t partition);
 
   // The rebalances since the last call, in order (consumer thread).
   std::vector<AssignmentChange> TakeAssignmentChanges();

@@ -1,5 +1,6 @@
 #include "common/kafka/task_runner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -102,7 +103,10 @@ void TaskRunner::CheckRestored() {
         current = false;
         continue;
       }
-      int64_t position = next->value_or(0);
+      // The stored offset follows applied records; the consumer's position also moves past
+      // transaction markers and aborted records at the end of the partition, which are never
+      // applied (a transactional producer's last transaction always ends in a marker).
+      int64_t position = std::max(next->value_or(0), consumer_->Position(topic, task).value_or(0));
       if (position < end) {
         current = false;
         if (end != INT64_MAX) remaining += static_cast<uint64_t>(end - position);

@@ -55,8 +55,10 @@ grpc::ServerUnaryReactor* AccountsGrpcService::Read(grpc::CallbackServerContext*
     }
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(kMaxVersionWait);
     if (context->deadline() != std::chrono::system_clock::time_point::max()) {
+      // Leave the caller a quarter of its time to hear the answer (and retry elsewhere).
       wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                context->deadline() - std::chrono::system_clock::now()));
+                                context->deadline() - std::chrono::system_clock::now()) *
+                                3 / 4);
     }
     if (!book_->AwaitVersion(min_version, std::max(wait, std::chrono::milliseconds(0)))) {
       return RefuseCall(

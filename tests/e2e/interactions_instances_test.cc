@@ -43,7 +43,9 @@ class InteractionsInstancesTest : public ::testing::Test {
     ASSERT_FALSE(brokers_.empty()) << "run through ctest: needs the real_kafka fixture";
     const std::string stamp = std::to_string(MillisFromTimestamp(NowTimestamp()));
     tag_ = "ii" + stamp;
-    group_ = "kam-interactions-ii-" + stamp;
+    // Tests of this file run side by side: the test name keeps their groups apart.
+    group_ = std::string("kam-interactions-") +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name() + "-" + stamp;
     kafka::KafkaOptions options;
     options.brokers = brokers_;
     ASSERT_TRUE(kafka::EnsureTopics(options, {"kam.accounts.v1", "kam.interactions.v1"},
