@@ -117,8 +117,7 @@ int main(int argc, char** argv) {
   // One instance serving every account (the logic's own cost; forwarding is measured apart).
   kam::OutboxCommitter committer(store->get(), outbox->get());
   kam::SingleTaskOwnership ownership;
-  auto book =
-      kam::interactions::InteractionsBook::Open(store->get(), &committer, &ownership, {});
+  auto book = kam::interactions::InteractionsBook::Open(store->get(), &committer, &ownership, {});
   if (!book.ok()) return 1;
   // The account replica, as the consumer would have built it.
   kam::RecordApplier replica(store->get(), outbox->get(), (*book)->account_replica(), "bench");

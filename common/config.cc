@@ -49,13 +49,15 @@ absl::Status ValidateConfig(const ServiceConfig& config) {
   }
   if (config.instance_id.size() > 100 ||
       config.instance_id.find_first_not_of(
-          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != std::string::npos) {
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+          std::string::npos) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--instance-id: at most 100 of A-Z a-z 0-9 . _ -, got \"", config.instance_id, "\""));
   }
   if (config.session_timeout_ms < 6000 || config.session_timeout_ms > 300000) {
     return absl::InvalidArgumentError(
-        "--session-timeout-ms: must be 6000..300000 (the broker's group.min/max.session.timeout.ms)");
+        "--session-timeout-ms: must be 6000..300000 (the broker's "
+        "group.min/max.session.timeout.ms)");
   }
   return absl::OkStatus();
 }

@@ -3,9 +3,9 @@
 // Group commit for API writes. Concurrent callers hand over their write as a function that stages
 // it into a StagedBatch (and may refuse it); one thread applies the waiting writes in arrival
 // order to one batch and commits it as one (through the outbox in a single RocksDB write, or in
-// one Kafka transaction: BatchCommitter), then answers every caller. Each write sees the writes staged before it, so the result is that of committing
-// them one by one under a lock; callers stop waiting for each other's commits, and the gRPC
-// threads never block on a lock or a disk write.
+// one Kafka transaction: BatchCommitter), then answers every caller. Each write sees the writes
+// staged before it, so the result is that of committing them one by one under a lock; callers stop
+// waiting for each other's commits, and the gRPC threads never block on a lock or a disk write.
 
 #include <condition_variable>
 #include <deque>

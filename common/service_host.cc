@@ -126,10 +126,10 @@ absl::Status ServiceHost::Open() {
       for (const auto& topic : group) {
         KAM_ASSIGN_OR_RETURN(int32_t count, kafka::PartitionCount(probe.get(), topic, 10000));
         if (expected >= 0 && count != expected) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "topics ", absl::StrJoin(group, ", "),
-              " must have the same partition count (they are joined per partition); ", topic,
-              " has ", count, ", expected ", expected));
+          return absl::FailedPreconditionError(
+              absl::StrCat("topics ", absl::StrJoin(group, ", "),
+                           " must have the same partition count (they are joined per partition); ",
+                           topic, " has ", count, ", expected ", expected));
         }
         expected = count;
       }
@@ -168,7 +168,7 @@ absl::Status ServiceHost::Open() {
                                kafka_options, transactional_id, producer_, store_.get(),
                                /*consumer=*/nullptr, *spec_.changelog));
       KAM_ASSIGN_OR_RETURN(restorer_, kafka::ChangelogRestorer::Create(kafka_options, store_.get(),
-                                                                      *spec_.changelog));
+                                                                       *spec_.changelog));
     }
     KAM_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, kafka::NewConf(kafka_options, {}));
     KAM_ASSIGN_OR_RETURN(kafka::HandlePtr probe, kafka::NewHandle(RD_KAFKA_PRODUCER, conf));
@@ -194,8 +194,9 @@ std::string ServiceHost::GroupName() const {
 }
 
 std::string ServiceHost::InstanceId() const {
-  return config_.instance_id.empty() ? absl::StrCat(config_.service_name, "-", store_->instance_id())
-                                     : config_.instance_id;
+  return config_.instance_id.empty()
+             ? absl::StrCat(config_.service_name, "-", store_->instance_id())
+             : config_.instance_id;
 }
 
 absl::Status ServiceHost::JoinGroup(const std::string& address) {
@@ -212,17 +213,17 @@ absl::Status ServiceHost::JoinGroup(const std::string& address) {
   if (router_) {
     // Where this instance is, before it owns anything anyone could look for.
     std::vector<bool> delivered;
-    KAM_RETURN_IF_ERROR(publisher_->Publish(
-        {{.topic = kafka::GroupDirectory::MembersTopic(GroupName()),
-          .partition = 0,
-          .key = membership.instance_id,
-          .value = address,
-          .event_id = absl::StrCat(membership.instance_id, "@", address)}},
-        &delivered));
+    KAM_RETURN_IF_ERROR(
+        publisher_->Publish({{.topic = kafka::GroupDirectory::MembersTopic(GroupName()),
+                              .partition = 0,
+                              .key = membership.instance_id,
+                              .value = address,
+                              .event_id = absl::StrCat(membership.instance_id, "@", address)}},
+                            &delivered));
   }
-  KAM_ASSIGN_OR_RETURN(consumer_, kafka::KafkaConsumer::Create(kafka_options_, GroupName(),
-                                                               spec_.input_topics, store_.get(),
-                                                               membership));
+  KAM_ASSIGN_OR_RETURN(consumer_,
+                       kafka::KafkaConsumer::Create(kafka_options_, GroupName(), spec_.input_topics,
+                                                    store_.get(), membership));
   if (transactional_) transactional_->AttachConsumer(consumer_.get());
   if (router_) {
     router_->SetSelfAddress(address);
@@ -240,8 +241,8 @@ absl::Status ServiceHost::CheckChangelogPartitions(const kafka::KafkaOptions& ka
     KAM_ASSIGN_OR_RETURN(int32_t count, kafka::PartitionCount(probe.get(), topic, 10000));
     if (count > changelog) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "changelog ", spec_.changelog->topic, " has ", changelog, " partitions but input ",
-          topic, " has ", count, ": every task needs its changelog partition"));
+          "changelog ", spec_.changelog->topic, " has ", changelog, " partitions but input ", topic,
+          " has ", count, ": every task needs its changelog partition"));
     }
   }
   return absl::OkStatus();
@@ -270,7 +271,8 @@ absl::StatusOr<int> ServiceHost::Start() {
 
   if (!spec_.input_topics.empty()) {
     std::string address = config_.advertise_address;
-    if (address.empty()) address = absl::StrCat(config_.listen.substr(0, config_.listen.rfind(':')), ":", port);
+    if (address.empty())
+      address = absl::StrCat(config_.listen.substr(0, config_.listen.rfind(':')), ":", port);
     KAM_RETURN_IF_ERROR(JoinGroup(address));
   }
   if (!config_.metrics_listen.empty()) {
@@ -301,9 +303,9 @@ absl::StatusOr<int> ServiceHost::Start() {
           "kam_changelog_restored_records_total", "Changelog records restored into the store.",
           [this] { return static_cast<double>(restorer_->restored_records_total()); });
     }
-    task_runner_ = std::make_unique<kafka::TaskRunner>(consumer_.get(), store_.get(),
-                                                       applier_.get(), processor_, &tasks_,
-                                                       std::move(runner_options));
+    task_runner_ =
+        std::make_unique<kafka::TaskRunner>(consumer_.get(), store_.get(), applier_.get(),
+                                            processor_, &tasks_, std::move(runner_options));
     metrics_.AddCallbackGauge("kam_consumer_applied_total", "Input records applied.",
                               [this] { return static_cast<double>(applier_->applied_total()); });
     metrics_.AddCallbackGauge("kam_consumer_commits_total",
@@ -373,7 +375,8 @@ void ServiceHost::RunStandby() {
       }
     }
     if (all_followed && !standby_ready_.exchange(true)) UpdateHealth();
-    const auto next = std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(spec_.standby_every);
+    const auto next =
+        std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(spec_.standby_every);
     while (!stop_.load() && std::chrono::steady_clock::now() < next) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }

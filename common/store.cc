@@ -143,9 +143,9 @@ absl::Status CheckStoreFormat(Store* store, std::string_view format_key, std::st
   KAM_ASSIGN_OR_RETURN(std::optional<std::string> stored, store->Get(kMetaCf, format_key));
   if (stored) {
     if (*stored == format) return absl::OkStatus();
-    return absl::FailedPreconditionError(absl::StrCat("--data-dir ", store->path(), ": store format ",
-                                                      *stored, ", this release reads ",
-                                                      std::string(format)));
+    return absl::FailedPreconditionError(
+        absl::StrCat("--data-dir ", store->path(), ": store format ", *stored,
+                     ", this release reads ", std::string(format)));
   }
   auto probe = store->NewIterator(probe_cf);
   probe->SeekToFirst();

@@ -29,17 +29,19 @@ absl::StatusOr<std::optional<std::string>> TaskRouter::Route(
   if (ownership_->RunningSince(task)) return std::optional<std::string>();
   if (WasForwarded(context)) {
     if (directory_ != nullptr) directory_->RequestRefresh();
-    return absl::UnavailableError(absl::StrCat(
-        "task ", task, " does not run on this instance any more (it moved or is restoring); "
-        "retry"));
+    return absl::UnavailableError(
+        absl::StrCat("task ", task,
+                     " does not run on this instance any more (it moved or is restoring); "
+                     "retry"));
   }
   std::optional<std::string> owner = directory_ ? directory_->OwnerOf(task) : std::nullopt;
   if (!owner || *owner == self_address()) {
     // Not known, or the map still names us while the task is restoring here.
     if (directory_ != nullptr) directory_->RequestRefresh();
-    return absl::UnavailableError(absl::StrCat(
-        "task ", task, " has no running owner right now (the group is rebalancing or the task "
-        "is restoring); retry"));
+    return absl::UnavailableError(
+        absl::StrCat("task ", task,
+                     " has no running owner right now (the group is rebalancing or the task "
+                     "is restoring); retry"));
   }
   return owner;
 }

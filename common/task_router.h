@@ -123,8 +123,8 @@ grpc::ServerUnaryReactor* ForwardCall(TaskRouter* router, grpc::CallbackServerCo
         for (const std::string& name : pass_back) {
           auto found = finished.GetServerInitialMetadata().find(name);
           if (found != finished.GetServerInitialMetadata().end()) {
-            context->AddInitialMetadata(name, std::string(found->second.data(),
-                                                          found->second.size()));
+            context->AddInitialMetadata(name,
+                                        std::string(found->second.data(), found->second.size()));
           }
         }
         FinishCall(reactor, metrics, method, began, status);

@@ -24,9 +24,9 @@ absl::StatusOr<std::unique_ptr<ChangelogRestorer>> ChangelogRestorer::Create(
   std::unique_ptr<ChangelogRestorer> restorer(new ChangelogRestorer(store, std::move(changelog)));
   // A restore waits on nobody: the end shows up at once, not after the default 500 ms fetch wait
   // (which a checkpoint just before a transaction marker would pay for every task).
-  KAM_ASSIGN_OR_RETURN(restorer->consumer_,
-                       NewChangelogReader(options,
-                                          absl::StrCat(restorer->changelog_.topic, ".restore"), 10));
+  KAM_ASSIGN_OR_RETURN(
+      restorer->consumer_,
+      NewChangelogReader(options, absl::StrCat(restorer->changelog_.topic, ".restore"), 10));
   return restorer;
 }
 
@@ -60,10 +60,10 @@ absl::Status ChangelogRestorer::Restore(int32_t partition, std::atomic<uint64_t>
                        store_->Get(kMetaCf, ChangelogCheckpointKey(partition)));
   int64_t low = 0;
   int64_t high = 0;
-  KAM_RETURN_IF_ERROR(FromKafka(
-      rd_kafka_query_watermark_offsets(consumer_.get(), changelog_.topic.c_str(), partition, &low,
-                                       &high, kTimeoutMs),
-      absl::StrCat("changelog ", changelog_.topic, "/", partition, " watermarks")));
+  KAM_RETURN_IF_ERROR(
+      FromKafka(rd_kafka_query_watermark_offsets(consumer_.get(), changelog_.topic.c_str(),
+                                                 partition, &low, &high, kTimeoutMs),
+                absl::StrCat("changelog ", changelog_.topic, "/", partition, " watermarks")));
   int64_t position = stored ? static_cast<int64_t>(DecodeUint64(*stored)) : -1;
   std::string reason;
   if (!stored) {
@@ -101,10 +101,10 @@ absl::Status ChangelogRestorer::Restore(int32_t partition, std::atomic<uint64_t>
     std::vector<StoreRow> rows;  // what the batch holds, for the listener
     size_t in_batch = 0;
     auto flush = [&](int64_t next) -> absl::Status {
-      KAM_RETURN_IF_ERROR(FromRocks(
-          batch.Put(store_->Cf(kMetaCf), ChangelogCheckpointKey(partition),
-                    EncodeUint64(static_cast<uint64_t>(next))),
-          "checkpoint put"));
+      KAM_RETURN_IF_ERROR(
+          FromRocks(batch.Put(store_->Cf(kMetaCf), ChangelogCheckpointKey(partition),
+                              EncodeUint64(static_cast<uint64_t>(next))),
+                    "checkpoint put"));
       KAM_RETURN_IF_ERROR(store_->Write(&batch));
       if (listener_) listener_(partition, rows, next, wiped);
       wiped = false;
@@ -118,8 +118,8 @@ absl::Status ChangelogRestorer::Restore(int32_t partition, std::atomic<uint64_t>
     while (!at_end) {
       if (std::chrono::steady_clock::now() - started > kRestoreDeadline) {
         rd_kafka_assign(consumer_.get(), nullptr);
-        return absl::DeadlineExceededError(absl::StrCat("restore of task ", partition,
-                                                        " did not reach the changelog's end"));
+        return absl::DeadlineExceededError(
+            absl::StrCat("restore of task ", partition, " did not reach the changelog's end"));
       }
       rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_.get(), 100);
       if (message == nullptr) continue;
@@ -157,9 +157,9 @@ absl::Status ChangelogRestorer::Restore(int32_t partition, std::atomic<uint64_t>
         rocksdb::Status written =
             message->payload == nullptr
                 ? batch.Delete(cf, store_key)
-                : batch.Put(cf, store_key,
-                            rocksdb::Slice(static_cast<const char*>(message->payload),
-                                           message->len));
+                : batch.Put(
+                      cf, store_key,
+                      rocksdb::Slice(static_cast<const char*>(message->payload), message->len));
         if (listener_) {
           StoreRow& row = rows.emplace_back();
           row.cf = std::string(key.substr(0, separator));

@@ -11,8 +11,8 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "common/kafka/kafka_common.h"
 #include "common/kafka/transactional_committer.h"

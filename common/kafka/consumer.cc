@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <utility>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
@@ -75,7 +75,8 @@ void KafkaConsumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                 rd_kafka_topic_partition_list_t* partitions, void* opaque) {
   auto* self = static_cast<KafkaConsumer*>(opaque);
   std::unique_lock<std::mutex> writers;
-  if (std::mutex* lock = self->rebalance_lock_.load()) writers = std::unique_lock<std::mutex>(*lock);
+  if (std::mutex* lock = self->rebalance_lock_.load())
+    writers = std::unique_lock<std::mutex>(*lock);
   AssignmentChange& change = self->changes_.emplace_back();
   change.generation = ++self->assignment_generation_;
   change.assigned = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;

@@ -13,8 +13,8 @@
 #include <utility>
 #include <vector>
 
-#include "common/consumer_offsets.h"
 #include "absl/base/thread_annotations.h"
+#include "common/consumer_offsets.h"
 #include "common/kafka/kafka_common.h"
 
 namespace kam::kafka {

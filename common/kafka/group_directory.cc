@@ -35,16 +35,16 @@ absl::StatusOr<std::unique_ptr<GroupDirectory>> GroupDirectory::Create(
   GroupDirectory* self = directory.get();
   KAM_ASSIGN_OR_RETURN(
       directory->members_follower_,
-      ChangelogFollower::Create(options, std::move(members_topic),
-                                [self](int32_t, std::string_view key,
-                                       std::optional<std::string_view> value) {
-                                  std::lock_guard<std::mutex> lock(self->mutex_);
-                                  if (value && !value->empty()) {
-                                    self->addresses_[std::string(key)] = std::string(*value);
-                                  } else {
-                                    self->addresses_.erase(std::string(key));
-                                  }
-                                }));
+      ChangelogFollower::Create(
+          options, std::move(members_topic),
+          [self](int32_t, std::string_view key, std::optional<std::string_view> value) {
+            std::lock_guard<std::mutex> lock(self->mutex_);
+            if (value && !value->empty()) {
+              self->addresses_[std::string(key)] = std::string(*value);
+            } else {
+              self->addresses_.erase(std::string(key));
+            }
+          }));
   return directory;
 }
 
@@ -73,7 +73,8 @@ void GroupDirectory::Start() {
     log::Warn("group directory: members topic not followed", {{"error", following.ToString()}});
   }
   absl::Status first = Refresh();
-  if (!first.ok()) log::Warn("group directory: first description failed", {{"error", first.ToString()}});
+  if (!first.ok())
+    log::Warn("group directory: first description failed", {{"error", first.ToString()}});
   thread_ = std::thread([this] { Loop(); });
 }
 

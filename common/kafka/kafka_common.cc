@@ -121,7 +121,6 @@ absl::StatusOr<HandlePtr> NewChangelogReader(const KafkaOptions& options,
   return NewHandle(RD_KAFKA_CONSUMER, conf);
 }
 
-
 absl::StatusOr<std::string> ClusterId(rd_kafka_t* rk, int timeout_ms) {
   char* id = rd_kafka_clusterid(rk, timeout_ms);
   if (id == nullptr) return absl::UnavailableError("Kafka did not report its cluster id in time");
@@ -136,8 +135,8 @@ absl::StatusOr<int64_t> EndOffset(rd_kafka_t* rk, const std::string& topic, int3
   int64_t high = 0;
   rd_kafka_resp_err_t err =
       rd_kafka_query_watermark_offsets(rk, topic.c_str(), partition, &low, &high, timeout_ms);
-  if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
-      err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
+  if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+      err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
     return absl::NotFoundError(absl::StrCat(topic, "/", partition, ": no such partition"));
   }
   KAM_RETURN_IF_ERROR(FromKafka(err, "query watermark offsets"));

@@ -17,7 +17,8 @@ TaskRunner::TaskRunner(KafkaConsumer* consumer, const Store* store, RecordApplie
       processor_(processor),
       tasks_(tasks),
       options_(std::move(options)) {
-  if (!options_.wall_clock) options_.wall_clock = [] { return MillisFromTimestamp(NowTimestamp()); };
+  if (!options_.wall_clock)
+    options_.wall_clock = [] { return MillisFromTimestamp(NowTimestamp()); };
 }
 
 void TaskRunner::HandleAssignmentChanges() {
@@ -60,7 +61,8 @@ void TaskRunner::CatchUpOrRun(int32_t task) {
     absl::StatusOr<int64_t> end = absl::UnavailableError("not asked yet");
     for (int attempt = 0; attempt < 5 && !end.ok(); ++attempt) {
       end = consumer_->EndOffset(topic, task, 5000);
-      if (!end.ok()) log::Warn("end offset unknown", {{"topic", topic}, {"error", end.status().ToString()}});
+      if (!end.ok())
+        log::Warn("end offset unknown", {{"topic", topic}, {"error", end.status().ToString()}});
     }
     ends[topic] = end.ok() ? *end : INT64_MAX;
   }

@@ -63,12 +63,11 @@ absl::Status Take(rd_kafka_error_t* error, const std::string& what, bool* fatal,
 
 }  // namespace
 
-
 absl::StatusOr<std::unique_ptr<TransactionalCommitter>> TransactionalCommitter::Create(
     const KafkaOptions& options, const std::string& transactional_id, std::string producer_header,
     Store* store, KafkaConsumer* consumer, ChangelogSpec changelog) {
-  std::unique_ptr<TransactionalCommitter> committer(
-      new TransactionalCommitter(store, consumer, std::move(producer_header), std::move(changelog)));
+  std::unique_ptr<TransactionalCommitter> committer(new TransactionalCommitter(
+      store, consumer, std::move(producer_header), std::move(changelog)));
   KAM_ASSIGN_OR_RETURN(
       rd_kafka_conf_t * conf,
       NewConf(options, {{"transactional.id", transactional_id},
@@ -119,11 +118,9 @@ void TransactionalCommitter::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m
 absl::StatusOr<std::vector<TransactionalCommitter::Record>> TransactionalCommitter::ChangelogOf(
     StagedBatch* batch) const {
   BatchReader reader;
-  KAM_RETURN_IF_ERROR(
-      FromRocks(static_cast<rocksdb::WriteBatchWithIndex*>(batch->batch())
-                    ->GetWriteBatch()
-                    ->Iterate(&reader),
-                "read staged batch"));
+  KAM_RETURN_IF_ERROR(FromRocks(
+      static_cast<rocksdb::WriteBatchWithIndex*>(batch->batch())->GetWriteBatch()->Iterate(&reader),
+      "read staged batch"));
   std::vector<Record> records;
   for (auto& write : reader.writes) {
     const std::string cf = store_->CfName(write.cf);
@@ -185,8 +182,7 @@ absl::Status TransactionalCommitter::Produce(const Record& record) {
     rd_kafka_resp_err_t err = rd_kafka_producev(
         producer_.get(), RD_KAFKA_V_TOPIC(record.topic.c_str()),
         RD_KAFKA_V_PARTITION(record.partition >= 0 ? record.partition : RD_KAFKA_PARTITION_UA),
-        RD_KAFKA_V_KEY(record.key.data(), record.key.size()),
-        RD_KAFKA_V_VALUE(value, size),
+        RD_KAFKA_V_KEY(record.key.data(), record.key.size()), RD_KAFKA_V_VALUE(value, size),
         RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_OPAQUE(record.changelog ? this : nullptr), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
@@ -248,8 +244,9 @@ absl::Status TransactionalCommitter::RunTransaction(const std::vector<Record>& r
   }
   {
     for (int attempt = 0; attempt < kRetries; ++attempt) {
-      status = Take(rd_kafka_send_offsets_to_transaction(producer_.get(), offsets, group, kTimeoutMs),
-                    "send offsets to transaction", &fatal, &abort, &retriable);
+      status =
+          Take(rd_kafka_send_offsets_to_transaction(producer_.get(), offsets, group, kTimeoutMs),
+               "send offsets to transaction", &fatal, &abort, &retriable);
       if (status.ok() || !retriable || abort || fatal) break;
     }
     rd_kafka_consumer_group_metadata_destroy(group);
@@ -279,7 +276,8 @@ absl::StatusOr<std::vector<TransactionalCommitter::Record>> TransactionalCommitt
     Record record;
     record.topic = event.topic;
     record.key = event.key;
-    record.value = event.envelope ? event.envelope->SerializeAsString() : std::move(event.raw_value);
+    record.value =
+        event.envelope ? event.envelope->SerializeAsString() : std::move(event.raw_value);
     record.event_id = event.event_id;
     records.push_back(std::move(record));
   }
@@ -318,18 +316,19 @@ absl::Status TransactionalCommitter::CommitLocked(StagedBatch* batch,
   KAM_RETURN_IF_ERROR(RunTransaction(records, next_offsets));
   // Committed in Kafka: now the local store, with where it stands in the changelog.
   for (const auto& [partition, next] : delivered_) {
-    KAM_RETURN_IF_ERROR(FromRocks(batch->batch()->Put(store_->Cf(kMetaCf),
-                                                      ChangelogCheckpointKey(partition),
-                                                      EncodeUint64(static_cast<uint64_t>(next))),
-                                  "checkpoint put"));
+    KAM_RETURN_IF_ERROR(
+        FromRocks(batch->batch()->Put(store_->Cf(kMetaCf), ChangelogCheckpointKey(partition),
+                                      EncodeUint64(static_cast<uint64_t>(next))),
+                  "checkpoint put"));
   }
   absl::Status written = store_->Write(batch->batch());
   if (!written.ok()) {
     // The changelog holds what the store does not: restart and restore rather than go on with a
     // store that is no longer a prefix of the changelog.
-    log::Fatal("local write after a committed transaction failed; restart restores from the "
-               "changelog",
-               {{"error", written.ToString()}});
+    log::Fatal(
+        "local write after a committed transaction failed; restart restores from the "
+        "changelog",
+        {{"error", written.ToString()}});
   }
   return absl::OkStatus();
 }

@@ -37,14 +37,13 @@ struct ChangelogSpec {
   std::vector<std::string> task_column_families;
 };
 
-
 class TransactionalCommitter : public BatchCommitter {
  public:
   // `transactional_id` must be stable per instance (a restarted instance fences its previous
   // incarnation); `producer_header` goes into the kam-producer header.
   static absl::StatusOr<std::unique_ptr<TransactionalCommitter>> Create(
-      const KafkaOptions& options, const std::string& transactional_id,
-      std::string producer_header, Store* store, KafkaConsumer* consumer, ChangelogSpec changelog);
+      const KafkaOptions& options, const std::string& transactional_id, std::string producer_header,
+      Store* store, KafkaConsumer* consumer, ChangelogSpec changelog);
   ~TransactionalCommitter() override;
 
   absl::Status Commit(StagedBatch* batch, std::vector<OutboundEvent> events,

@@ -93,8 +93,7 @@ absl::StatusOr<std::unique_ptr<AccountsBook>> AccountsBook::Open(Store* store, O
                                                                  AccountsPolicy policy) {
   auto committer = std::make_unique<OutboxCommitter>(store, outbox);
   auto ownership = std::make_unique<SingleTaskOwnership>();
-  KAM_ASSIGN_OR_RETURN(auto book,
-                       Open(store, committer.get(), ownership.get(), std::move(policy)));
+  KAM_ASSIGN_OR_RETURN(auto book, Open(store, committer.get(), ownership.get(), std::move(policy)));
   book->owned_committer_ = std::move(committer);
   book->owned_ownership_ = std::move(ownership);
   return book;
@@ -225,7 +224,8 @@ absl::StatusOr<Manager> AccountsBook::UpdateManager(const kam::v1::UpdateManager
       }
     }
   }
-  if (updated.SerializeAsString() == it->second.SerializeAsString()) return state_.WithCapacity(updated);
+  if (updated.SerializeAsString() == it->second.SerializeAsString())
+    return state_.WithCapacity(updated);
   updated.set_etag(NextEtag(updated.etag()));
   *updated.mutable_update_time() = NowTimestamp();
   Mutation mutation(&state_);
@@ -533,7 +533,8 @@ absl::StatusOr<kam::v1::ImportAccountsResponse> AccountsBook::ImportAccounts(
   if (!all_ok || request.validate_only()) {
     // Nothing is applied: ids shown for valid rows would not exist.
     for (auto& result : *response.mutable_results()) {
-      if (result.code() == 0 && !state_.accounts().count(result.account_id())) result.clear_account_id();
+      if (result.code() == 0 && !state_.accounts().count(result.account_id()))
+        result.clear_account_id();
     }
     response.set_created(0);
     response.set_applied(false);
@@ -544,7 +545,6 @@ absl::StatusOr<kam::v1::ImportAccountsResponse> AccountsBook::ImportAccounts(
   response.set_applied(true);
   return response;
 }
-
 
 size_t AccountsBook::account_count() const {
   std::shared_lock lock(mutex_);

@@ -49,8 +49,7 @@ class AccountsBook {
   static std::vector<std::string> TaskColumnFamilies() { return ColumnFamilies(); }
   // Restores the in-memory state from `store`. Writes commit through `committer` while
   // `ownership` says task 0 runs here.
-  static absl::StatusOr<std::unique_ptr<AccountsBook>> Open(Store* store,
-                                                            BatchCommitter* committer,
+  static absl::StatusOr<std::unique_ptr<AccountsBook>> Open(Store* store, BatchCommitter* committer,
                                                             const TaskOwnership* ownership,
                                                             AccountsPolicy policy,
                                                             std::string page_token_secret = "");

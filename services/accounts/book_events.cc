@@ -80,8 +80,7 @@ std::vector<OutboundEvent> BuildEvents(const BookState& book, const ChangeSet& c
   for (const auto& manager_id : derived.affected_managers) {
     if (changes.FindManager(book, manager_id) == nullptr) continue;
     kam::v1::EventEnvelope envelope;
-    *envelope.mutable_manager_load_changed()->mutable_load() =
-        LoadAfter(book, changes, manager_id);
+    *envelope.mutable_manager_load_changed()->mutable_load() = LoadAfter(book, changes, manager_id);
     events.push_back(Envelope(kafka_topics::kManagers, manager_id, manager_id, envelope));
   }
   return events;

@@ -61,7 +61,8 @@ void BookState::RecomputeTotal() {
 absl::Status BookState::ApplyRow(std::string_view cf, std::string_view key,
                                  std::optional<std::string_view> value) {
   if (!key.starts_with(BookPrefix())) {
-    return absl::DataLossError(absl::StrCat(std::string(cf), ": key without the book's task prefix"));
+    return absl::DataLossError(
+        absl::StrCat(std::string(cf), ": key without the book's task prefix"));
   }
   const std::string id(key.substr(BookPrefix().size()));
   if (cf == kAccountsCf) {
@@ -76,7 +77,8 @@ absl::Status BookState::ApplyRow(std::string_view cf, std::string_view key,
     }
     PutAccount(std::move(account));
   } else if (cf == kManagersCf) {
-    if (!value) return absl::DataLossError(absl::StrCat("manager ", id, " deleted in the changelog"));
+    if (!value)
+      return absl::DataLossError(absl::StrCat("manager ", id, " deleted in the changelog"));
     Manager manager;
     if (!manager.ParseFromArray(value->data(), static_cast<int>(value->size())) ||
         manager.id() != id) {

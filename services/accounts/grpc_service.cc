@@ -61,11 +61,12 @@ grpc::ServerUnaryReactor* AccountsGrpcService::Read(grpc::CallbackServerContext*
                                 3 / 4);
     }
     if (!book_->AwaitVersion(min_version, std::max(wait, std::chrono::milliseconds(0)))) {
-      return RefuseCall(
-          context, metrics_, method,
-          absl::UnavailableError(absl::StrCat(
-              "this instance's book is at version ", book_->version(), ", the call asks for at "
-              "least ", min_version, ": it is catching up with the writer; retry")));
+      return RefuseCall(context, metrics_, method,
+                        absl::UnavailableError(absl::StrCat(
+                            "this instance's book is at version ", book_->version(),
+                            ", the call asks for at "
+                            "least ",
+                            min_version, ": it is catching up with the writer; retry")));
     }
   }
   return AnswerUnary(context, metrics_, method, response, [&] {
@@ -75,104 +76,106 @@ grpc::ServerUnaryReactor* AccountsGrpcService::Read(grpc::CallbackServerContext*
   });
 }
 
-grpc::ServerUnaryReactor* AccountsGrpcService::CreateManager(grpc::CallbackServerContext* context,
-                                                  const kam::v1::CreateManagerRequest* request,
-                                                  kam::v1::Manager* response) {
-  return Write(context, "CreateManager", request, response,
-               [&] { return book_->CreateManager(*request); },
-               [](auto* async, auto... args) { async->CreateManager(args...); });
+grpc::ServerUnaryReactor* AccountsGrpcService::CreateManager(
+    grpc::CallbackServerContext* context, const kam::v1::CreateManagerRequest* request,
+    kam::v1::Manager* response) {
+  return Write(
+      context, "CreateManager", request, response, [&] { return book_->CreateManager(*request); },
+      [](auto* async, auto... args) { async->CreateManager(args...); });
 }
 
 grpc::ServerUnaryReactor* AccountsGrpcService::GetManager(grpc::CallbackServerContext* context,
-                                                  const kam::v1::GetManagerRequest* request,
-                                                  kam::v1::Manager* response) {
+                                                          const kam::v1::GetManagerRequest* request,
+                                                          kam::v1::Manager* response) {
   return Read(context, "GetManager", response, [&] { return book_->GetManager(*request); });
 }
 
-grpc::ServerUnaryReactor* AccountsGrpcService::ListManagers(grpc::CallbackServerContext* context,
-                                                  const kam::v1::ListManagersRequest* request,
-                                                  kam::v1::ListManagersResponse* response) {
+grpc::ServerUnaryReactor* AccountsGrpcService::ListManagers(
+    grpc::CallbackServerContext* context, const kam::v1::ListManagersRequest* request,
+    kam::v1::ListManagersResponse* response) {
   return Read(context, "ListManagers", response, [&] { return book_->ListManagers(*request); });
 }
 
-grpc::ServerUnaryReactor* AccountsGrpcService::UpdateManager(grpc::CallbackServerContext* context,
-                                                  const kam::v1::UpdateManagerRequest* request,
-                                                  kam::v1::Manager* response) {
-  return Write(context, "UpdateManager", request, response,
-               [&] { return book_->UpdateManager(*request); },
-               [](auto* async, auto... args) { async->UpdateManager(args...); });
+grpc::ServerUnaryReactor* AccountsGrpcService::UpdateManager(
+    grpc::CallbackServerContext* context, const kam::v1::UpdateManagerRequest* request,
+    kam::v1::Manager* response) {
+  return Write(
+      context, "UpdateManager", request, response, [&] { return book_->UpdateManager(*request); },
+      [](auto* async, auto... args) { async->UpdateManager(args...); });
 }
 
-grpc::ServerUnaryReactor* AccountsGrpcService::CreateAccount(grpc::CallbackServerContext* context,
-                                                  const kam::v1::CreateAccountRequest* request,
-                                                  kam::v1::Account* response) {
-  return Write(context, "CreateAccount", request, response,
-               [&] { return book_->CreateAccount(*request); },
-               [](auto* async, auto... args) { async->CreateAccount(args...); });
+grpc::ServerUnaryReactor* AccountsGrpcService::CreateAccount(
+    grpc::CallbackServerContext* context, const kam::v1::CreateAccountRequest* request,
+    kam::v1::Account* response) {
+  return Write(
+      context, "CreateAccount", request, response, [&] { return book_->CreateAccount(*request); },
+      [](auto* async, auto... args) { async->CreateAccount(args...); });
 }
 
 grpc::ServerUnaryReactor* AccountsGrpcService::GetAccount(grpc::CallbackServerContext* context,
-                                                  const kam::v1::GetAccountRequest* request,
-                                                  kam::v1::Account* response) {
+                                                          const kam::v1::GetAccountRequest* request,
+                                                          kam::v1::Account* response) {
   return Read(context, "GetAccount", response, [&] { return book_->GetAccount(*request); });
 }
 
-grpc::ServerUnaryReactor* AccountsGrpcService::ListAccounts(grpc::CallbackServerContext* context,
-                                                  const kam::v1::ListAccountsRequest* request,
-                                                  kam::v1::ListAccountsResponse* response) {
+grpc::ServerUnaryReactor* AccountsGrpcService::ListAccounts(
+    grpc::CallbackServerContext* context, const kam::v1::ListAccountsRequest* request,
+    kam::v1::ListAccountsResponse* response) {
   return Read(context, "ListAccounts", response, [&] { return book_->ListAccounts(*request); });
 }
 
-grpc::ServerUnaryReactor* AccountsGrpcService::UpdateAccount(grpc::CallbackServerContext* context,
-                                                  const kam::v1::UpdateAccountRequest* request,
-                                                  kam::v1::Account* response) {
-  return Write(context, "UpdateAccount", request, response,
-               [&] { return book_->UpdateAccount(*request); },
-               [](auto* async, auto... args) { async->UpdateAccount(args...); });
+grpc::ServerUnaryReactor* AccountsGrpcService::UpdateAccount(
+    grpc::CallbackServerContext* context, const kam::v1::UpdateAccountRequest* request,
+    kam::v1::Account* response) {
+  return Write(
+      context, "UpdateAccount", request, response, [&] { return book_->UpdateAccount(*request); },
+      [](auto* async, auto... args) { async->UpdateAccount(args...); });
 }
 
-grpc::ServerUnaryReactor* AccountsGrpcService::CloseAccount(grpc::CallbackServerContext* context,
-                                                  const kam::v1::CloseAccountRequest* request,
-                                                  kam::v1::Account* response) {
-  return Write(context, "CloseAccount", request, response,
-               [&] { return book_->CloseAccount(*request); },
-               [](auto* async, auto... args) { async->CloseAccount(args...); });
+grpc::ServerUnaryReactor* AccountsGrpcService::CloseAccount(
+    grpc::CallbackServerContext* context, const kam::v1::CloseAccountRequest* request,
+    kam::v1::Account* response) {
+  return Write(
+      context, "CloseAccount", request, response, [&] { return book_->CloseAccount(*request); },
+      [](auto* async, auto... args) { async->CloseAccount(args...); });
 }
 
-grpc::ServerUnaryReactor* AccountsGrpcService::AssignAccount(grpc::CallbackServerContext* context,
-                                                  const kam::v1::AssignAccountRequest* request,
-                                                  kam::v1::Account* response) {
-  return Write(context, "AssignAccount", request, response,
-               [&] { return book_->AssignAccount(*request); },
-               [](auto* async, auto... args) { async->AssignAccount(args...); });
+grpc::ServerUnaryReactor* AccountsGrpcService::AssignAccount(
+    grpc::CallbackServerContext* context, const kam::v1::AssignAccountRequest* request,
+    kam::v1::Account* response) {
+  return Write(
+      context, "AssignAccount", request, response, [&] { return book_->AssignAccount(*request); },
+      [](auto* async, auto... args) { async->AssignAccount(args...); });
 }
 
-grpc::ServerUnaryReactor* AccountsGrpcService::ReassignAccount(grpc::CallbackServerContext* context,
-                                                  const kam::v1::ReassignAccountRequest* request,
-                                                  kam::v1::Account* response) {
-  return Write(context, "ReassignAccount", request, response,
-               [&] { return book_->ReassignAccount(*request); },
-               [](auto* async, auto... args) { async->ReassignAccount(args...); });
+grpc::ServerUnaryReactor* AccountsGrpcService::ReassignAccount(
+    grpc::CallbackServerContext* context, const kam::v1::ReassignAccountRequest* request,
+    kam::v1::Account* response) {
+  return Write(
+      context, "ReassignAccount", request, response,
+      [&] { return book_->ReassignAccount(*request); },
+      [](auto* async, auto... args) { async->ReassignAccount(args...); });
 }
 
-grpc::ServerUnaryReactor* AccountsGrpcService::GetManagerLoad(grpc::CallbackServerContext* context,
-                                                  const kam::v1::GetManagerLoadRequest* request,
-                                                  kam::v1::ManagerLoad* response) {
+grpc::ServerUnaryReactor* AccountsGrpcService::GetManagerLoad(
+    grpc::CallbackServerContext* context, const kam::v1::GetManagerLoadRequest* request,
+    kam::v1::ManagerLoad* response) {
   return Read(context, "GetManagerLoad", response, [&] { return book_->GetManagerLoad(*request); });
 }
 
-grpc::ServerUnaryReactor* AccountsGrpcService::ListManagerLoads(grpc::CallbackServerContext* context,
-                                                  const kam::v1::ListManagerLoadsRequest* request,
-                                                  kam::v1::ListManagerLoadsResponse* response) {
-  return Read(context, "ListManagerLoads", response, [&] { return book_->ListManagerLoads(*request); });
+grpc::ServerUnaryReactor* AccountsGrpcService::ListManagerLoads(
+    grpc::CallbackServerContext* context, const kam::v1::ListManagerLoadsRequest* request,
+    kam::v1::ListManagerLoadsResponse* response) {
+  return Read(context, "ListManagerLoads", response,
+              [&] { return book_->ListManagerLoads(*request); });
 }
 
-grpc::ServerUnaryReactor* AccountsGrpcService::ImportAccounts(grpc::CallbackServerContext* context,
-                                                  const kam::v1::ImportAccountsRequest* request,
-                                                  kam::v1::ImportAccountsResponse* response) {
-  return Write(context, "ImportAccounts", request, response,
-               [&] { return book_->ImportAccounts(*request); },
-               [](auto* async, auto... args) { async->ImportAccounts(args...); });
+grpc::ServerUnaryReactor* AccountsGrpcService::ImportAccounts(
+    grpc::CallbackServerContext* context, const kam::v1::ImportAccountsRequest* request,
+    kam::v1::ImportAccountsResponse* response) {
+  return Write(
+      context, "ImportAccounts", request, response, [&] { return book_->ImportAccounts(*request); },
+      [](auto* async, auto... args) { async->ImportAccounts(args...); });
 }
 
 }  // namespace kam::accounts

@@ -56,12 +56,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   // The book in memory follows every restore: a standby's passes and the new writer's catch-up.
-  host.SetRestoreListener([b = book->get()](int32_t, const std::vector<kam::StoreRow>& rows,
-                                            int64_t next, bool wiped) {
-    absl::Status applied = b->ApplyChangelog(rows, static_cast<uint64_t>(next), wiped);
-    // The store already holds these rows: a book that cannot follow them is broken.
-    if (!applied.ok()) kam::log::Fatal("book cannot follow the changelog", {{"error", applied.ToString()}});
-  });
+  host.SetRestoreListener(
+      [b = book->get()](int32_t, const std::vector<kam::StoreRow>& rows, int64_t next, bool wiped) {
+        absl::Status applied = b->ApplyChangelog(rows, static_cast<uint64_t>(next), wiped);
+        // The store already holds these rows: a book that cannot follow them is broken.
+        if (!applied.ok())
+          kam::log::Fatal("book cannot follow the changelog", {{"error", applied.ToString()}});
+      });
   host.SetProcessor(&writer_role);
   host.metrics()->AddCallbackGauge(
       "kam_accounts", "Accounts stored (open and closed).",

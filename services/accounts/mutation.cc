@@ -12,8 +12,8 @@ void Mutation::RememberRequest(const std::string& kind, const std::string& reque
   requests_[absl::StrCat(kind, "/", request_id)] = {fingerprint, resource_id};
 }
 
-absl::Status Mutation::Commit(const AccountsPolicy& policy, Store* store,
-                              BatchCommitter* committer, uint64_t generation, BookState* book) {
+absl::Status Mutation::Commit(const AccountsPolicy& policy, Store* store, BatchCommitter* committer,
+                              uint64_t generation, BookState* book) {
   DerivedChanges derived = Recompute(*book, &changes_, policy);
   StagedBatch batch(store);
   for (const auto& [id, account] : changes_.accounts) {

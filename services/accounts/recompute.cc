@@ -26,7 +26,8 @@ DerivedChanges Recompute(const BookState& book, ChangeSet* changes, const Accoun
   entries.reserve(book.accounts().size() + changes->accounts.size());
   auto add_entry = [&](const Account& account) {
     if (!IsOpen(account)) return;
-    entries.push_back({account.id(), NormalisedRevenue(account.annual_revenue(), policy).value_or(0)});
+    entries.push_back(
+        {account.id(), NormalisedRevenue(account.annual_revenue(), policy).value_or(0)});
   };
   for (const auto& [id, account] : book.accounts()) {
     if (!changes->accounts.count(id)) add_entry(account);

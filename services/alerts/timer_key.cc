@@ -10,9 +10,7 @@ namespace kam::alerts {
 // Layout: partition (4 bytes big-endian) | due (8 bytes big-endian) | body, where body is
 // "o|<account>|<interaction>" or "n|<account>" (ids never contain '|': they are validated).
 
-std::string TimerKey::PartitionPrefix(int32_t partition) {
-  return TaskKeyPrefix(partition);
-}
+std::string TimerKey::PartitionPrefix(int32_t partition) { return TaskKeyPrefix(partition); }
 
 std::string TimerKey::Encode() const {
   std::string key = PartitionPrefix(partition) + EncodeUint64(static_cast<uint64_t>(due_millis));

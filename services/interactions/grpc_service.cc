@@ -110,7 +110,8 @@ grpc::ServerUnaryReactor* InteractionsGrpcService::BatchRecordInteractions(
         InteractionsService::NewStub(router_->ChannelTo(address));
     ForwardUnary<kam::v1::BatchRecordInteractionsResponse>(
         router_, context, address, &part->response,
-        [stub, part](grpc::ClientContext* outgoing, kam::v1::BatchRecordInteractionsResponse* answer,
+        [stub, part](grpc::ClientContext* outgoing,
+                     kam::v1::BatchRecordInteractionsResponse* answer,
                      std::function<void(grpc::Status)> on_done) {
           stub->async()->BatchRecordInteractions(outgoing, &part->request, answer,
                                                  std::move(on_done));
@@ -167,8 +168,7 @@ grpc::ServerUnaryReactor* InteractionsGrpcService::GetInteraction(
   constexpr char kMethod[] = "GetInteraction";
   absl::StatusOr<kam::v1::Interaction> here = book_->GetInteraction(*request);
   std::vector<std::string> peers;
-  if (router_ != nullptr && absl::IsNotFound(here.status()) &&
-      !TaskRouter::WasForwarded(context)) {
+  if (router_ != nullptr && absl::IsNotFound(here.status()) && !TaskRouter::WasForwarded(context)) {
     peers = router_->Peers();
   }
   if (peers.empty()) {
@@ -197,8 +197,8 @@ grpc::ServerUnaryReactor* InteractionsGrpcService::GetInteraction(
                         std::function<void(grpc::Status)> on_done) {
           stub->async()->GetInteraction(outgoing, request, answer, std::move(on_done));
         },
-        [ask, i, stub, reactor, response, metrics = metrics_, began, not_found,
-         kMethod](grpc::Status status, const grpc::ClientContext&) {
+        [ask, i, stub, reactor, response, metrics = metrics_, began, not_found, kMethod](
+            grpc::Status status, const grpc::ClientContext&) {
           std::lock_guard<std::mutex> lock(ask->mutex);
           if (status.ok() && !ask->found) {
             ask->found = true;

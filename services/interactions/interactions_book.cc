@@ -145,8 +145,8 @@ absl::StatusOr<std::optional<AccountReplica>> InteractionsBook::LoadReplica(
   return LoadMessage<AccountReplica>(*store_, kReplicaCf, Key(task, account_id));
 }
 
-absl::StatusOr<AccountReplica> InteractionsBook::AwaitAccount(
-    int32_t task, const std::string& account_id) const {
+absl::StatusOr<AccountReplica> InteractionsBook::AwaitAccount(int32_t task,
+                                                              const std::string& account_id) const {
   auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.replica_wait_millis);
   while (true) {
@@ -191,9 +191,10 @@ absl::StatusOr<std::optional<Interaction>> Replay(Reader& reader, int32_t task,
                                                   const std::string& fingerprint) {
   std::optional<std::string> id;
   if (!request.request_id().empty()) {
-    KAM_ASSIGN_OR_RETURN(id, LookupIdempotent(reader, kRequestsCf,
-                                              Key(task, absl::StrCat("request/", request.request_id())),
-                                              fingerprint, "request_id"));
+    KAM_ASSIGN_OR_RETURN(
+        id, LookupIdempotent(reader, kRequestsCf,
+                             Key(task, absl::StrCat("request/", request.request_id())), fingerprint,
+                             "request_id"));
   }
   if (!id && !request.interaction().id().empty()) {
     KAM_ASSIGN_OR_RETURN(
@@ -293,10 +294,9 @@ absl::Status InteractionsBook::StageRecord(PendingRecord* pending, StagedBatch* 
   if (stored.type() == kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED) {
     const auto* open = FindOpenRequest(health, stored.resolves_interaction_id());
     if (open == nullptr) {
-      KAM_ASSIGN_OR_RETURN(
-          std::optional<Interaction> named,
-          LoadMessage<Interaction>(*batch, kInteractionsCf,
-                                   Key(task, stored.resolves_interaction_id())));
+      KAM_ASSIGN_OR_RETURN(std::optional<Interaction> named,
+                           LoadMessage<Interaction>(*batch, kInteractionsCf,
+                                                    Key(task, stored.resolves_interaction_id())));
       if (named && named->account_id() == stored.account_id() && IsRequest(named->type())) {
         return absl::FailedPreconditionError(
             absl::StrCat("interaction.resolves_interaction_id: request \"",
@@ -393,8 +393,9 @@ absl::StatusOr<Interaction> InteractionsBook::GetInteraction(
   if (request.id().empty()) return InvalidField("id", "required");
   // The id does not name its account: look in every task that runs here.
   for (int32_t task : ownership_->RunningTasks()) {
-    KAM_ASSIGN_OR_RETURN(std::optional<Interaction> found,
-                         LoadMessage<Interaction>(*store_, kInteractionsCf, Key(task, request.id())));
+    KAM_ASSIGN_OR_RETURN(
+        std::optional<Interaction> found,
+        LoadMessage<Interaction>(*store_, kInteractionsCf, Key(task, request.id())));
     if (found) return *found;
   }
   return absl::NotFoundError(absl::StrCat("id: no interaction \"", request.id(), "\""));
@@ -506,8 +507,8 @@ class InteractionsBook::ReplicaProcessor::Unit : public UnitOfWork {
   StagedBatch* batch_;
 };
 
-std::unique_ptr<UnitOfWork> InteractionsBook::ReplicaProcessor::Begin(
-    StagedBatch* batch, std::vector<OutboundEvent>*) {
+std::unique_ptr<UnitOfWork> InteractionsBook::ReplicaProcessor::Begin(StagedBatch* batch,
+                                                                      std::vector<OutboundEvent>*) {
   return std::make_unique<Unit>(book_, batch);
 }
 

@@ -65,10 +65,10 @@ class AccountsInstancesTest : public ::testing::Test {
   }
 
   testing::RunningService Start(const std::string& name) {
-    return testing::StartService("kam-accounts", brokers_, dir_.Sub(name),
-                                 dir_.Sub(name + "-log-" + std::to_string(++starts_)),
-                                 {"--consumer-group", group_, "--instance-id", name,
-                                  "--session-timeout-ms", "6000"});
+    return testing::StartService(
+        "kam-accounts", brokers_, dir_.Sub(name),
+        dir_.Sub(name + "-log-" + std::to_string(++starts_)),
+        {"--consumer-group", group_, "--instance-id", name, "--session-timeout-ms", "6000"});
   }
   static bool Writer(const testing::RunningService& s) {
     return testing::ScrapeMetric(s.metrics_port, "kam_accounts_writer") == 1;
@@ -87,9 +87,9 @@ class AccountsInstancesTest : public ::testing::Test {
       const std::string& name = envelope.account_created().account().name();
       if (name.find(stamp_) == std::string::npos) continue;
       ++created[name];
-      if (producers != nullptr) producers->push_back(record.headers.count("kam-producer")
-                                                         ? record.headers.at("kam-producer")
-                                                         : "");
+      if (producers != nullptr)
+        producers->push_back(
+            record.headers.count("kam-producer") ? record.headers.at("kam-producer") : "");
     }
     return created;
   }
@@ -171,9 +171,8 @@ TEST_F(AccountsInstancesTest, OneWriterAndAnyInstanceAnswersReadingItsOwnWrites)
     list.set_manager_id(manager.id());
     list.set_page_size(100);
     kam::v1::ListAccountsResponse page;
-    ASSERT_TRUE(Call(stub.get(), &AccountsService::Stub::ListAccounts, list, &page, nullptr,
-                     version)
-                    .ok());
+    ASSERT_TRUE(
+        Call(stub.get(), &AccountsService::Stub::ListAccounts, list, &page, nullptr, version).ok());
     EXPECT_EQ(page.accounts_size(), 12);
     listings.push_back(page.SerializeAsString());
     kam::v1::GetManagerLoadRequest load_request;
@@ -246,7 +245,8 @@ TEST_F(AccountsInstancesTest, WriterKilledMidLoadAStandbyTakesOverWithEveryAckno
   auto writer_thread = [&](int number) {
     std::mt19937 random(number);
     for (int n = 0; !stop.load(); ++n) {
-      const std::string name = "acc-" + std::to_string(number) + "-" + std::to_string(n) + "-" + stamp_;
+      const std::string name =
+          "acc-" + std::to_string(number) + "-" + std::to_string(n) + "-" + stamp_;
       auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
       while (true) {
         std::string address;
@@ -256,9 +256,9 @@ TEST_F(AccountsInstancesTest, WriterKilledMidLoadAStandbyTakesOverWithEveryAckno
         }
         auto stub = StubFor(address);
         kam::v1::Account created;
-        grpc::Status status = Call(stub.get(), &AccountsService::Stub::CreateAccount,
-                                   NewAccount(name, manager.id()), &created, nullptr, 0,
-                                   std::chrono::seconds(5));
+        grpc::Status status =
+            Call(stub.get(), &AccountsService::Stub::CreateAccount, NewAccount(name, manager.id()),
+                 &created, nullptr, 0, std::chrono::seconds(5));
         if (status.ok()) {
           std::lock_guard<std::mutex> lock(mutex);
           acknowledged[name] = created.id();
@@ -293,15 +293,16 @@ TEST_F(AccountsInstancesTest, WriterKilledMidLoadAStandbyTakesOverWithEveryAckno
   instances[writer].process->Signal(SIGKILL);
   killed_at = MillisFromTimestamp(NowTimestamp());
   instances[writer].process->Wait(std::chrono::seconds(10));
-  ASSERT_TRUE(testing::WaitFor([&] { return first_ack_after_kill.load() > 0; },
-                               std::chrono::seconds(60)))
+  ASSERT_TRUE(
+      testing::WaitFor([&] { return first_ack_after_kill.load() > 0; }, std::chrono::seconds(60)))
       << "a standby takes writes again";
   std::string successor;
   for (auto& [name, s] : instances) {
     if (name != writer && Writer(s)) successor = name;
   }
   EXPECT_FALSE(successor.empty()) << "one of the standbys is the writer now";
-  ASSERT_TRUE(testing::WaitFor([&] { return count() >= before_kill + 40; }, std::chrono::seconds(60)));
+  ASSERT_TRUE(
+      testing::WaitFor([&] { return count() >= before_kill + 40; }, std::chrono::seconds(60)));
   // The old writer comes back on its disk, as a standby.
   testing::RunningService restarted = Start(writer);
   ASSERT_TRUE(restarted.process) << restarted.address;
@@ -313,7 +314,8 @@ TEST_F(AccountsInstancesTest, WriterKilledMidLoadAStandbyTakesOverWithEveryAckno
   }
   instances[writer] = std::move(restarted);
   const size_t after_restart = count();
-  ASSERT_TRUE(testing::WaitFor([&] { return count() >= after_restart + 20; }, std::chrono::seconds(60)));
+  ASSERT_TRUE(
+      testing::WaitFor([&] { return count() >= after_restart + 20; }, std::chrono::seconds(60)));
   stop = true;
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(gave_up.load(), 0);
@@ -336,10 +338,12 @@ TEST_F(AccountsInstancesTest, WriterKilledMidLoadAStandbyTakesOverWithEveryAckno
     ASSERT_TRUE(testing::WaitFor([&] {
       status = Call(stub.get(), &AccountsService::Stub::ListAccounts, list, &page, nullptr, latest);
       return status.ok() && page.accounts_size() >= static_cast<int>(acked.size());
-    })) << name << ": " << status.error_message() << ", " << page.accounts_size() << " of " << acked.size();
+    })) << name
+        << ": " << status.error_message() << ", " << page.accounts_size() << " of " << acked.size();
     std::set<std::string> listed;
     for (const auto& account : page.accounts()) listed.insert(account.id());
-    for (const auto& [account_name, id] : acked) EXPECT_TRUE(listed.count(id)) << name << " lacks " << account_name;
+    for (const auto& [account_name, id] : acked)
+      EXPECT_TRUE(listed.count(id)) << name << " lacks " << account_name;
     EXPECT_EQ(page.accounts_size(), static_cast<int>(acked.size())) << "nothing unacknowledged";
   }
   std::map<std::string, int> created;
@@ -350,10 +354,10 @@ TEST_F(AccountsInstancesTest, WriterKilledMidLoadAStandbyTakesOverWithEveryAckno
   for (const auto& [name, id] : acked) EXPECT_EQ(created[name], 1) << name;
   EXPECT_EQ(created.size(), acked.size());
   // A figure for docs/benchmarks.md, not an assertion: these machines are noisy.
-  std::printf("fail-over: %lld ms from kill -9 of the writer to the first accepted write; %zu "
-              "writes acknowledged in all\n",
-              static_cast<long long>(first_ack_after_kill.load() - killed_at.load()),
-              acked.size());
+  std::printf(
+      "fail-over: %lld ms from kill -9 of the writer to the first accepted write; %zu "
+      "writes acknowledged in all\n",
+      static_cast<long long>(first_ack_after_kill.load() - killed_at.load()), acked.size());
 }
 
 TEST_F(AccountsInstancesTest, AFrozenWriterPublishesNothingAfterLosingTheRoleAndSaysSo) {

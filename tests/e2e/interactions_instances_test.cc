@@ -48,16 +48,16 @@ class InteractionsInstancesTest : public ::testing::Test {
              ::testing::UnitTest::GetInstance()->current_test_info()->name() + "-" + stamp;
     kafka::KafkaOptions options;
     options.brokers = brokers_;
-    ASSERT_TRUE(kafka::EnsureTopics(options, {"kam.accounts.v1", "kam.interactions.v1"},
-                                    kPartitions, 30000)
-                    .ok());
+    ASSERT_TRUE(
+        kafka::EnsureTopics(options, {"kam.accounts.v1", "kam.interactions.v1"}, kPartitions, 30000)
+            .ok());
   }
 
   testing::RunningService Start(const std::string& name) {
-    return testing::StartService("kam-interactions", brokers_, dir_.Sub(name),
-                                 dir_.Sub(name + "-log-" + std::to_string(++starts_)),
-                                 {"--consumer-group", group_, "--instance-id", name,
-                                  "--session-timeout-ms", "6000"});
+    return testing::StartService(
+        "kam-interactions", brokers_, dir_.Sub(name),
+        dir_.Sub(name + "-log-" + std::to_string(++starts_)),
+        {"--consumer-group", group_, "--instance-id", name, "--session-timeout-ms", "6000"});
   }
 
   // Accounts on every partition, created the way kam-accounts publishes them (keyed, on the
@@ -140,7 +140,8 @@ TEST_F(InteractionsInstancesTest, AnyInstanceAnswersForEveryAccountAndBatchesSpl
       status = Call(stubs[n % 3].get(), &InteractionsService::Stub::RecordInteraction,
                     Note(accounts[n], tag_ + "-w" + std::to_string(n)), &recorded);
       return status.ok();
-    })) << accounts[n] << ": " << status.error_message();
+    })) << accounts[n]
+        << ": " << status.error_message();
     written[recorded.id()] = accounts[n];
     for (auto& stub : stubs) {
       kam::v1::ListInteractionsRequest list;
@@ -177,9 +178,9 @@ TEST_F(InteractionsInstancesTest, AnyInstanceAnswersForEveryAccountAndBatchesSpl
   }
   batch.mutable_requests(5)->mutable_interaction()->set_type(kam::v1::INTERACTION_TYPE_UNSPECIFIED);
   kam::v1::BatchRecordInteractionsResponse first, second;
-  ASSERT_TRUE(Call(stubs[1].get(), &InteractionsService::Stub::BatchRecordInteractions, batch,
-                   &first)
-                  .ok());
+  ASSERT_TRUE(
+      Call(stubs[1].get(), &InteractionsService::Stub::BatchRecordInteractions, batch, &first)
+          .ok());
   ASSERT_EQ(first.results_size(), batch.requests_size());
   for (int i = 0; i < first.results_size(); ++i) {
     EXPECT_EQ(first.results(i).index(), i);
@@ -192,9 +193,9 @@ TEST_F(InteractionsInstancesTest, AnyInstanceAnswersForEveryAccountAndBatchesSpl
     EXPECT_EQ(first.results(i).interaction().account_id(), accounts[i]);
     written[first.results(i).interaction().id()] = accounts[i];
   }
-  ASSERT_TRUE(Call(stubs[0].get(), &InteractionsService::Stub::BatchRecordInteractions, batch,
-                   &second)
-                  .ok());
+  ASSERT_TRUE(
+      Call(stubs[0].get(), &InteractionsService::Stub::BatchRecordInteractions, batch, &second)
+          .ok());
   for (int i = 0; i < second.results_size(); ++i) {
     if (i == 5) continue;
     EXPECT_EQ(second.results(i).interaction().id(), first.results(i).interaction().id());
@@ -227,8 +228,8 @@ TEST_F(InteractionsInstancesTest, AnyInstanceAnswersForEveryAccountAndBatchesSpl
     EXPECT_TRUE(written.count(id)) << id << " published but never acknowledged";
   }
   // Two thirds of the single writes and reads went to another instance's task.
-  std::string metrics = testing::Shell("curl -s http://127.0.0.1:" +
-                                       std::to_string(instances[0].metrics_port) + "/metrics");
+  std::string metrics = testing::Shell(
+      "curl -s http://127.0.0.1:" + std::to_string(instances[0].metrics_port) + "/metrics");
   EXPECT_NE(metrics.find("kam_forwarded_calls_total{target="), std::string::npos);
 }
 
@@ -361,9 +362,11 @@ TEST_F(InteractionsInstancesTest, OwnerKilledAndRollingRestartUnderLoadLoseNothi
     kam::v1::Interaction got;
     grpc::Status status;
     ASSERT_TRUE(testing::WaitFor([&] {
-      status = Call(stubs[checked % 3].get(), &InteractionsService::Stub::GetInteraction, get, &got);
+      status =
+          Call(stubs[checked % 3].get(), &InteractionsService::Stub::GetInteraction, get, &got);
       return status.error_code() != grpc::StatusCode::UNAVAILABLE;
-    })) << id << ": " << status.error_message();
+    })) << id
+        << ": " << status.error_message();
     EXPECT_TRUE(status.ok()) << id << ": " << status.error_message();
     ++checked;
   }
@@ -372,8 +375,10 @@ TEST_F(InteractionsInstancesTest, OwnerKilledAndRollingRestartUnderLoadLoseNothi
     list.set_account_id(account);
     list.set_page_size(1000);
     kam::v1::ListInteractionsResponse page;
-    ASSERT_TRUE(Call(stubs[0].get(), &InteractionsService::Stub::ListInteractions, list, &page).ok());
-    EXPECT_EQ(page.interactions_size(), writes) << account << ": stored once per acknowledged write";
+    ASSERT_TRUE(
+        Call(stubs[0].get(), &InteractionsService::Stub::ListInteractions, list, &page).ok());
+    EXPECT_EQ(page.interactions_size(), writes)
+        << account << ": stored once per acknowledged write";
   }
   std::map<std::string, int> published;
   ASSERT_TRUE(testing::WaitFor([&] {

@@ -18,11 +18,11 @@ struct RunningService {
 };
 
 // Starts `binary` (e.g. "kam-accounts") with port 0 for gRPC and metrics, waits until it logs
-// that it serves and that its health is SERVING (its stream tasks run), and returns its addresses. `process` is null when it did not come up; the test
-// then fails with the log in `address`.
-// Every service gets its own consumer group (named after its data dir), so tests sharing one
-// broker do not split partitions between them -- unless `extra_args` names one (instances that
-// share the work).
+// that it serves and that its health is SERVING (its stream tasks run), and returns its addresses.
+// `process` is null when it did not come up; the test then fails with the log in `address`. Every
+// service gets its own consumer group (named after its data dir), so tests sharing one broker do
+// not split partitions between them -- unless `extra_args` names one (instances that share the
+// work).
 RunningService StartService(const std::string& binary, const std::string& brokers,
                             const std::string& data_dir, const std::string& log_prefix,
                             std::vector<std::string> extra_args = {});

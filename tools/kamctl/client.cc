@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/currency.h"
+#include "common/ids.h"
 
 namespace kam::ctl {
 
@@ -28,6 +29,15 @@ std::unique_ptr<grpc::ClientContext> Client::Context() const {
                         std::chrono::seconds(options_.timeout_seconds));
   return context;
 }
+
+void Client::GaveUp(int attempts) {
+  std::fprintf(stderr,
+               "kamctl: gave up after %d attempts (the service kept answering "
+               "UNAVAILABLE); raise --timeout to wait longer\n",
+               attempts);
+}
+
+std::string Client::NewRequestId() { return absl::StrCat("kamctl-", NewUuid()); }
 
 int ExitCodeFor(grpc::StatusCode code) {
   switch (code) {

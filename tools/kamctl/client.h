@@ -5,9 +5,11 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "google/protobuf/message.h"
@@ -45,7 +47,32 @@ class Client {
   std::unique_ptr<grpc::ClientContext> Context() const;
   const Options& options() const { return options_; }
 
+  // Runs `call` with a fresh context; while it answers UNAVAILABLE (a service restarting, a
+  // partition or the accounts writer role moving to another instance) and the call is safe to
+  // repeat, tries again after 0.2 s, 0.4 s, ... within --timeout, and says on stderr when it
+  // gives up. Safe to repeat: reads, and writes that carry a request_id.
+  template <typename Call>
+  grpc::Status Retry(bool idempotent, Call&& call) const {
+    const auto give_up =
+        std::chrono::steady_clock::now() + std::chrono::seconds(options_.timeout_seconds);
+    auto pause = std::chrono::milliseconds(200);
+    for (int attempt = 1;; ++attempt) {
+      grpc::Status status = call(Context().get());
+      if (status.error_code() != grpc::StatusCode::UNAVAILABLE || !idempotent) return status;
+      if (std::chrono::steady_clock::now() + pause >= give_up) {
+        GaveUp(attempt);
+        return status;
+      }
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::milliseconds(3200));
+    }
+  }
+  // A request id for a write the user gave none for: makes kamctl's own retries safe.
+  static std::string NewRequestId();
+
  private:
+  static void GaveUp(int attempts);
+
   Options options_;
   std::unique_ptr<kam::v1::AccountsService::Stub> accounts_;
   std::unique_ptr<kam::v1::InteractionsService::Stub> interactions_;

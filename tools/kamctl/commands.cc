@@ -59,7 +59,8 @@ const std::vector<std::string> kAccountHeader = {"ID",     "NAME",  "TIER",  "RE
 
 int CreateManager(Client& client, const ManagerArgs& args) {
   kam::v1::CreateManagerRequest request;
-  request.set_request_id(args.request_id);
+  // Always a request id: kamctl retries the create when the service answers UNAVAILABLE.
+  request.set_request_id(args.request_id.empty() ? Client::NewRequestId() : args.request_id);
   auto* manager = request.mutable_manager();
   manager->set_name(args.name);
   manager->set_email(args.email);
@@ -69,7 +70,9 @@ int CreateManager(Client& client, const ManagerArgs& args) {
     return kUsage;
   manager->set_industry_focus(industry);
   kam::v1::Manager created;
-  grpc::Status status = client.accounts().CreateManager(client.Context().get(), request, &created);
+  grpc::Status status = client.Retry(true, [&](grpc::ClientContext* context) {
+    return client.accounts().CreateManager(context, request, &created);
+  });
   if (!status.ok()) return Fail(status, "create manager");
   if (client.options().json) {
     std::cout << ToJson(created) << "\n";
@@ -85,8 +88,9 @@ int ListManagers(Client& client) {
   std::vector<std::vector<std::string>> rows;
   while (true) {
     kam::v1::ListManagersResponse response;
-    grpc::Status status =
-        client.accounts().ListManagers(client.Context().get(), request, &response);
+    grpc::Status status = client.Retry(true, [&](grpc::ClientContext* context) {
+      return client.accounts().ListManagers(context, request, &response);
+    });
     if (!status.ok()) return Fail(status, "list managers");
     for (const auto& m : response.managers()) {
       if (client.options().json) {
@@ -109,7 +113,9 @@ int ShowManager(Client& client, const std::string& id) {
   kam::v1::GetManagerRequest request;
   request.set_id(id);
   kam::v1::Manager manager;
-  grpc::Status status = client.accounts().GetManager(client.Context().get(), request, &manager);
+  grpc::Status status = client.Retry(true, [&](grpc::ClientContext* context) {
+    return client.accounts().GetManager(context, request, &manager);
+  });
   if (!status.ok()) return Fail(status, "show manager");
   if (client.options().json) {
     std::cout << ToJson(manager) << "\n";
@@ -121,7 +127,7 @@ int ShowManager(Client& client, const std::string& id) {
 
 int CreateAccount(Client& client, const AccountArgs& args) {
   kam::v1::CreateAccountRequest request;
-  request.set_request_id(args.request_id);
+  request.set_request_id(args.request_id.empty() ? Client::NewRequestId() : args.request_id);
   auto* account = request.mutable_account();
   account->set_name(args.name);
   kam::v1::Industry industry = kam::v1::INDUSTRY_UNSPECIFIED;
@@ -143,7 +149,9 @@ int CreateAccount(Client& client, const AccountArgs& args) {
   account->set_parent_account_id(args.parent);
   account->set_key_account(args.key_account);
   kam::v1::Account created;
-  grpc::Status status = client.accounts().CreateAccount(client.Context().get(), request, &created);
+  grpc::Status status = client.Retry(true, [&](grpc::ClientContext* context) {
+    return client.accounts().CreateAccount(context, request, &created);
+  });
   if (!status.ok()) return Fail(status, "create account");
   if (client.options().json) {
     std::cout << ToJson(created) << "\n";
@@ -174,8 +182,9 @@ int ListAccounts(Client& client, const AccountFilter& filter) {
   std::vector<std::vector<std::string>> rows;
   while (true) {
     kam::v1::ListAccountsResponse response;
-    grpc::Status status =
-        client.accounts().ListAccounts(client.Context().get(), request, &response);
+    grpc::Status status = client.Retry(true, [&](grpc::ClientContext* context) {
+      return client.accounts().ListAccounts(context, request, &response);
+    });
     if (!status.ok()) return Fail(status, "list accounts");
     for (const auto& a : response.accounts()) {
       if (client.options().json) {
@@ -195,7 +204,9 @@ int ShowAccount(Client& client, const std::string& id) {
   kam::v1::GetAccountRequest request;
   request.set_id(id);
   kam::v1::Account account;
-  grpc::Status status = client.accounts().GetAccount(client.Context().get(), request, &account);
+  grpc::Status status = client.Retry(true, [&](grpc::ClientContext* context) {
+    return client.accounts().GetAccount(context, request, &account);
+  });
   if (!status.ok()) return Fail(status, "show account");
   if (client.options().json) {
     std::cout << ToJson(account) << "\n";
@@ -214,13 +225,17 @@ int AssignAccount(Client& client, const std::string& id, const std::string& mana
     request.set_account_id(id);
     request.set_new_manager_id(manager);
     request.set_reason(reason);
-    status = client.accounts().ReassignAccount(client.Context().get(), request, &account);
+    status = client.Retry(false, [&](grpc::ClientContext* context) {
+      return client.accounts().ReassignAccount(context, request, &account);
+    });
   } else {
     kam::v1::AssignAccountRequest request;
     request.set_account_id(id);
     request.set_manager_id(manager);
     request.set_reason(reason);
-    status = client.accounts().AssignAccount(client.Context().get(), request, &account);
+    status = client.Retry(false, [&](grpc::ClientContext* context) {
+      return client.accounts().AssignAccount(context, request, &account);
+    });
   }
   if (!status.ok()) return Fail(status, reassign ? "reassign" : "assign");
   if (client.options().json) {
@@ -238,8 +253,9 @@ int ShowLoads(Client& client, bool overloaded_only) {
   std::vector<std::vector<std::string>> rows;
   while (true) {
     kam::v1::ListManagerLoadsResponse response;
-    grpc::Status status =
-        client.accounts().ListManagerLoads(client.Context().get(), request, &response);
+    grpc::Status status = client.Retry(true, [&](grpc::ClientContext* context) {
+      return client.accounts().ListManagerLoads(context, request, &response);
+    });
     if (!status.ok()) return Fail(status, "manager loads");
     for (const auto& load : response.loads()) {
       if (client.options().json) {
@@ -263,6 +279,7 @@ int ShowLoads(Client& client, bool overloaded_only) {
 
 int RecordInteraction(Client& client, const RecordArgs& args) {
   kam::v1::RecordInteractionRequest request;
+  request.set_request_id(Client::NewRequestId());  // kamctl retries it on UNAVAILABLE
   auto* interaction = request.mutable_interaction();
   interaction->set_id(args.id);
   interaction->set_account_id(args.account);
@@ -297,8 +314,9 @@ int RecordInteraction(Client& client, const RecordArgs& args) {
     *interaction->mutable_occur_time() = TimestampFromMillis(absl::ToUnixMillis(when));
   }
   kam::v1::Interaction recorded;
-  grpc::Status status =
-      client.interactions().RecordInteraction(client.Context().get(), request, &recorded);
+  grpc::Status status = client.Retry(true, [&](grpc::ClientContext* context) {
+    return client.interactions().RecordInteraction(context, request, &recorded);
+  });
   if (!status.ok()) return Fail(status, "record");
   if (client.options().json) {
     std::cout << ToJson(recorded) << "\n";
@@ -315,8 +333,9 @@ int ShowHealth(Client& client, const std::string& account) {
   kam::v1::GetAccountHealthRequest request;
   request.set_account_id(account);
   kam::v1::AccountHealth health;
-  grpc::Status status =
-      client.interactions().GetAccountHealth(client.Context().get(), request, &health);
+  grpc::Status status = client.Retry(true, [&](grpc::ClientContext* context) {
+    return client.interactions().GetAccountHealth(context, request, &health);
+  });
   if (!status.ok()) return Fail(status, "health");
   if (client.options().json) {
     std::cout << ToJson(health) << "\n";
@@ -390,7 +409,9 @@ int ListAlerts(Client& client, const std::string& state, const std::string& acco
   std::vector<std::vector<std::string>> rows;
   while (true) {
     kam::v1::ListAlertsResponse response;
-    grpc::Status status = client.alerts().ListAlerts(client.Context().get(), request, &response);
+    grpc::Status status = client.Retry(true, [&](grpc::ClientContext* context) {
+      return client.alerts().ListAlerts(context, request, &response);
+    });
     if (!status.ok()) return Fail(status, "list alerts");
     for (const auto& alert : response.alerts()) {
       if (client.options().json) {
@@ -411,7 +432,9 @@ int ShowAlert(Client& client, const std::string& id) {
   kam::v1::GetAlertRequest request;
   request.set_id(id);
   kam::v1::Alert alert;
-  grpc::Status status = client.alerts().GetAlert(client.Context().get(), request, &alert);
+  grpc::Status status = client.Retry(true, [&](grpc::ClientContext* context) {
+    return client.alerts().GetAlert(context, request, &alert);
+  });
   if (!status.ok()) return Fail(status, "show alert");
   if (client.options().json) {
     std::cout << ToJson(alert) << "\n";
@@ -433,7 +456,9 @@ int AcknowledgeAlert(Client& client, const std::string& id, const std::string& b
   request.set_id(id);
   request.set_acknowledged_by(by);
   kam::v1::Alert alert;
-  grpc::Status status = client.alerts().AcknowledgeAlert(client.Context().get(), request, &alert);
+  grpc::Status status = client.Retry(false, [&](grpc::ClientContext* context) {
+    return client.alerts().AcknowledgeAlert(context, request, &alert);
+  });
   if (!status.ok()) return Fail(status, "acknowledge");
   if (client.options().json) {
     std::cout << ToJson(alert) << "\n";

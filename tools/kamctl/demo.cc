@@ -83,8 +83,9 @@ int Demo(Client& client, const DemoArgs& args) {
     request.mutable_manager()->set_industry_focus(m.industry);
     request.mutable_manager()->set_capacity(m.capacity);
     kam::v1::Manager created;
-    grpc::Status status =
-        client.accounts().CreateManager(client.Context().get(), request, &created);
+    grpc::Status status = client.Retry(true, [&](grpc::ClientContext* context) {
+      return client.accounts().CreateManager(context, request, &created);
+    });
     if (!status.ok()) return Fail(status, "demo: create manager");
     m.id = created.id();
   }
@@ -124,7 +125,9 @@ int Demo(Client& client, const DemoArgs& args) {
     account->add_regions("DE");
   }
   kam::v1::ImportAccountsResponse imported;
-  grpc::Status status = client.accounts().ImportAccounts(client.Context().get(), import, &imported);
+  grpc::Status status = client.Retry(true, [&](grpc::ClientContext* context) {
+    return client.accounts().ImportAccounts(context, import, &imported);
+  });
   if (!status.ok()) return Fail(status, "demo: import accounts");
   if (!imported.applied()) {
     for (const auto& result : imported.results()) {
@@ -211,8 +214,9 @@ int Demo(Client& client, const DemoArgs& args) {
       kam::v1::BatchRecordInteractionsRequest batch;
       for (size_t i : pending) *batch.add_requests() = events[i].request;
       kam::v1::BatchRecordInteractionsResponse response;
-      status =
-          client.interactions().BatchRecordInteractions(client.Context().get(), batch, &response);
+      status = client.Retry(true, [&](grpc::ClientContext* context) {
+        return client.interactions().BatchRecordInteractions(context, batch, &response);
+      });
       if (!status.ok()) return Fail(status, "demo: record history");
       std::vector<size_t> retry;
       for (const auto& result : response.results()) {
@@ -235,7 +239,9 @@ int Demo(Client& client, const DemoArgs& args) {
   kam::v1::GetManagerLoadRequest get_load;
   get_load.set_manager_id(managers.back().id);
   kam::v1::ManagerLoad load;
-  status = client.accounts().GetManagerLoad(client.Context().get(), get_load, &load);
+  status = client.Retry(true, [&](grpc::ClientContext* context) {
+    return client.accounts().GetManagerLoad(context, get_load, &load);
+  });
   if (!status.ok()) return Fail(status, "demo: manager load");
   std::printf("demo: Max Overload carries %.2f against a capacity of %.0f (%.0f%%)\n", load.load(),
               load.capacity(), load.utilisation() * 100);
@@ -243,7 +249,9 @@ int Demo(Client& client, const DemoArgs& args) {
   kam::v1::ListManagerLoadsRequest all_loads;
   all_loads.set_page_size(1000);
   kam::v1::ListManagerLoadsResponse loads;
-  status = client.accounts().ListManagerLoads(client.Context().get(), all_loads, &loads);
+  status = client.Retry(true, [&](grpc::ClientContext* context) {
+    return client.accounts().ListManagerLoads(context, all_loads, &loads);
+  });
   if (!status.ok()) return Fail(status, "demo: manager loads");
   std::string relief_id = managers[0].id, relief_name = managers[0].name;
   if (loads.loads_size() > 0) {
@@ -256,12 +264,16 @@ int Demo(Client& client, const DemoArgs& args) {
     move.set_new_manager_id(relief_id);
     move.set_reason("demo: relieve an overloaded manager");
     kam::v1::Account moved;
-    status = client.accounts().ReassignAccount(client.Context().get(), move, &moved);
+    status = client.Retry(false, [&](grpc::ClientContext* context) {
+      return client.accounts().ReassignAccount(context, move, &moved);
+    });
     if (!status.ok() && status.error_code() != grpc::StatusCode::FAILED_PRECONDITION) {
       return Fail(status, "demo: reassign");
     }
   }
-  status = client.accounts().GetManagerLoad(client.Context().get(), get_load, &load);
+  status = client.Retry(true, [&](grpc::ClientContext* context) {
+    return client.accounts().GetManagerLoad(context, get_load, &load);
+  });
   if (status.ok()) {
     std::printf("demo: after moving two accounts to %s: %.2f of %.0f (%.0f%%)\n",
                 relief_name.c_str(), load.load(), load.capacity(), load.utilisation() * 100);

@@ -176,8 +176,9 @@ int ImportAccounts(Client& client, const std::string& csv_path, bool validate_on
     size_t end = std::min(rows.size(), start + kCheckRows);
     for (size_t i = start; i < end; ++i) *request.add_rows() = rows[i].request;
     kam::v1::ImportAccountsResponse response;
-    grpc::Status status =
-        client.accounts().ImportAccounts(client.Context().get(), request, &response);
+    grpc::Status status = client.Retry(true, [&](grpc::ClientContext* context) {
+      return client.accounts().ImportAccounts(context, request, &response);
+    });
     if (!status.ok()) return Fail(status, "import (validate)");
     for (const auto& result : response.results()) {
       if (result.code() != 0) {
@@ -212,8 +213,9 @@ int ImportAccounts(Client& client, const std::string& csv_path, bool validate_on
     size_t end = std::min(rows.size(), start + kApplyRows);
     for (size_t i = start; i < end; ++i) *request.add_rows() = rows[i].request;
     kam::v1::ImportAccountsResponse response;
-    grpc::Status status =
-        client.accounts().ImportAccounts(client.Context().get(), request, &response);
+    grpc::Status status = client.Retry(true, [&](grpc::ClientContext* context) {
+      return client.accounts().ImportAccounts(context, request, &response);
+    });
     if (!status.ok() || !response.applied()) {
       apply.Done();
       std::fprintf(stderr,

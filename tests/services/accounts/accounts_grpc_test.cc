@@ -19,7 +19,8 @@ class AccountsGrpcTest : public ::testing::Test {
     store_ = std::move(*store);
     outbox_ = std::move(*Outbox::Open(store_.get()));
     book_ = std::move(*AccountsBook::Open(store_.get(), outbox_.get(), AccountsPolicy()));
-    service_ = std::make_unique<AccountsGrpcService>(book_.get(), /*router=*/nullptr, &rpc_metrics_);
+    service_ =
+        std::make_unique<AccountsGrpcService>(book_.get(), /*router=*/nullptr, &rpc_metrics_);
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);

@@ -41,7 +41,8 @@ class RecomputeTest : public ::testing::Test {
     book_.PutManager(Person("m1"));
     book_.PutManager(Person("m2"));
     // 100 in total: big is A (70 %), mid B, small C.
-    for (Account account : {Open("big", "m1", 70), Open("mid", "m1", 20), Open("small", "m2", 10)}) {
+    for (Account account :
+         {Open("big", "m1", 70), Open("mid", "m1", 20), Open("small", "m2", 10)}) {
       ChangeSet seed;
       seed.accounts[account.id()] = account;
       Recompute(book_, &seed, policy_);
@@ -76,8 +77,8 @@ TEST_F(RecomputeTest, ANewLargeAccountMovesOtherAccountsTiersAndTouchesTheirMana
 
   kam::v1::ManagerLoad m1 = LoadAfter(book_, changes, "m1");
   EXPECT_EQ(m1.account_count(), 2);
-  EXPECT_DOUBLE_EQ(m1.load(), changes.accounts.at("big").weight() +
-                                  changes.accounts.at("mid").weight());
+  EXPECT_DOUBLE_EQ(m1.load(),
+                   changes.accounts.at("big").weight() + changes.accounts.at("mid").weight());
 }
 
 TEST_F(RecomputeTest, ClosingAnAccountDropsItsWeightAndFreesItsManager) {

@@ -27,8 +27,8 @@ class InteractionsBookTest : public ::testing::Test {
     InteractionsOptions options;
     options.replica_wait_millis = 300;
     committer_ = std::make_unique<OutboxCommitter>(store_.get(), outbox_.get());
-    book_ = std::move(
-        *InteractionsBook::Open(store_.get(), committer_.get(), &ownership_, options));
+    book_ =
+        std::move(*InteractionsBook::Open(store_.get(), committer_.get(), &ownership_, options));
     applier_ = std::make_unique<RecordApplier>(store_.get(), outbox_.get(),
                                                book_->account_replica(), "kam-interactions");
     AccountEvent("acc_1", "mgr_1", false);
