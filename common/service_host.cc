@@ -329,7 +329,14 @@ absl::StatusOr<int> ServiceHost::Start() {
         "Input records restoring tasks still have to read before they run.",
         [this] { return static_cast<double>(task_runner_->restore_remaining()); });
     consumer_thread_ = std::thread([this] { task_runner_->Run(stop_); });
-    if (spec_.standby && restorer_) standby_thread_ = std::thread([this] { RunStandby(); });
+    if (spec_.standby && restorer_) {
+      metrics_.AddCallbackGauge(
+          "kam_standby_behind_records",
+          "Changelog records the last standby pass caught up on: how far this standby trailed "
+          "the tasks' owners (0 on the owner itself).",
+          [this] { return static_cast<double>(standby_behind_.load()); });
+      standby_thread_ = std::thread([this] { RunStandby(); });
+    }
   }
   log::Info("serving",
             {{"grpc", absl::StrCat(config_.listen.substr(0, config_.listen.rfind(':')), ":", port)},
@@ -364,6 +371,7 @@ void ServiceHost::RunStandby() {
   while (!stop_.load()) {
     const std::map<int32_t, TaskState> here = tasks_.Snapshot();
     bool all_followed = true;
+    const uint64_t restored_before = restorer_->restored_records_total();
     for (int32_t task = 0; task < input_partitions_ && !stop_.load(); ++task) {
       if (here.count(task)) continue;  // runs here (or is about to): its own restore follows
       std::lock_guard<std::mutex> lock(restore_mutex_);
@@ -374,6 +382,7 @@ void ServiceHost::RunStandby() {
                   {{"task", std::to_string(task)}, {"error", followed.ToString()}});
       }
     }
+    standby_behind_ = restorer_->restored_records_total() - restored_before;
     if (all_followed && !standby_ready_.exchange(true)) UpdateHealth();
     const auto next =
         std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(spec_.standby_every);

@@ -140,6 +140,8 @@ class ServiceHost {
   std::mutex restore_mutex_;
   std::thread standby_thread_;
   std::atomic<bool> standby_ready_{false};
+  // Changelog records the last standby pass had to catch up on (how far behind it was).
+  std::atomic<uint64_t> standby_behind_{0};
   // Follows the changelog of every task not running here until stop_.
   void RunStandby();
   StreamProcessor* processor_ = nullptr;

@@ -65,6 +65,8 @@ class GroupDirectory {
   // The address of the member with `instance_id` (members topic), else the one in `client_id`.
   std::string AddressOf(const char* instance_id, const char* client_id) const;
   void Loop();
+  // Stops asking a broker that cannot answer (and says so once).
+  absl::Status Unsupported();
 
   const std::string group_;
   const std::string topic_;
@@ -79,6 +81,9 @@ class GroupDirectory {
   std::vector<std::string> members_ ABSL_GUARDED_BY(mutex_);
   std::map<std::string, std::string> addresses_ ABSL_GUARDED_BY(mutex_);  // instance -> address
   std::atomic<uint64_t> refreshes_total_ = 0;
+  // The broker cannot describe groups (librdkafka's mock cluster, kam-broker): nothing to
+  // forward by, so no more asking.
+  std::atomic<bool> unsupported_{false};
   std::thread thread_;
 };
 

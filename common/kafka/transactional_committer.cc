@@ -12,6 +12,9 @@ namespace {
 
 constexpr int kTimeoutMs = 30000;
 constexpr int kRetries = 5;
+constexpr int kFlushTimeoutMs = 10000;
+// How long a failed transaction's abort waits for an unreachable cluster.
+constexpr int kBrokerWaitSeconds = 60;
 
 // The partition number a task key starts with (4 bytes big-endian).
 int32_t TaskOf(std::string_view key) {
@@ -68,32 +71,68 @@ absl::StatusOr<std::unique_ptr<TransactionalCommitter>> TransactionalCommitter::
     Store* store, KafkaConsumer* consumer, ChangelogSpec changelog) {
   std::unique_ptr<TransactionalCommitter> committer(new TransactionalCommitter(
       store, consumer, std::move(producer_header), std::move(changelog)));
-  KAM_ASSIGN_OR_RETURN(
-      rd_kafka_conf_t * conf,
-      NewConf(options, {{"transactional.id", transactional_id},
-                        {"enable.idempotence", "true"},
-                        {"acks", "all"},
-                        // A zombie's open transaction is aborted by the coordinator after this,
-                        // so a new owner's restore is not held up for long.
-                        {"transaction.timeout.ms", "10000"},
-                        {"linger.ms", "1"},
-                        {"compression.type", "lz4"},
-                        // The same partitioner as the outbox relay: keyed order agrees.
-                        {"partitioner", "murmur2_random"}}));
-  rd_kafka_conf_set_dr_msg_cb(conf, &TransactionalCommitter::OnDelivery);
-  rd_kafka_conf_set_opaque(conf, committer.get());
-  KAM_ASSIGN_OR_RETURN(committer->producer_, NewHandle(RD_KAFKA_PRODUCER, conf));
-  bool fatal, abort, retriable;
-  absl::Status initialised;
-  for (int attempt = 0; attempt < kRetries; ++attempt) {
-    initialised = Take(rd_kafka_init_transactions(committer->producer_.get(), kTimeoutMs),
-                       "init transactions", &fatal, &abort, &retriable);
-    if (initialised.ok() || !retriable) break;
-  }
-  KAM_RETURN_IF_ERROR(initialised);
+  committer->options_ = options;
+  committer->transactional_id_ = transactional_id;
+  KAM_RETURN_IF_ERROR(committer->NewProducer());
   if (consumer != nullptr) committer->AttachConsumer(consumer);
   log::Info("transactional producer ready", {{"transactional_id", transactional_id}});
   return committer;
+}
+
+absl::Status TransactionalCommitter::NewProducer() {
+  KAM_ASSIGN_OR_RETURN(
+      rd_kafka_conf_t * conf,
+      NewConf(options_,
+              {{"transactional.id", transactional_id_},
+               {"enable.idempotence", "true"},
+               {"acks", "all"},
+               // A zombie's open transaction is aborted by the coordinator after this,
+               // so a new owner's restore is not held up for long.
+               {"transaction.timeout.ms", "10000"},
+               // Requests to the coordinators give up before the transactional API calls
+               // do (30 s): in librdkafka 2.0.2 a send_offsets_to_transaction that returns
+               // while its request still waits asserts when that request times out later.
+               {"socket.timeout.ms", "10000"},
+               {"linger.ms", "1"},
+               {"compression.type", "lz4"},
+               // The same partitioner as the outbox relay: keyed order agrees.
+               {"partitioner", "murmur2_random"}}));
+  rd_kafka_conf_set_dr_msg_cb(conf, &TransactionalCommitter::OnDelivery);
+  rd_kafka_conf_set_opaque(conf, this);
+  // A producer that failed fatally is left alone, not destroyed: librdkafka 2.0.2 asserts
+  // (rd_kafka_enq_once_del_source_return) destroying one whose coordinator requests timed out.
+  // One handle per such failure (a broker outage that outlived a transaction), until exit.
+  (void)producer_.release();
+  KAM_ASSIGN_OR_RETURN(producer_, NewHandle(RD_KAFKA_PRODUCER, conf));
+  bool fatal, abort, retriable;
+  absl::Status initialised;
+  for (int attempt = 0; attempt < kRetries; ++attempt) {
+    initialised = Take(rd_kafka_init_transactions(producer_.get(), kTimeoutMs), "init transactions",
+                       &fatal, &abort, &retriable);
+    if (initialised.ok() || !retriable) break;
+  }
+  return initialised;
+}
+
+void TransactionalCommitter::OnFatal(const absl::Status& status) {
+  char reason[512];
+  rd_kafka_resp_err_t code = rd_kafka_fatal_error(producer_.get(), reason, sizeof(reason));
+  if (code == RD_KAFKA_RESP_ERR__FENCED || code == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+      code == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH) {
+    // Another process runs with this instance's transactional id (the same --instance-id twice).
+    log::Fatal("lost the role: another instance with this transactional id took over",
+               {{"error", status.ToString()}, {"reason", reason}});
+  }
+  // Anything else (the coordinator aborted a transaction that outlived a broker restart, ...)
+  // only ends this producer: a new one continues; the group generation still fences this
+  // instance if it lost its tasks meanwhile.
+  log::Error("transactional producer failed; starting a new one",
+             {{"error", status.ToString()}, {"reason", reason}});
+  absl::Status renewed = NewProducer();
+  if (!renewed.ok()) {
+    log::Fatal("no new transactional producer; restart", {{"error", renewed.ToString()}});
+  }
+  ++producers_renewed_;
 }
 
 TransactionalCommitter::~TransactionalCommitter() {
@@ -197,17 +236,31 @@ absl::Status TransactionalCommitter::RunTransaction(const std::vector<Record>& r
   bool fatal, abort, retriable;
   auto fail = [&](absl::Status status) -> absl::Status {
     if (fatal) {
-      log::Fatal("lost the role: another instance with this transactional id took over",
-                 {{"error", status.ToString()}});
+      OnFatal(status);
+      ++aborted_total_;
+      return status;
     }
-    bool ignored_fatal, ignored_abort, ignored_retriable;
+    // librdkafka 2.0.2 asserts (rd_kafka_enq_once_del_source_return) when an abort's requests to
+    // the transaction coordinator time out: abort only once the cluster answers again. Callers
+    // meanwhile get their deadline; nothing of the transaction is visible.
+    for (int waited = 0; waited < kBrokerWaitSeconds; ++waited) {
+      const rd_kafka_metadata_t* metadata = nullptr;
+      if (rd_kafka_metadata(producer_.get(), 0, nullptr, &metadata, 1000) ==
+          RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_metadata_destroy(metadata);
+        break;
+      }
+      if (waited == 0)
+        log::Warn(
+            "transaction failed and the cluster does not answer; the abort "
+            "waits for it",
+            {{"error", status.ToString()}});
+    }
+    bool abort_fatal, ignored_abort, ignored_retriable;
     absl::Status aborted =
         Take(rd_kafka_abort_transaction(producer_.get(), kTimeoutMs), "abort transaction",
-             &ignored_fatal, &ignored_abort, &ignored_retriable);
-    if (ignored_fatal) {
-      log::Fatal("lost the role: the transactional producer was fenced while aborting",
-                 {{"error", aborted.ToString()}});
-    }
+             &abort_fatal, &ignored_abort, &ignored_retriable);
+    if (abort_fatal) OnFatal(aborted);
     ++aborted_total_;
     log::Warn("transaction aborted; nothing of it is visible, the batch is retried",
               {{"error", status.ToString()}, {"abort", aborted.ToString()}});
@@ -216,7 +269,7 @@ absl::Status TransactionalCommitter::RunTransaction(const std::vector<Record>& r
   absl::Status status = Take(rd_kafka_begin_transaction(producer_.get()), "begin transaction",
                              &fatal, &abort, &retriable);
   if (!status.ok()) {
-    if (fatal) log::Fatal("lost the role", {{"error", status.ToString()}});
+    if (fatal) OnFatal(status);
     return status;
   }
   for (const Record& record : records) {
@@ -225,6 +278,14 @@ absl::Status TransactionalCommitter::RunTransaction(const std::vector<Record>& r
       fatal = false;
       return fail(status);
     }
+  }
+  // Delivered before the offsets go to the group coordinator: with the cluster unreachable the
+  // transaction fails here, not inside send_offsets_to_transaction, whose requests librdkafka
+  // 2.0.2 cannot time out safely (it asserts). The commit would flush anyway.
+  if (rd_kafka_flush(producer_.get(), kFlushTimeoutMs) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    fatal = false;
+    return fail(absl::UnavailableError(
+        "the cluster did not take the transaction's records in time; nothing of it is visible"));
   }
   absl::StatusOr<rd_kafka_topic_partition_list_t*> to_send = OffsetsToSend(next_offsets);
   if (!to_send.ok()) {

@@ -61,6 +61,8 @@ class TransactionalCommitter : public BatchCommitter {
   void AttachConsumer(KafkaConsumer* consumer);
 
   uint64_t transactions_total() const { return transactions_total_.load(); }
+  // Producers replaced after a fatal error that was not a fencing.
+  uint64_t producers_renewed() const { return producers_renewed_.load(); }
   uint64_t aborted_total() const { return aborted_total_.load(); }
 
  private:
@@ -79,6 +81,10 @@ class TransactionalCommitter : public BatchCommitter {
         consumer_(consumer),
         producer_header_(std::move(producer_header)),
         changelog_(std::move(changelog)) {}
+  // A new producer with the same transactional id (init_transactions bumps the epoch).
+  absl::Status NewProducer();
+  // The producer failed fatally: exits when it was fenced by a twin, else starts a new one.
+  void OnFatal(const absl::Status& status);
   static void OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
   // The changelog records of the writes staged in `batch`.
   absl::StatusOr<std::vector<Record>> ChangelogOf(StagedBatch* batch) const;
@@ -99,7 +105,10 @@ class TransactionalCommitter : public BatchCommitter {
   std::atomic<KafkaConsumer*> consumer_;
   std::string producer_header_;
   ChangelogSpec changelog_;
+  KafkaOptions options_;
+  std::string transactional_id_;
   HandlePtr producer_;
+  std::atomic<uint64_t> producers_renewed_ = 0;
   std::mutex mutex_;  // one transaction at a time (consumer thread, API calls)
   // Changelog partition -> next offset after the highest delivered record (delivery reports).
   std::map<int32_t, int64_t> delivered_ ABSL_GUARDED_BY(mutex_);
