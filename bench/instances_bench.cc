@@ -188,6 +188,8 @@ int Writes(const std::vector<std::string>& targets, int seconds) {
     request.set_request_id(absl::StrCat(run, "-", n));
     request.mutable_account()->set_name(absl::StrCat("Bench ", run, " ", n));
     request.mutable_account()->set_industry(kam::v1::INDUSTRY_SERVICES);
+    request.mutable_account()->mutable_annual_revenue()->set_currency("EUR");
+    request.mutable_account()->mutable_annual_revenue()->set_amount_minor(100000000);
     kam::v1::Account created;
     grpc::Status status = stubs[n % stubs.size()]->CreateAccount(&context, request, &created);
     if (status.ok()) {
