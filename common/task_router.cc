@@ -81,7 +81,10 @@ std::vector<std::string> TaskRouter::Peers() const {
 }
 
 grpc::Status TaskRouter::Forwarded(const std::string& address, const grpc::Status& status) {
-  const bool lost = status.error_code() == grpc::StatusCode::UNAVAILABLE;
+  // CANCELLED from a forwarded call means the owner went away mid-call (it was draining for a
+  // restart): for the caller that is the same as an owner that did not answer.
+  const bool lost = status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                    status.error_code() == grpc::StatusCode::CANCELLED;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     std::map<std::string, Counter*>& counters = lost ? forward_failed_ : forwarded_;

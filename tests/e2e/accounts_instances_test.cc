@@ -303,19 +303,30 @@ TEST_F(AccountsInstancesTest, WriterKilledMidLoadAStandbyTakesOverWithEveryAckno
   EXPECT_FALSE(successor.empty()) << "one of the standbys is the writer now";
   ASSERT_TRUE(
       testing::WaitFor([&] { return count() >= before_kill + 40; }, std::chrono::seconds(60)));
-  // The old writer comes back on its disk, as a standby.
-  testing::RunningService restarted = Start(writer);
-  ASSERT_TRUE(restarted.process) << restarted.address;
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    for (auto& address : addresses) {
-      if (address == instances[writer].address) address = restarted.address;
+  // The old writer comes back on its disk, as a standby; then every instance is restarted in
+  // turn (SIGTERM, start again on its disk) while the writes go on: no write fails beyond the
+  // retries the answers ask for.
+  auto restart = [&](const std::string& name) {
+    testing::RunningService& old = instances[name];
+    if (old.process->Running()) {
+      old.process->Signal(SIGTERM);
+      ASSERT_TRUE(old.process->Wait(std::chrono::seconds(60)).has_value()) << name;
     }
-  }
-  instances[writer] = std::move(restarted);
-  const size_t after_restart = count();
-  ASSERT_TRUE(
-      testing::WaitFor([&] { return count() >= after_restart + 20; }, std::chrono::seconds(60)));
+    testing::RunningService restarted = Start(name);
+    ASSERT_TRUE(restarted.process) << name << ": " << restarted.address;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      for (auto& address : addresses) {
+        if (address == old.address) address = restarted.address;
+      }
+    }
+    old = std::move(restarted);
+    const size_t at = count();
+    ASSERT_TRUE(testing::WaitFor([&] { return count() >= at + 20; }, std::chrono::seconds(60)))
+        << "writes go on after restarting " << name;
+  };
+  restart(writer);
+  for (const char* name : {"a", "b", "c"}) restart(name);
   stop = true;
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(gave_up.load(), 0);

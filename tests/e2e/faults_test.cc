@@ -102,7 +102,7 @@ TEST(FaultsTest, BrokerDownForTwentySecondsLosesNothingAndDuplicatesNothing) {
     restarted = true;
   };
   // The refused writes, retried with their request ids, and new ones: all accepted again.
-  for (const std::string& request_id : refused) {
+  auto write_until_accepted = [&](const std::string& request_id) {
     grpc::Status status;
     EXPECT_TRUE(testing::WaitFor(
         [&] {
@@ -112,19 +112,9 @@ TEST(FaultsTest, BrokerDownForTwentySecondsLosesNothingAndDuplicatesNothing) {
         },
         std::chrono::seconds(120)))
         << request_id << ": " << status.error_message();
-  }
-  for (int i = 0; i < 50; ++i) {
-    grpc::Status status;
-    const std::string request_id = "outage-" + std::to_string(n++);
-    EXPECT_TRUE(testing::WaitFor(
-        [&] {
-          keep_up();
-          status = write(request_id);
-          return status.ok();
-        },
-        std::chrono::seconds(120)))
-        << request_id << ": " << status.error_message();
-  }
+  };
+  for (const std::string& request_id : refused) write_until_accepted(request_id);
+  for (int i = 0; i < 50; ++i) write_until_accepted("outage-" + std::to_string(n++));
 
   std::map<std::string, int> created;
   ASSERT_TRUE(testing::WaitFor(
