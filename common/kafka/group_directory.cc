@@ -67,7 +67,8 @@ GroupDirectory::~GroupDirectory() {
   if (thread_.joinable()) thread_.join();
   // librdkafka 2.0.2 never finishes destroying a handle whose request named an API the broker
   // lacks (the mock cluster behind kam-broker has no DescribeGroups): leave it to the exit.
-  if (unsupported_.load()) (void)admin_.release();
+  // The same when a request never got its answer (the broker was down, or is the mock cluster).
+  if (unsupported_.load() || unanswered_.load()) (void)admin_.release();
 }
 
 void GroupDirectory::Start() {
@@ -143,7 +144,10 @@ absl::Status GroupDirectory::Refresh() {
   rd_kafka_AdminOptions_destroy(admin_options);
   std::unique_ptr<rd_kafka_event_t, EventDeleter> event(
       rd_kafka_queue_poll(queue.get(), kDescribeTimeoutMs + 2000));
-  if (!event) return absl::UnavailableError("describe consumer group: no answer in time");
+  if (!event) {
+    unanswered_ = true;
+    return absl::UnavailableError("describe consumer group: no answer in time");
+  }
   if (rd_kafka_event_error(event.get()) == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE) {
     return Unsupported();
   }

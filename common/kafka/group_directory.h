@@ -84,6 +84,8 @@ class GroupDirectory {
   // The broker cannot describe groups (librdkafka's mock cluster, kam-broker): nothing to
   // forward by, so no more asking.
   std::atomic<bool> unsupported_{false};
+  // A description went unanswered: its request may still be pending inside librdkafka.
+  std::atomic<bool> unanswered_{false};
   std::thread thread_;
 };
 
