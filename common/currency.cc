@@ -1,6 +1,7 @@
 #include "common/currency.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <array>
 
 namespace kam {
@@ -59,6 +60,16 @@ bool IsCountryCode(std::string_view code) {
     if (kCountries.substr(i, 2) == code) return true;
   }
   return false;
+}
+
+std::string FormatAmount(int64_t amount_minor, std::string_view currency) {
+  const int exponent = CurrencyExponent(currency).value_or(2);
+  double value = static_cast<double>(amount_minor);
+  for (int i = 0; i < exponent; ++i) value /= 10;
+  char buffer[64];
+  std::snprintf(buffer, sizeof(buffer), "%.*f %.*s", exponent, value,
+                static_cast<int>(currency.size()), currency.data());
+  return buffer;
 }
 
 }  // namespace kam

@@ -78,7 +78,7 @@ absl::StatusOr<kam::v1::ListAccountsResponse> AccountsBook::ListAccounts(
       absl::StrCat("accounts|", request.manager_id(), "|", request.tier(), "|", request.industry(),
                    "|", request.lifecycle_phase(), "|",
                    request.has_key_account() ? (request.key_account() ? 1 : 0) : 2, "|",
-                   request.include_closed());
+                   request.include_closed(), "|", request.parent_account_id());
   std::string after;
   if (!request.page_token().empty()) {
     KAM_ASSIGN_OR_RETURN(after, tokens_.Parse(request.page_token(), filter));
@@ -87,6 +87,11 @@ absl::StatusOr<kam::v1::ListAccountsResponse> AccountsBook::ListAccounts(
   if (!request.manager_id().empty() && !state_.managers().count(request.manager_id())) {
     return absl::NotFoundError(
         absl::StrCat("manager_id: no manager \"", request.manager_id(), "\""));
+  }
+  if (!request.parent_account_id().empty() &&
+      state_.FindAccount(request.parent_account_id()) == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("parent_account_id: no account \"", request.parent_account_id(), "\""));
   }
   bool closed_phase = request.lifecycle_phase() == kam::v1::LIFECYCLE_PHASE_CHURNED;
   auto matches = [&](const Account& account) {
@@ -99,6 +104,10 @@ absl::StatusOr<kam::v1::ListAccountsResponse> AccountsBook::ListAccounts(
       return false;
     }
     if (request.has_key_account() && account.key_account() != request.key_account()) return false;
+    if (!request.parent_account_id().empty() &&
+        account.parent_account_id() != request.parent_account_id()) {
+      return false;
+    }
     return true;
   };
   kam::v1::ListAccountsResponse response;

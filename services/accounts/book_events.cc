@@ -73,8 +73,14 @@ std::vector<OutboundEvent> BuildEvents(const BookState& book, const ChangeSet& c
     kam::v1::EventEnvelope envelope;
     auto* updated = envelope.mutable_account_updated();
     *updated->mutable_account() = staged_account(id);
-    updated->add_changed_fields("tier");
-    updated->add_changed_fields("weight");
+    const kam::v1::Account* before = book.FindAccount(id);
+    const kam::v1::Account& after = changes.accounts.at(id);
+    if (before->tier() != after.tier()) updated->add_changed_fields("tier");
+    if (before->weight() != after.weight()) updated->add_changed_fields("weight");
+    if (before->international() != after.international()) {
+      updated->add_changed_fields("international");
+    }
+    updated->add_changed_fields("revenue_share");
     events.push_back(Envelope(kafka_topics::kAccounts, id, id, envelope));
   }
   for (const auto& manager_id : derived.affected_managers) {

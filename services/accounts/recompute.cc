@@ -1,5 +1,7 @@
 #include "services/accounts/recompute.h"
 
+#include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "services/accounts/derived.h"
@@ -51,6 +53,18 @@ DerivedChanges Recompute(const BookState& book, ChangeSet* changes, const Accoun
     if (!changes->accounts.count(id)) derived.derived_only.insert(id);
     changes->accounts[id] = std::move(updated);
   }
+  // 3. Revenue concentration is judged downstream from the shares the events carry: an account
+  // holding a large part of the book is published whenever its share moves a whole percentage
+  // point, though nothing of its own changed.
+  for (const auto& entry : entries) {
+    if (changes->accounts.count(entry.account_id)) continue;
+    const double before = book.total_revenue() > 0 ? entry.revenue / book.total_revenue() : 0;
+    const double after = derived.total_revenue > 0 ? entry.revenue / derived.total_revenue : 0;
+    if (std::max(before, after) < kPublishedShareFloor) continue;
+    if (std::floor(before * 100) == std::floor(after * 100)) continue;
+    derived.derived_only.insert(entry.account_id);
+    changes->accounts[entry.account_id] = *book.FindAccount(entry.account_id);
+  }
   for (auto& [id, account] : changes->accounts) {
     if (!IsOpen(account)) account.set_weight(0);
     std::optional<double> revenue = NormalisedRevenue(account.annual_revenue(), policy);
@@ -59,7 +73,7 @@ DerivedChanges Recompute(const BookState& book, ChangeSet* changes, const Accoun
                                   : 0);
   }
 
-  // 3. Managers whose load moved: owners before and after of every changed account.
+  // 4. Managers whose load moved: owners before and after of every changed account.
   for (const auto& [id, account] : changes->accounts) {
     if (!account.owner_manager_id().empty()) {
       derived.affected_managers.insert(account.owner_manager_id());

@@ -25,8 +25,14 @@ struct ChangeSet {
   const kam::v1::Manager* FindManager(const BookState& book, const std::string& id) const;
 };
 
+// An open account whose revenue share is at least this (before or after a change) is published
+// (AccountUpdated) whenever its share moves a whole percentage point, so consumers can judge
+// revenue concentration from the events alone (kam-alerts' REVENUE_CONCENTRATION).
+inline constexpr double kPublishedShareFloor = 0.1;
+
 struct DerivedChanges {
-  // Accounts staged only because their tier, weight or international flag moved.
+  // Accounts staged only because their tier, weight, international flag or (large) revenue share
+  // moved.
   std::set<std::string> derived_only;
   // Managers whose load may have moved: owners before and after of every changed account, and
   // every changed manager.

@@ -5,6 +5,7 @@
 #include "common/time_util.h"
 #include "services/alerts/evaluate.h"
 #include "services/alerts/held_back.h"
+#include "services/alerts/kpi_facts.h"
 
 namespace kam::alerts {
 
@@ -31,6 +32,12 @@ absl::Status OnAccountEvent(AlertTx& tx, int32_t p, const kam::v1::EventEnvelope
   state->set_key_account(account->key_account());
   state->set_industry(account->industry());
   state->set_closed(account->lifecycle_phase() == kam::v1::LIFECYCLE_PHASE_CHURNED);
+  state->set_parent_account_id(account->parent_account_id());
+  state->set_revenue_share(account->revenue_share());
+  state->set_annual_revenue_minor(account->annual_revenue().amount_minor());
+  state->set_revenue_currency(account->annual_revenue().currency());
+  state->set_renewal_millis(account->has_renewal_time() ? MillisFromTimestamp(account->renewal_time())
+                                                        : 0);
   if (state->first_seen_millis() == 0) state->set_first_seen_millis(at);
   const RuleConfig& config = options.rules.For(state->industry());
   KAM_ASSIGN_OR_RETURN(int64_t clock, tx.Clock(p));
@@ -39,6 +46,8 @@ absl::Status OnAccountEvent(AlertTx& tx, int32_t p, const kam::v1::EventEnvelope
   } else {
     KAM_RETURN_IF_ERROR(EvaluateNoContact(tx, p, *state, config, clock));
   }
+  KAM_RETURN_IF_ERROR(EvaluateAccountRisks(tx, p, *state, config, clock));
+  KAM_RETURN_IF_ERROR(RecordAccountFacts(tx, p, *account, at));
   if (!was_known) {
     // Interactions that arrived before their account: apply them now, in event-time order.
     KAM_ASSIGN_OR_RETURN(std::vector<ConsumedRecord> held, TakeHeldBack(tx, p, account->id()));

@@ -29,6 +29,8 @@ inline constexpr char kTimersCf[] = "timers";
 inline constexpr char kCommandResultsCf[] = "command_results";
 inline constexpr char kParkedCf[] = "parked";
 inline constexpr char kClockCf[] = "clock";
+// Per task: partition + account id -> AccountKpiState (kpi_facts.h).
+inline constexpr char kKpisCf[] = "kpis";
 // The layout of this store; older layouts are refused at start.
 inline constexpr char kFormatKey[] = "alerts.store_format";
 inline constexpr char kFormat[] = "3";
@@ -53,7 +55,7 @@ inline int32_t PartitionOf(std::string_view key) {
 // The column families whose keys start with a task's partition: the state that moves with it.
 inline std::vector<std::string> TaskColumnFamilies() {
   return {kAccountsCf, kManagersCf, kAlertsCf, kLatestCf,
-          kChangesCf,  kTimersCf,   kParkedCf, kClockCf, kCommandResultsCf};
+          kChangesCf,  kTimersCf,   kParkedCf, kClockCf, kCommandResultsCf, kKpisCf};
 }
 
 inline std::string FingerprintOf(kam::v1::AlertRule rule, const std::string& subject) {

@@ -34,6 +34,19 @@ absl::StatusOr<AlertManagerState*> AlertTx::Manager(int32_t p, const std::string
   return &state;
 }
 
+absl::StatusOr<kam::internal::v1::AccountKpiState*> AlertTx::Kpis(int32_t p,
+                                                                   const std::string& id) {
+  std::string key = PartKey(p, id);
+  auto it = kpis_.find(key);
+  if (it != kpis_.end()) return &it->second;
+  KAM_ASSIGN_OR_RETURN(auto loaded,
+                       LoadMessage<kam::internal::v1::AccountKpiState>(*batch_, kKpisCf, key));
+  kam::internal::v1::AccountKpiState& state = kpis_[key];
+  if (loaded) state = *loaded;
+  state.set_account_id(id);
+  return &state;
+}
+
 absl::StatusOr<int64_t> AlertTx::Clock(int32_t p) {
   auto it = clocks_.find(p);
   if (it != clocks_.end()) return it->second;
@@ -95,8 +108,13 @@ absl::Status AlertTx::Transition(kam::v1::AlertRule rule, const std::string& sub
                                  const Desired& desired, int64_t at_millis) {
   const std::string fingerprint = FingerprintFor(rule, subject);
   KAM_ASSIGN_OR_RETURN(std::optional<Alert> latest, Latest(fingerprint));
-  std::optional<AlertStep> step =
-      NextAlert(latest, {rule, fingerprint, account_id, manager_id}, desired, at_millis);
+  std::string group;
+  if (!account_id.empty()) {
+    KAM_ASSIGN_OR_RETURN(AlertAccountState * account, Account(task_, account_id));
+    group = account->parent_account_id();
+  }
+  std::optional<AlertStep> step = NextAlert(
+      latest, {rule, fingerprint, account_id, manager_id, std::move(group)}, desired, at_millis);
   if (step) Stage(step->alert, step->kind);
   return absl::OkStatus();
 }
@@ -122,6 +140,9 @@ absl::Status AlertTx::Flush() {
   }
   for (const auto& [key, state] : managers_) {
     KAM_RETURN_IF_ERROR(batch_->Put(kManagersCf, key, state.SerializeAsString()));
+  }
+  for (const auto& [key, state] : kpis_) {
+    KAM_RETURN_IF_ERROR(batch_->Put(kKpisCf, key, state.SerializeAsString()));
   }
   for (const auto& [p, clock] : clocks_) {
     KAM_RETURN_IF_ERROR(

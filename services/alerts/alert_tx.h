@@ -40,6 +40,8 @@ class AlertTx {
   // The state of account / manager `id` on partition p (empty state when new).
   absl::StatusOr<kam::internal::v1::AlertAccountState*> Account(int32_t p, const std::string& id);
   absl::StatusOr<kam::internal::v1::AlertManagerState*> Manager(int32_t p, const std::string& id);
+  // The KPI facts of account `id` on partition p, to change (written by Flush).
+  absl::StatusOr<kam::internal::v1::AccountKpiState*> Kpis(int32_t p, const std::string& id);
 
   // Partition p's event-time clock, and moving it forward.
   absl::StatusOr<int64_t> Clock(int32_t p);
@@ -106,6 +108,7 @@ class AlertTx {
   int32_t task_ = 0;
   std::map<std::string, kam::internal::v1::AlertAccountState> accounts_;
   std::map<std::string, kam::internal::v1::AlertManagerState> managers_;
+  std::map<std::string, kam::internal::v1::AccountKpiState> kpis_;
   std::map<int32_t, int64_t> clocks_;
   // Keyed like the store: task prefix + fingerprint / alert id.
   std::map<std::string, kam::v1::Alert> latest_;                      // staged, by fingerprint

@@ -35,6 +35,29 @@ absl::Status EvaluateNoContact(AlertTx& tx, int32_t p, const AlertAccountState& 
   return absl::OkStatus();
 }
 
+absl::Status EvaluateAccountRisks(AlertTx& tx, int32_t p, const AlertAccountState& account,
+                                  const RuleConfig& config, int64_t now) {
+  const std::string& id = account.account_id();
+  const std::string& owner = account.owner_manager_id();
+  KAM_RETURN_IF_ERROR(
+      tx.Transition(kam::v1::ALERT_RULE_CHURN_RISK, id, id, owner, ChurnRisk(account, config), now));
+  KAM_ASSIGN_OR_RETURN(bool falling, tx.IsFiring(kam::v1::ALERT_RULE_SATISFACTION_FALLING, id));
+  KAM_ASSIGN_OR_RETURN(bool low, tx.IsFiring(kam::v1::ALERT_RULE_SATISFACTION_LOW, id));
+  KAM_RETURN_IF_ERROR(tx.Transition(kam::v1::ALERT_RULE_RENEWAL_AT_RISK, id, id, owner,
+                                    RenewalAtRisk(account, config, now, falling || low), now));
+  const int64_t next_check = NextRenewalCheck(account, config, now);
+  if (next_check > 0) {
+    KAM_RETURN_IF_ERROR(tx.Schedule({.partition = p,
+                                     .due_millis = next_check,
+                                     .kind = TimerKind::kRenewalCheck,
+                                     .account_id = id}));
+  }
+  KAM_ASSIGN_OR_RETURN(bool concentrated,
+                       tx.IsFiring(kam::v1::ALERT_RULE_REVENUE_CONCENTRATION, id));
+  return tx.Transition(kam::v1::ALERT_RULE_REVENUE_CONCENTRATION, id, id, owner,
+                       RevenueConcentration(account, config, concentrated), now);
+}
+
 absl::Status CloseAccountAlerts(AlertTx& tx, AlertAccountState* account, int64_t at) {
   const std::string& id = account->account_id();
   const std::string& owner = account->owner_manager_id();

@@ -18,6 +18,11 @@ absl::Status EvaluateSatisfaction(AlertTx& tx, const kam::internal::v1::AlertAcc
 absl::Status EvaluateNoContact(AlertTx& tx, int32_t p,
                                const kam::internal::v1::AlertAccountState& account,
                                const RuleConfig& config, int64_t now);
+// CHURN_RISK, RENEWAL_AT_RISK (scheduling its next check) and REVENUE_CONCENTRATION as of `now`.
+// Run after anything that moves their inputs: an account event, an interaction, a timer.
+absl::Status EvaluateAccountRisks(AlertTx& tx, int32_t p,
+                                  const kam::internal::v1::AlertAccountState& account,
+                                  const RuleConfig& config, int64_t now);
 // A closed (churned) account: every alert about it resolves, its open requests are dropped.
 absl::Status CloseAccountAlerts(AlertTx& tx, kam::internal::v1::AlertAccountState* account,
                                 int64_t at);

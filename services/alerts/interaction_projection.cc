@@ -5,6 +5,7 @@
 #include "common/interaction_kinds.h"
 #include "services/alerts/evaluate.h"
 #include "services/alerts/held_back.h"
+#include "services/alerts/kpi_facts.h"
 #include "services/alerts/timers.h"
 
 namespace kam::alerts {
@@ -96,6 +97,15 @@ absl::Status OnInteraction(AlertTx& tx, int32_t p, const kam::v1::EventEnvelope&
                                         account_id, state->owner_manager_id(), Desired{}, at));
       break;
     }
+    case kam::v1::INTERACTION_TYPE_CHURN_NOTICE:
+      if (at > state->churn_notice_millis()) {
+        state->set_churn_notice_millis(at);
+        state->set_churn_notice_interaction_id(interaction.id());
+      }
+      break;
+    case kam::v1::INTERACTION_TYPE_RENEWAL:
+      state->set_renewed_millis(std::max(state->renewed_millis(), at));
+      break;
     default:
       break;
   }
@@ -103,7 +113,8 @@ absl::Status OnInteraction(AlertTx& tx, int32_t p, const kam::v1::EventEnvelope&
     state->set_last_contact_millis(at);
     KAM_RETURN_IF_ERROR(EvaluateNoContact(tx, p, *state, config, at));
   }
-  return absl::OkStatus();
+  KAM_RETURN_IF_ERROR(EvaluateAccountRisks(tx, p, *state, config, at));
+  return RecordInteractionFacts(tx, p, interaction, at);
 }
 
 }  // namespace kam::alerts

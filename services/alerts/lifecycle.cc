@@ -51,6 +51,13 @@ std::optional<AlertStep> NextAlert(const std::optional<Alert>& latest, const Ale
     }
     if (step.kind != kam::v1::ALERT_CHANGE_KIND_UNSPECIFIED) alert.set_etag(NextEtag(alert));
   }
+  if (!desired.open) {
+    for (const auto& [name, value] : desired.evidence) {
+      auto* evidence = alert.add_evidence();
+      evidence->set_name(name);
+      evidence->set_value(value);
+    }
+  }
   if (desired.open) {
     alert.set_severity(desired.severity);
     alert.set_summary(desired.summary);
@@ -63,6 +70,7 @@ std::optional<AlertStep> NextAlert(const std::optional<Alert>& latest, const Ale
   }
   alert.set_account_id(subject.account_id);
   alert.set_manager_id(subject.manager_id);
+  alert.set_parent_account_id(subject.parent_account_id);
   *alert.mutable_update_time() = at;
   return step;
 }

@@ -8,7 +8,8 @@
 //
 // A new firing after a resolution is a new instance (`<fingerprint>-<n+1>`). An open alert that
 // is re-evaluated without a change of state or severity gets the new summary and evidence but
-// keeps its etag: no change is published, so a client's last-seen etag stays valid.
+// keeps its etag: no change is published, so a client's last-seen etag stays valid. A resolution
+// keeps the evidence the alert had and adds what the rule says about how it ended (`outcome`).
 
 #include <cstdint>
 #include <optional>
@@ -30,6 +31,7 @@ struct AlertSubject {
   std::string fingerprint;
   std::string account_id;
   std::string manager_id;
+  std::string parent_account_id;  // the account's group, for subsidiaries
 };
 
 // nullopt when nothing is open and nothing should be (no write at all).

@@ -17,7 +17,7 @@ bool SameSymptoms(const PortfolioFact& a, const PortfolioFact& b) {
   return a.account_id() == b.account_id() && a.account_name() == b.account_name() &&
          a.manager_id() == b.manager_id() && a.removed() == b.removed() &&
          a.satisfaction_falling() == b.satisfaction_falling() &&
-         a.overdue_requests() == b.overdue_requests() &&
+         a.overdue_requests() == b.overdue_requests() && a.churn_risk() == b.churn_risk() &&
          a.last_contact_millis() == b.last_contact_millis();
 }
 
@@ -58,6 +58,8 @@ absl::Status ReportPortfolioFact(AlertTx& tx, int32_t p, const std::string& acco
       overdue += firing ? 1 : 0;
     }
     fact.set_overdue_requests(overdue);
+    KAM_ASSIGN_OR_RETURN(bool churn, tx.IsFiring(kam::v1::ALERT_RULE_CHURN_RISK, account_id));
+    fact.set_churn_risk(churn);
   }
   const bool same_manager = previous.manager_id() == fact.manager_id() && !previous.removed();
   if (fact.satisfaction_falling()) {
@@ -69,6 +71,10 @@ absl::Status ReportPortfolioFact(AlertTx& tx, int32_t p, const std::string& acco
     fact.set_overdue_since_millis(same_manager && previous.overdue_requests() > 0
                                       ? previous.overdue_since_millis()
                                       : at_millis);
+  }
+  if (fact.churn_risk()) {
+    fact.set_churn_since_millis(same_manager && previous.churn_risk() ? previous.churn_since_millis()
+                                                                      : at_millis);
   }
   if (SameSymptoms(previous, fact)) return absl::OkStatus();
   if (!previous.manager_id().empty() && !previous.removed() &&

@@ -5,24 +5,14 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "services/alerts/rule_format.h"
 #include "kam/v1/accounts.pb.h"
 #include "nlohmann/json.hpp"
 
 namespace kam::alerts {
 namespace {
-
-std::string Fixed(double value, int digits = 1) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.*f", digits, value);
-  return buf;
-}
-
-std::string Days(int64_t millis) { return Fixed(millis / 86400000.0, 1) + " days"; }
-
-std::string Date(int64_t millis) {
-  return absl::FormatTime("%Y-%m-%d", absl::FromUnixMillis(millis), absl::UTCTimeZone());
-}
 
 std::string NameOf(const kam::internal::v1::PortfolioFact& fact) {
   return fact.account_name().empty() ? fact.account_id() : fact.account_name();
@@ -39,6 +29,9 @@ void AddSymptoms(const PortfolioSymptoms& symptoms,
   }
   if (symptoms.overdue > 0) {
     evidence->emplace_back("portfolio_requests_overdue", symptoms.overdue_accounts);
+  }
+  if (symptoms.churning > 0) {
+    evidence->emplace_back("portfolio_churn_risk", symptoms.churn_accounts);
   }
   evidence->emplace_back("portfolio_symptoms_since", Date(symptoms.since_millis));
 }
@@ -76,6 +69,15 @@ void ReadRule(const nlohmann::json& json, RuleConfig* rule) {
         static_cast<int64_t>(json.at("no_contact_days").get<double>() * 86400 * 1000);
   }
   read("max_signals", &rule->max_signals);
+  auto read_days = [&](const char* key, int64_t* out) {
+    if (json.contains(key)) *out = static_cast<int64_t>(json.at(key).get<double>() * 86400 * 1000);
+  };
+  read_days("renewal_window_days", &rule->renewal_window_millis);
+  read_days("renewal_warning_days", &rule->renewal_warning_millis);
+  read_days("renewal_critical_days", &rule->renewal_critical_millis);
+  read("dependency_share", &rule->dependency_share);
+  read("key_account_share", &rule->key_account_share);
+  read("concentration_resolve_margin", &rule->concentration_resolve_margin);
 }
 
 absl::Status CheckRule(const RuleConfig& r, const std::string& where) {
@@ -99,6 +101,16 @@ absl::Status CheckRule(const RuleConfig& r, const std::string& where) {
   }
   if (r.response_benchmark_millis <= 0 || r.no_contact_millis <= 0 || r.max_signals < 3) {
     return bad("durations must be > 0 and max_signals >= 3");
+  }
+  if (!(0 < r.renewal_critical_millis && r.renewal_critical_millis <= r.renewal_warning_millis &&
+        r.renewal_warning_millis <= r.renewal_window_millis)) {
+    return bad("need 0 < renewal_critical_days <= renewal_warning_days <= renewal_window_days");
+  }
+  if (!(r.concentration_resolve_margin >= 0 &&
+        r.key_account_share - r.concentration_resolve_margin >= 0.1 &&
+        r.key_account_share < r.dependency_share && r.dependency_share < 1)) {
+    return bad("need 0.1 <= key_account_share - concentration_resolve_margin, "
+               "key_account_share < dependency_share < 1, and a margin >= 0");
   }
   return absl::OkStatus();
 }
@@ -281,7 +293,9 @@ PortfolioSymptoms Symptoms(const kam::internal::v1::AlertManagerState& manager) 
   for (const auto& [id, fact] : manager.portfolio()) {
     if (fact.removed()) continue;
     ++members;
-    if (fact.satisfaction_falling() || fact.overdue_requests() > 0) facts.emplace_back(id, &fact);
+    if (fact.satisfaction_falling() || fact.overdue_requests() > 0 || fact.churn_risk()) {
+      facts.emplace_back(id, &fact);
+    }
   }
   std::sort(facts.begin(), facts.end());
   for (const auto& [id, fact] : facts) {
@@ -305,6 +319,12 @@ PortfolioSymptoms Symptoms(const kam::internal::v1::AlertManagerState& manager) 
                       NameOf(*fact), ": ", fact->overdue_requests(), " (since ",
                       Date(fact->overdue_since_millis()), ")");
       earliest(fact->overdue_since_millis());
+    }
+    if (fact->churn_risk()) {
+      ++symptoms.churning;
+      absl::StrAppend(&symptoms.churn_accounts, symptoms.churning > 1 ? ", " : "", NameOf(*fact),
+                      " (since ", Date(fact->churn_since_millis()), ")");
+      earliest(fact->churn_since_millis());
     }
   }
   symptoms.portfolio = std::max(members, manager.account_count());
@@ -331,8 +351,11 @@ Desired PortfolioStrain(const kam::internal::v1::AlertManagerState& manager,
                          : "";
   desired.summary = absl::StrCat(symptoms.strained, " of ", name, "'s ", symptoms.portfolio,
                                  " accounts show overload symptoms (satisfaction falling in ",
-                                 symptoms.falling, ", requests overdue in ", symptoms.overdue, ")",
-                                 load);
+                                 symptoms.falling, ", requests overdue in ", symptoms.overdue,
+                                 symptoms.churning > 0
+                                     ? absl::StrCat(", churn notices from ", symptoms.churning)
+                                     : "",
+                                 ")", load);
   AddSymptoms(symptoms, &desired.evidence);
   if (manager.capacity() > 0) {
     desired.evidence.emplace_back("utilisation", Fixed(manager.load() / manager.capacity(), 3));

@@ -55,6 +55,20 @@ struct RuleConfig {
   int64_t no_contact_millis = 30LL * 24 * 3600 * 1000;
   // Signals kept per account.
   int max_signals = 50;
+  // RENEWAL_AT_RISK: the renewal date is within renewal_window_millis and a danger sign shows
+  // (satisfaction alert open, a request overdue, no contact for no_contact_millis). Info until
+  // renewal_warning_millis before the date, warning until renewal_critical_millis, then critical;
+  // one step higher for key and A-tier accounts.
+  int64_t renewal_window_millis = 90LL * 24 * 3600 * 1000;
+  int64_t renewal_warning_millis = 60LL * 24 * 3600 * 1000;
+  int64_t renewal_critical_millis = 30LL * 24 * 3600 * 1000;
+  // REVENUE_CONCENTRATION: critical above dependency_share of the book's revenue; warning from
+  // key_account_share for an account not marked as key account. Resolves resolve_margin below
+  // the threshold that opened it. Shares below 10 % are not published by kam-accounts
+  // (kPublishedShareFloor), so key_account_share - resolve_margin must be at least 0.1.
+  double dependency_share = 0.5;
+  double key_account_share = 0.25;
+  double concentration_resolve_margin = 0.02;
 };
 
 // Defaults, with per-industry overrides (kam.v1.Industry enum numbers).
@@ -103,6 +117,8 @@ struct PortfolioSymptoms {
   int64_t since_millis = 0;  // the earliest symptom still present
   std::string falling_accounts;  // "Acme (since 2026-11-02), Beta (since ...)"
   std::string overdue_accounts;  // "Gamma: 2 (since ...)"
+  int churning = 0;              // ... a churn notice pending (CHURN_RISK open)
+  std::string churn_accounts;    // "Delta (since ...)"
   double share() const { return portfolio > 0 ? static_cast<double>(strained) / portfolio : 0; }
 };
 PortfolioSymptoms Symptoms(const kam::internal::v1::AlertManagerState& manager);
@@ -114,5 +130,19 @@ Desired ResponseOverdue(const std::string& account_id, const std::string& intera
                         const RuleConfig& config);
 Desired NoContact(const kam::internal::v1::AlertAccountState& account, int64_t clock_millis,
                   const RuleConfig& config);
+
+// CHURN_RISK: open from a churn notice until the account renews after it or closes; a
+// resolution says which in its evidence ("outcome").
+Desired ChurnRisk(const kam::internal::v1::AlertAccountState& account, const RuleConfig& config);
+// RENEWAL_AT_RISK as of `clock_millis`; `satisfaction_alert` = SATISFACTION_FALLING or _LOW open.
+Desired RenewalAtRisk(const kam::internal::v1::AlertAccountState& account, const RuleConfig& config,
+                      int64_t clock_millis, bool satisfaction_alert);
+// When RENEWAL_AT_RISK must be looked at again although no event arrives (the window opens, the
+// severity steps up, the date passes, a request becomes overdue, the no-contact period ends);
+// 0 = never.
+int64_t NextRenewalCheck(const kam::internal::v1::AlertAccountState& account,
+                         const RuleConfig& config, int64_t clock_millis);
+Desired RevenueConcentration(const kam::internal::v1::AlertAccountState& account,
+                             const RuleConfig& config, bool open_now);
 
 }  // namespace kam::alerts

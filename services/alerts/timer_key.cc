@@ -8,7 +8,8 @@
 namespace kam::alerts {
 
 // Layout: partition (4 bytes big-endian) | due (8 bytes big-endian) | body, where body is
-// "o|<account>|<interaction>" or "n|<account>" (ids never contain '|': they are validated).
+// "o|<account>|<interaction>", "n|<account>" or "r|<account>" (ids never contain '|': they are
+// validated).
 
 std::string TimerKey::PartitionPrefix(int32_t partition) { return TaskKeyPrefix(partition); }
 
@@ -17,7 +18,7 @@ std::string TimerKey::Encode() const {
   if (kind == TimerKind::kResponseDue) {
     absl::StrAppend(&key, "o|", account_id, "|", interaction_id);
   } else {
-    absl::StrAppend(&key, "n|", account_id);
+    absl::StrAppend(&key, kind == TimerKind::kRenewalCheck ? "r|" : "n|", account_id);
   }
   return key;
 }
@@ -35,8 +36,8 @@ std::optional<TimerKey> TimerKey::Decode(std::string_view key) {
     timer.interaction_id = parts[2];
     return timer;
   }
-  if (parts.size() == 2 && parts[0] == "n" && !parts[1].empty()) {
-    timer.kind = TimerKind::kNoContactDue;
+  if (parts.size() == 2 && (parts[0] == "n" || parts[0] == "r") && !parts[1].empty()) {
+    timer.kind = parts[0] == "n" ? TimerKind::kNoContactDue : TimerKind::kRenewalCheck;
     timer.account_id = parts[1];
     return timer;
   }

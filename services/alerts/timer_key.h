@@ -15,6 +15,7 @@ namespace kam::alerts {
 enum class TimerKind : char {
   kResponseDue = 'o',  // an open request reaches its response benchmark (or twice it)
   kNoContactDue = 'n',  // a watched account reaches its no-contact period
+  kRenewalCheck = 'r',  // an account's renewal risk must be judged again (rules.h NextRenewalCheck)
 };
 
 struct TimerKey {

@@ -100,12 +100,7 @@ void PrintTable(const std::vector<std::string>& header,
 bool IsTerminal() { return isatty(STDOUT_FILENO) == 1; }
 
 std::string FormatMoney(const kam::v1::Money& money) {
-  int exponent = CurrencyExponent(money.currency()).value_or(2);
-  double value = money.amount_minor();
-  for (int i = 0; i < exponent; ++i) value /= 10;
-  char buffer[64];
-  std::snprintf(buffer, sizeof(buffer), "%.*f %s", exponent, value, money.currency().c_str());
-  return buffer;
+  return FormatAmount(money.amount_minor(), money.currency());
 }
 
 std::string FormatTime(const google::protobuf::Timestamp& time) {

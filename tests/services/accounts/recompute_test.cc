@@ -66,7 +66,8 @@ TEST_F(RecomputeTest, ANewLargeAccountMovesOtherAccountsTiersAndTouchesTheirMana
   EXPECT_EQ(changes.accounts.at("big").tier(), kam::v1::TIER_B);
   EXPECT_EQ(changes.accounts.at("mid").tier(), kam::v1::TIER_C);
   EXPECT_LT(changes.accounts.at("big").weight(), book_.FindAccount("big")->weight());
-  EXPECT_EQ(derived.derived_only, (std::set<std::string>{"big", "mid"}));
+  // small's tier stays C, but its share fell from 10 % to 2.5 %: published for concentration.
+  EXPECT_EQ(derived.derived_only, (std::set<std::string>{"big", "mid", "small"}));
   EXPECT_EQ(derived.affected_managers, (std::set<std::string>{"m1", "m2"}))
       << "m2 gains giant; m1's accounts lost weight";
   EXPECT_DOUBLE_EQ(derived.total_revenue, 400);
@@ -100,12 +101,35 @@ TEST_F(RecomputeTest, EventsCarryThePrimaryChangeThenDerivedAccountsThenLoads) {
   DerivedChanges derived = Recompute(book_, &changes, policy_);
   std::vector<OutboundEvent> events =
       BuildEvents(book_, changes, {{PrimaryChange::kAccountCreated, "giant"}}, derived);
-  ASSERT_EQ(events.size(), 5u);  // created, big and mid re-tiered, two loads
+  // created, big and mid re-tiered, small's share moved, two loads
+  ASSERT_EQ(events.size(), 6u);
   EXPECT_TRUE(events[0].envelope->has_account_created());
   EXPECT_TRUE(events[1].envelope->has_account_updated());
   EXPECT_TRUE(events[2].envelope->has_account_updated());
-  EXPECT_EQ(events[3].envelope->manager_load_changed().load().manager_id(), "m1");
-  EXPECT_EQ(events[4].envelope->manager_load_changed().load().account_count(), 2);
+  const auto& small = events[3].envelope->account_updated();
+  EXPECT_EQ(small.account().id(), "small");
+  EXPECT_EQ(std::vector<std::string>(small.changed_fields().begin(), small.changed_fields().end()),
+            std::vector<std::string>{"revenue_share"});
+  EXPECT_DOUBLE_EQ(small.account().revenue_share(), 0.025);
+  EXPECT_EQ(events[4].envelope->manager_load_changed().load().manager_id(), "m1");
+  EXPECT_EQ(events[5].envelope->manager_load_changed().load().account_count(), 2);
+}
+
+TEST_F(RecomputeTest, ALargeAccountIsPublishedWhenItsShareMovesAWholePoint) {
+  // Revenue concentration is judged from the events alone: an account holding 10 % or more is
+  // published when its share crosses a whole percentage point, a small one never for its share.
+  ChangeSet nudge;
+  Account mid = *book_.FindAccount("mid");
+  mid.mutable_annual_revenue()->set_amount_minor(2050);  // 20 -> 20.5 EUR: total 100.5
+  nudge.accounts["mid"] = mid;
+  DerivedChanges derived = Recompute(book_, &nudge, policy_);
+  // big: 70 % -> 69.65 %, small: 10 % -> 9.95 % (both cross a point); nothing else.
+  EXPECT_EQ(derived.derived_only, (std::set<std::string>{"big", "small"}));
+
+  ChangeSet tiny;
+  tiny.accounts["dust"] = Open("dust", "m2", 0);
+  EXPECT_TRUE(Recompute(book_, &tiny, policy_).derived_only.empty())
+      << "no share moved: nothing to publish";
 }
 
 TEST_F(RecomputeTest, AStandbyBuiltFromTheStoredRowsAnswersLikeTheWriter) {
