@@ -1,0 +1,158 @@
+#include "services/alerts/kpi_book.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/time_util.h"
+#include "services/alerts/alert_store.h"
+#include "services/alerts/kpi_report.h"
+
+namespace kam::kpis {
+
+using kam::internal::v1::AccountKpiState;
+
+namespace {
+
+constexpr int64_t kYearMillis = 365LL * 24 * 3600 * 1000;
+constexpr int64_t kMaxPeriodMillis = 10 * kYearMillis + 3LL * 24 * 3600 * 1000;
+
+}  // namespace
+
+void KpiBook::Apply(int32_t /*task*/, std::string_view key, std::optional<std::string_view> value) {
+  const size_t separator = key.find('\0');
+  if (separator == std::string_view::npos || key.substr(0, separator) != alerts::kKpisCf) return;
+  const std::string_view store_key = key.substr(separator + 1);
+  if (store_key.size() <= 4) return;
+  const std::string id(store_key.substr(4));
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto existing = accounts_.find(id);
+  if (existing != accounts_.end()) Unindex(existing->second);
+  if (!value) {
+    accounts_.erase(id);
+    return;
+  }
+  AccountKpiState state;
+  if (!state.ParseFromArray(value->data(), static_cast<int>(value->size()))) {
+    // Written by this service's tasks; a record that does not parse is not ours to guess at.
+    if (existing != accounts_.end()) Index(existing->second);
+    return;
+  }
+  AccountKpiState& stored = accounts_[id];
+  stored = std::move(state);
+  Index(stored);
+}
+
+void KpiBook::Unindex(const AccountKpiState& state) {
+  if (!state.owner_manager_id().empty()) {
+    auto owned = by_owner_.find(state.owner_manager_id());
+    if (owned != by_owner_.end()) {
+      owned->second.erase(state.account_id());
+      if (owned->second.empty()) by_owner_.erase(owned);
+    }
+  }
+  if (!state.parent_account_id().empty()) {
+    auto children = children_.find(state.parent_account_id());
+    if (children != children_.end()) {
+      children->second.erase(state.account_id());
+      if (children->second.empty()) children_.erase(children);
+    }
+  }
+}
+
+void KpiBook::Index(const AccountKpiState& state) {
+  if (!state.owner_manager_id().empty()) by_owner_[state.owner_manager_id()].insert(state.account_id());
+  if (!state.parent_account_id().empty()) {
+    children_[state.parent_account_id()].insert(state.account_id());
+  }
+}
+
+std::vector<std::string> KpiBook::Subtree(const std::string& id) const {
+  std::vector<std::string> ids = {id};
+  std::set<std::string> seen = {id};  // kam-accounts refuses cycles; never loop on one anyway
+  for (size_t next = 0; next < ids.size(); ++next) {
+    auto children = children_.find(ids[next]);
+    if (children == children_.end()) continue;
+    for (const auto& child : children->second) {
+      if (seen.insert(child).second) ids.push_back(child);
+    }
+  }
+  return ids;
+}
+
+size_t KpiBook::accounts() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return accounts_.size();
+}
+
+absl::StatusOr<kam::v1::KpiReport> KpiBook::Get(const kam::v1::GetKpisRequest& request) const {
+  const int64_t to = request.has_end_time() ? MillisFromTimestamp(request.end_time()) : now_();
+  const int64_t from =
+      request.has_start_time() ? MillisFromTimestamp(request.start_time()) : to - kYearMillis;
+  if (to <= from) {
+    return absl::InvalidArgumentError("end_time: must be after start_time");
+  }
+  if (to - from > kMaxPeriodMillis) {
+    return absl::InvalidArgumentError("start_time: the period may be at most 10 years long");
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<const AccountKpiState*> scope;
+  std::vector<std::string> rolled_up;
+  std::string name;
+  switch (request.scope_case()) {
+    case kam::v1::GetKpisRequest::kAccountId: {
+      if (request.account_id().empty()) return absl::InvalidArgumentError("account_id: empty");
+      auto account = accounts_.find(request.account_id());
+      if (account == accounts_.end() || !account->second.known()) {
+        return absl::NotFoundError(absl::StrCat("account_id: no account \"", request.account_id(), "\""));
+      }
+      rolled_up = request.exclude_subsidiaries() ? std::vector<std::string>{request.account_id()}
+                                                 : Subtree(request.account_id());
+      for (const auto& id : rolled_up) {
+        auto found = accounts_.find(id);
+        if (found != accounts_.end()) scope.push_back(&found->second);
+      }
+      name = "account/" + request.account_id();
+      break;
+    }
+    case kam::v1::GetKpisRequest::kManagerId: {
+      if (request.manager_id().empty()) return absl::InvalidArgumentError("manager_id: empty");
+      auto owned = by_owner_.find(request.manager_id());
+      if (owned == by_owner_.end()) {
+        return absl::NotFoundError(
+            absl::StrCat("manager_id: no account owned by \"", request.manager_id(), "\""));
+      }
+      for (const auto& id : owned->second) scope.push_back(&accounts_.at(id));
+      name = "manager/" + request.manager_id();
+      break;
+    }
+    case kam::v1::GetKpisRequest::kBook:
+      if (!request.book()) return absl::InvalidArgumentError("book: must be true when set");
+      for (const auto& [id, state] : accounts_) scope.push_back(&state);
+      name = "book";
+      break;
+    default:
+      return absl::InvalidArgumentError("scope: one of account_id, manager_id or book is required");
+  }
+  kam::v1::KpiReport report = ComputeKpis(scope, from, to);
+  report.set_scope(name);
+  *report.mutable_start_time() = TimestampFromMillis(from);
+  *report.mutable_end_time() = TimestampFromMillis(to);
+  for (const auto& id : rolled_up) report.add_rolled_up_account_ids(id);
+  if (request.scope_case() == kam::v1::GetKpisRequest::kAccountId) {
+    std::optional<double> book_retention;
+    if (request.clv_inputs().expected_retention_years() == 0) {
+      std::vector<const AccountKpiState*> book;
+      for (const auto& [id, state] : accounts_) book.push_back(&state);
+      book_retention = YearlyRetention(ComputeKpis(book, from, to), from, to);
+    }
+    auto clv = ComputeClv(accounts_.at(request.account_id()), request.clv_inputs(), book_retention, to);
+    if (clv.ok()) {
+      *report.mutable_clv() = std::move(*clv);
+    } else if (clv.status().code() == absl::StatusCode::kInvalidArgument) {
+      return clv.status();
+    }  // no revenue recorded: no CLV, the other figures stand
+  }
+  return report;
+}
+
+}  // namespace kam::kpis
