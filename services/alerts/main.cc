@@ -1,5 +1,6 @@
 // kam-alerts: wiring only. Rules and alert lifecycle in AlertsEngine, the view of all alerts in
-// AlertsView (fed by a ChangelogFollower), gRPC translation in AlertsGrpcService, process runtime
+// AlertsView and the KPI facts of all accounts in KpiBook (both fed by a ChangelogFollower), gRPC
+// translation in AlertsGrpcService and KpiGrpcService, process runtime
 // (store, stream tasks, transactions, health, metrics) in ServiceHost.
 #include <CLI/CLI.hpp>
 
@@ -18,6 +19,8 @@
 #include "services/alerts/alerts_engine.h"
 #include "services/alerts/alerts_view.h"
 #include "services/alerts/grpc_service.h"
+#include "services/alerts/kpi_book.h"
+#include "services/alerts/kpi_grpc_service.h"
 
 int main(int argc, char** argv) {
   std::string rules_file;
@@ -111,10 +114,13 @@ int main(int argc, char** argv) {
   // Every instance keeps a view of all alerts, fed by every task's changelog: reads work on any
   // instance. Page tokens are signed per application, so any instance continues a listing.
   kam::alerts::AlertsView view(kam::PageTokens("kam-alerts view|" + application), watch_history);
+  // ... and of every account's KPI facts: any instance answers GetKpis.
+  kam::kpis::KpiBook kpis([] { return kam::MillisFromTimestamp(kam::NowTimestamp()); });
   auto follower = kam::kafka::ChangelogFollower::Create(
       host.kafka_options(), changelog_topic,
-      [&view](int32_t task, std::string_view key, std::optional<std::string_view> value) {
+      [&view, &kpis](int32_t task, std::string_view key, std::optional<std::string_view> value) {
         view.Apply(task, key, value);
+        kpis.Apply(task, key, value);
       });
   if (!follower.ok()) {
     kam::log::Error("start failed", {{"error", follower.status().ToString()}});
@@ -156,5 +162,9 @@ int main(int argc, char** argv) {
   kam::RpcMetrics rpc_metrics(host.metrics());
   kam::alerts::AlertsGrpcService service(&acknowledger, &view, &rpc_metrics);
   host.AddService(&service);
+  kam::kpis::KpiGrpcService kpi_service(&kpis, &rpc_metrics);
+  host.AddService(&kpi_service);
+  host.metrics()->AddCallbackGauge("kam_kpi_accounts", "Accounts in this instance's KPI book.",
+                                   [&kpis] { return static_cast<double>(kpis.accounts()); });
   return host.Run();
 }

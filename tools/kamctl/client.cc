@@ -19,8 +19,9 @@ Client::Client(const Options& options) : options_(options) {
       grpc::CreateChannel(options.accounts, grpc::InsecureChannelCredentials()));
   interactions_ = kam::v1::InteractionsService::NewStub(
       grpc::CreateChannel(options.interactions, grpc::InsecureChannelCredentials()));
-  alerts_ = kam::v1::AlertsService::NewStub(
-      grpc::CreateChannel(options.alerts, grpc::InsecureChannelCredentials()));
+  auto alerts = grpc::CreateChannel(options.alerts, grpc::InsecureChannelCredentials());
+  alerts_ = kam::v1::AlertsService::NewStub(alerts);
+  kpis_ = kam::v1::KpiService::NewStub(alerts);
 }
 
 std::unique_ptr<grpc::ClientContext> Client::Context() const {

@@ -16,6 +16,7 @@
 #include "kam/v1/accounts.grpc.pb.h"
 #include "kam/v1/alerts.grpc.pb.h"
 #include "kam/v1/interactions.grpc.pb.h"
+#include "kam/v1/kpis.grpc.pb.h"
 
 namespace kam::ctl {
 
@@ -44,6 +45,8 @@ class Client {
   kam::v1::AccountsService::Stub& accounts() { return *accounts_; }
   kam::v1::InteractionsService::Stub& interactions() { return *interactions_; }
   kam::v1::AlertsService::Stub& alerts() { return *alerts_; }
+  // Served by kam-alerts (--alerts).
+  kam::v1::KpiService::Stub& kpis() { return *kpis_; }
   std::unique_ptr<grpc::ClientContext> Context() const;
   const Options& options() const { return options_; }
 
@@ -77,6 +80,7 @@ class Client {
   std::unique_ptr<kam::v1::AccountsService::Stub> accounts_;
   std::unique_ptr<kam::v1::InteractionsService::Stub> interactions_;
   std::unique_ptr<kam::v1::AlertsService::Stub> alerts_;
+  std::unique_ptr<kam::v1::KpiService::Stub> kpis_;
 };
 
 // Prints the error the way a person reads it and returns the matching exit code.

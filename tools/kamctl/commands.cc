@@ -179,6 +179,7 @@ int ListAccounts(Client& client, const AccountFilter& filter) {
   request.set_lifecycle_phase(phase);
   if (filter.key_only) request.set_key_account(true);
   request.set_include_closed(filter.include_closed);
+  request.set_parent_account_id(filter.parent);
   std::vector<std::vector<std::string>> rows;
   while (true) {
     kam::v1::ListAccountsResponse response;

@@ -26,7 +26,7 @@ struct AccountArgs {
 };
 int CreateAccount(Client& client, const AccountArgs& args);
 struct AccountFilter {
-  std::string manager, tier, industry, phase;
+  std::string manager, tier, industry, phase, parent;
   bool key_only = false;
   bool include_closed = false;
 };
@@ -51,6 +51,15 @@ int ListAlerts(Client& client, const std::string& state, const std::string& acco
 int ShowAlert(Client& client, const std::string& id);
 int AcknowledgeAlert(Client& client, const std::string& id, const std::string& by);
 int WatchAlerts(Client& client, const std::string& resume_token, bool live_only);
+
+struct KpiArgs {
+  std::string manager, account, from, to;
+  bool alone = false;      // --account without its subsidiaries
+  bool book_only = false;  // only the whole book
+};
+// One manager's, one account's (rolled up over its group) or every manager's KPIs beside the
+// articles' benchmarks; the figures that miss theirs are marked.
+int ShowKpis(Client& client, const KpiArgs& args);
 
 struct DemoArgs {
   unsigned seed = 7;

@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
   alist->add_option("--phase", filter.phase);
   alist->add_flag("--key", filter.key_only, "key accounts only");
   alist->add_flag("--include-closed", filter.include_closed);
+  alist->add_option("--parent", filter.parent, "only the direct subsidiaries of this account");
   alist->callback([&] { run = [&](Client& c) { return ListAccounts(c, filter); }; });
   auto* ashow = accounts->add_subcommand("show", "show one account");
   ashow->add_option("id", id)->required();
@@ -151,6 +152,18 @@ auto* watch = app.add_subcommand(
 watch->add_option("--from", resume, "resume token: replay changes after it");
 watch->add_flag("--live", live, "only new changes");
 watch->callback([&] { run = [&](Client& c) { return WatchAlerts(c, resume, live); }; });
+
+// KPIs
+KpiArgs kpi;
+auto* kpis = app.add_subcommand(
+    "kpis", "KPIs per manager beside the articles' benchmarks (misses marked with !)");
+kpis->add_option("--manager", kpi.manager, "one manager only");
+kpis->add_option("--account", kpi.account, "one account, rolled up over its subsidiaries");
+kpis->add_flag("--alone", kpi.alone, "with --account: without its subsidiaries");
+kpis->add_flag("--book", kpi.book_only, "the whole book only");
+kpis->add_option("--from", kpi.from, "start of the period, YYYY-MM-DD or RFC 3339 (default a year ago)");
+kpis->add_option("--to", kpi.to, "end of the period, exclusive (default now)");
+kpis->callback([&] { run = [&](Client& c) { return ShowKpis(c, kpi); }; });
 
 DemoArgs demo;
 auto* demo_cmd =
