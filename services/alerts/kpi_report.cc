@@ -55,9 +55,9 @@ void SetTotals(const std::map<std::string, int64_t>& by_currency, int count,
   }
 }
 
-double Annualised(double growth, int64_t period_millis) {
-  if (growth <= -1) return -1;
-  return std::pow(1 + growth, kYearMillis / static_cast<double>(period_millis)) - 1;
+// The growth benchmark (15 % a year) compounded over a period of this length.
+double GrowthBenchmark(int64_t period_millis) {
+  return std::pow(1 + kGrowthBenchmark, static_cast<double>(period_millis) / kYearMillis) - 1;
 }
 
 }  // namespace
@@ -128,7 +128,7 @@ kam::v1::KpiReport ComputeKpis(const std::vector<const Facts*>& accounts, int64_
         growth = static_cast<double>(deal_growth) / base;
         ++estimated;
       }
-      growth_sum += Annualised(growth, to - from);
+      growth_sum += growth;
     }
 
     for (const auto& request : account->requests()) {
@@ -179,7 +179,7 @@ kam::v1::KpiReport ComputeKpis(const std::vector<const Facts*>& accounts, int64_
 
   const int grown = measured + estimated;
   *report.mutable_revenue_growth() =
-      Figure(grown > 0 ? growth_sum / grown : 0, grown, kGrowthBenchmark, true);
+      Figure(grown > 0 ? growth_sum / grown : 0, grown, GrowthBenchmark(to - from), true);
   if (estimated > 0) report.mutable_revenue_growth()->set_basis("estimated");
   report.set_growth_measured_accounts(measured);
   report.set_growth_estimated_accounts(estimated);

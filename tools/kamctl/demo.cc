@@ -2,7 +2,9 @@
 // reproducible. Managers in several industries, accounts with a long tail of revenue, months of
 // meetings, requests and survey answers in compressed time, and three stories that raise alerts
 // within a minute: a customer whose satisfaction slides, a manager handed too many accounts (who
-// is relieved at the end), and a request left open too long.
+// is relieved at the end), a request left open too long, a customer who gives notice, and a
+// renewal coming up with an unhappy customer. Upsells, cross-sells and renewals along the way give
+// `kamctl kpis` something to measure.
 #include <algorithm>
 #include <cmath>
 #include <iostream>
@@ -115,6 +117,11 @@ int Demo(Client& client, const DemoArgs& args) {
     account->set_owner_manager_id(managers[owner].id);
     if (i == 6) account->set_name("Kestrel Logistics (sliding satisfaction)");
     if (i == 7) account->set_name("Atlas Pharma (request left open)");
+    if (i == 8) account->set_name("Falke Energie (gave notice)");
+    if (i == 9) {
+      account->set_name("Orion Retail (renewal at risk)");
+      *account->mutable_renewal_time() = TimestampFromMillis(today + 45 * kDay);
+    }
   }
   // Max's accounts weigh like standard A accounts: make them large.
   for (int i = 0; i < 6 && i < args.accounts; ++i) {
@@ -173,6 +180,15 @@ int Demo(Client& client, const DemoArgs& args) {
           i->mutable_survey()->set_nps(8 + static_cast<int>(rng() % 3));
         });
       }
+      if (rng() % 10 == 0) {
+        const auto deal = rng() % 3 == 0   ? kam::v1::INTERACTION_TYPE_CROSS_SELL
+                          : rng() % 2 == 0 ? kam::v1::INTERACTION_TYPE_UPSELL
+                                           : kam::v1::INTERACTION_TYPE_RENEWAL;
+        add(a, deal, at + 3 * kHour, [&](kam::v1::Interaction* i) {
+          i->mutable_amount()->set_currency("EUR");
+          i->mutable_amount()->set_amount_minor(static_cast<int64_t>(uniform(5e3, 5e4)) * 100);
+        });
+      }
       if (rng() % 6 == 0) {
         std::string request = add(a, kam::v1::INTERACTION_TYPE_SUPPORT_REQUEST, at + 2 * kHour);
         add(a, kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED,
@@ -197,6 +213,19 @@ int Demo(Client& client, const DemoArgs& args) {
         [&](kam::v1::Interaction* i) {
           i->set_note("validation report for the new batch process");
         });
+  }
+  // Story 4: Falke Energie gives notice two days ago.
+  if (account_ids.size() > 8) {
+    add(8, kam::v1::INTERACTION_TYPE_CHURN_NOTICE, today - 2 * kDay, [&](kam::v1::Interaction* i) {
+      i->set_note("termination letter: contract ends with the quarter");
+    });
+  }
+  // Story 5: Orion Retail renews in 45 days, and its last two answers are detractors.
+  if (account_ids.size() > 9) {
+    for (int n = 0; n < 2; ++n) {
+      add(9, kam::v1::INTERACTION_TYPE_SURVEY, today - (3 - n) * kDay,
+          [&](kam::v1::Interaction* i) { i->mutable_survey()->set_nps(3 - n); });
+    }
   }
   // Recent activity across the book moves every partition's clock to today.
   for (size_t a = 8; a < account_ids.size(); a += 3)
@@ -281,7 +310,8 @@ int Demo(Client& client, const DemoArgs& args) {
   std::cout << "\ndemo: done. Alerts arrive within seconds:\n"
             << "  kamctl watch                       # follow them live\n"
             << "  kamctl alerts list --state firing\n"
-            << "  kamctl health " << account_ids[6] << "   # Kestrel Logistics\n";
+            << "  kamctl health " << account_ids[6] << "   # Kestrel Logistics\n"
+            << "  kamctl kpis                        # every manager against the benchmarks\n";
   return kOk;
 }
 
