@@ -73,6 +73,9 @@ absl::Status RecordAccountFacts(AlertTx& tx, int32_t p, const kam::v1::Account& 
 absl::Status RecordInteractionFacts(AlertTx& tx, int32_t p,
                                     const kam::v1::Interaction& interaction, int64_t at_millis) {
   KAM_ASSIGN_OR_RETURN(AccountKpiState * state, tx.Kpis(p, interaction.account_id()));
+  if (state->first_activity_millis() == 0 || at_millis < state->first_activity_millis()) {
+    state->set_first_activity_millis(at_millis);
+  }
   switch (interaction.type()) {
     case kam::v1::INTERACTION_TYPE_UPSELL:
     case kam::v1::INTERACTION_TYPE_CROSS_SELL:

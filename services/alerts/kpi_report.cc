@@ -17,8 +17,16 @@ constexpr double kMonthMillis = kYearMillis / 12;
 
 bool Within(int64_t at, int64_t from, int64_t to) { return at >= from && at < to; }
 
+// Since when the customer relationship exists: the account's creation in kam, or its earliest
+// interaction when history older than that was recorded.
+int64_t CustomerSince(const Facts& account) {
+  return account.first_activity_millis() > 0
+             ? std::min(account.create_millis(), account.first_activity_millis())
+             : account.create_millis();
+}
+
 bool OpenAt(const Facts& account, int64_t at) {
-  return account.create_millis() <= at && (account.close_millis() == 0 || account.close_millis() > at);
+  return CustomerSince(account) <= at && (account.close_millis() == 0 || account.close_millis() > at);
 }
 
 // The annual revenue the record held at `at`: the newest point at or before it.
@@ -78,7 +86,7 @@ kam::v1::KpiReport ComputeKpis(const std::vector<const Facts*>& accounts, int64_
   double share = 0;
   for (const Facts* account : accounts) {
     if (!account->known()) continue;  // only interactions seen, no account event yet
-    const int64_t open_from = std::max(from, account->create_millis());
+    const int64_t open_from = std::max(from, CustomerSince(*account));
     const int64_t open_to = account->close_millis() > 0 ? std::min(to, account->close_millis()) : to;
     if (open_from >= open_to && !Within(account->close_millis(), from, to)) continue;
     ++in_period;

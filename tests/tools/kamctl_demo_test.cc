@@ -1,4 +1,4 @@
-// The demo's three stories, end to end: kamctl plays the seeded book against the three services
+// The demo's five stories, end to end: kamctl plays the seeded book against the three services
 // on the real Kafka broker, and the alerts a newcomer should see arrive. Also kamctl's exit codes.
 
 #include <grpcpp/grpcpp.h>
@@ -27,7 +27,7 @@ int RunKamctl(const std::vector<std::string>& args, const testing::TempDir& dir,
   return code.value_or(-1);
 }
 
-TEST(KamctlDemoTest, TheThreeStoriesRaiseTheirAlerts) {
+TEST(KamctlDemoTest, TheFiveStoriesRaiseTheirAlerts) {
   const std::string brokers = testing::RealKafkaBootstrap();
   ASSERT_FALSE(brokers.empty()) << "run through ctest: needs the real_kafka fixture";
   testing::TempDir dir;
@@ -78,11 +78,28 @@ TEST(KamctlDemoTest, TheThreeStoriesRaiseTheirAlerts) {
               alert.state() != kam::v1::ALERT_STATE_RESOLVED) {
             seen.insert("overdue");
           }
+          if (summary.find("Falke Energie (gave notice) announced churn") != std::string::npos &&
+              alert.rule() == kam::v1::ALERT_RULE_CHURN_RISK) {
+            seen.insert("churn");
+          }
+          if (summary.find("Renewal of Orion Retail (renewal at risk)") != std::string::npos &&
+              alert.rule() == kam::v1::ALERT_RULE_RENEWAL_AT_RISK) {
+            seen.insert("renewal");
+          }
         }
-        return seen.size() == 3;
+        return seen.size() == 5;
       },
       std::chrono::seconds(90)))
       << "stories seen: " << seen.size();
+
+  // The KPIs per manager, beside the benchmarks; the book's row last; JSON for scripts.
+  EXPECT_EQ(RunKamctl({"kpis"}, dir, "kpis", env, &output), 0) << output;
+  EXPECT_NE(output.find("RETENTION >=85%"), std::string::npos) << output;
+  EXPECT_NE(output.find("Max Overload"), std::string::npos) << output;
+  EXPECT_NE(output.find("whole book"), std::string::npos) << output;
+  EXPECT_EQ(RunKamctl({"--json", "kpis", "--book"}, dir, "kpis-json", env, &output), 0);
+  EXPECT_EQ(output.rfind("{\"scope\":\"book\"", 0), 0u) << output;
+  EXPECT_EQ(RunKamctl({"kpis", "--from", "yesterday"}, dir, "kpis-bad", env, &output), 2);
 
   // Exit codes scripts can rely on.
   EXPECT_EQ(RunKamctl({"accounts", "show", "acc_does_not_exist"}, dir, "missing", env), 3);

@@ -155,6 +155,20 @@ TEST(KpiReportTest, AnEmptyPeriodKnowsNothingAndMeetsNothing) {
   EXPECT_FALSE(report.contacts_per_account_month().meets_benchmark());
 }
 
+TEST(KpiReportTest, ACustomerWhoseHistoryWasImportedCountsFromItsFirstInteraction) {
+  // Created in kam yesterday, with a year of recorded meetings: a customer all year.
+  Facts facts = Account("a", kTo - kDay);
+  facts.set_first_activity_millis(kFrom - 10 * kDay);
+  for (int month = 0; month < 12; ++month) {
+    (*facts.mutable_contacts_by_day())[static_cast<int32_t>((kFrom + month * 30 * kDay) / kDay)] = 1;
+  }
+  kam::v1::KpiReport report = ComputeKpis({&facts}, kFrom, kTo);
+  EXPECT_EQ(report.retention_rate().sample_size(), 1);
+  EXPECT_DOUBLE_EQ(report.retention_rate().value(), 1);
+  EXPECT_NEAR(report.contacts_per_account_month().value(), 12 / (365 / (365.25 / 12)), 1e-9)
+      << "a year of contacts over a year, not over the day since its creation";
+}
+
 TEST(ClvTest, TheArticlesFormulaWithItsInputsInTheAnswer) {
   Facts facts = Account("a", kFrom - 2 * 365 * kDay);
   Revenue(&facts, kFrom - 2 * 365 * kDay, 100'000);  // a year at 100,000
