@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/time_util.h"
 #include "services/alerts/alert_store.h"
-#include "services/alerts/kpi_report.h"
+
 
 namespace kam::kpis {
 
@@ -43,6 +43,18 @@ void KpiBook::Apply(int32_t /*task*/, std::string_view key, std::optional<std::s
 }
 
 void KpiBook::Unindex(const AccountKpiState& state) {
+  auto slot = lifetime_slot_.find(state.account_id());
+  if (slot != lifetime_slot_.end()) {
+    const size_t index = slot->second;
+    lifetime_slot_.erase(slot);
+    if (index + 1 != lifetimes_.size()) {
+      lifetimes_[index] = lifetimes_.back();
+      lifetime_ids_[index] = std::move(lifetime_ids_.back());
+      lifetime_slot_[lifetime_ids_[index]] = index;
+    }
+    lifetimes_.pop_back();
+    lifetime_ids_.pop_back();
+  }
   if (!state.owner_manager_id().empty()) {
     auto owned = by_owner_.find(state.owner_manager_id());
     if (owned != by_owner_.end()) {
@@ -60,6 +72,11 @@ void KpiBook::Unindex(const AccountKpiState& state) {
 }
 
 void KpiBook::Index(const AccountKpiState& state) {
+  if (state.known()) {
+    lifetime_slot_[state.account_id()] = lifetimes_.size();
+    lifetimes_.push_back(LifetimeOf(state));
+    lifetime_ids_.push_back(state.account_id());
+  }
   if (!state.owner_manager_id().empty()) by_owner_[state.owner_manager_id()].insert(state.account_id());
   if (!state.parent_account_id().empty()) {
     children_[state.parent_account_id()].insert(state.account_id());
@@ -141,9 +158,7 @@ absl::StatusOr<kam::v1::KpiReport> KpiBook::Get(const kam::v1::GetKpisRequest& r
   if (request.scope_case() == kam::v1::GetKpisRequest::kAccountId) {
     std::optional<double> book_retention;
     if (request.clv_inputs().expected_retention_years() == 0) {
-      std::vector<const AccountKpiState*> book;
-      for (const auto& [id, state] : accounts_) book.push_back(&state);
-      book_retention = YearlyRetention(ComputeKpis(book, from, to), from, to);
+      book_retention = YearlyRetention(lifetimes_, from, to);
     }
     auto clv = ComputeClv(accounts_.at(request.account_id()), request.clv_inputs(), book_retention, to);
     if (clv.ok()) {

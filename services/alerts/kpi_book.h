@@ -18,6 +18,7 @@
 #include "common/status.h"
 #include "kam/internal/v1/storage.pb.h"
 #include "kam/v1/kpis.pb.h"
+#include "services/alerts/kpi_report.h"
 
 namespace kam::kpis {
 
@@ -45,6 +46,10 @@ class KpiBook {
   std::map<std::string, kam::internal::v1::AccountKpiState> accounts_ ABSL_GUARDED_BY(mutex_);
   std::map<std::string, std::set<std::string>> by_owner_ ABSL_GUARDED_BY(mutex_);
   std::map<std::string, std::set<std::string>> children_ ABSL_GUARDED_BY(mutex_);
+  // Every known account's lifetime, packed: the book's retention (for CLV) in one cheap pass.
+  std::vector<Lifetime> lifetimes_ ABSL_GUARDED_BY(mutex_);
+  std::vector<std::string> lifetime_ids_ ABSL_GUARDED_BY(mutex_);
+  std::map<std::string, size_t> lifetime_slot_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace kam::kpis

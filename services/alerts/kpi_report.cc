@@ -17,17 +17,11 @@ constexpr double kMonthMillis = kYearMillis / 12;
 
 bool Within(int64_t at, int64_t from, int64_t to) { return at >= from && at < to; }
 
-// Since when the customer relationship exists: the account's creation in kam, or its earliest
-// interaction when history older than that was recorded.
-int64_t CustomerSince(const Facts& account) {
-  return account.first_activity_millis() > 0
-             ? std::min(account.create_millis(), account.first_activity_millis())
-             : account.create_millis();
+bool OpenAt(const Lifetime& lifetime, int64_t at) {
+  return lifetime.since <= at && (lifetime.closed == 0 || lifetime.closed > at);
 }
 
-bool OpenAt(const Facts& account, int64_t at) {
-  return CustomerSince(account) <= at && (account.close_millis() == 0 || account.close_millis() > at);
-}
+bool OpenAt(const Facts& account, int64_t at) { return OpenAt(LifetimeOf(account), at); }
 
 // The annual revenue the record held at `at`: the newest point at or before it.
 const kam::internal::v1::KpiRevenuePoint* RevenueAt(const Facts& account, int64_t at) {
@@ -86,7 +80,7 @@ kam::v1::KpiReport ComputeKpis(const std::vector<const Facts*>& accounts, int64_
   double share = 0;
   for (const Facts* account : accounts) {
     if (!account->known()) continue;  // only interactions seen, no account event yet
-    const int64_t open_from = std::max(from, CustomerSince(*account));
+    const int64_t open_from = std::max(from, LifetimeOf(*account).since);
     const int64_t open_to = account->close_millis() > 0 ? std::min(to, account->close_millis()) : to;
     if (open_from >= open_to && !Within(account->close_millis(), from, to)) continue;
     ++in_period;
@@ -218,11 +212,24 @@ kam::v1::KpiReport ComputeKpis(const std::vector<const Facts*>& accounts, int64_
   return report;
 }
 
-std::optional<double> YearlyRetention(const kam::v1::KpiReport& report, int64_t from, int64_t to) {
-  if (!report.retention_rate().known()) return std::nullopt;
-  const double rate = report.retention_rate().value();
-  if (rate <= 0) return 0.0;
-  return std::pow(rate, kYearMillis / static_cast<double>(to - from));
+Lifetime LifetimeOf(const Facts& account) {
+  return {.since = account.first_activity_millis() > 0
+                       ? std::min(account.create_millis(), account.first_activity_millis())
+                       : account.create_millis(),
+          .closed = account.close_millis()};
+}
+
+std::optional<double> YearlyRetention(const std::vector<Lifetime>& accounts, int64_t from,
+                                      int64_t to) {
+  int cohort = 0, retained = 0;
+  for (const Lifetime& lifetime : accounts) {
+    if (!OpenAt(lifetime, from)) continue;
+    ++cohort;
+    retained += OpenAt(lifetime, to - 1) ? 1 : 0;
+  }
+  if (cohort == 0) return std::nullopt;
+  if (retained == 0) return 0.0;
+  return std::pow(static_cast<double>(retained) / cohort, kYearMillis / static_cast<double>(to - from));
 }
 
 absl::StatusOr<kam::v1::Clv> ComputeClv(const Facts& account, const kam::v1::ClvInputs& inputs,

@@ -31,9 +31,17 @@ using Facts = kam::internal::v1::AccountKpiState;
 kam::v1::KpiReport ComputeKpis(const std::vector<const Facts*>& accounts, int64_t from_millis,
                                int64_t to_millis);
 
+// When an account was a customer: since its creation (or its earliest interaction, when older
+// history was recorded) until its closing (0: open).
+struct Lifetime {
+  int64_t since = 0;
+  int64_t closed = 0;
+};
+Lifetime LifetimeOf(const Facts& account);
+
 // The retention rate over the period as a yearly rate (r ^ (1 year / period)); nullopt when no
-// account was open at the period's start.
-std::optional<double> YearlyRetention(const kam::v1::KpiReport& report, int64_t from_millis,
+// account was a customer at the period's start.
+std::optional<double> YearlyRetention(const std::vector<Lifetime>& accounts, int64_t from_millis,
                                       int64_t to_millis);
 
 // CLV of `account` as of `to_millis`. `book_yearly_retention` is used when the inputs give no

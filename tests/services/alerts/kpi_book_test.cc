@@ -89,6 +89,35 @@ TEST_F(KpiBookTest, AManagersPortfolioAndTheWholeBook) {
   EXPECT_EQ(book_.accounts(), 2u);
 }
 
+TEST_F(KpiBookTest, CustomerLifetimeValueUsesTheWholeBooksRetention) {
+  for (const std::string id : {"a", "b", "c", "d"}) {
+    Facts facts = Account(id, "m1");
+    auto* revenue = facts.add_revenue();
+    revenue->set_at_millis(kNow - 500 * kDay);
+    revenue->set_amount_minor(100'000'00);
+    revenue->set_currency("EUR");
+    if (id == "d") facts.set_close_millis(kNow - 100 * kDay);
+    Put(facts);
+  }
+  // Three of four stayed over the year: about 75 % a year, so 1 / (1 - 0.75) = 4 years.
+  auto report = ForAccount("a");
+  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_TRUE(report->has_clv());
+  EXPECT_NEAR(report->clv().expected_retention_years(), 4, 0.01);
+  EXPECT_NEAR(static_cast<double>(report->clv().value().amount_minor()), 4 * 100'000'00, 0.01 * 100'000'00);
+  EXPECT_NE(report->clv().retention_source().find("75"), std::string::npos)
+      << report->clv().retention_source();
+
+  // The closed account leaves the book: everyone stayed, the expectation is capped at 20 years.
+  book_.Apply(0, Key("d", 0), std::nullopt);
+  EXPECT_DOUBLE_EQ(ForAccount("a")->clv().expected_retention_years(), 20);
+  // One of the remaining three closes after all: 2 of 3.
+  Facts closed = Account("b", "m1");
+  closed.set_close_millis(kNow - kDay);
+  Put(closed);
+  EXPECT_NEAR(ForAccount("a")->clv().expected_retention_years(), 3, 0.01);
+}
+
 TEST_F(KpiBookTest, BadRequestsAreRefusedNamingTheField) {
   Put(Account("a", "m1"));
   kam::v1::GetKpisRequest request;
