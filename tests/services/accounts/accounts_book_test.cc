@@ -382,6 +382,30 @@ TEST_F(AccountsBookTest, ClosedAccountsLeaveLoadAndListsButStayReadable) {
   EXPECT_EQ(book_->UpdateAccount(update).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
+TEST_F(AccountsBookTest, ListByParentGivesAGroupsDirectSubsidiaries) {
+  Account group = NewAccount("Car Group", 1000);
+  auto subsidiary = AccountRequest("Truck Brand JP", 300, "");
+  subsidiary.mutable_account()->set_parent_account_id(group.id());
+  auto truck = book_->CreateAccount(subsidiary);
+  ASSERT_TRUE(truck.ok()) << truck.status();
+  auto plant = AccountRequest("Plant BR", 100, "");
+  plant.mutable_account()->set_parent_account_id(truck->id());
+  ASSERT_TRUE(book_->CreateAccount(plant).ok());
+  NewAccount("Unrelated", 50);
+
+  kam::v1::ListAccountsRequest list;
+  list.set_parent_account_id(group.id());
+  auto page = book_->ListAccounts(list);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->accounts_size(), 1) << "direct subsidiaries only";
+  EXPECT_EQ(page->accounts(0).id(), truck->id());
+
+  list.set_parent_account_id("acc_nobody");
+  auto missing = book_->ListAccounts(list);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("parent_account_id"), std::string::npos);
+}
+
 TEST_F(AccountsBookTest, ListFiltersAndPagesWithStableTokens) {
   Manager jane = NewManager("jane@example.com");
   for (int i = 0; i < 7; ++i) NewAccount("Jane " + std::to_string(i), 100, jane.id());
