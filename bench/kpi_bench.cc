@@ -5,7 +5,6 @@
 // Prints figures; asserts nothing (docs/benchmarks.md).
 
 #include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -61,7 +60,8 @@ Facts MakeFacts(int i, int managers, std::mt19937_64& rng) {
     request->set_open_millis(at(365));
     request->set_close_millis(request->open_millis() + static_cast<int64_t>(rng() % 4) * kDay);
   }
-  for (int c = 0; c < 60; ++c) (*facts.mutable_contacts_by_day())[static_cast<int32_t>(at(365) / kDay)] += 1;
+  for (int c = 0; c < 60; ++c)
+    (*facts.mutable_contacts_by_day())[static_cast<int32_t>(at(365) / kDay)] += 1;
   return facts;
 }
 
@@ -117,7 +117,8 @@ int main(int argc, char** argv) {
   std::sort(book_times.begin(), book_times.end());
   const double book_median = book_times[book_times.size() / 2];
 
-  auto time_calls = [&](const std::function<void(int, kam::v1::GetKpisRequest*)>& scope, int calls) {
+  auto time_calls = [&](const std::function<void(int, kam::v1::GetKpisRequest*)>& scope,
+                        int calls) {
     std::vector<double> times;
     for (int i = 0; i < calls; ++i) {
       kam::v1::GetKpisRequest one;
@@ -131,7 +132,9 @@ int main(int argc, char** argv) {
     return std::make_pair(times[times.size() / 2], times[times.size() * 99 / 100]);
   };
   auto [manager_p50, manager_p99] = time_calls(
-      [&](int i, kam::v1::GetKpisRequest* r) { r->set_manager_id(absl::StrCat("mgr_", i % managers)); },
+      [&](int i, kam::v1::GetKpisRequest* r) {
+        r->set_manager_id(absl::StrCat("mgr_", i % managers));
+      },
       1000);
   auto [account_p50, account_p99] = time_calls(
       [&](int i, kam::v1::GetKpisRequest* r) {
@@ -141,11 +144,15 @@ int main(int argc, char** argv) {
 
   std::printf("ceiling (read every fact once): %.1f ms (checksum %lld)\n", ceiling * 1e3,
               static_cast<long long>(checksum % 1000));
-  std::printf("GetKpis book:    median %.1f ms over 5 calls (%.2f x the ceiling); NPS %.1f from %d answers\n",
-              book_median * 1e3, book_median / ceiling, report.nps().value(), report.nps().sample_size());
+  std::printf(
+      "GetKpis book:    median %.1f ms over 5 calls (%.2f x the ceiling); NPS %.1f from %d "
+      "answers\n",
+      book_median * 1e3, book_median / ceiling, report.nps().value(), report.nps().sample_size());
   std::printf("GetKpis manager (%d accounts): p50 %.3f ms, p99 %.3f ms over 1000 calls\n",
               accounts / managers, manager_p50 * 1e3, manager_p99 * 1e3);
-  std::printf("GetKpis account (group of 2, with CLV over the book's retention): p50 %.3f ms, p99 %.3f ms\n",
-              account_p50 * 1e3, account_p99 * 1e3);
+  std::printf(
+      "GetKpis account (group of 2, with CLV over the book's retention): p50 %.3f ms, p99 %.3f "
+      "ms\n",
+      account_p50 * 1e3, account_p99 * 1e3);
   return 0;
 }

@@ -1,8 +1,8 @@
 #include "common/currency.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <array>
+#include <cstdio>
 
 namespace kam {
 namespace {

@@ -105,6 +105,14 @@ void KafkaConsumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
 
 void KafkaConsumer::KeepAssignmentMetadata(rd_kafka_t* rk) {
   rd_kafka_consumer_group_metadata_t* metadata = rd_kafka_consumer_group_metadata(rk);
+  if (metadata == nullptr) {
+    // An assignment delivered while the consumer closes: its group handle is gone. Without
+    // metadata no transaction commits for it (TransactionalCommitter refuses), which is right for
+    // a consumer on its way out.
+    log::Warn("assignment without group metadata (consumer closing); its work will not commit");
+    ForgetAssignmentMetadata();
+    return;
+  }
   void* buffer = nullptr;
   size_t size = 0;
   rd_kafka_error_t* error = rd_kafka_consumer_group_metadata_write(metadata, &buffer, &size);

@@ -35,7 +35,7 @@ absl::StatusOr<AlertManagerState*> AlertTx::Manager(int32_t p, const std::string
 }
 
 absl::StatusOr<kam::internal::v1::AccountKpiState*> AlertTx::Kpis(int32_t p,
-                                                                   const std::string& id) {
+                                                                  const std::string& id) {
   std::string key = PartKey(p, id);
   auto it = kpis_.find(key);
   if (it != kpis_.end()) return &it->second;

@@ -1,5 +1,7 @@
 #include "services/alerts/evaluate.h"
 
+#include "services/alerts/alert_store.h"
+
 namespace kam::alerts {
 
 using kam::internal::v1::AlertAccountState;
@@ -39,8 +41,8 @@ absl::Status EvaluateAccountRisks(AlertTx& tx, int32_t p, const AlertAccountStat
                                   const RuleConfig& config, int64_t now) {
   const std::string& id = account.account_id();
   const std::string& owner = account.owner_manager_id();
-  KAM_RETURN_IF_ERROR(
-      tx.Transition(kam::v1::ALERT_RULE_CHURN_RISK, id, id, owner, ChurnRisk(account, config), now));
+  KAM_RETURN_IF_ERROR(tx.Transition(kam::v1::ALERT_RULE_CHURN_RISK, id, id, owner,
+                                    ChurnRisk(account, config), now));
   KAM_ASSIGN_OR_RETURN(bool falling, tx.IsFiring(kam::v1::ALERT_RULE_SATISFACTION_FALLING, id));
   KAM_ASSIGN_OR_RETURN(bool low, tx.IsFiring(kam::v1::ALERT_RULE_SATISFACTION_LOW, id));
   KAM_RETURN_IF_ERROR(tx.Transition(kam::v1::ALERT_RULE_RENEWAL_AT_RISK, id, id, owner,
@@ -52,10 +54,14 @@ absl::Status EvaluateAccountRisks(AlertTx& tx, int32_t p, const AlertAccountStat
                                      .kind = TimerKind::kRenewalCheck,
                                      .account_id = id}));
   }
-  KAM_ASSIGN_OR_RETURN(bool concentrated,
-                       tx.IsFiring(kam::v1::ALERT_RULE_REVENUE_CONCENTRATION, id));
+  KAM_ASSIGN_OR_RETURN(
+      std::optional<kam::v1::Alert> concentration,
+      tx.Latest(tx.FingerprintFor(kam::v1::ALERT_RULE_REVENUE_CONCENTRATION, id)));
+  const kam::v1::Severity open_severity = concentration && IsOpen(*concentration)
+                                              ? concentration->severity()
+                                              : kam::v1::SEVERITY_UNSPECIFIED;
   return tx.Transition(kam::v1::ALERT_RULE_REVENUE_CONCENTRATION, id, id, owner,
-                       RevenueConcentration(account, config, concentrated), now);
+                       RevenueConcentration(account, config, open_severity), now);
 }
 
 absl::Status CloseAccountAlerts(AlertTx& tx, AlertAccountState* account, int64_t at) {

@@ -113,7 +113,10 @@ absl::Status OnInteraction(AlertTx& tx, int32_t p, const kam::v1::EventEnvelope&
     state->set_last_contact_millis(at);
     KAM_RETURN_IF_ERROR(EvaluateNoContact(tx, p, *state, config, at));
   }
-  KAM_RETURN_IF_ERROR(EvaluateAccountRisks(tx, p, *state, config, at));
+  // The risk rules depend on time (a renewal date coming closer): a late record must not turn it
+  // back for them, so they are judged as of the partition's clock.
+  KAM_ASSIGN_OR_RETURN(int64_t clock, tx.Clock(p));
+  KAM_RETURN_IF_ERROR(EvaluateAccountRisks(tx, p, *state, config, clock));
   return RecordInteractionFacts(tx, p, interaction, at);
 }
 

@@ -6,7 +6,6 @@
 #include "common/time_util.h"
 #include "services/alerts/alert_store.h"
 
-
 namespace kam::kpis {
 
 using kam::internal::v1::AccountKpiState;
@@ -23,8 +22,21 @@ void KpiBook::Apply(int32_t /*task*/, std::string_view key, std::optional<std::s
   if (separator == std::string_view::npos || key.substr(0, separator) != alerts::kKpisCf) return;
   const std::string_view store_key = key.substr(separator + 1);
   if (store_key.size() <= 4) return;
-  const std::string id(store_key.substr(4));
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(pending_mutex_);
+  pending_[std::string(store_key.substr(4))] =
+      value ? std::optional<std::string>(std::string(*value)) : std::nullopt;
+}
+
+void KpiBook::TakePending() {
+  std::map<std::string, std::optional<std::string>> pending;
+  {
+    std::lock_guard<std::mutex> lock(pending_mutex_);
+    pending.swap(pending_);
+  }
+  for (const auto& [id, value] : pending) Put(id, value);
+}
+
+void KpiBook::Put(const std::string& id, const std::optional<std::string>& value) {
   auto existing = accounts_.find(id);
   if (existing != accounts_.end()) Unindex(existing->second);
   if (!value) {
@@ -32,7 +44,7 @@ void KpiBook::Apply(int32_t /*task*/, std::string_view key, std::optional<std::s
     return;
   }
   AccountKpiState state;
-  if (!state.ParseFromArray(value->data(), static_cast<int>(value->size()))) {
+  if (!state.ParseFromString(*value)) {
     // Written by this service's tasks; a record that does not parse is not ours to guess at.
     if (existing != accounts_.end()) Index(existing->second);
     return;
@@ -42,7 +54,25 @@ void KpiBook::Apply(int32_t /*task*/, std::string_view key, std::optional<std::s
   Index(stored);
 }
 
+namespace {
+
+// The annual revenue an open account holds now; nullptr for a closed one or one without.
+const kam::internal::v1::KpiRevenuePoint* RevenueNow(const AccountKpiState& state) {
+  if (!state.known() || state.close_millis() != 0 || state.revenue_size() == 0) return nullptr;
+  const auto& last = *state.revenue().rbegin();
+  return last.currency().empty() ? nullptr : &last;
+}
+
+}  // namespace
+
 void KpiBook::Unindex(const AccountKpiState& state) {
+  if (const auto* revenue = RevenueNow(state)) {
+    auto total = book_revenue_.find(revenue->currency());
+    if (total != book_revenue_.end()) {
+      total->second -= revenue->amount_minor();
+      if (total->second == 0) book_revenue_.erase(total);
+    }
+  }
   auto slot = lifetime_slot_.find(state.account_id());
   if (slot != lifetime_slot_.end()) {
     const size_t index = slot->second;
@@ -72,12 +102,16 @@ void KpiBook::Unindex(const AccountKpiState& state) {
 }
 
 void KpiBook::Index(const AccountKpiState& state) {
+  if (const auto* revenue = RevenueNow(state)) {
+    book_revenue_[revenue->currency()] += revenue->amount_minor();
+  }
   if (state.known()) {
     lifetime_slot_[state.account_id()] = lifetimes_.size();
     lifetimes_.push_back(LifetimeOf(state));
     lifetime_ids_.push_back(state.account_id());
   }
-  if (!state.owner_manager_id().empty()) by_owner_[state.owner_manager_id()].insert(state.account_id());
+  if (!state.owner_manager_id().empty())
+    by_owner_[state.owner_manager_id()].insert(state.account_id());
   if (!state.parent_account_id().empty()) {
     children_[state.parent_account_id()].insert(state.account_id());
   }
@@ -96,12 +130,13 @@ std::vector<std::string> KpiBook::Subtree(const std::string& id) const {
   return ids;
 }
 
-size_t KpiBook::accounts() const {
+size_t KpiBook::accounts() {
   std::lock_guard<std::mutex> lock(mutex_);
+  TakePending();
   return accounts_.size();
 }
 
-absl::StatusOr<kam::v1::KpiReport> KpiBook::Get(const kam::v1::GetKpisRequest& request) const {
+absl::StatusOr<kam::v1::KpiReport> KpiBook::Get(const kam::v1::GetKpisRequest& request) {
   const int64_t to = request.has_end_time() ? MillisFromTimestamp(request.end_time()) : now_();
   const int64_t from =
       request.has_start_time() ? MillisFromTimestamp(request.start_time()) : to - kYearMillis;
@@ -112,6 +147,7 @@ absl::StatusOr<kam::v1::KpiReport> KpiBook::Get(const kam::v1::GetKpisRequest& r
     return absl::InvalidArgumentError("start_time: the period may be at most 10 years long");
   }
   std::lock_guard<std::mutex> lock(mutex_);
+  TakePending();
   std::vector<const AccountKpiState*> scope;
   std::vector<std::string> rolled_up;
   std::string name;
@@ -120,7 +156,8 @@ absl::StatusOr<kam::v1::KpiReport> KpiBook::Get(const kam::v1::GetKpisRequest& r
       if (request.account_id().empty()) return absl::InvalidArgumentError("account_id: empty");
       auto account = accounts_.find(request.account_id());
       if (account == accounts_.end() || !account->second.known()) {
-        return absl::NotFoundError(absl::StrCat("account_id: no account \"", request.account_id(), "\""));
+        return absl::NotFoundError(
+            absl::StrCat("account_id: no account \"", request.account_id(), "\""));
       }
       rolled_up = request.exclude_subsidiaries() ? std::vector<std::string>{request.account_id()}
                                                  : Subtree(request.account_id());
@@ -155,12 +192,23 @@ absl::StatusOr<kam::v1::KpiReport> KpiBook::Get(const kam::v1::GetKpisRequest& r
   *report.mutable_start_time() = TimestampFromMillis(from);
   *report.mutable_end_time() = TimestampFromMillis(to);
   for (const auto& id : rolled_up) report.add_rolled_up_account_ids(id);
+  // The share of the book's revenue now, from the revenue records themselves when the book is in
+  // one currency (kam does not convert); else the shares kam-accounts last published stand.
+  if (book_revenue_.size() == 1 && book_revenue_.begin()->second > 0) {
+    int64_t scope_revenue = 0;
+    for (const AccountKpiState* state : scope) {
+      if (const auto* revenue = RevenueNow(*state)) scope_revenue += revenue->amount_minor();
+    }
+    report.set_revenue_share(static_cast<double>(scope_revenue) /
+                             static_cast<double>(book_revenue_.begin()->second));
+  }
   if (request.scope_case() == kam::v1::GetKpisRequest::kAccountId) {
     std::optional<double> book_retention;
     if (request.clv_inputs().expected_retention_years() == 0) {
       book_retention = YearlyRetention(lifetimes_, from, to);
     }
-    auto clv = ComputeClv(accounts_.at(request.account_id()), request.clv_inputs(), book_retention, to);
+    auto clv =
+        ComputeClv(accounts_.at(request.account_id()), request.clv_inputs(), book_retention, to);
     if (clv.ok()) {
       *report.mutable_clv() = std::move(*clv);
     } else if (clv.status().code() == absl::StatusCode::kInvalidArgument) {

@@ -21,16 +21,6 @@ void Prune(List* list, int64_t newest, Time time_of) {
   list->erase(end, list->end());
 }
 
-bool Seen(const AccountKpiState& state, const std::string& interaction_id) {
-  for (const auto& deal : state.deals()) {
-    if (deal.interaction_id() == interaction_id) return true;
-  }
-  for (const auto& answer : state.answers()) {
-    if (answer.interaction_id() == interaction_id) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 absl::Status RecordAccountFacts(AlertTx& tx, int32_t p, const kam::v1::Account& account,
@@ -41,7 +31,8 @@ absl::Status RecordAccountFacts(AlertTx& tx, int32_t p, const kam::v1::Account& 
   state->set_owner_manager_id(account.owner_manager_id());
   state->set_parent_account_id(account.parent_account_id());
   state->set_revenue_share(account.revenue_share());
-  if (account.has_create_time()) state->set_create_millis(MillisFromTimestamp(account.create_time()));
+  if (account.has_create_time())
+    state->set_create_millis(MillisFromTimestamp(account.create_time()));
   if (account.has_close_time()) {
     state->set_close_millis(MillisFromTimestamp(account.close_time()));
   } else if (account.lifecycle_phase() == kam::v1::LIFECYCLE_PHASE_CHURNED) {
@@ -70,8 +61,8 @@ absl::Status RecordAccountFacts(AlertTx& tx, int32_t p, const kam::v1::Account& 
   return absl::OkStatus();
 }
 
-absl::Status RecordInteractionFacts(AlertTx& tx, int32_t p,
-                                    const kam::v1::Interaction& interaction, int64_t at_millis) {
+absl::Status RecordInteractionFacts(AlertTx& tx, int32_t p, const kam::v1::Interaction& interaction,
+                                    int64_t at_millis) {
   KAM_ASSIGN_OR_RETURN(AccountKpiState * state, tx.Kpis(p, interaction.account_id()));
   if (state->first_activity_millis() == 0 || at_millis < state->first_activity_millis()) {
     state->set_first_activity_millis(at_millis);
@@ -80,7 +71,6 @@ absl::Status RecordInteractionFacts(AlertTx& tx, int32_t p,
     case kam::v1::INTERACTION_TYPE_UPSELL:
     case kam::v1::INTERACTION_TYPE_CROSS_SELL:
     case kam::v1::INTERACTION_TYPE_RENEWAL: {
-      if (Seen(*state, interaction.id())) break;
       auto* deal = state->add_deals();
       deal->set_at_millis(at_millis);
       deal->set_type(interaction.type());
@@ -91,7 +81,6 @@ absl::Status RecordInteractionFacts(AlertTx& tx, int32_t p,
       break;
     }
     case kam::v1::INTERACTION_TYPE_SURVEY: {
-      if (Seen(*state, interaction.id())) break;
       auto* answer = state->add_answers();
       answer->set_at_millis(at_millis);
       answer->set_nps(interaction.survey().has_nps() ? interaction.survey().nps() : -1);

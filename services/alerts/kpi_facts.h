@@ -14,15 +14,16 @@
 
 namespace kam::alerts {
 
-// Facts older than this (relative to the newest fact of the same list) are dropped: KPIs are
+// When a fact is added, the facts of its list older than this before it are dropped: KPIs are
 // answered for periods within the last three years.
 inline constexpr int64_t kKpiHistoryMillis = 3LL * 366 * 24 * 3600 * 1000;
 
 // An account event: owner, group, opening and closing, revenue share, annual revenue.
 absl::Status RecordAccountFacts(AlertTx& tx, int32_t p, const kam::v1::Account& account,
                                 int64_t at_millis);
-// An interaction of a known account, applied once (at its event time).
-absl::Status RecordInteractionFacts(AlertTx& tx, int32_t p,
-                                    const kam::v1::Interaction& interaction, int64_t at_millis);
+// An interaction of a known account, at its event time. Every input record is applied exactly
+// once (offsets and state commit together), so facts are not deduplicated here.
+absl::Status RecordInteractionFacts(AlertTx& tx, int32_t p, const kam::v1::Interaction& interaction,
+                                    int64_t at_millis);
 
 }  // namespace kam::alerts

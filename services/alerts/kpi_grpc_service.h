@@ -11,14 +11,14 @@ namespace kam::kpis {
 
 class KpiGrpcService final : public kam::v1::KpiService::CallbackService {
  public:
-  KpiGrpcService(const KpiBook* book, RpcMetrics* metrics) : book_(book), metrics_(metrics) {}
+  KpiGrpcService(KpiBook* book, RpcMetrics* metrics) : book_(book), metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* GetKpis(grpc::CallbackServerContext* context,
                                     const kam::v1::GetKpisRequest* request,
                                     kam::v1::KpiReport* response) override;
 
  private:
-  const KpiBook* book_;
+  KpiBook* book_;
   RpcMetrics* metrics_;
 };
 

@@ -64,7 +64,8 @@ double GrowthBenchmark(int64_t period_millis) {
 
 }  // namespace
 
-kam::v1::KpiReport ComputeKpis(const std::vector<const Facts*>& accounts, int64_t from, int64_t to) {
+kam::v1::KpiReport ComputeKpis(const std::vector<const Facts*>& accounts, int64_t from,
+                               int64_t to) {
   kam::v1::KpiReport report;
   int in_period = 0, cohort = 0, retained = 0, churned = 0, notices = 0;
   std::map<std::string, int64_t> upsell_value, cross_value, renewal_value, revenue_now;
@@ -81,7 +82,8 @@ kam::v1::KpiReport ComputeKpis(const std::vector<const Facts*>& accounts, int64_
   for (const Facts* account : accounts) {
     if (!account->known()) continue;  // only interactions seen, no account event yet
     const int64_t open_from = std::max(from, LifetimeOf(*account).since);
-    const int64_t open_to = account->close_millis() > 0 ? std::min(to, account->close_millis()) : to;
+    const int64_t open_to =
+        account->close_millis() > 0 ? std::min(to, account->close_millis()) : to;
     if (open_from >= open_to && !Within(account->close_millis(), from, to)) continue;
     ++in_period;
     account_months += std::max<int64_t>(0, open_to - open_from) / kMonthMillis;
@@ -135,10 +137,11 @@ kam::v1::KpiReport ComputeKpis(const std::vector<const Facts*>& accounts, int64_
 
     for (const auto& request : account->requests()) {
       if (request.close_millis() > 0 && Within(request.close_millis(), from, to)) {
-        handling_days.push_back(static_cast<double>(request.close_millis() - request.open_millis()) /
-                                kDayMillis);
+        handling_days.push_back(
+            static_cast<double>(request.close_millis() - request.open_millis()) / kDayMillis);
       }
-      if (request.open_millis() < to && (request.close_millis() == 0 || request.close_millis() >= to)) {
+      if (request.open_millis() < to &&
+          (request.close_millis() == 0 || request.close_millis() >= to)) {
         ++open_requests;
       }
     }
@@ -159,7 +162,8 @@ kam::v1::KpiReport ComputeKpis(const std::vector<const Facts*>& accounts, int64_
     }
     if (OpenAt(*account, to - 1)) {
       share += account->revenue_share();
-      if (const auto* end = RevenueAt(*account, to - 1); end != nullptr && !end->currency().empty()) {
+      if (const auto* end = RevenueAt(*account, to - 1);
+          end != nullptr && !end->currency().empty()) {
         revenue_now[end->currency()] += end->amount_minor();
         ++revenue_accounts;
       }
@@ -229,7 +233,8 @@ std::optional<double> YearlyRetention(const std::vector<Lifetime>& accounts, int
   }
   if (cohort == 0) return std::nullopt;
   if (retained == 0) return 0.0;
-  return std::pow(static_cast<double>(retained) / cohort, kYearMillis / static_cast<double>(to - from));
+  return std::pow(static_cast<double>(retained) / cohort,
+                  kYearMillis / static_cast<double>(to - from));
 }
 
 absl::StatusOr<kam::v1::Clv> ComputeClv(const Facts& account, const kam::v1::ClvInputs& inputs,
@@ -255,7 +260,8 @@ absl::StatusOr<kam::v1::Clv> ComputeClv(const Facts& account, const kam::v1::Clv
   };
   KAM_RETURN_IF_ERROR(check_cost(inputs.acquisition_cost(), "acquisition_cost"));
   KAM_RETURN_IF_ERROR(check_cost(inputs.servicing_cost_per_year(), "servicing_cost_per_year"));
-  if (!(inputs.expected_retention_years() >= 0) || !std::isfinite(inputs.expected_retention_years())) {
+  if (!(inputs.expected_retention_years() >= 0) ||
+      !std::isfinite(inputs.expected_retention_years())) {
     return absl::InvalidArgumentError("clv_inputs.expected_retention_years: must be >= 0");
   }
 
@@ -276,8 +282,8 @@ absl::StatusOr<kam::v1::Clv> ComputeClv(const Facts& account, const kam::v1::Clv
     covered += span;
     ++observations;
   }
-  const double average =
-      covered > 0 ? weighted / static_cast<double>(covered) : static_cast<double>(latest->amount_minor());
+  const double average = covered > 0 ? weighted / static_cast<double>(covered)
+                                     : static_cast<double>(latest->amount_minor());
 
   kam::v1::Clv clv;
   double years = inputs.expected_retention_years();

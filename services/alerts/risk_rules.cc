@@ -26,11 +26,12 @@ int OverdueRequests(const kam::internal::v1::AlertAccountState& account, int64_t
 
 int64_t ContactSince(const kam::internal::v1::AlertAccountState& account) {
   return account.last_contact_millis() > 0 ? account.last_contact_millis()
-                                            : account.first_seen_millis();
+                                           : account.first_seen_millis();
 }
 
 kam::v1::Severity StepUp(kam::v1::Severity severity) {
-  return severity == kam::v1::SEVERITY_INFO ? kam::v1::SEVERITY_WARNING : kam::v1::SEVERITY_CRITICAL;
+  return severity == kam::v1::SEVERITY_INFO ? kam::v1::SEVERITY_WARNING
+                                            : kam::v1::SEVERITY_CRITICAL;
 }
 
 }  // namespace
@@ -44,8 +45,7 @@ Desired ChurnRisk(const kam::internal::v1::AlertAccountState& account, const Rul
     return desired;
   }
   if (account.renewed_millis() >= notice) {
-    desired.evidence = {{"outcome", "renewed"},
-                        {"renewed_at", Date(account.renewed_millis())}};
+    desired.evidence = {{"outcome", "renewed"}, {"renewed_at", Date(account.renewed_millis())}};
     return desired;
   }
   desired.open = true;
@@ -83,8 +83,8 @@ Desired RenewalAtRisk(const kam::internal::v1::AlertAccountState& account, const
   const bool silent = since > 0 && clock_millis - since > config.no_contact_millis;
   std::vector<std::string> signs;
   if (satisfaction_alert) signs.push_back("satisfaction low or falling");
-  if (overdue > 0) signs.push_back(absl::StrCat(overdue, overdue == 1 ? " request" : " requests",
-                                                " overdue"));
+  if (overdue > 0)
+    signs.push_back(absl::StrCat(overdue, overdue == 1 ? " request" : " requests", " overdue"));
   if (silent) signs.push_back(absl::StrCat("no contact for ", Days(clock_millis - since)));
   if (signs.empty()) return desired;
   desired.open = true;
@@ -95,13 +95,12 @@ Desired RenewalAtRisk(const kam::internal::v1::AlertAccountState& account, const
   if (important) desired.severity = StepUp(desired.severity);
   desired.summary = absl::StrCat("Renewal of ", AccountName(account), " on ", Date(renewal),
                                  " (in ", Days(left), ") is at risk: ", absl::StrJoin(signs, ", "));
-  desired.evidence = {
-      {"renewal_date", Date(renewal)},
-      {"days_left", Fixed(left / 86400000.0, 1)},
-      {"signs", absl::StrJoin(signs, "; ")},
-      {"key_account", account.key_account() ? "true" : "false"},
-      {"tier", kam::v1::Tier_Name(static_cast<kam::v1::Tier>(account.tier()))},
-      {"window", Days(config.renewal_window_millis)}};
+  desired.evidence = {{"renewal_date", Date(renewal)},
+                      {"days_left", Fixed(left / 86400000.0, 1)},
+                      {"signs", absl::StrJoin(signs, "; ")},
+                      {"key_account", account.key_account() ? "true" : "false"},
+                      {"tier", kam::v1::Tier_Name(static_cast<kam::v1::Tier>(account.tier()))},
+                      {"window", Days(config.renewal_window_millis)}};
   return desired;
 }
 
@@ -125,19 +124,23 @@ int64_t NextRenewalCheck(const kam::internal::v1::AlertAccountState& account,
 }
 
 Desired RevenueConcentration(const kam::internal::v1::AlertAccountState& account,
-                             const RuleConfig& config, bool open_now) {
+                             const RuleConfig& config, kam::v1::Severity open_severity) {
   Desired desired;
   if (!account.known() || account.closed()) return desired;
   const double share = account.revenue_share();
-  // An open alert resolves only `margin` below the threshold that holds it open: no flapping.
-  const double margin = open_now ? config.concentration_resolve_margin : 0;
-  const bool dependency = share > config.dependency_share - margin;
-  const bool unmarked = !account.key_account() && share >= config.key_account_share - margin;
+  // Each level is left only `margin` below the threshold that holds it: no flapping, neither of
+  // the alert nor of its severity.
+  const double margin = config.concentration_resolve_margin;
+  const bool dependency =
+      share > config.dependency_share -
+                  (open_severity == kam::v1::SEVERITY_CRITICAL ? margin : 0);
+  const bool unmarked =
+      !account.key_account() &&
+      share >= config.key_account_share -
+                   (open_severity != kam::v1::SEVERITY_UNSPECIFIED ? margin : 0);
   if (!dependency && !unmarked) return desired;
   desired.open = true;
-  desired.severity = share > config.dependency_share || (dependency && !unmarked)
-                         ? kam::v1::SEVERITY_CRITICAL
-                         : kam::v1::SEVERITY_WARNING;
+  desired.severity = dependency ? kam::v1::SEVERITY_CRITICAL : kam::v1::SEVERITY_WARNING;
   if (desired.severity == kam::v1::SEVERITY_CRITICAL) {
     desired.summary = absl::StrCat(AccountName(account), " brings ", Percent(share),
                                    " of all revenue: a dependency on one customer");

@@ -142,7 +142,8 @@ Desired RenewalAtRisk(const kam::internal::v1::AlertAccountState& account, const
 // 0 = never.
 int64_t NextRenewalCheck(const kam::internal::v1::AlertAccountState& account,
                          const RuleConfig& config, int64_t clock_millis);
+// `open_severity`: the open alert's severity, SEVERITY_UNSPECIFIED when none is open.
 Desired RevenueConcentration(const kam::internal::v1::AlertAccountState& account,
-                             const RuleConfig& config, bool open_now);
+                             const RuleConfig& config, kam::v1::Severity open_severity);
 
 }  // namespace kam::alerts

@@ -48,10 +48,10 @@ std::optional<google::protobuf::Timestamp> ParseDay(const std::string& text, con
   return std::nullopt;
 }
 
-const std::vector<std::string> kHeader = {
-    "SCOPE",      "ACCOUNTS",   "RETENTION >=85%", "CHURNED",       "RENEWAL RATE",
-    "UPSELLS",    "CROSS-SELLS", "GROWTH >=15%/y", "HANDLING <=2d", "P90 <=2d",
-    "NPS >0",     "CONTACTS/MONTH >=1"};
+const std::vector<std::string> kHeader = {"SCOPE",       "ACCOUNTS",       "RETENTION >=85%",
+                                          "CHURNED",     "RENEWAL RATE",   "UPSELLS",
+                                          "CROSS-SELLS", "GROWTH >=15%/y", "HANDLING <=2d",
+                                          "P90 <=2d",    "NPS >0",         "CONTACTS/MONTH >=1"};
 
 std::vector<std::string> Row(const std::string& scope, const kam::v1::KpiReport& r) {
   return {scope,
@@ -61,7 +61,8 @@ std::vector<std::string> Row(const std::string& scope, const kam::v1::KpiReport&
           Cell(r.renewal_rate(), 100, 1, "%"),
           absl::StrCat(r.upsells().count()),
           absl::StrCat(r.cross_sells().count()),
-          Cell(r.revenue_growth(), 100, 1, r.revenue_growth().basis() == "estimated" ? "% (est.)" : "%"),
+          Cell(r.revenue_growth(), 100, 1,
+               r.revenue_growth().basis() == "estimated" ? "% (est.)" : "%"),
           Cell(r.handling_time_mean_days(), 1, 1, "d"),
           Cell(r.handling_time_p90_days(), 1, 1, "d"),
           Cell(r.nps(), 1, 0, ""),
@@ -96,13 +97,15 @@ void PrintReport(const kam::v1::KpiReport& r) {
       {"share of all revenue", absl::StrCat(Fixed(r.revenue_share() * 100, 1), "%"), ""}};
   if (r.has_clv()) {
     const auto& clv = r.clv();
-    rows.push_back({"customer lifetime value", FormatMoney(clv.value()),
-                    absl::StrCat(FormatMoney(clv.average_revenue_per_year()), " a year x ",
-                                 Fixed(clv.expected_retention_years(), 1), " years (",
-                                 clv.retention_source(), ") - ", FormatMoney(clv.acquisition_cost()),
-                                 " - ", FormatMoney(clv.servicing_cost_per_year()), " a year")});
+    rows.push_back(
+        {"customer lifetime value", FormatMoney(clv.value()),
+         absl::StrCat(FormatMoney(clv.average_revenue_per_year()), " a year x ",
+                      Fixed(clv.expected_retention_years(), 1), " years (", clv.retention_source(),
+                      ") - ", FormatMoney(clv.acquisition_cost()), " - ",
+                      FormatMoney(clv.servicing_cost_per_year()), " a year")});
   }
-  std::cout << r.scope() << "  " << FormatTime(r.start_time()) << " .. " << FormatTime(r.end_time());
+  std::cout << r.scope() << "  " << FormatTime(r.start_time()) << " .. "
+            << FormatTime(r.end_time());
   if (r.rolled_up_account_ids_size() > 1) {
     std::cout << "  (rolled up: " << absl::StrJoin(r.rolled_up_account_ids(), ", ") << ")";
   }

@@ -39,7 +39,8 @@ TEST_F(AlertsRisksTest, AChurnNoticeFiresAtOnceNamesTheGroupAndARenewalResolvesI
   EXPECT_EQ(Evidence(*churn, "annual_revenue"), "500000.00 EUR");
   bool published = false;
   for (const auto& event : CloudEvents()) {
-    if (event["data"]["rule"] == "ALERT_RULE_CHURN_RISK" && event["type"] == "dev.kam.alert.fired") {
+    if (event["data"]["rule"] == "ALERT_RULE_CHURN_RISK" &&
+        event["type"] == "dev.kam.alert.fired") {
       published = event["data"]["parent_account_id"] == "grp";
     }
   }

@@ -198,10 +198,10 @@ class AlertsEngineFixture : public ::testing::Test {
     for (const auto& [position, change] : StoredChanges()) {
       const auto& alert = change.alert();
       histories[alert.id()].push_back(absl::StrCat(
-          kam::v1::AlertChangeKind_Name(change.kind()), " ", kam::v1::AlertState_Name(alert.state()),
-          " ", kam::v1::Severity_Name(alert.severity()), " start=",
-          MillisFromTimestamp(alert.start_time()), " update=",
-          MillisFromTimestamp(alert.update_time())));
+          kam::v1::AlertChangeKind_Name(change.kind()), " ",
+          kam::v1::AlertState_Name(alert.state()), " ", kam::v1::Severity_Name(alert.severity()),
+          " start=", MillisFromTimestamp(alert.start_time()),
+          " update=", MillisFromTimestamp(alert.update_time())));
     }
     return histories;
   }

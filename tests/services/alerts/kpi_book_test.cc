@@ -104,7 +104,8 @@ TEST_F(KpiBookTest, CustomerLifetimeValueUsesTheWholeBooksRetention) {
   ASSERT_TRUE(report.ok()) << report.status();
   ASSERT_TRUE(report->has_clv());
   EXPECT_NEAR(report->clv().expected_retention_years(), 4, 0.01);
-  EXPECT_NEAR(static_cast<double>(report->clv().value().amount_minor()), 4 * 100'000'00, 0.01 * 100'000'00);
+  EXPECT_NEAR(static_cast<double>(report->clv().value().amount_minor()), 4 * 100'000'00,
+              0.01 * 100'000'00);
   EXPECT_NE(report->clv().retention_source().find("75"), std::string::npos)
       << report->clv().retention_source();
 
@@ -116,6 +117,34 @@ TEST_F(KpiBookTest, CustomerLifetimeValueUsesTheWholeBooksRetention) {
   closed.set_close_millis(kNow - kDay);
   Put(closed);
   EXPECT_NEAR(ForAccount("a")->clv().expected_retention_years(), 3, 0.01);
+}
+
+TEST_F(KpiBookTest, AScopesShareOfTheBooksRevenueNow) {
+  auto with_revenue = [](Facts facts, int64_t euros) {
+    auto* point = facts.add_revenue();
+    point->set_at_millis(kNow - 400 * kDay);
+    point->set_amount_minor(euros * 100);
+    point->set_currency("EUR");
+    facts.set_revenue_share(0.01);  // what kam-accounts last published: stale for small accounts
+    return facts;
+  };
+  Put(with_revenue(Account("a", "m1"), 600));
+  Put(with_revenue(Account("b", "m1"), 200), 1);
+  Put(with_revenue(Account("c", "m2"), 200), 2);
+  kam::v1::GetKpisRequest request;
+  request.set_manager_id("m1");
+  EXPECT_DOUBLE_EQ(book_.Get(request)->revenue_share(), 0.8);
+  // c closes: m1 holds the whole book.
+  Facts closed = with_revenue(Account("c", "m2"), 200);
+  closed.set_close_millis(kNow - kDay);
+  Put(closed, 2);
+  EXPECT_DOUBLE_EQ(book_.Get(request)->revenue_share(), 1.0);
+  // b's revenue is recorded in another currency: the book is no longer in one currency, and the
+  // published shares stand.
+  Facts dollars = with_revenue(Account("b", "m1"), 200);
+  dollars.mutable_revenue(0)->set_currency("USD");
+  Put(dollars, 1);
+  EXPECT_DOUBLE_EQ(book_.Get(request)->revenue_share(), 0.02);
 }
 
 TEST_F(KpiBookTest, BadRequestsAreRefusedNamingTheField) {

@@ -91,7 +91,7 @@ TEST(KpiReportTest, RevenueGrowthIsMeasuredFromRecordsAndEstimatedFromDealsOther
   Revenue(&measured, kFrom + 180 * kDay, 120'000);  // updated during the year: +20 %
   Facts estimated = Account("e", kFrom - 400 * kDay);
   Revenue(&estimated, kFrom - 400 * kDay, 200'000);  // never updated...
-  Deal(&estimated, kam::v1::INTERACTION_TYPE_UPSELL, kFrom + 30 * kDay, 10'000);  // ...but +5 %
+  Deal(&estimated, kam::v1::INTERACTION_TYPE_UPSELL, kFrom + 30 * kDay, 10'000);      // ...but +5 %
   Deal(&estimated, kam::v1::INTERACTION_TYPE_CROSS_SELL, kFrom + 90 * kDay, 10'000);  // ...+5 %
 
   kam::v1::KpiReport report = ComputeKpis({&measured, &estimated}, kFrom, kTo);
@@ -122,13 +122,14 @@ TEST(KpiReportTest, HandlingTimeNpsAndContactsAgainstTheirBenchmarks) {
   for (int i = 0; i < 8; ++i) Request(&facts, kFrom + i * 10 * kDay, kFrom + i * 10 * kDay + kDay);
   Request(&facts, kFrom + 100 * kDay, kFrom + 103 * kDay);
   Request(&facts, kFrom + 110 * kDay, kFrom + 115 * kDay);
-  Request(&facts, kFrom + 300 * kDay, 0);                    // still open
-  Request(&facts, kFrom - 5 * kDay, kFrom - 4 * kDay);       // handled before the period
+  Request(&facts, kFrom + 300 * kDay, 0);               // still open
+  Request(&facts, kFrom - 5 * kDay, kFrom - 4 * kDay);  // handled before the period
   // NPS: 9, 10, 8, 3 -> 2 promoters, 1 detractor of 4: +25.
   for (int score : {9, 10, 8, 3}) Nps(&facts, kFrom + score * kDay, score);
   // 24 contacts over the 12 months: 2 per month.
-  for (int month = 0; month < 12; ++month) (*facts.mutable_contacts_by_day())[
-      static_cast<int32_t>((kFrom + month * 30 * kDay) / kDay)] = 2;
+  for (int month = 0; month < 12; ++month)
+    (*facts.mutable_contacts_by_day())[static_cast<int32_t>((kFrom + month * 30 * kDay) / kDay)] =
+        2;
 
   kam::v1::KpiReport report = ComputeKpis({&facts}, kFrom, kTo);
   EXPECT_DOUBLE_EQ(report.handling_time_mean_days().value(), 1.6);
@@ -160,7 +161,8 @@ TEST(KpiReportTest, ACustomerWhoseHistoryWasImportedCountsFromItsFirstInteractio
   Facts facts = Account("a", kTo - kDay);
   facts.set_first_activity_millis(kFrom - 10 * kDay);
   for (int month = 0; month < 12; ++month) {
-    (*facts.mutable_contacts_by_day())[static_cast<int32_t>((kFrom + month * 30 * kDay) / kDay)] = 1;
+    (*facts.mutable_contacts_by_day())[static_cast<int32_t>((kFrom + month * 30 * kDay) / kDay)] =
+        1;
   }
   kam::v1::KpiReport report = ComputeKpis({&facts}, kFrom, kTo);
   EXPECT_EQ(report.retention_rate().sample_size(), 1);

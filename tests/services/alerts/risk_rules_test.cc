@@ -16,6 +16,7 @@ using kam::internal::v1::AlertAccountState;
 
 constexpr int64_t kDay = 24LL * 3600 * 1000;
 constexpr int64_t kT0 = 1'790'000'000'000;
+constexpr kam::v1::Severity kNone = kam::v1::SEVERITY_UNSPECIFIED;
 
 AlertAccountState Known() {
   AlertAccountState account;
@@ -150,42 +151,52 @@ TEST(RenewalAtRiskTest, TheNextCheckIsTheNextMomentTheVerdictCanChange) {
 TEST(RevenueConcentrationTest, DependencyAboveHalfAndAnUnmarkedKeyAccountAboveAQuarter) {
   AlertAccountState account = Known();
   account.set_revenue_share(0.20);
-  EXPECT_FALSE(RevenueConcentration(account, {}, false).open);
+  EXPECT_FALSE(RevenueConcentration(account, {}, kNone).open);
 
   account.set_revenue_share(0.30);
-  Desired unmarked = RevenueConcentration(account, {}, false);
+  Desired unmarked = RevenueConcentration(account, {}, kNone);
   ASSERT_TRUE(unmarked.open);
   EXPECT_EQ(unmarked.severity, kam::v1::SEVERITY_WARNING);
   EXPECT_EQ(Evidence(unmarked, "suggestion"), "mark as key account");
   EXPECT_EQ(Evidence(unmarked, "revenue_share"), "30.0%");
 
   account.set_key_account(true);
-  EXPECT_FALSE(RevenueConcentration(account, {}, false).open) << "marked: nothing to suggest";
+  EXPECT_FALSE(RevenueConcentration(account, {}, kNone).open) << "marked: nothing to suggest";
 
   account.set_revenue_share(0.55);
-  Desired dependency = RevenueConcentration(account, {}, false);
+  Desired dependency = RevenueConcentration(account, {}, kNone);
   ASSERT_TRUE(dependency.open);
   EXPECT_EQ(dependency.severity, kam::v1::SEVERITY_CRITICAL);
   EXPECT_NE(dependency.summary.find("a dependency on one customer"), std::string::npos);
 }
 
-TEST(RevenueConcentrationTest, AnOpenAlertResolvesOnlyBelowTheMargin) {
+TEST(RevenueConcentrationTest, EachLevelIsLeftOnlyBelowItsMargin) {
   AlertAccountState account = Known();
   account.set_key_account(true);
   account.set_revenue_share(0.49);
-  EXPECT_FALSE(RevenueConcentration(account, {}, false).open);
-  EXPECT_TRUE(RevenueConcentration(account, {}, true).open) << "49 % holds an open alert";
+  EXPECT_FALSE(RevenueConcentration(account, {}, kNone).open);
+  Desired held = RevenueConcentration(account, {}, kam::v1::SEVERITY_CRITICAL);
+  EXPECT_TRUE(held.open) << "49 % holds an open dependency alert";
+  EXPECT_EQ(held.severity, kam::v1::SEVERITY_CRITICAL);
   account.set_revenue_share(0.47);
-  EXPECT_FALSE(RevenueConcentration(account, {}, true).open);
+  EXPECT_FALSE(RevenueConcentration(account, {}, kam::v1::SEVERITY_CRITICAL).open);
 
+  // Not marked: between 48 and 50 % a critical alert stays critical, a warning stays a warning.
   account.set_key_account(false);
+  account.set_revenue_share(0.49);
+  EXPECT_EQ(RevenueConcentration(account, {}, kam::v1::SEVERITY_CRITICAL).severity,
+            kam::v1::SEVERITY_CRITICAL);
+  EXPECT_EQ(RevenueConcentration(account, {}, kam::v1::SEVERITY_WARNING).severity,
+            kam::v1::SEVERITY_WARNING);
   account.set_revenue_share(0.24);
-  EXPECT_TRUE(RevenueConcentration(account, {}, true).open);
+  EXPECT_TRUE(RevenueConcentration(account, {}, kam::v1::SEVERITY_WARNING).open);
+  EXPECT_FALSE(RevenueConcentration(account, {}, kNone).open);
   account.set_revenue_share(0.22);
-  EXPECT_FALSE(RevenueConcentration(account, {}, true).open);
+  EXPECT_FALSE(RevenueConcentration(account, {}, kam::v1::SEVERITY_WARNING).open);
   account.set_revenue_share(0.9);
   account.set_closed(true);
-  EXPECT_FALSE(RevenueConcentration(account, {}, true).open) << "a closed account is no risk";
+  EXPECT_FALSE(RevenueConcentration(account, {}, kam::v1::SEVERITY_CRITICAL).open)
+      << "a closed account is no risk";
 }
 
 TEST(RiskRulesConfigTest, ThresholdsComeFromTheRulesFileAndNonsenseIsRefused) {
