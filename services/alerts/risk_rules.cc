@@ -132,12 +132,10 @@ Desired RevenueConcentration(const kam::internal::v1::AlertAccountState& account
   // the alert nor of its severity.
   const double margin = config.concentration_resolve_margin;
   const bool dependency =
-      share > config.dependency_share -
-                  (open_severity == kam::v1::SEVERITY_CRITICAL ? margin : 0);
-  const bool unmarked =
-      !account.key_account() &&
-      share >= config.key_account_share -
-                   (open_severity != kam::v1::SEVERITY_UNSPECIFIED ? margin : 0);
+      share > config.dependency_share - (open_severity == kam::v1::SEVERITY_CRITICAL ? margin : 0);
+  const bool unmarked = !account.key_account() &&
+                        share >= config.key_account_share -
+                                     (open_severity != kam::v1::SEVERITY_UNSPECIFIED ? margin : 0);
   if (!dependency && !unmarked) return desired;
   desired.open = true;
   desired.severity = dependency ? kam::v1::SEVERITY_CRITICAL : kam::v1::SEVERITY_WARNING;

@@ -113,6 +113,39 @@ TEST_F(AlertsRisksTest, ARenewalAtRiskFiresWhenItsWindowOpensAndEscalatesAsTheDa
   EXPECT_FALSE(Firing(kam::v1::ALERT_RULE_RENEWAL_AT_RISK, "acc"));
 }
 
+TEST_F(AlertsRisksTest, ALateRecordDoesNotTurnTimeBackForTheRenewalRisk) {
+  kam::v1::Account account = Customer("acc");
+  *account.mutable_renewal_time() = TimestampFromMillis(kStart + 100 * kDay);
+  AccountEvent(account, kStart);
+  Interaction("acc", "s1", kam::v1::INTERACTION_TYPE_SURVEY, kStart, 2);
+  Interaction("acc", "s2", kam::v1::INTERACTION_TYPE_SURVEY, kStart + kDay, 2);
+  Interaction("acc", "m1", kam::v1::INTERACTION_TYPE_MEETING, kStart + 50 * kDay);
+  ASSERT_EQ(Firing(kam::v1::ALERT_RULE_RENEWAL_AT_RISK, "acc")->severity(),
+            kam::v1::SEVERITY_WARNING);
+  // A call from day 5 arrives late (a CRM backfill): 95 days before the renewal as of its own
+  // time, but the renewal is 50 days away now.
+  Interaction("acc", "late", kam::v1::INTERACTION_TYPE_CALL, kStart + 5 * kDay);
+  auto risk = Firing(kam::v1::ALERT_RULE_RENEWAL_AT_RISK, "acc");
+  ASSERT_TRUE(risk) << "still at risk";
+  EXPECT_EQ(risk->severity(), kam::v1::SEVERITY_WARNING);
+  for (const auto& alert : Alerts(kam::v1::ALERT_STATE_RESOLVED)) {
+    EXPECT_NE(alert.rule(), kam::v1::ALERT_RULE_RENEWAL_AT_RISK) << "resolved by a late record";
+  }
+  Interaction("acc", "m2", kam::v1::INTERACTION_TYPE_MEETING, kStart + 51 * kDay);
+  EXPECT_EQ(Firing(kam::v1::ALERT_RULE_RENEWAL_AT_RISK, "acc")->id(), risk->id())
+      << "one instance, never fired twice";
+}
+
+TEST_F(AlertsRisksTest, AConcentrationRaisedOnAQuietPartitionCarriesTheEventsTime) {
+  kam::v1::Account account = Customer("acc");
+  account.set_revenue_share(0.6);
+  AccountEvent(account, kStart);
+  auto concentration = Firing(kam::v1::ALERT_RULE_REVENUE_CONCENTRATION, "acc");
+  ASSERT_TRUE(concentration);
+  EXPECT_EQ(MillisFromTimestamp(concentration->start_time()), kStart)
+      << "not 1970: no interaction has moved this partition's clock yet";
+}
+
 TEST_F(AlertsRisksTest, RevenueConcentrationFollowsTheSharesTheAccountsServicePublishes) {
   kam::v1::Account account = Customer("acc");
   account.set_revenue_share(0.31);
