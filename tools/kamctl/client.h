@@ -50,8 +50,8 @@ class Client {
   std::unique_ptr<grpc::ClientContext> Context() const;
   const Options& options() const { return options_; }
 
-  // Runs `call` with a fresh context; while it answers UNAVAILABLE (a service restarting, a
-  // partition or the accounts writer role moving to another instance) and the call is safe to
+  // Runs `call` with a fresh context; while it answers UNAVAILABLE or CANCELLED (a service
+  // restarting, a partition or the accounts writer role moving to another instance) and the call is safe to
   // repeat, tries again after 0.2 s, 0.4 s, ... within --timeout, and says on stderr when it
   // gives up. Safe to repeat: reads, and writes that carry a request_id.
   template <typename Call>
@@ -61,7 +61,11 @@ class Client {
     auto pause = std::chrono::milliseconds(200);
     for (int attempt = 1;; ++attempt) {
       grpc::Status status = call(Context().get());
-      if (status.error_code() != grpc::StatusCode::UNAVAILABLE || !idempotent) return status;
+      // CANCELLED comes from the server here (kamctl never cancels): an instance draining on
+      // SIGTERM cuts off what is left after its grace period.
+      const bool transient = status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                             status.error_code() == grpc::StatusCode::CANCELLED;
+      if (!transient || !idempotent) return status;
       if (std::chrono::steady_clock::now() + pause >= give_up) {
         GaveUp(attempt);
         return status;
