@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "common/consumer_offsets.h"
 #include "common/fingerprint.h"
@@ -216,6 +217,9 @@ absl::StatusOr<Manager> AccountsBook::UpdateManager(const kam::v1::UpdateManager
   Manager updated = it->second;
   ApplyManagerMask(paths, request.manager(), &updated);
   KAM_RETURN_IF_ERROR(ValidateManagerFields(updated, "manager"));
+  if (!updated.active() && it->second.active()) {
+    KAM_RETURN_IF_ERROR(CheckNothingOwned(updated.id()));
+  }
   if (updated.email() != it->second.email()) {
     for (const auto& [id, other] : state_.managers()) {
       if (id != updated.id() && other.email() == updated.email()) {
@@ -248,6 +252,17 @@ absl::Status AccountsBook::CheckOwner(const std::string& manager_id,
         absl::StrCat(field, ": manager \"", manager_id, "\" is inactive and cannot own accounts"));
   }
   return absl::OkStatus();
+}
+
+absl::Status AccountsBook::CheckNothingOwned(const std::string& manager_id) const {
+  const std::set<std::string>& owned = state_.OwnedIds(manager_id);
+  if (owned.empty()) return absl::OkStatus();
+  std::vector<std::string> named(owned.begin(), std::next(owned.begin(),
+                                                          std::min<size_t>(owned.size(), 20)));
+  return absl::FailedPreconditionError(absl::StrCat(
+      "manager.active: manager \"", manager_id, "\" still owns ", owned.size(),
+      " open accounts (", absl::StrJoin(named, ", "), owned.size() > 20 ? ", ..." : "",
+      "): move them first (SuggestReassignments, ReassignAccount)"));
 }
 
 absl::Status AccountsBook::CheckParent(const Account& account, const std::string& field) const {

@@ -77,6 +77,9 @@ class AccountsBook {
       const kam::v1::GetManagerLoadRequest& request) const;
   absl::StatusOr<kam::v1::ListManagerLoadsResponse> ListManagerLoads(
       const kam::v1::ListManagerLoadsRequest& request) const;
+  // A plan that relieves overloaded managers (rebalance.h); changes nothing.
+  absl::StatusOr<kam::v1::SuggestReassignmentsResponse> SuggestReassignments(
+      const kam::v1::SuggestReassignmentsRequest& request) const;
 
   absl::StatusOr<kam::v1::ImportAccountsResponse> ImportAccounts(
       const kam::v1::ImportAccountsRequest& request);
@@ -109,6 +112,8 @@ class AccountsBook {
                                                            const std::string& fingerprint) const;
   // Checks owner and parent references of a new or changed account against current state.
   absl::Status CheckOwner(const std::string& manager_id, const std::string& field) const;
+  // FAILED_PRECONDITION naming the open accounts `manager_id` owns, if any (before deactivating).
+  absl::Status CheckNothingOwned(const std::string& manager_id) const;
   absl::Status CheckParent(const kam::v1::Account& account, const std::string& field) const;
   absl::StatusOr<kam::v1::Account> ValidateNewAccount(const kam::v1::Account& input,
                                                       const std::string& prefix) const;

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "services/accounts/rebalance.h"
 #include "services/accounts/validation.h"
 
 namespace kam::accounts {
@@ -185,6 +186,32 @@ absl::StatusOr<kam::v1::ListManagerLoadsResponse> AccountsBook::ListManagerLoads
     *response.add_loads() = std::move(load);
   }
   return response;
+}
+
+absl::StatusOr<kam::v1::SuggestReassignmentsResponse> AccountsBook::SuggestReassignments(
+    const kam::v1::SuggestReassignmentsRequest& request) const {
+  std::shared_lock lock(mutex_);
+  if (!request.manager_id().empty() && !state_.managers().count(request.manager_id())) {
+    return absl::NotFoundError(
+        absl::StrCat("manager_id: no manager \"", request.manager_id(), "\""));
+  }
+  std::vector<PlannedManager> managers;
+  for (const auto& [id, manager] : state_.managers()) {
+    PlannedManager planned{.id = id,
+                           .name = manager.name(),
+                           .industry_focus = manager.industry_focus(),
+                           .capacity = state_.WithCapacity(manager).effective_capacity(),
+                           .active = manager.active()};
+    for (const kam::v1::Account* account : state_.OwnedOpen(id)) {
+      planned.accounts.push_back({.id = account->id(),
+                                  .name = account->name(),
+                                  .tier = account->tier(),
+                                  .industry = account->industry(),
+                                  .weight = account->weight()});
+    }
+    managers.push_back(std::move(planned));
+  }
+  return PlanReassignments(std::move(managers), request.manager_id());
 }
 
 }  // namespace kam::accounts

@@ -170,6 +170,13 @@ grpc::ServerUnaryReactor* AccountsGrpcService::ListManagerLoads(
               [&] { return book_->ListManagerLoads(*request); });
 }
 
+grpc::ServerUnaryReactor* AccountsGrpcService::SuggestReassignments(
+    grpc::CallbackServerContext* context, const kam::v1::SuggestReassignmentsRequest* request,
+    kam::v1::SuggestReassignmentsResponse* response) {
+  return Read(context, "SuggestReassignments", response,
+              [&] { return book_->SuggestReassignments(*request); });
+}
+
 grpc::ServerUnaryReactor* AccountsGrpcService::ImportAccounts(
     grpc::CallbackServerContext* context, const kam::v1::ImportAccountsRequest* request,
     kam::v1::ImportAccountsResponse* response) {

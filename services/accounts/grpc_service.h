@@ -63,6 +63,9 @@ class AccountsGrpcService final : public kam::v1::AccountsService::CallbackServi
   grpc::ServerUnaryReactor* ListManagerLoads(grpc::CallbackServerContext* context,
                                              const kam::v1::ListManagerLoadsRequest* request,
                                              kam::v1::ListManagerLoadsResponse* response) override;
+  grpc::ServerUnaryReactor* SuggestReassignments(
+      grpc::CallbackServerContext* context, const kam::v1::SuggestReassignmentsRequest* request,
+      kam::v1::SuggestReassignmentsResponse* response) override;
   grpc::ServerUnaryReactor* ImportAccounts(grpc::CallbackServerContext* context,
                                            const kam::v1::ImportAccountsRequest* request,
                                            kam::v1::ImportAccountsResponse* response) override;

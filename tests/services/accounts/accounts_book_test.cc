@@ -382,6 +382,41 @@ TEST_F(AccountsBookTest, ClosedAccountsLeaveLoadAndListsButStayReadable) {
   EXPECT_EQ(book_->UpdateAccount(update).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
+TEST_F(AccountsBookTest, AManagerWhoStillOwnsAccountsCannotBeDeactivated) {
+  Manager jane = NewManager("jane@example.com", 1);
+  Manager max = NewManager("max@example.com", 10);
+  Account acme = NewAccount("Acme", 100, jane.id());
+  Account beta = NewAccount("Beta", 100, jane.id());
+  kam::v1::UpdateManagerRequest deactivate;
+  deactivate.mutable_manager()->set_id(jane.id());
+  deactivate.mutable_manager()->set_active(false);
+  deactivate.mutable_update_mask()->add_paths("active");
+  auto refused = book_->UpdateManager(deactivate);
+  ASSERT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("still owns 2 open accounts"), std::string::npos)
+      << refused.status();
+  EXPECT_NE(refused.status().message().find(acme.id()), std::string::npos);
+  kam::v1::GetManagerRequest get;
+  get.set_id(jane.id());
+  EXPECT_TRUE(book_->GetManager(get)->active()) << "a refused update changes nothing";
+
+  // Once her accounts are with Max, she can be deactivated.
+  for (const auto& account : {acme, beta}) {
+    kam::v1::ReassignAccountRequest move;
+    move.set_account_id(account.id());
+    move.set_new_manager_id(max.id());
+    move.set_reason("Jane leaves the team");
+    ASSERT_TRUE(book_->ReassignAccount(move).ok());
+  }
+  auto deactivated = book_->UpdateManager(deactivate);
+  ASSERT_TRUE(deactivated.ok()) << deactivated.status();
+  EXPECT_FALSE(deactivated->active());
+  kam::v1::SuggestReassignmentsRequest suggest;
+  EXPECT_TRUE(book_->SuggestReassignments(suggest).ok());
+  suggest.set_manager_id("mgr_nobody");
+  EXPECT_EQ(book_->SuggestReassignments(suggest).status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST_F(AccountsBookTest, ListByParentGivesAGroupsDirectSubsidiaries) {
   Account group = NewAccount("Car Group", 1000);
   auto subsidiary = AccountRequest("Truck Brand JP", 300, "");
