@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kam/v1/alerts.grpc.pb.h"
+#include "nlohmann/json.hpp"
 #include "tests/testing/process.h"
 #include "tests/testing/service_process.h"
 #include "tests/testing/temp_dir.h"
@@ -46,6 +47,8 @@ TEST(KamctlDemoTest, TheFiveStoriesRaiseTheirAlerts) {
             0)
       << output;
   EXPECT_NE(output.find("Max Overload carries"), std::string::npos) << output;
+  EXPECT_NE(output.find("demo: rebalance plan: "), std::string::npos)
+      << "Max is relieved by kam's plan: " << output;
 
   auto stub = kam::v1::AlertsService::NewStub(
       grpc::CreateChannel(alerts.address, grpc::InsecureChannelCredentials()));
@@ -100,6 +103,23 @@ TEST(KamctlDemoTest, TheFiveStoriesRaiseTheirAlerts) {
   EXPECT_EQ(RunKamctl({"--json", "kpis", "--book"}, dir, "kpis-json", env, &output), 0);
   EXPECT_EQ(output.rfind("{\"scope\":\"book\"", 0), 0u) << output;
   EXPECT_EQ(RunKamctl({"kpis", "--from", "yesterday"}, dir, "kpis-bad", env, &output), 2);
+
+  // The rebalance plan and a what-if, as a team lead runs them.
+  const int rebalance = RunKamctl({"loads", "rebalance"}, dir, "rebalance", env, &output);
+  EXPECT_TRUE(rebalance == 0 || rebalance == 4) << output;  // 4: someone cannot be relieved
+  EXPECT_EQ(RunKamctl({"--json", "loads"}, dir, "loads-json", env, &output), 0);
+  std::vector<nlohmann::json> loads;
+  for (size_t start = 0, end; (end = output.find('\n', start)) != std::string::npos;
+       start = end + 1) {
+    loads.push_back(nlohmann::json::parse(output.substr(start, end - start)));
+  }
+  ASSERT_GE(loads.size(), 2u);
+  const std::string move = loads[0]["accounts"][0]["account_id"].get<std::string>() + ":" +
+                           loads[1]["manager_id"].get<std::string>();
+  EXPECT_EQ(RunKamctl({"loads", "what-if", "--move", move}, dir, "what-if", env, &output), 0)
+      << output;
+  EXPECT_NE(output.find("LOAD AFTER"), std::string::npos) << output;
+  EXPECT_EQ(RunKamctl({"loads", "what-if", "--move", "nocolon"}, dir, "what-if-bad", env), 2);
 
   // Exit codes scripts can rely on.
   EXPECT_EQ(RunKamctl({"accounts", "show", "acc_does_not_exist"}, dir, "missing", env), 3);

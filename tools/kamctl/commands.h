@@ -35,6 +35,10 @@ int ShowAccount(Client& client, const std::string& id);
 int AssignAccount(Client& client, const std::string& id, const std::string& manager,
                   const std::string& reason, bool reassign);
 int ShowLoads(Client& client, bool overloaded_only);
+// The plan that relieves overloaded managers (one, or all); applied with `apply`.
+int Rebalance(Client& client, const std::string& manager, bool apply);
+// The loads as they would be after moving each "ACCOUNT_ID:MANAGER_ID".
+int WhatIf(Client& client, const std::vector<std::string>& moves);
 int ImportAccounts(Client& client, const std::string& csv_path, bool validate_only);
 
 struct RecordArgs {

@@ -264,7 +264,7 @@ int Demo(Client& client, const DemoArgs& args) {
   progress.Done();
 
   // Story 2: Max Overload carries six large accounts against a capacity of 4 (an alert fires).
-  // The team lead moves two of them to another manager: the alert resolves.
+  // The team lead applies kam's rebalance plan: the alert resolves.
   kam::v1::GetManagerLoadRequest get_load;
   get_load.set_manager_id(managers.back().id);
   kam::v1::ManagerLoad load;
@@ -274,38 +274,42 @@ int Demo(Client& client, const DemoArgs& args) {
   if (!status.ok()) return Fail(status, "demo: manager load");
   std::printf("demo: Max Overload carries %.2f against a capacity of %.0f (%.0f%%)\n", load.load(),
               load.capacity(), load.utilisation() * 100);
-  // The team lead moves two of Max's accounts to whoever has the most room.
-  kam::v1::ListManagerLoadsRequest all_loads;
-  all_loads.set_page_size(1000);
-  kam::v1::ListManagerLoadsResponse loads;
+  // The team lead asks kam for a rebalance plan for Max and applies it (kamctl loads rebalance).
+  kam::v1::SuggestReassignmentsRequest suggest;
+  suggest.set_manager_id(managers.back().id);
+  kam::v1::SuggestReassignmentsResponse plan;
   status = client.Retry(true, [&](grpc::ClientContext* context) {
-    return client.accounts().ListManagerLoads(context, all_loads, &loads);
+    return client.accounts().SuggestReassignments(context, suggest, &plan);
   });
-  if (!status.ok()) return Fail(status, "demo: manager loads");
-  std::string relief_id = managers[0].id, relief_name = managers[0].name;
-  if (loads.loads_size() > 0) {
-    relief_id = loads.loads(loads.loads_size() - 1).manager_id();
-    relief_name = loads.loads(loads.loads_size() - 1).manager_name();
-  }
-  for (int i = 0; i < 2 && load.utilisation() > 1.0; ++i) {
+  if (!status.ok()) return Fail(status, "demo: rebalance plan");
+  for (const auto& suggestion : plan.suggestions()) {
+    std::printf("demo: rebalance plan: %s from %s (%.0f%% -> %.0f%%) to %s (%.0f%% -> %.0f%%)\n",
+                suggestion.account_name().c_str(), suggestion.from_manager_name().c_str(),
+                suggestion.from_utilisation_before() * 100,
+                suggestion.from_utilisation_after() * 100, suggestion.to_manager_name().c_str(),
+                suggestion.to_utilisation_before() * 100, suggestion.to_utilisation_after() * 100);
     kam::v1::ReassignAccountRequest move;
-    move.set_account_id(account_ids[i]);
-    move.set_new_manager_id(relief_id);
-    move.set_reason("demo: relieve an overloaded manager");
+    move.set_account_id(suggestion.account_id());
+    move.set_new_manager_id(suggestion.to_manager_id());
+    move.set_reason("demo: rebalance plan for an overloaded manager");
     kam::v1::Account moved;
     status = client.Retry(false, [&](grpc::ClientContext* context) {
       return client.accounts().ReassignAccount(context, move, &moved);
     });
+    // A replay of the demo finds the move made already.
     if (!status.ok() && status.error_code() != grpc::StatusCode::FAILED_PRECONDITION) {
       return Fail(status, "demo: reassign");
     }
   }
+  const std::string relief_name =
+      plan.suggestions_size() > 0 ? plan.suggestions(0).to_manager_name() : "nobody";
   status = client.Retry(true, [&](grpc::ClientContext* context) {
     return client.accounts().GetManagerLoad(context, get_load, &load);
   });
   if (status.ok()) {
-    std::printf("demo: after moving two accounts to %s: %.2f of %.0f (%.0f%%)\n",
-                relief_name.c_str(), load.load(), load.capacity(), load.utilisation() * 100);
+    std::printf("demo: after the plan's %d moves (first to %s): %.2f of %.0f (%.0f%%)\n",
+                plan.suggestions_size(), relief_name.c_str(), load.load(), load.capacity(),
+                load.utilisation() * 100);
   }
   std::cout << "\ndemo: done. Alerts arrive within seconds:\n"
             << "  kamctl watch                       # follow them live\n"

@@ -104,7 +104,24 @@ int main(int argc, char** argv) {
 bool overloaded = false;
 auto* loads = app.add_subcommand("loads", "manager loads, most utilised first");
 loads->add_flag("--overloaded", overloaded);
-loads->callback([&] { run = [&](Client& c) { return ShowLoads(c, overloaded); }; });
+loads->callback([&] {
+  if (loads->get_subcommands().empty()) {
+    run = [&](Client& c) { return ShowLoads(c, overloaded); };
+  }
+});
+std::string rebalance_manager;
+bool rebalance_apply = false;
+auto* rebalance = loads->add_subcommand(
+    "rebalance", "moves that bring overloaded managers within capacity (a plan; --apply does it)");
+rebalance->add_option("--manager", rebalance_manager, "relieve this manager only");
+rebalance->add_flag("--apply", rebalance_apply, "reassign the accounts as planned");
+rebalance->callback([&] {
+  run = [&](Client& c) { return Rebalance(c, rebalance_manager, rebalance_apply); };
+});
+std::vector<std::string> what_if_moves;
+auto* what_if = loads->add_subcommand("what-if", "the loads a set of moves would give");
+what_if->add_option("--move", what_if_moves, "ACCOUNT_ID:MANAGER_ID (repeatable)")->required();
+what_if->callback([&] { run = [&](Client& c) { return WhatIf(c, what_if_moves); }; });
 
 // interactions
 RecordArgs record;
