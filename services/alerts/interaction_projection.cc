@@ -1,14 +1,18 @@
-#include "services/alerts/projections.h"
-
 #include "absl/strings/str_cat.h"
-#include "common/time_util.h"
 #include "common/interaction_kinds.h"
+#include "common/time_util.h"
 #include "services/alerts/evaluate.h"
 #include "services/alerts/held_back.h"
 #include "services/alerts/kpi_facts.h"
+#include "services/alerts/projections.h"
 #include "services/alerts/timers.h"
 
 namespace kam::alerts {
+
+namespace {
+// Resolutions kept per account while they wait for their request.
+constexpr int kMaxEarlyResolutions = 100;
+}  // namespace
 
 using kam::internal::v1::AlertAccountState;
 using kam::internal::v1::AlertManagerState;
@@ -61,6 +65,12 @@ absl::Status OnInteraction(AlertTx& tx, int32_t p, const kam::v1::EventEnvelope&
     for (const auto& open : state->open_requests()) {
       if (open.interaction_id() == interaction.id()) return absl::OkStatus();
     }
+    auto* early = state->mutable_early_resolutions();
+    for (int i = 0; i < early->size(); ++i) {
+      if (early->Get(i).interaction_id() != interaction.id()) continue;
+      early->DeleteSubrange(i, 1);  // resolved before it arrived: it never opens
+      return absl::OkStatus();
+    }
     auto* open = state->add_open_requests();
     open->set_interaction_id(interaction.id());
     open->set_open_millis(at);
@@ -87,10 +97,23 @@ absl::Status OnInteraction(AlertTx& tx, int32_t p, const kam::v1::EventEnvelope&
       break;
     case kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED: {
       auto* open = state->mutable_open_requests();
+      bool resolved = false;
       for (int i = 0; i < open->size(); ++i) {
         if (open->Get(i).interaction_id() != interaction.resolves_interaction_id()) continue;
         open->DeleteSubrange(i, 1);
+        resolved = true;
         break;
+      }
+      if (!resolved) {
+        // The request is not known yet (ticketing systems sync out of order): when it comes, it
+        // is answered already.
+        auto* early = state->add_early_resolutions();
+        early->set_interaction_id(interaction.resolves_interaction_id());
+        early->set_open_millis(at);
+        if (state->early_resolutions_size() > kMaxEarlyResolutions) {
+          state->mutable_early_resolutions()->DeleteSubrange(
+              0, state->early_resolutions_size() - kMaxEarlyResolutions);
+        }
       }
       KAM_RETURN_IF_ERROR(tx.Transition(kam::v1::ALERT_RULE_RESPONSE_OVERDUE,
                                         account_id + "/" + interaction.resolves_interaction_id(),

@@ -91,8 +91,13 @@ absl::Status RecordInteractionFacts(AlertTx& tx, int32_t p, const kam::v1::Inter
     }
     case kam::v1::INTERACTION_TYPE_COMPLAINT:
     case kam::v1::INTERACTION_TYPE_SUPPORT_REQUEST: {
-      for (const auto& request : state->requests()) {
-        if (request.interaction_id() == interaction.id()) return absl::OkStatus();
+      for (auto& request : *state->mutable_requests()) {
+        if (request.interaction_id() != interaction.id()) continue;
+        // Resolved before it arrived: now its handling time is known.
+        if (request.open_millis() == 0) {
+          request.set_open_millis(std::min(at_millis, request.close_millis()));
+        }
+        return absl::OkStatus();
       }
       auto* request = state->add_requests();
       request->set_interaction_id(interaction.id());
@@ -107,14 +112,23 @@ absl::Status RecordInteractionFacts(AlertTx& tx, int32_t p, const kam::v1::Inter
                       requests->end());
       break;
     }
-    case kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED:
+    case kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED: {
+      bool known = false;
       for (auto& request : *state->mutable_requests()) {
         if (request.interaction_id() != interaction.resolves_interaction_id()) continue;
+        known = true;
         if (request.close_millis() == 0) {
           request.set_close_millis(std::max(at_millis, request.open_millis()));
         }
       }
+      if (!known) {
+        // The request comes later (open_millis 0 until then): it counts once it is known.
+        auto* request = state->add_requests();
+        request->set_interaction_id(interaction.resolves_interaction_id());
+        request->set_close_millis(at_millis);
+      }
       break;
+    }
     case kam::v1::INTERACTION_TYPE_CHURN_NOTICE:
       state->add_churn_notice_millis(at_millis);
       Prune(state->mutable_churn_notice_millis(), at_millis, [](int64_t t) { return t; });

@@ -136,6 +136,7 @@ kam::v1::KpiReport ComputeKpis(const std::vector<const Facts*>& accounts, int64_
     }
 
     for (const auto& request : account->requests()) {
+      if (request.open_millis() == 0) continue;  // resolved, but the request has not arrived
       if (request.close_millis() > 0 && Within(request.close_millis(), from, to)) {
         handling_days.push_back(
             static_cast<double>(request.close_millis() - request.open_millis()) / kDayMillis);

@@ -38,21 +38,44 @@ void ApplyInteraction(const kam::v1::Interaction& interaction, AccountHealthStat
       answers->DeleteSubrange(0, answers->size() - policy.max_answers);
     }
   }
+  auto close = [&](int64_t opened, int64_t resolved) {
+    state->add_handling_millis(std::max<int64_t>(0, resolved - opened));
+    state->set_closed_requests(state->closed_requests() + 1);
+  };
   if (IsRequest(interaction.type())) {
-    auto* open = state->add_open_requests();
-    open->set_interaction_id(interaction.id());
-    open->set_type(interaction.type());
-    *open->mutable_open_time() = interaction.occur_time();
+    auto* early = state->mutable_early_resolutions();
+    auto waiting = std::find_if(early->begin(), early->end(), [&](const auto& resolution) {
+      return resolution.request_id() == interaction.id();
+    });
+    if (waiting != early->end()) {
+      // Resolved before it arrived: it never opens.
+      close(at, MillisFromTimestamp(waiting->resolve_time()));
+      early->erase(waiting);
+    } else {
+      auto* open = state->add_open_requests();
+      open->set_interaction_id(interaction.id());
+      open->set_type(interaction.type());
+      *open->mutable_open_time() = interaction.occur_time();
+    }
   }
   if (interaction.type() == kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED) {
     auto* open = state->mutable_open_requests();
+    bool resolved = false;
     for (int i = 0; i < open->size(); ++i) {
       if (open->Get(i).interaction_id() != interaction.resolves_interaction_id()) continue;
-      int64_t handled = std::max<int64_t>(0, at - MillisFromTimestamp(open->Get(i).open_time()));
-      state->add_handling_millis(handled);
-      state->set_closed_requests(state->closed_requests() + 1);
+      close(MillisFromTimestamp(open->Get(i).open_time()), at);
       open->DeleteSubrange(i, 1);
+      resolved = true;
       break;
+    }
+    if (!resolved) {
+      auto* early = state->add_early_resolutions();
+      early->set_request_id(interaction.resolves_interaction_id());
+      *early->mutable_resolve_time() = interaction.occur_time();
+      if (state->early_resolutions_size() > policy.max_early_resolutions) {
+        state->mutable_early_resolutions()->DeleteSubrange(
+            0, state->early_resolutions_size() - policy.max_early_resolutions);
+      }
     }
     if (state->handling_millis_size() > policy.max_handling_samples) {
       state->mutable_handling_millis()->erase(
@@ -61,6 +84,14 @@ void ApplyInteraction(const kam::v1::Interaction& interaction, AccountHealthStat
               (state->handling_millis_size() - policy.max_handling_samples));
     }
   }
+}
+
+const kam::internal::v1::EarlyResolution* FindEarlyResolution(const AccountHealthState& state,
+                                                              const std::string& request_id) {
+  for (const auto& early : state.early_resolutions()) {
+    if (early.request_id() == request_id) return &early;
+  }
+  return nullptr;
 }
 
 const kam::internal::v1::OpenRequestState* FindOpenRequest(const AccountHealthState& state,

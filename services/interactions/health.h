@@ -19,6 +19,7 @@ struct HealthPolicy {
   int recent_answers = 10;                              // shown in AccountHealth
   int max_answers = 200;                                // kept per account
   int max_handling_samples = 500;                       // closed requests kept for percentiles
+  int max_early_resolutions = 100;  // resolutions waiting for their request, per account
   int64_t handling_benchmark_millis = 2LL * 24 * 3600 * 1000;  // the domain's 2-day benchmark
 };
 
@@ -30,6 +31,9 @@ void ApplyInteraction(const kam::v1::Interaction& interaction,
 // The open request `resolves_interaction_id` names, or null.
 const kam::internal::v1::OpenRequestState* FindOpenRequest(
     const kam::internal::v1::AccountHealthState& state, const std::string& interaction_id);
+// A resolution waiting for request `request_id` to arrive, if any.
+const kam::internal::v1::EarlyResolution* FindEarlyResolution(
+    const kam::internal::v1::AccountHealthState& state, const std::string& request_id);
 
 // The API view at `now_millis`.
 kam::v1::AccountHealth BuildHealth(const kam::internal::v1::AccountHealthState& state,

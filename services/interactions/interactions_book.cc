@@ -302,12 +302,22 @@ absl::Status InteractionsBook::StageRecord(PendingRecord* pending, StagedBatch* 
             absl::StrCat("interaction.resolves_interaction_id: request \"",
                          stored.resolves_interaction_id(), "\" is already resolved"));
       }
-      return InvalidField(
-          "interaction.resolves_interaction_id",
-          absl::StrCat("no open complaint or support request \"", stored.resolves_interaction_id(),
-                       "\" on account \"", stored.account_id(), "\""));
-    }
-    if (MillisFromTimestamp(stored.occur_time()) < MillisFromTimestamp(open->open_time())) {
+      if (named) {
+        return InvalidField("interaction.resolves_interaction_id",
+                            absl::StrCat("\"", stored.resolves_interaction_id(),
+                                         "\" is not a complaint or support request of account \"",
+                                         stored.account_id(), "\""));
+      }
+      // Not known yet: ticketing systems sync out of order. The resolution waits for its request
+      // (health.h, ApplyInteraction) -- once.
+      if (FindEarlyResolution(health, stored.resolves_interaction_id()) != nullptr) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("interaction.resolves_interaction_id: request \"",
+                         stored.resolves_interaction_id(),
+                         "\" is already resolved (its resolution waits for it)"));
+      }
+    } else if (MillisFromTimestamp(stored.occur_time()) <
+               MillisFromTimestamp(open->open_time())) {
       return InvalidField("interaction.occur_time", "before the request it resolves was opened");
     }
   }

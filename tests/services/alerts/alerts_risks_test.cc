@@ -146,6 +146,24 @@ TEST_F(AlertsRisksTest, AConcentrationRaisedOnAQuietPartitionCarriesTheEventsTim
       << "not 1970: no interaction has moved this partition's clock yet";
 }
 
+TEST_F(AlertsRisksTest, ARequestResolvedBeforeItArrivesNeverFallsOverdue) {
+  AccountEvent(Customer("acc"), kStart);
+  // The ticketing system syncs the resolution first, the request an hour later (event time: the
+  // request was opened a day before it was resolved, well within the 2-day benchmark).
+  Interaction("acc", "done", kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED, kStart + kDay, -1,
+              "ticket");
+  Interaction("acc", "ticket", kam::v1::INTERACTION_TYPE_SUPPORT_REQUEST, kStart);
+  // Days pass.
+  Interaction("acc", "m1", kam::v1::INTERACTION_TYPE_MEETING, kStart + 10 * kDay);
+  for (const auto& alert : Alerts()) {
+    EXPECT_NE(alert.rule(), kam::v1::ALERT_RULE_RESPONSE_OVERDUE) << alert.summary();
+  }
+  // A request resolved in its usual order still falls overdue when left open.
+  Interaction("acc", "open", kam::v1::INTERACTION_TYPE_SUPPORT_REQUEST, kStart + 11 * kDay);
+  Interaction("acc", "m2", kam::v1::INTERACTION_TYPE_MEETING, kStart + 14 * kDay);
+  EXPECT_TRUE(Firing(kam::v1::ALERT_RULE_RESPONSE_OVERDUE, "acc"));
+}
+
 TEST_F(AlertsRisksTest, RevenueConcentrationFollowsTheSharesTheAccountsServicePublishes) {
   kam::v1::Account account = Customer("acc");
   account.set_revenue_share(0.31);

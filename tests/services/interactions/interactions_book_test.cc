@@ -137,8 +137,6 @@ TEST_F(InteractionsBookTest, BadInputIsRefusedNamingTheFieldAndNothingIsStored) 
   auto stray_survey = Of(kam::v1::INTERACTION_TYPE_CALL);
   stray_survey.mutable_interaction()->mutable_survey()->set_nps(5);
   ExpectRefused(stray_survey, Code::kInvalidArgument, "interaction.survey");
-  ExpectRefused(Of(kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED, "int_nothing"),
-                Code::kInvalidArgument, "interaction.resolves_interaction_id");
   ExpectRefused(Of(kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED), Code::kInvalidArgument,
                 "interaction.resolves_interaction_id");
   auto future = Survey("c", 5, MillisFromTimestamp(NowTimestamp()) + 24 * 3600 * 1000);
@@ -190,6 +188,36 @@ TEST_F(InteractionsBookTest, RequestsResolveOnceAndFeedHandlingTimes) {
   EXPECT_EQ(health->closed_requests(), 1);
   ExpectRefused(Of(kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED, complaint->id()),
                 absl::StatusCode::kFailedPrecondition, "already resolved");
+}
+
+TEST_F(InteractionsBookTest, AResolutionThatArrivesBeforeItsRequestWaitsForIt) {
+  // The ticketing system syncs the resolution first: accepted, held, applied when the request
+  // comes -- answered in an hour, never open.
+  const int64_t now = MillisFromTimestamp(NowTimestamp());
+  auto resolution = Of(kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED, "ticket-77");
+  *resolution.mutable_interaction()->mutable_occur_time() = TimestampFromMillis(now);
+  ASSERT_TRUE(book_->RecordInteraction(resolution).ok());
+  kam::v1::GetAccountHealthRequest health_request;
+  health_request.set_account_id("acc_1");
+  EXPECT_EQ(book_->GetAccountHealth(health_request)->closed_requests(), 0);
+  ExpectRefused(Of(kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED, "ticket-77"),
+                absl::StatusCode::kFailedPrecondition, "already resolved");
+
+  auto request = Of(kam::v1::INTERACTION_TYPE_SUPPORT_REQUEST);
+  request.mutable_interaction()->set_id("ticket-77");
+  *request.mutable_interaction()->mutable_occur_time() = TimestampFromMillis(now - 3600 * 1000);
+  ASSERT_TRUE(book_->RecordInteraction(request).ok());
+  auto health = book_->GetAccountHealth(health_request);
+  EXPECT_EQ(health->open_requests_size(), 0) << "resolved before it arrived";
+  EXPECT_EQ(health->closed_requests(), 1);
+  ExpectRefused(Of(kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED, "ticket-77"),
+                absl::StatusCode::kFailedPrecondition, "already resolved");
+
+  // Naming something that is not a request is still an error.
+  auto call = book_->RecordInteraction(Of(kam::v1::INTERACTION_TYPE_CALL));
+  ASSERT_TRUE(call.ok());
+  ExpectRefused(Of(kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED, call->id()),
+                absl::StatusCode::kInvalidArgument, "interaction.resolves_interaction_id");
 }
 
 TEST_F(InteractionsBookTest, ListsNewestFirstWithFiltersAndPages) {
