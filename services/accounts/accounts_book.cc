@@ -7,6 +7,7 @@
 #include <chrono>
 #include <mutex>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -34,7 +35,11 @@ std::string NewId(const char* prefix) {
 }
 
 std::string NextEtag(const std::string& etag) {
-  return std::to_string(etag.empty() ? 1 : std::stoll(etag) + 1);
+  // Etags are this service's counters; one that does not parse (a store edited by hand) restarts
+  // the count instead of throwing on the request path.
+  int64_t number = 0;
+  if (!absl::SimpleAtoi(etag, &number) || number < 0) number = 0;
+  return std::to_string(number + 1);
 }
 
 absl::Status CheckEtag(const std::string& given, const std::string& stored,

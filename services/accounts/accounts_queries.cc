@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <mutex>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/accounts/rebalance.h"
 #include "services/accounts/validation.h"
@@ -166,8 +167,12 @@ absl::StatusOr<kam::v1::ListManagerLoadsResponse> AccountsBook::ListManagerLoads
   double after_utilisation = 0;
   std::string after_id;
   if (!after.empty()) {
-    size_t bar = after.find('|');
-    after_utilisation = std::stod(after.substr(0, bar));
+    const size_t bar = after.find('|');
+    // Signed by this service, so well-formed -- unless the secret leaked: never throw on it.
+    if (bar == std::string::npos ||
+        !absl::SimpleAtod(after.substr(0, bar), &after_utilisation)) {
+      return absl::InvalidArgumentError("page_token: malformed");
+    }
     after_id = after.substr(bar + 1);
   }
   kam::v1::ListManagerLoadsResponse response;

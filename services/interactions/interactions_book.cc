@@ -43,10 +43,20 @@ std::string Key(int32_t task, std::string_view rest) {
 std::string IndexPrefix(int32_t task, const std::string& account_id) {
   return Key(task, account_id + std::string(1, '\0'));
 }
+// Event time as an index position, newest first: the sign bit flipped (so signed order becomes
+// unsigned order, times before 1970 included), then every bit inverted. Defined for every int64;
+// for times from 1970 on it equals the older `INT64_MAX - millis`, so stored keys stay valid.
+uint64_t InvertedTime(int64_t millis) {
+  return ~(static_cast<uint64_t>(millis) ^ (uint64_t{1} << 63));
+}
+int64_t TimeOfInverted(uint64_t inverted) {
+  return static_cast<int64_t>(~inverted ^ (uint64_t{1} << 63));
+}
+
 std::string IndexKey(int32_t task, const Interaction& interaction) {
-  uint64_t inverted = static_cast<uint64_t>(std::numeric_limits<int64_t>::max() -
-                                            MillisFromTimestamp(interaction.occur_time()));
-  return IndexPrefix(task, interaction.account_id()) + EncodeUint64(inverted) + interaction.id();
+  return IndexPrefix(task, interaction.account_id()) +
+         EncodeUint64(InvertedTime(MillisFromTimestamp(interaction.occur_time()))) +
+         interaction.id();
 }
 
 }  // namespace
@@ -451,9 +461,7 @@ absl::StatusOr<kam::v1::ListInteractionsResponse> InteractionsBook::ListInteract
   if (after.empty()) {
     // Newest first: the first key at or below `end` (exclusive) in inverted time.
     uint64_t inverted_end =
-        end == std::numeric_limits<int64_t>::max()
-            ? 0
-            : static_cast<uint64_t>(std::numeric_limits<int64_t>::max() - end) + 1;
+        end == std::numeric_limits<int64_t>::max() ? 0 : InvertedTime(end) + 1;
     it->Seek(prefix + EncodeUint64(inverted_end));
   } else {
     it->Seek(after);
@@ -462,8 +470,8 @@ absl::StatusOr<kam::v1::ListInteractionsResponse> InteractionsBook::ListInteract
   std::string last_key;
   for (; it->Valid() && it->key().starts_with(prefix); it->Next()) {
     std::string key = it->key().ToString();
-    int64_t at = std::numeric_limits<int64_t>::max() -
-                 static_cast<int64_t>(DecodeUint64(std::string_view(key).substr(prefix.size(), 8)));
+    const int64_t at =
+        TimeOfInverted(DecodeUint64(std::string_view(key).substr(prefix.size(), 8)));
     if (at < start) break;
     if (at >= end) continue;
     if (response.interactions_size() == page_size) {

@@ -220,6 +220,35 @@ TEST_F(InteractionsBookTest, AResolutionThatArrivesBeforeItsRequestWaitsForIt) {
                 absl::StatusCode::kInvalidArgument, "interaction.resolves_interaction_id");
 }
 
+TEST_F(InteractionsBookTest, TimesBefore1970AreListedInOrderWithoutOverflow) {
+  // A CRM that backfills very old history: 1969 is a valid timestamp. Its index position used to
+  // be INT64_MAX - millis, a signed overflow for negative millis (undefined behaviour; #13).
+  const int64_t day = 24 * 3600 * 1000;
+  const int64_t now = MillisFromTimestamp(NowTimestamp());
+  for (int64_t at : {-2 * day, now, -day, int64_t{0}}) {
+    auto call = Of(kam::v1::INTERACTION_TYPE_CALL);
+    *call.mutable_interaction()->mutable_occur_time() = TimestampFromMillis(at);
+    ASSERT_TRUE(book_->RecordInteraction(call).ok());
+  }
+  kam::v1::ListInteractionsRequest list;
+  list.set_account_id("acc_1");
+  auto all = book_->ListInteractions(list);
+  ASSERT_TRUE(all.ok()) << all.status();
+  std::vector<int64_t> times;
+  for (const auto& interaction : all->interactions()) {
+    times.push_back(MillisFromTimestamp(interaction.occur_time()));
+  }
+  EXPECT_EQ(times, (std::vector<int64_t>{now, 0, -day, -2 * day})) << "newest first";
+
+  // A range entirely before 1970.
+  *list.mutable_start_time() = TimestampFromMillis(-3 * day);
+  *list.mutable_end_time() = TimestampFromMillis(-day);
+  auto old = book_->ListInteractions(list);
+  ASSERT_TRUE(old.ok()) << old.status();
+  ASSERT_EQ(old->interactions_size(), 1);
+  EXPECT_EQ(MillisFromTimestamp(old->interactions(0).occur_time()), -2 * day);
+}
+
 TEST_F(InteractionsBookTest, ListsNewestFirstWithFiltersAndPages) {
   const int64_t now = MillisFromTimestamp(NowTimestamp());
   const int64_t day = 24 * 3600 * 1000;
