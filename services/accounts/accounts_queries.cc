@@ -206,7 +206,8 @@ absl::StatusOr<kam::v1::SuggestReassignmentsResponse> AccountsBook::SuggestReass
                            .name = manager.name(),
                            .industry_focus = manager.industry_focus(),
                            .capacity = state_.WithCapacity(manager).effective_capacity(),
-                           .active = manager.active()};
+                           .active = manager.active(),
+                           .accounts = {}};
     for (const kam::v1::Account* account : state_.OwnedOpen(id)) {
       planned.accounts.push_back({.id = account->id(),
                                   .name = account->name(),

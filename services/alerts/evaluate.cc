@@ -32,7 +32,8 @@ absl::Status EvaluateNoContact(AlertTx& tx, int32_t p, const AlertAccountState& 
     return tx.Schedule({.partition = p,
                         .due_millis = since + config.no_contact_millis + 1,
                         .kind = TimerKind::kNoContactDue,
-                        .account_id = account.account_id()});
+                        .account_id = account.account_id(),
+                        .interaction_id = ""});
   }
   return absl::OkStatus();
 }
@@ -52,7 +53,8 @@ absl::Status EvaluateAccountRisks(AlertTx& tx, int32_t p, const AlertAccountStat
     KAM_RETURN_IF_ERROR(tx.Schedule({.partition = p,
                                      .due_millis = next_check,
                                      .kind = TimerKind::kRenewalCheck,
-                                     .account_id = id}));
+                                     .account_id = id,
+                                     .interaction_id = ""}));
   }
   KAM_ASSIGN_OR_RETURN(
       std::optional<kam::v1::Alert> concentration,

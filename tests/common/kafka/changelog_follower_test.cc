@@ -43,6 +43,10 @@ void Transaction(rd_kafka_t* producer,
                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
               RD_KAFKA_RESP_ERR_NO_ERROR);
   }
+  // Records (and the partitions' AddPartitionsToTxn) out before EndTxn, as
+  // TransactionalCommitter does: ending a transaction whose partitions are still being added
+  // drew a fatal INVALID_TXN_STATE from Kafka 4.1 with librdkafka 2.0.2 (seen once in CI).
+  ASSERT_EQ(rd_kafka_flush(producer, 30000), RD_KAFKA_RESP_ERR_NO_ERROR);
   rd_kafka_error_t* error = commit ? rd_kafka_commit_transaction(producer, 30000)
                                    : rd_kafka_abort_transaction(producer, 30000);
   ASSERT_EQ(error, nullptr) << rd_kafka_error_string(error);
