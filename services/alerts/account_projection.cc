@@ -47,7 +47,8 @@ absl::Status OnAccountEvent(AlertTx& tx, int32_t p, const kam::v1::EventEnvelope
     KAM_RETURN_IF_ERROR(EvaluateNoContact(tx, p, *state, config, clock));
   }
   // A partition that has seen no interaction yet has no clock: judge as of the event's own time.
-  KAM_RETURN_IF_ERROR(EvaluateAccountRisks(tx, p, *state, config, clock > 0 ? clock : at));
+  KAM_RETURN_IF_ERROR(EvaluateAccountRisks(tx, p, *state, config, clock > 0 ? clock : at,
+                                           RiskTrigger::kAccountEvent));
   KAM_RETURN_IF_ERROR(RecordAccountFacts(tx, p, *account, at));
   if (!was_known) {
     // Interactions that arrived before their account: apply them now, in event-time order.

@@ -39,11 +39,18 @@ absl::Status EvaluateNoContact(AlertTx& tx, int32_t p, const AlertAccountState& 
 }
 
 absl::Status EvaluateAccountRisks(AlertTx& tx, int32_t p, const AlertAccountState& account,
-                                  const RuleConfig& config, int64_t now) {
+                                  const RuleConfig& config, int64_t now, RiskTrigger trigger) {
   const std::string& id = account.account_id();
   const std::string& owner = account.owner_manager_id();
-  KAM_RETURN_IF_ERROR(tx.Transition(kam::v1::ALERT_RULE_CHURN_RISK, id, id, owner,
-                                    ChurnRisk(account, config), now));
+  const bool account_event = trigger == RiskTrigger::kAccountEvent;
+  // Without a notice no churn alert can be open: the account event that could close one (or the
+  // renewal interaction that answers it) finds the notice still set.
+  if (account_event || account.churn_notice_millis() > 0) {
+    KAM_RETURN_IF_ERROR(tx.Transition(kam::v1::ALERT_RULE_CHURN_RISK, id, id, owner,
+                                      ChurnRisk(account, config), now));
+  }
+  // Likewise without a renewal date: the account event that removed it resolved the alert.
+  if (!account_event && account.renewal_millis() == 0) return absl::OkStatus();
   KAM_ASSIGN_OR_RETURN(bool falling, tx.IsFiring(kam::v1::ALERT_RULE_SATISFACTION_FALLING, id));
   KAM_ASSIGN_OR_RETURN(bool low, tx.IsFiring(kam::v1::ALERT_RULE_SATISFACTION_LOW, id));
   KAM_RETURN_IF_ERROR(tx.Transition(kam::v1::ALERT_RULE_RENEWAL_AT_RISK, id, id, owner,
@@ -56,6 +63,7 @@ absl::Status EvaluateAccountRisks(AlertTx& tx, int32_t p, const AlertAccountStat
                                      .account_id = id,
                                      .interaction_id = ""}));
   }
+  if (!account_event) return absl::OkStatus();
   KAM_ASSIGN_OR_RETURN(
       std::optional<kam::v1::Alert> concentration,
       tx.Latest(tx.FingerprintFor(kam::v1::ALERT_RULE_REVENUE_CONCENTRATION, id)));

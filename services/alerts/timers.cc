@@ -20,17 +20,17 @@ absl::Status FireTimer(AlertTx& tx, const TimerKey& timer, const EngineOptions& 
   const RuleConfig& config = options.rules.For(state->industry());
   if (timer.kind == TimerKind::kNoContactDue) {
     KAM_RETURN_IF_ERROR(EvaluateNoContact(tx, p, *state, config, now));
-    return EvaluateAccountRisks(tx, p, *state, config, now);
+    return EvaluateAccountRisks(tx, p, *state, config, now, RiskTrigger::kActivity);
   }
   if (timer.kind == TimerKind::kRenewalCheck) {
-    return EvaluateAccountRisks(tx, p, *state, config, now);
+    return EvaluateAccountRisks(tx, p, *state, config, now, RiskTrigger::kActivity);
   }
   const kam::internal::v1::OpenRequestTimer* open = nullptr;
   for (const auto& request : state->open_requests()) {
     if (request.interaction_id() == timer.interaction_id) open = &request;
   }
   if (open == nullptr) return absl::OkStatus();  // resolved before it fell due
-  KAM_RETURN_IF_ERROR(EvaluateAccountRisks(tx, p, *state, config, now));
+  KAM_RETURN_IF_ERROR(EvaluateAccountRisks(tx, p, *state, config, now, RiskTrigger::kActivity));
   KAM_RETURN_IF_ERROR(tx.Transition(
       kam::v1::ALERT_RULE_RESPONSE_OVERDUE, timer.account_id + "/" + timer.interaction_id,
       timer.account_id, state->owner_manager_id(),
