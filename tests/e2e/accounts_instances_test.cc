@@ -23,6 +23,7 @@
 #include "common/time_util.h"
 #include "kam/v1/accounts.grpc.pb.h"
 #include "kam/v1/events.pb.h"
+#include "tests/testing/grpc_call.h"
 #include "tests/testing/service_process.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/topic_reader.h"
@@ -268,9 +269,7 @@ TEST_F(AccountsInstancesTest, WriterKilledMidLoadAStandbyTakesOverWithEveryAckno
           }
           break;
         }
-        const bool retry = status.error_code() == grpc::StatusCode::UNAVAILABLE ||
-                           status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
-        if (!retry || std::chrono::steady_clock::now() > deadline) {
+        if (!testing::RetrySafeWithRequestId(status) || std::chrono::steady_clock::now() > deadline) {
           ADD_FAILURE() << name << ": " << status.error_message();
           ++gave_up;
           break;

@@ -283,12 +283,7 @@ TEST_F(InteractionsInstancesTest, OwnerKilledAndRollingRestartUnderLoadLoseNothi
           ++acknowledged.per_account[account];
           break;
         }
-        // A draining instance cancels what is still in flight after its grace period (CANCELLED):
-        // like UNAVAILABLE, the write may or may not have landed -- retry with its request id.
-        const bool retry = status.error_code() == grpc::StatusCode::UNAVAILABLE ||
-                           status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ||
-                           status.error_code() == grpc::StatusCode::CANCELLED;
-        if (!retry || std::chrono::steady_clock::now() > deadline) {
+        if (!testing::RetrySafeWithRequestId(status) || std::chrono::steady_clock::now() > deadline) {
           ADD_FAILURE() << request_id << ": " << status.error_message();
           ++acknowledged.gave_up;
           break;

@@ -21,6 +21,7 @@
 #include "kam/v1/alerts.grpc.pb.h"
 #include "kam/v1/interactions.grpc.pb.h"
 #include "nlohmann/json.hpp"
+#include "tests/testing/grpc_call.h"
 #include "tests/testing/alert_stream.h"
 #include "tests/testing/service_process.h"
 #include "tests/testing/temp_dir.h"
@@ -124,10 +125,7 @@ grpc::Status Retry(Service& service,
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
     grpc::Status status = (stub.get()->*method)(&context, request, response);
-    const bool transient = status.error_code() == grpc::StatusCode::UNAVAILABLE ||
-                           status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ||
-                           status.error_code() == grpc::StatusCode::CANCELLED;
-    if (!transient || std::chrono::steady_clock::now() > give_up) return status;
+    if (!testing::RetrySafeWithRequestId(status) || std::chrono::steady_clock::now() > give_up) return status;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 }

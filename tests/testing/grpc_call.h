@@ -19,4 +19,14 @@ grpc::Status Call(Stub* stub,
   return (stub->*method)(&context, request, response);
 }
 
+// Whether a call that carries a request id may be sent again after `status`: the instance was
+// unreachable or moving a task (UNAVAILABLE), the answer did not come in time, or a draining
+// instance cut the call off after its grace period (CANCELLED) -- in each case the write may or
+// may not have landed, and the request id makes the retry safe.
+inline bool RetrySafeWithRequestId(const grpc::Status& status) {
+  return status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+         status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ||
+         status.error_code() == grpc::StatusCode::CANCELLED;
+}
+
 }  // namespace kam::testing
