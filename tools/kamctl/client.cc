@@ -104,6 +104,14 @@ std::string FormatMoney(const kam::v1::Money& money) {
   return FormatAmount(money.amount_minor(), money.currency());
 }
 
+std::string Fixed(double value, int digits) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof(buffer), "%.*f", digits, value);
+  return buffer;
+}
+
+std::string Percent(double ratio) { return Fixed(ratio * 100, 0) + "%"; }
+
 std::string FormatTime(const google::protobuf::Timestamp& time) {
   if (time.seconds() == 0 && time.nanos() == 0) return "-";
   return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(time.seconds()),

@@ -100,6 +100,10 @@ void PrintTable(const std::vector<std::string>& header,
 
 bool IsTerminal();
 std::string FormatMoney(const kam::v1::Money& money);
+// "3.14": a number with `digits` decimals.
+std::string Fixed(double value, int digits = 2);
+// "125%": a ratio (1.25) as a whole percentage.
+std::string Percent(double ratio);
 std::string FormatTime(const google::protobuf::Timestamp& time);
 // Drops the enum prefix: INDUSTRY_SERVICES -> services.
 std::string Short(const std::string& enum_name);

@@ -263,11 +263,8 @@ int ShowLoads(Client& client, bool overloaded_only) {
         std::cout << ToJson(load) << "\n";
         continue;
       }
-      char numbers[3][32];
-      std::snprintf(numbers[0], 32, "%.2f", load.load());
-      std::snprintf(numbers[1], 32, "%.2f", load.capacity());
-      std::snprintf(numbers[2], 32, "%.0f%%", load.utilisation() * 100);
-      rows.push_back({load.manager_id(), load.manager_name(), numbers[0], numbers[1], numbers[2],
+      rows.push_back({load.manager_id(), load.manager_name(), Fixed(load.load()),
+                      Fixed(load.capacity()), Percent(load.utilisation()),
                       absl::StrCat(load.account_count())});
     }
     if (response.next_page_token().empty()) break;

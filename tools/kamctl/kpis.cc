@@ -16,12 +16,6 @@
 namespace kam::ctl {
 namespace {
 
-std::string Fixed(double value, int digits) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof(buffer), "%.*f", digits, value);
-  return buffer;
-}
-
 // "80.0% !" -- the figure, scaled and with its unit, marked when it misses its benchmark.
 std::string Cell(const kam::v1::Kpi& kpi, double scale, int digits, const char* unit) {
   if (!kpi.known()) return "-";

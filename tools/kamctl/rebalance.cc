@@ -11,22 +11,6 @@
 #include "tools/kamctl/commands.h"
 
 namespace kam::ctl {
-namespace {
-
-std::string Percent(double utilisation) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%.0f%%", utilisation * 100);
-  return buffer;
-}
-
-std::string Fixed(double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%.2f", value);
-  return buffer;
-}
-
-}  // namespace
-
 int Rebalance(Client& client, const std::string& manager, bool apply) {
   kam::v1::SuggestReassignmentsRequest request;
   request.set_manager_id(manager);
