@@ -1,9 +1,15 @@
 #include "services/alerts/alert_commands.h"
 
+#include <type_traits>
+
 #include "absl/strings/str_cat.h"
 #include "kam/internal/v1/commands.pb.h"
 #include "services/alerts/alert_store.h"
+#include "common/field_checks.h"
+#include "common/time_util.h"
 #include "services/alerts/lifecycle.h"
+#include "services/alerts/silences.h"
+#include "services/alerts/timer_key.h"
 
 namespace kam::alerts {
 namespace {
@@ -54,29 +60,177 @@ absl::StatusOr<kam::v1::Alert> AcknowledgeInTx(AlertTx& tx,
         absl::StrCat("id: alert \"", request.id(), "\" is resolved"));
   }
   if (alert->state() == kam::v1::ALERT_STATE_ACKNOWLEDGED) return *alert;
-  kam::v1::Alert acknowledged = Acknowledged(*alert, request.acknowledged_by(), wall_millis);
-  tx.Stage(acknowledged, kam::v1::ALERT_CHANGE_KIND_ACKNOWLEDGED);
-  return acknowledged;
+  KAM_RETURN_IF_ERROR(tx.Stage(Acknowledged(*alert, request.acknowledged_by(), wall_millis),
+                               kam::v1::ALERT_CHANGE_KIND_ACKNOWLEDGED));
+  KAM_ASSIGN_OR_RETURN(std::optional<kam::v1::Alert> staged, tx.FindAlert(request.id()));
+  return *staged;
 }
+
+absl::Status CheckSnoozeRequest(const kam::v1::SnoozeAlertRequest& request, int64_t now_millis) {
+  if (request.id().empty()) return absl::InvalidArgumentError("id: required");
+  if (request.snoozed_by().empty() || request.snoozed_by().size() > 200) {
+    return absl::InvalidArgumentError("snoozed_by: required, at most 200 characters");
+  }
+  if (request.reason().empty() || request.reason().size() > 500) {
+    return absl::InvalidArgumentError(
+        "reason: required (say why, for whoever looks next), at most 500 characters");
+  }
+  if (!request.has_end_time()) return absl::InvalidArgumentError("end_time: required");
+  KAM_RETURN_IF_ERROR(ValidateTimestamp(request.end_time(), "end_time"));
+  const int64_t end = MillisFromTimestamp(request.end_time());
+  if (end <= now_millis || end - now_millis > kMaxSnoozeMillis) {
+    return absl::InvalidArgumentError("end_time: must be in the future, at most 90 days ahead");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<kam::v1::Alert> SnoozeInTx(AlertTx& tx, const kam::v1::SnoozeAlertRequest& request,
+                                          int64_t wall_millis) {
+  KAM_RETURN_IF_ERROR(CheckSnoozeRequest(request, wall_millis));
+  KAM_ASSIGN_OR_RETURN(std::optional<kam::v1::Alert> alert, tx.FindAlert(request.id()));
+  if (!alert) return NoSuchAlert(request.id());
+  if (!request.etag().empty() && request.etag() != alert->etag()) {
+    return absl::AbortedError(
+        absl::StrCat("etag: the alert changed since it was read (etag ", alert->etag(), ")"));
+  }
+  if (!IsOpen(*alert)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("id: alert \"", request.id(), "\" is resolved"));
+  }
+  kam::v1::Alert snoozed = Snoozed(*alert, request, wall_millis);
+  KAM_RETURN_IF_ERROR(tx.Stage(snoozed, kam::v1::ALERT_CHANGE_KIND_SNOOZED));
+  TimerKey end;
+  end.partition = tx.task();
+  end.due_millis = MillisFromTimestamp(request.end_time());
+  end.kind = TimerKind::kSnoozeEnds;
+  end.target = request.id();
+  KAM_RETURN_IF_ERROR(tx.Schedule(end));
+  KAM_ASSIGN_OR_RETURN(std::optional<kam::v1::Alert> staged, tx.FindAlert(request.id()));
+  return staged.value_or(snoozed);
+}
+
+absl::Status EndSnooze(AlertTx& tx, const std::string& alert_id, int64_t due_millis) {
+  KAM_ASSIGN_OR_RETURN(std::optional<kam::v1::Alert> alert, tx.FindAlert(alert_id));
+  if (!alert || alert->state() != kam::v1::ALERT_STATE_SNOOZED ||
+      MillisFromTimestamp(alert->snooze_end_time()) > due_millis) {
+    return absl::OkStatus();
+  }
+  return tx.Stage(SnoozeEnded(*alert, due_millis), kam::v1::ALERT_CHANGE_KIND_SNOOZE_ENDED);
+}
+
+absl::StatusOr<kam::v1::Silence> CreateSilenceInTx(AlertTx& tx, const kam::v1::Silence& silence) {
+  const std::string key = PartKey(0, silence.id());
+  KAM_ASSIGN_OR_RETURN(auto stored, LoadMessage<kam::v1::Silence>(tx.batch(), kSilencesCf, key));
+  if (stored) return *stored;  // a retry of the same request_id
+  KAM_RETURN_IF_ERROR(tx.Put(kSilencesCf, key, silence.SerializeAsString()));
+  return silence;
+}
+
+absl::StatusOr<kam::v1::Silence> ExpireSilenceInTx(AlertTx& tx,
+                                                   const kam::v1::ExpireSilenceRequest& request,
+                                                   int64_t wall_millis) {
+  if (request.id().empty()) return absl::InvalidArgumentError("id: required");
+  const std::string key = PartKey(0, request.id());
+  KAM_ASSIGN_OR_RETURN(auto silence, LoadMessage<kam::v1::Silence>(tx.batch(), kSilencesCf, key));
+  if (!silence) {
+    return absl::NotFoundError(absl::StrCat("id: no silence \"", request.id(), "\""));
+  }
+  if (MillisFromTimestamp(silence->end_time()) <= wall_millis) return *silence;
+  *silence->mutable_end_time() = TimestampFromMillis(wall_millis);
+  if (MillisFromTimestamp(silence->start_time()) > wall_millis) {
+    *silence->mutable_start_time() = silence->end_time();  // a pending silence never starts
+  }
+  KAM_RETURN_IF_ERROR(tx.Put(kSilencesCf, key, silence->SerializeAsString()));
+  return *silence;
+}
+
+absl::Status DropEndedSilences(AlertTx& tx, int32_t p, int64_t wall_millis) {
+  if (p != 0) return absl::OkStatus();
+  std::vector<std::string> ended;
+  {
+    const std::string prefix = Partition(0);
+    auto it = tx.NewPrefixIterator(kSilencesCf, prefix);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      kam::v1::Silence silence;
+      if (!silence.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+        return absl::DataLossError("a stored silence does not parse");
+      }
+      if (MillisFromTimestamp(silence.end_time()) + kKeepEndedSilenceMillis < wall_millis) {
+        ended.push_back(it->key().ToString());
+      }
+    }
+    KAM_RETURN_IF_ERROR(FromRocks(it->status(), "scan silences"));
+  }
+  for (const auto& key : ended) KAM_RETURN_IF_ERROR(tx.Delete(kSilencesCf, key));
+  return absl::OkStatus();
+}
+
+namespace {
+
+// The outcome of one command: an alert or a silence, or the refusal the caller gets.
+struct Outcome {
+  absl::Status status;
+  std::optional<kam::v1::Alert> alert;
+  std::optional<kam::v1::Silence> silence;
+};
+
+template <typename T>
+Outcome OutcomeOf(absl::StatusOr<T> result) {
+  Outcome outcome{result.status(), std::nullopt, std::nullopt};
+  if (result.ok()) {
+    if constexpr (std::is_same_v<T, kam::v1::Alert>) {
+      outcome.alert = std::move(*result);
+    } else {
+      outcome.silence = std::move(*result);
+    }
+  }
+  return outcome;
+}
+
+Outcome Run(AlertTx& tx, const kam::internal::v1::AlertCommand& command) {
+  switch (command.command_case()) {
+    case kam::internal::v1::AlertCommand::kAcknowledge:
+      return OutcomeOf(AcknowledgeInTx(tx, command.acknowledge(), command.wall_millis()));
+    case kam::internal::v1::AlertCommand::kSnooze:
+      return OutcomeOf(SnoozeInTx(tx, command.snooze(), command.wall_millis()));
+    case kam::internal::v1::AlertCommand::kCreateSilence:
+      return OutcomeOf(CreateSilenceInTx(tx, command.create_silence()));
+    case kam::internal::v1::AlertCommand::kExpireSilence:
+      return OutcomeOf(ExpireSilenceInTx(tx, command.expire_silence(), command.wall_millis()));
+    case kam::internal::v1::AlertCommand::COMMAND_NOT_SET:
+      break;
+  }
+  return {absl::InvalidArgumentError("value: a command without a write"), {}, {}};
+}
+
+}  // namespace
 
 absl::Status OnCommand(AlertTx& tx, int32_t p, const ConsumedRecord& record) {
   kam::internal::v1::AlertCommand command;
   if (!command.ParseFromString(record.value)) {
     return absl::InvalidArgumentError("value: not a kam.internal.v1.AlertCommand");
   }
-  if (command.command_id().empty() || command.wall_millis() <= 0 || !command.has_acknowledge()) {
+  if (command.command_id().empty() || command.wall_millis() <= 0 ||
+      command.command_case() == kam::internal::v1::AlertCommand::COMMAND_NOT_SET) {
     return absl::InvalidArgumentError("value: a command needs command_id, wall_millis and a write");
   }
+  if ((command.has_create_silence() || command.has_expire_silence()) && p != 0) {
+    return absl::InvalidArgumentError("value: silences are commands to partition 0");
+  }
+  if (command.has_create_silence() && (command.create_silence().id().rfind("sil_", 0) != 0 ||
+                                       !command.create_silence().has_end_time())) {
+    return absl::InvalidArgumentError("value: a silence needs its id and end_time");
+  }
   tx.SetTask(p);
-  absl::StatusOr<kam::v1::Alert> outcome =
-      AcknowledgeInTx(tx, command.acknowledge(), command.wall_millis());
-  if (!IsAnswer(outcome.status())) return outcome.status();
+  Outcome outcome = Run(tx, command);
+  if (!IsAnswer(outcome.status)) return outcome.status;
   kam::internal::v1::AlertCommandResult result;
   result.set_command_id(command.command_id());
   result.set_wall_millis(command.wall_millis());
-  result.set_code(static_cast<int32_t>(outcome.status().code()));
-  result.set_message(std::string(outcome.status().message()));
-  if (outcome.ok()) *result.mutable_alert() = *outcome;
+  result.set_code(static_cast<int32_t>(outcome.status.code()));
+  result.set_message(std::string(outcome.status.message()));
+  if (outcome.alert) *result.mutable_alert() = std::move(*outcome.alert);
+  if (outcome.silence) *result.mutable_silence() = std::move(*outcome.silence);
   return tx.Put(kCommandResultsCf, ResultKey(p, command.wall_millis(), command.command_id()),
                 result.SerializeAsString());
 }

@@ -28,7 +28,8 @@ bool Matches(const kam::v1::ListAlertsRequest& request, const Alert& alert) {
          (request.rule() == 0 || alert.rule() == request.rule()) &&
          alert.severity() >= request.min_severity() &&
          (request.account_id().empty() || alert.account_id() == request.account_id()) &&
-         (request.manager_id().empty() || alert.manager_id() == request.manager_id());
+         (request.manager_id().empty() || alert.manager_id() == request.manager_id()) &&
+         (request.group_alert_id().empty() || alert.group_alert_id() == request.group_alert_id());
 }
 
 absl::StatusOr<kam::v1::ListAlertsResponse> PageOf(std::vector<Alert> matching,
@@ -38,7 +39,9 @@ absl::StatusOr<kam::v1::ListAlertsResponse> PageOf(std::vector<Alert> matching,
   KAM_ASSIGN_OR_RETURN(int page_size, ResolvePageSize(request.page_size()));
   const std::string filter =
       absl::StrCat("alerts|", request.state(), "|", request.rule(), "|", request.min_severity(),
-                   "|", request.account_id(), "|", request.manager_id());
+                   "|", request.account_id(), "|", request.manager_id(),
+                   // Added later: tokens issued without it stay valid.
+                   request.group_alert_id().empty() ? "" : "|g=", request.group_alert_id());
   std::string after;
   if (!request.page_token().empty()) {
     KAM_ASSIGN_OR_RETURN(after, tokens.Parse(request.page_token(), filter));

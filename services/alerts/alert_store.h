@@ -31,6 +31,11 @@ inline constexpr char kParkedCf[] = "parked";
 inline constexpr char kClockCf[] = "clock";
 // Per task: partition + account id -> AccountKpiState (kpi_facts.h).
 inline constexpr char kKpisCf[] = "kpis";
+// Per task: partition + fingerprint -> AlertDamping: a verdict waiting out its pending or hold
+// time (damping.h).
+inline constexpr char kDampingCf[] = "damping";
+// Task 0 only: partition + silence id -> kam.v1.Silence (silences.h).
+inline constexpr char kSilencesCf[] = "silences";
 // The layout of this store; older layouts are refused at start.
 inline constexpr char kFormatKey[] = "alerts.store_format";
 inline constexpr char kFormat[] = "3";
@@ -55,7 +60,8 @@ inline int32_t PartitionOf(std::string_view key) {
 // The column families whose keys start with a task's partition: the state that moves with it.
 inline std::vector<std::string> TaskColumnFamilies() {
   return {kAccountsCf, kManagersCf, kAlertsCf, kLatestCf,
-          kChangesCf,  kTimersCf,   kParkedCf, kClockCf, kCommandResultsCf, kKpisCf};
+          kChangesCf,  kTimersCf,   kParkedCf, kClockCf, kCommandResultsCf, kKpisCf,
+          kDampingCf,  kSilencesCf};
 }
 
 inline std::string FingerprintOf(kam::v1::AlertRule rule, const std::string& subject) {
@@ -69,7 +75,8 @@ inline absl::Status NoSuchAlert(const std::string& id) {
 
 inline bool IsOpen(const kam::v1::Alert& alert) {
   return alert.state() == kam::v1::ALERT_STATE_FIRING ||
-         alert.state() == kam::v1::ALERT_STATE_ACKNOWLEDGED;
+         alert.state() == kam::v1::ALERT_STATE_ACKNOWLEDGED ||
+         alert.state() == kam::v1::ALERT_STATE_SNOOZED;
 }
 
 }  // namespace kam::alerts

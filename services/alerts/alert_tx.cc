@@ -2,8 +2,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/kafka_topics.h"
+#include "common/time_util.h"
 #include "services/alerts/alert_store.h"
 #include "services/alerts/cloud_event.h"
+#include "services/alerts/damping.h"
 #include "services/alerts/lifecycle.h"
 
 namespace kam::alerts {
@@ -113,18 +115,62 @@ absl::Status AlertTx::Transition(kam::v1::AlertRule rule, const std::string& sub
     KAM_ASSIGN_OR_RETURN(AlertAccountState * account, Account(task_, account_id));
     group = account->parent_account_id();
   }
+  const bool open = latest && IsOpen(*latest);
+  KAM_ASSIGN_OR_RETURN(bool waits, WaitsOutDamping(*this, {rule, subject, account_id, manager_id},
+                                                   fingerprint, desired, open, at_millis));
+  if (waits) return absl::OkStatus();
   std::optional<AlertStep> step = NextAlert(
       latest, {rule, fingerprint, account_id, manager_id, std::move(group)}, desired, at_millis);
-  if (step) Stage(step->alert, step->kind);
+  if (step) return Stage(std::move(step->alert), step->kind);
   return absl::OkStatus();
 }
 
-void AlertTx::Stage(const Alert& alert, kam::v1::AlertChangeKind kind) {
+const RulesConfig& AlertTx::rules() const {
+  static const RulesConfig* const kBuiltIn = new RulesConfig();
+  return options_ != nullptr ? options_->rules : *kBuiltIn;
+}
+
+absl::Status AlertTx::Annotate(Alert& alert) {
+  // A resolution keeps what its alert had: a notifier that stayed quiet about the firing stays
+  // quiet about its end.
+  if (alert.state() == kam::v1::ALERT_STATE_RESOLVED) return absl::OkStatus();
+  int tier = 0;
+  int industry = 0;
+  if (!alert.account_id().empty()) {
+    KAM_ASSIGN_OR_RETURN(AlertAccountState * account, Account(task_, alert.account_id()));
+    tier = account->tier();
+    industry = account->industry();
+  }
+  alert.clear_silenced_by();
+  alert.clear_group_alert_id();
+  bool quiet_in_group = false;
+  if (options_ != nullptr) {
+    const int64_t at = MillisFromTimestamp(alert.update_time());
+    if (options_->silences_matching) {
+      for (auto& id : options_->silences_matching(alert, tier, industry, at)) {
+        alert.add_silenced_by(std::move(id));
+      }
+    }
+    if (options_->open_overload_alert && IsGroupedRule(alert.rule()) &&
+        !alert.manager_id().empty()) {
+      alert.set_group_alert_id(options_->open_overload_alert(alert.manager_id()));
+      quiet_in_group = !alert.group_alert_id().empty() &&
+                       options_->rules.quiet_when_grouped.count(alert.rule()) > 0;
+    }
+  }
+  alert.set_notification_suppressed(alert.state() == kam::v1::ALERT_STATE_SNOOZED ||
+                                    alert.silenced_by_size() > 0 || quiet_in_group);
+  return absl::OkStatus();
+}
+
+absl::Status AlertTx::Stage(Alert alert, kam::v1::AlertChangeKind kind) {
+  if (kind != kam::v1::ALERT_CHANGE_KIND_UNSPECIFIED) KAM_RETURN_IF_ERROR(Annotate(alert));
   latest_[PartKey(task_, alert.fingerprint())] = alert;
   // By id too: a transaction may resolve one instance and fire the next of the same
   // fingerprint, and both records must be written.
   staged_alerts_[PartKey(task_, alert.id())] = alert;
   if (kind != kam::v1::ALERT_CHANGE_KIND_UNSPECIFIED) Publish(kind, alert);
+  return absl::OkStatus();
 }
 
 void AlertTx::Publish(kam::v1::AlertChangeKind kind, const Alert& alert) {

@@ -22,6 +22,7 @@
 #include "common/status.h"
 #include "kam/internal/v1/storage.pb.h"
 #include "kam/v1/alerts.pb.h"
+#include "services/alerts/engine_options.h"
 #include "services/alerts/rules.h"
 #include "services/alerts/timer_key.h"
 
@@ -29,8 +30,11 @@ namespace kam::alerts {
 
 class AlertTx {
  public:
-  AlertTx(StagedBatch* batch, std::vector<OutboundEvent>* events)
-      : batch_(batch), events_(events) {}
+  // `options` (rules, global tables) outlive the transaction; nullptr: built-in rules, nothing
+  // silenced or grouped.
+  AlertTx(StagedBatch* batch, std::vector<OutboundEvent>* events,
+          const EngineOptions* options = nullptr)
+      : batch_(batch), events_(events), options_(options) {}
 
   // The task (partition number) whose alerts the following calls read and write: alerts belong
   // to the task of their subject, so a task's alerts move with its partition.
@@ -62,12 +66,16 @@ class AlertTx {
   // Whether the latest instance of rule/subject is open.
   absl::StatusOr<bool> IsFiring(kam::v1::AlertRule rule, const std::string& subject);
 
-  // Moves the alert of rule/subject to what `desired` says, publishing each state change.
+  // Moves the alert of rule/subject to what `desired` says, publishing each state change. A
+  // damped rule's verdict first waits out its pending or hold time (damping.h).
   absl::Status Transition(kam::v1::AlertRule rule, const std::string& subject,
                           const std::string& account_id, const std::string& manager_id,
                           const Desired& desired, int64_t at_millis);
-  // Stores `alert` as its fingerprint's latest instance, and publishes `kind` when set.
-  void Stage(const kam::v1::Alert& alert, kam::v1::AlertChangeKind kind);
+  // Stores `alert` as its fingerprint's latest instance, and publishes `kind` when set, with
+  // what notifiers need to know (silences, group, suppression) decided as of the change.
+  absl::Status Stage(kam::v1::Alert alert, kam::v1::AlertChangeKind kind);
+
+  const RulesConfig& rules() const;
 
   absl::Status Put(std::string_view cf, const std::string& key, const std::string& value) {
     return batch_->Put(cf, key, value);
@@ -90,6 +98,8 @@ class AlertTx {
                                                         std::string upper_bound) {
     return batch_->NewIterator(cf, std::move(upper_bound));
   }
+  // The batch itself, for state kept outside the transaction's caches (damping, silences).
+  StagedBatch& batch() { return *batch_; }
   void Emit(OutboundEvent event) { events_->push_back(std::move(event)); }
   void CountParked() { ++parked_; }
   uint64_t parked() const { return parked_; }
@@ -102,9 +112,12 @@ class AlertTx {
 
  private:
   void Publish(kam::v1::AlertChangeKind kind, const kam::v1::Alert& alert);
+  // Sets silenced_by, group_alert_id and notification_suppressed for a published change.
+  absl::Status Annotate(kam::v1::Alert& alert);
 
   StagedBatch* batch_;
   std::vector<OutboundEvent>* events_;
+  const EngineOptions* options_;
   int32_t task_ = 0;
   std::map<std::string, kam::internal::v1::AlertAccountState> accounts_;
   std::map<std::string, kam::internal::v1::AlertManagerState> managers_;

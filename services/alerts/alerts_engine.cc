@@ -77,7 +77,7 @@ class AlertsEngine::Unit : public UnitOfWork {
   Unit(AlertsEngine* engine, StagedBatch* batch, std::vector<OutboundEvent>* events)
       : lock_(engine->mutex_),
         engine_(engine),
-        tx_(batch, events) {}
+        tx_(batch, events, &engine->options_) {}
 
   absl::Status Apply(const ConsumedRecord& record) override {
     return engine_->ApplyRecord(tx_, record);
@@ -169,6 +169,7 @@ absl::Status AlertsEngine::PunctuateTx(AlertTx& tx, int64_t wall_millis) {
   for (const auto& [p, last] : last_activity_wall_) {
     KAM_RETURN_IF_ERROR(ExpireHeldBack(tx, p, wall_millis, options_.unknown_account_grace_millis));
     KAM_RETURN_IF_ERROR(ExpireCommandResults(tx, p, wall_millis));
+    KAM_RETURN_IF_ERROR(DropEndedSilences(tx, p, wall_millis));
   }
   return absl::OkStatus();
 }

@@ -70,8 +70,23 @@ void AlertsView::Apply(int32_t task, std::string_view key, std::optional<std::st
       const std::string id(store_key.substr(4));
       kam::v1::Alert alert;
       if (!value) {
-        alerts_.erase(id);
+        auto gone = alerts_.find(id);
+        if (gone != alerts_.end()) {
+          auto open = open_by_fingerprint_.find(gone->second.alert.fingerprint());
+          if (open != open_by_fingerprint_.end() && open->second == id) {
+            open_by_fingerprint_.erase(open);
+          }
+          alerts_.erase(gone);
+        }
       } else if (alert.ParseFromArray(value->data(), static_cast<int>(value->size()))) {
+        if (IsOpen(alert)) {
+          open_by_fingerprint_[alert.fingerprint()] = id;
+        } else {
+          auto open = open_by_fingerprint_.find(alert.fingerprint());
+          if (open != open_by_fingerprint_.end() && open->second == id) {
+            open_by_fingerprint_.erase(open);
+          }
+        }
         alerts_[id] = {task, std::move(alert)};
       }
       alert_changed_.notify_all();
@@ -222,6 +237,12 @@ size_t AlertsView::alerts_count() const {
 uint64_t AlertsView::changes_total() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return first_position_ + changes_.size();
+}
+
+std::string AlertsView::OpenAlertId(const std::string& fingerprint) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = open_by_fingerprint_.find(fingerprint);
+  return it == open_by_fingerprint_.end() ? std::string() : it->second;
 }
 
 }  // namespace kam::alerts

@@ -18,6 +18,10 @@ std::string CloudEventType(kam::v1::AlertChangeKind kind) {
       return "dev.kam.alert.acknowledged";
     case kam::v1::ALERT_CHANGE_KIND_RESOLVED:
       return "dev.kam.alert.resolved";
+    case kam::v1::ALERT_CHANGE_KIND_SNOOZED:
+      return "dev.kam.alert.snoozed";
+    case kam::v1::ALERT_CHANGE_KIND_SNOOZE_ENDED:
+      return "dev.kam.alert.snooze_ended";
     default:
       return "dev.kam.alert.changed";
   }
@@ -45,6 +49,11 @@ std::string RenderCloudEvent(const kam::v1::AlertChange& change, int32_t task, u
   event["datacontenttype"] = "application/json";
   event["kamtask"] = std::to_string(task);
   event["kamsequence"] = std::to_string(sequence);
+  // Notifiers filter on this without reading the data: snoozed, silenced or quietly grouped.
+  event["kamsuppressed"] = change.alert().notification_suppressed();
+  if (!change.alert().group_alert_id().empty()) {
+    event["kamgroup"] = change.alert().group_alert_id();
+  }
   // The data member is protobuf's JSON as printed; splicing it in (instead of parsing it into the
   // object and printing it again) halves the cost of a change on the consumer thread.
   std::string rendered = event.dump();

@@ -5,8 +5,10 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "common/kafka_topics.h"
+#include "kam/v1/alerts.pb.h"
 
 #include "services/alerts/rules.h"
 
@@ -29,6 +31,14 @@ struct EngineOptions {
   std::string commands_topic = "kam-alerts.commands.v1";
   // Wall clock in milliseconds (tests substitute their own).
   std::function<int64_t()> wall_clock;
+  // Global tables joined when an alert changes; each answer is stored with the change, so a
+  // replay decides nothing anew. Unset: nothing is silenced or grouped.
+  // Ids of the active silences matching the alert (silences.h); tier and industry of its account.
+  std::function<std::vector<std::string>(const kam::v1::Alert& alert, int tier, int industry,
+                                         int64_t at_millis)>
+      silences_matching;
+  // Id of manager `manager_id`'s open MANAGER_OVERLOADED alert; empty when none is open.
+  std::function<std::string(const std::string& manager_id)> open_overload_alert;
 };
 
 }  // namespace kam::alerts

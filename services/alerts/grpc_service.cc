@@ -106,7 +106,37 @@ grpc::ServerUnaryReactor* AlertsGrpcService::AcknowledgeAlert(
     grpc::CallbackServerContext* context, const kam::v1::AcknowledgeAlertRequest* request,
     kam::v1::Alert* response) {
   return AnswerUnary(context, metrics_, "AcknowledgeAlert", response,
-                     [&] { return acknowledger_->Acknowledge(*request); });
+                     [&] { return writer_->Acknowledge(*request); });
+}
+
+grpc::ServerUnaryReactor* AlertsGrpcService::SnoozeAlert(grpc::CallbackServerContext* context,
+                                                         const kam::v1::SnoozeAlertRequest* request,
+                                                         kam::v1::Alert* response) {
+  return AnswerUnary(context, metrics_, "SnoozeAlert", response,
+                     [&] { return writer_->Snooze(*request); });
+}
+
+grpc::ServerUnaryReactor* AlertsGrpcService::CreateSilence(
+    grpc::CallbackServerContext* context, const kam::v1::CreateSilenceRequest* request,
+    kam::v1::Silence* response) {
+  return AnswerUnary(context, metrics_, "CreateSilence", response,
+                     [&] { return writer_->CreateSilence(*request); });
+}
+
+grpc::ServerUnaryReactor* AlertsGrpcService::ListSilences(
+    grpc::CallbackServerContext* context, const kam::v1::ListSilencesRequest* request,
+    kam::v1::ListSilencesResponse* response) {
+  return AnswerUnary(context, metrics_, "ListSilences", response,
+                     [&]() -> absl::StatusOr<kam::v1::ListSilencesResponse> {
+                       return writer_->ListSilences(*request);
+                     });
+}
+
+grpc::ServerUnaryReactor* AlertsGrpcService::ExpireSilence(
+    grpc::CallbackServerContext* context, const kam::v1::ExpireSilenceRequest* request,
+    kam::v1::Silence* response) {
+  return AnswerUnary(context, metrics_, "ExpireSilence", response,
+                     [&] { return writer_->ExpireSilence(*request); });
 }
 
 grpc::ServerWriteReactor<kam::v1::AlertChange>* AlertsGrpcService::WatchAlerts(

@@ -85,4 +85,23 @@ Alert Acknowledged(const Alert& alert, const std::string& by, int64_t at_millis)
   return acknowledged;
 }
 
+Alert Snoozed(const Alert& alert, const kam::v1::SnoozeAlertRequest& request, int64_t at_millis) {
+  Alert snoozed = alert;
+  snoozed.set_state(kam::v1::ALERT_STATE_SNOOZED);
+  snoozed.set_snoozed_by(request.snoozed_by());
+  snoozed.set_snooze_reason(request.reason());
+  *snoozed.mutable_snooze_end_time() = request.end_time();
+  *snoozed.mutable_update_time() = TimestampFromMillis(at_millis);
+  snoozed.set_etag(NextEtag(alert));
+  return snoozed;
+}
+
+Alert SnoozeEnded(const Alert& alert, int64_t at_millis) {
+  Alert firing = alert;
+  firing.set_state(kam::v1::ALERT_STATE_FIRING);
+  *firing.mutable_update_time() = TimestampFromMillis(at_millis);
+  firing.set_etag(NextEtag(alert));
+  return firing;
+}
+
 }  // namespace kam::alerts

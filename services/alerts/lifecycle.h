@@ -5,6 +5,7 @@
 //
 //   (none|resolved) --open--> FIRING --severity--> FIRING --closed--> RESOLVED
 //                               |  acknowledge: ACKNOWLEDGED (still open)  |
+//                               |  snooze: SNOOZED --snooze ends--> FIRING  |
 //
 // A new firing after a resolution is a new instance (`<fingerprint>-<n+1>`). An open alert that
 // is re-evaluated without a change of state or severity gets the new summary and evidence but
@@ -41,5 +42,13 @@ std::optional<AlertStep> NextAlert(const std::optional<kam::v1::Alert>& latest,
 
 // `alert` acknowledged by `by` at `at_millis` (the caller checked that it is open).
 kam::v1::Alert Acknowledged(const kam::v1::Alert& alert, const std::string& by, int64_t at_millis);
+
+// `alert` snoozed as `request` says at `at_millis` (the caller checked the request and that the
+// alert is open).
+kam::v1::Alert Snoozed(const kam::v1::Alert& alert, const kam::v1::SnoozeAlertRequest& request,
+                       int64_t at_millis);
+
+// A snoozed `alert` firing again at `at_millis`; the snooze's end, author and reason stay.
+kam::v1::Alert SnoozeEnded(const kam::v1::Alert& alert, int64_t at_millis);
 
 }  // namespace kam::alerts

@@ -14,13 +14,14 @@
 #include "common/rpc_metrics.h"
 #include "common/service_host.h"
 #include "common/time_util.h"
-#include "services/alerts/acknowledger.h"
 #include "services/alerts/alert_store.h"
+#include "services/alerts/alert_writer.h"
 #include "services/alerts/alerts_engine.h"
 #include "services/alerts/alerts_view.h"
 #include "services/alerts/grpc_service.h"
 #include "services/alerts/kpi_book.h"
 #include "services/alerts/kpi_grpc_service.h"
+#include "services/alerts/silences.h"
 
 int main(int argc, char** argv) {
   std::string rules_file;
@@ -99,6 +100,20 @@ int main(int argc, char** argv) {
     kam::log::Error("start failed", {{"error", opened.ToString()}});
     return 1;
   }
+  // Every instance keeps a view of all alerts, fed by every task's changelog: reads work on any
+  // instance. Page tokens are signed per application, so any instance continues a listing.
+  kam::alerts::AlertsView view(kam::PageTokens("kam-alerts view|" + application), watch_history);
+  // ... and of every silence (task 0's state): the tasks ask it when an alert changes, and ask the
+  // view whether the owner's overload alert is open (global tables, silences.h).
+  kam::alerts::SilenceBook silences;
+  options.silences_matching = [&silences](const kam::v1::Alert& alert, int tier, int industry,
+                                          int64_t at) {
+    return silences.Matching(alert, tier, industry, at);
+  };
+  options.open_overload_alert = [&view](const std::string& manager_id) {
+    return view.OpenAlertId(
+        kam::alerts::FingerprintOf(kam::v1::ALERT_RULE_MANAGER_OVERLOADED, manager_id));
+  };
   auto engine = kam::alerts::AlertsEngine::Open(host.store(), host.committer(), options);
   if (!engine.ok()) {
     kam::log::Error("start failed", {{"error", engine.status().ToString()}});
@@ -111,16 +126,15 @@ int main(int argc, char** argv) {
   host.metrics()->AddCallbackGauge(
       "kam_alerts_parked_total", "Interactions held back until their account was known.",
       [e = engine->get()] { return static_cast<double>(e->parked_total()); });
-  // Every instance keeps a view of all alerts, fed by every task's changelog: reads work on any
-  // instance. Page tokens are signed per application, so any instance continues a listing.
-  kam::alerts::AlertsView view(kam::PageTokens("kam-alerts view|" + application), watch_history);
   // ... and of every account's KPI facts: any instance answers GetKpis.
   kam::kpis::KpiBook kpis([] { return kam::MillisFromTimestamp(kam::NowTimestamp()); });
   auto follower = kam::kafka::ChangelogFollower::Create(
       host.kafka_options(), changelog_topic,
-      [&view, &kpis](int32_t task, std::string_view key, std::optional<std::string_view> value) {
+      [&view, &kpis, &silences](int32_t task, std::string_view key,
+                                std::optional<std::string_view> value) {
         view.Apply(task, key, value);
         kpis.Apply(task, key, value);
+        silences.Apply(task, key, value);
       });
   if (!follower.ok()) {
     kam::log::Error("start failed", {{"error", follower.status().ToString()}});
@@ -137,7 +151,7 @@ int main(int argc, char** argv) {
   host.metrics()->AddCallbackGauge(
       "kam_alerts_view_changelog_records_total", "Changelog records read into the view.",
       [f = follower->get()] { return static_cast<double>(f->records_total()); });
-  // Acknowledgements go to the task that owns the alert, through the commands topic.
+  // Writes go to the task that owns what they change, through the commands topic.
   std::atomic<bool> stopping{false};
   auto command_producer = kam::kafka::KafkaPublisher::Create(
       host.kafka_options(), "kam-alerts-commands/" + host.store()->instance_id(), &stopping);
@@ -146,8 +160,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::mutex command_mutex;  // one Publish at a time on the producer
-  kam::alerts::Acknowledger acknowledger(
-      &view,
+  kam::alerts::AlertWriter writer(
+      &view, &silences,
       [&, producer = command_producer->get()](int32_t task, const std::string& key,
                                                const std::string& value) {
         std::lock_guard<std::mutex> lock(command_mutex);
@@ -160,7 +174,7 @@ int main(int argc, char** argv) {
                          : [] { return kam::MillisFromTimestamp(kam::NowTimestamp()); },
       std::chrono::seconds(10));
   kam::RpcMetrics rpc_metrics(host.metrics());
-  kam::alerts::AlertsGrpcService service(&acknowledger, &view, &rpc_metrics);
+  kam::alerts::AlertsGrpcService service(&writer, &view, &rpc_metrics);
   host.AddService(&service);
   kam::kpis::KpiGrpcService kpi_service(&kpis, &rpc_metrics);
   host.AddService(&kpi_service);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <stdexcept>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -115,11 +116,71 @@ absl::Status CheckRule(const RuleConfig& r, const std::string& where) {
   return absl::OkStatus();
 }
 
+kam::v1::AlertRule ParseRuleName(const std::string& where, const std::string& name) {
+  kam::v1::AlertRule rule;
+  if (!kam::v1::AlertRule_Parse("ALERT_RULE_" + name, &rule) &&
+      !kam::v1::AlertRule_Parse(name, &rule)) {
+    throw std::invalid_argument(absl::StrCat(where, ".", name, ": unknown rule"));
+  }
+  return rule;
+}
+
+// "damping": {"MANAGER_OVERLOADED": {"pending_minutes": 15, "hold_minutes": 60}, ...} and
+// "quiet_when_grouped": ["SATISFACTION_LOW", ...].
+void ReadNotifying(const nlohmann::json& json, RulesConfig* rules) {
+  if (json.contains("damping")) {
+    for (const auto& [name, values] : json.at("damping").items()) {
+      const kam::v1::AlertRule rule = ParseRuleName("damping", name);
+      Damping damping;
+      for (const auto& [key, value] : values.items()) {
+        const double minutes = value.get<double>();
+        if (!(minutes >= 0 && minutes <= 7 * 24 * 60)) {
+          throw std::invalid_argument(
+              absl::StrCat("damping.", name, ".", key, ": must be 0 to 10080 minutes"));
+        }
+        const auto millis = static_cast<int64_t>(minutes * 60 * 1000);
+        if (key == "pending_minutes") {
+          damping.pending_millis = millis;
+        } else if (key == "hold_minutes") {
+          damping.hold_millis = millis;
+        } else {
+          throw std::invalid_argument(absl::StrCat(
+              "damping.", name, ".", key, ": unknown; use pending_minutes and hold_minutes"));
+        }
+      }
+      rules->damping[rule] = damping;
+    }
+  }
+  if (json.contains("quiet_when_grouped")) {
+    rules->quiet_when_grouped.clear();
+    for (const auto& name : json.at("quiet_when_grouped")) {
+      const kam::v1::AlertRule rule = ParseRuleName("quiet_when_grouped", name.get<std::string>());
+      if (!IsGroupedRule(rule)) {
+        throw std::invalid_argument(absl::StrCat(
+            "quiet_when_grouped: ", name.get<std::string>(),
+            " is not grouped (only SATISFACTION_FALLING, SATISFACTION_LOW, RESPONSE_OVERDUE)"));
+      }
+      rules->quiet_when_grouped.insert(rule);
+    }
+  }
+}
+
 }  // namespace
 
 const RuleConfig& RulesConfig::For(int industry) const {
   auto it = by_industry.find(industry);
   return it == by_industry.end() ? defaults : it->second;
+}
+
+Damping RulesConfig::DampingFor(int rule) const {
+  auto it = damping.find(rule);
+  return it == damping.end() ? Damping{} : it->second;
+}
+
+bool IsGroupedRule(kam::v1::AlertRule rule) {
+  return rule == kam::v1::ALERT_RULE_SATISFACTION_FALLING ||
+         rule == kam::v1::ALERT_RULE_SATISFACTION_LOW ||
+         rule == kam::v1::ALERT_RULE_RESPONSE_OVERDUE;
 }
 
 absl::StatusOr<RulesConfig> LoadRules(const std::string& path) {
@@ -148,7 +209,10 @@ absl::StatusOr<RulesConfig> LoadRules(const std::string& path) {
         rules.by_industry[industry] = rule;
       }
     }
+    ReadNotifying(json, &rules);
   } catch (const nlohmann::json::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("--rules-file: ", e.what()));
+  } catch (const std::invalid_argument& e) {
     return absl::InvalidArgumentError(absl::StrCat("--rules-file: ", e.what()));
   }
   return rules;

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -71,12 +72,33 @@ struct RuleConfig {
   double concentration_resolve_margin = 0.02;
 };
 
-// Defaults, with per-industry overrides (kam.v1.Industry enum numbers).
+// Flap damping of one rule, in event time (Prometheus' `for` and `keep_firing_for`): a verdict
+// to open must hold for pending_millis before the alert fires, a verdict to resolve for
+// hold_millis before it resolves. A condition that comes and goes inside those times changes
+// nothing a human sees.
+struct Damping {
+  int64_t pending_millis = 0;
+  int64_t hold_millis = 0;
+};
+
+// Defaults, with per-industry overrides (kam.v1.Industry enum numbers), and what applies to a
+// rule whatever the industry: damping, and which grouped alerts stay quiet.
 struct RulesConfig {
   RuleConfig defaults;
   std::map<int, RuleConfig> by_industry;
+  // By kam.v1.AlertRule; a rule not named is not damped (every verdict acts at once).
+  std::map<int, Damping> damping;
+  // Rules whose alerts, grouped under their owner's open MANAGER_OVERLOADED alert, are not
+  // notified on their own (the overload alert notifies for them).
+  std::set<int> quiet_when_grouped = {kam::v1::ALERT_RULE_SATISFACTION_FALLING,
+                                      kam::v1::ALERT_RULE_SATISFACTION_LOW,
+                                      kam::v1::ALERT_RULE_RESPONSE_OVERDUE};
   const RuleConfig& For(int industry) const;
+  Damping DampingFor(int rule) const;
 };
+
+// The rules whose alerts name their owner's overload alert as their group.
+bool IsGroupedRule(kam::v1::AlertRule rule);
 
 // Reads a JSON rules file over the defaults (see deploy/alerts-rules.json).
 absl::StatusOr<RulesConfig> LoadRules(const std::string& path);

@@ -8,8 +8,8 @@
 namespace kam::alerts {
 
 // Layout: partition (4 bytes big-endian) | due (8 bytes big-endian) | body, where body is
-// "o|<account>|<interaction>", "n|<account>" or "r|<account>" (ids never contain '|': they are
-// validated).
+// "o|<account>|<interaction>", "n|<account>", "r|<account>", "s|<alert id>" or "d|<fingerprint>"
+// (ids never contain '|': they are validated or made here).
 
 std::string TimerKey::PartitionPrefix(int32_t partition) { return TaskKeyPrefix(partition); }
 
@@ -17,6 +17,8 @@ std::string TimerKey::Encode() const {
   std::string key = PartitionPrefix(partition) + EncodeUint64(static_cast<uint64_t>(due_millis));
   if (kind == TimerKind::kResponseDue) {
     absl::StrAppend(&key, "o|", account_id, "|", interaction_id);
+  } else if (kind == TimerKind::kSnoozeEnds || kind == TimerKind::kDampingDue) {
+    absl::StrAppend(&key, kind == TimerKind::kSnoozeEnds ? "s|" : "d|", target);
   } else {
     absl::StrAppend(&key, kind == TimerKind::kRenewalCheck ? "r|" : "n|", account_id);
   }
@@ -34,6 +36,11 @@ std::optional<TimerKey> TimerKey::Decode(std::string_view key) {
     timer.kind = TimerKind::kResponseDue;
     timer.account_id = parts[1];
     timer.interaction_id = parts[2];
+    return timer;
+  }
+  if (parts.size() == 2 && (parts[0] == "s" || parts[0] == "d") && !parts[1].empty()) {
+    timer.kind = parts[0] == "s" ? TimerKind::kSnoozeEnds : TimerKind::kDampingDue;
+    timer.target = parts[1];
     return timer;
   }
   if (parts.size() == 2 && (parts[0] == "n" || parts[0] == "r") && !parts[1].empty()) {

@@ -1,7 +1,8 @@
 #pragma once
 
-// A timer of the alerts engine, typed: what falls due (a request's response benchmark, or an
-// account's no-contact period), for which account, on which partition, and when (event time).
+// A timer of the alerts engine, typed: what falls due (a request's response benchmark, an
+// account's no-contact period or renewal check, a snooze's end, a damped verdict's wait), for
+// which account or alert, on which partition, and when (event time).
 // Stored as a key of the `timers` column family, ordered by partition then due time, so a
 // partition's due timers are one prefix scan in due order.
 
@@ -16,6 +17,8 @@ enum class TimerKind : char {
   kResponseDue = 'o',  // an open request reaches its response benchmark (or twice it)
   kNoContactDue = 'n',  // a watched account reaches its no-contact period
   kRenewalCheck = 'r',  // an account's renewal risk must be judged again (rules.h NextRenewalCheck)
+  kSnoozeEnds = 's',    // a snoozed alert's snooze ends (target: the alert id)
+  kDampingDue = 'd',    // a damped verdict has waited long enough (target: the fingerprint)
 };
 
 struct TimerKey {
@@ -24,6 +27,7 @@ struct TimerKey {
   TimerKind kind = TimerKind::kResponseDue;
   std::string account_id;
   std::string interaction_id;  // kResponseDue only: the open request
+  std::string target;          // kSnoozeEnds and kDampingDue: the alert id or fingerprint
 
   std::string Encode() const;
   // nullopt when `key` is not a timer key this version wrote.

@@ -2,7 +2,9 @@
 
 #include <optional>
 
+#include "services/alerts/alert_commands.h"
 #include "services/alerts/alert_store.h"
+#include "services/alerts/damping.h"
 #include "services/alerts/evaluate.h"
 #include "services/alerts/portfolio.h"
 
@@ -76,6 +78,14 @@ absl::Status FireDueTimers(AlertTx& tx, int32_t p, int64_t upto,
     }
     if (!next) break;
     KAM_RETURN_IF_ERROR(tx.Delete(kTimersCf, next_key));
+    if (next->kind == TimerKind::kSnoozeEnds) {
+      KAM_RETURN_IF_ERROR(EndSnooze(tx, next->target, next->due_millis));
+      continue;
+    }
+    if (next->kind == TimerKind::kDampingDue) {
+      KAM_RETURN_IF_ERROR(FireDampingTimer(tx, next->target, next->due_millis));
+      continue;
+    }
     KAM_RETURN_IF_ERROR(FireTimer(tx, *next, options));
     KAM_RETURN_IF_ERROR(ReportPortfolioFact(tx, p, next->account_id, next->due_millis, options));
   }

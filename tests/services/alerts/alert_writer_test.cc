@@ -1,4 +1,4 @@
-#include "services/alerts/acknowledger.h"
+#include "services/alerts/alert_writer.h"
 
 #include <gtest/gtest.h>
 
@@ -14,7 +14,7 @@ namespace {
 
 // The calling side of AcknowledgeAlert: what it sends where, and how it answers. The "owner" here
 // is the test, writing results into the view as the changelog would.
-class AcknowledgerTest : public ::testing::Test {
+class AlertWriterTest : public ::testing::Test {
  protected:
   void SetUp() override {
     kam::v1::Alert alert;
@@ -61,11 +61,12 @@ class AcknowledgerTest : public ::testing::Test {
     std::string value;
   };
   AlertsView view_{PageTokens("secret"), 100};
+  SilenceBook silences_;
   std::vector<Sent> sent_;
   // The owner answers (on another thread, like the changelog follower) when `answer_` is set.
   std::optional<absl::StatusCode> answer_;
-  Acknowledger acknowledger_{
-      &view_,
+  AlertWriter writer_{
+      &view_, &silences_,
       [this](int32_t task, const std::string& key, const std::string& value) {
         sent_.push_back({task, key, value});
         if (answer_) std::thread([this, code = *answer_] { Answer(code); }).detach();
@@ -74,26 +75,26 @@ class AcknowledgerTest : public ::testing::Test {
       [] { return int64_t{1'790'000'000'000}; }, std::chrono::milliseconds(2000)};
 };
 
-TEST_F(AcknowledgerTest, BadOrUnknownRequestsAreAnsweredWithoutSendingAnything) {
+TEST_F(AlertWriterTest, BadOrUnknownRequestsAreAnsweredWithoutSendingAnything) {
   auto request = Request();
   request.clear_acknowledged_by();
-  EXPECT_EQ(acknowledger_.Acknowledge(request).status().code(),
+  EXPECT_EQ(writer_.Acknowledge(request).status().code(),
             absl::StatusCode::kInvalidArgument);
   request = Request();
   request.set_id("");
-  EXPECT_EQ(acknowledger_.Acknowledge(request).status().code(),
+  EXPECT_EQ(writer_.Acknowledge(request).status().code(),
             absl::StatusCode::kInvalidArgument);
   request = Request();
   request.set_id("no-such-alert");
-  auto unknown = acknowledger_.Acknowledge(request);
+  auto unknown = writer_.Acknowledge(request);
   EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
   EXPECT_NE(unknown.status().message().find("no-such-alert"), std::string::npos);
   EXPECT_TRUE(sent_.empty());
 }
 
-TEST_F(AcknowledgerTest, TheCommandGoesToTheAlertsTaskAndItsResultIsTheAnswer) {
+TEST_F(AlertWriterTest, TheCommandGoesToTheAlertsTaskAndItsResultIsTheAnswer) {
   answer_ = absl::StatusCode::kOk;
-  auto acknowledged = acknowledger_.Acknowledge(Request());
+  auto acknowledged = writer_.Acknowledge(Request());
   ASSERT_TRUE(acknowledged.ok()) << acknowledged.status();
   EXPECT_EQ(acknowledged->state(), kam::v1::ALERT_STATE_ACKNOWLEDGED);
   ASSERT_EQ(sent_.size(), 1u);
@@ -108,20 +109,20 @@ TEST_F(AcknowledgerTest, TheCommandGoesToTheAlertsTaskAndItsResultIsTheAnswer) {
   EXPECT_EQ(view_.Get(get)->etag(), "4") << "read your own write";
 
   answer_ = absl::StatusCode::kAborted;  // the owner refuses the next one
-  auto refused = acknowledger_.Acknowledge(Request());
+  auto refused = writer_.Acknowledge(Request());
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kAborted);
   EXPECT_EQ(refused.status().message(), "from the owner");
 }
 
-TEST_F(AcknowledgerTest, NoAnswerInTimeIsUnavailableAndSaysTheCommandStaysQueued) {
-  Acknowledger impatient(
-      &view_, [](int32_t, const std::string&, const std::string&) { return absl::OkStatus(); },
+TEST_F(AlertWriterTest, NoAnswerInTimeIsUnavailableAndSaysTheCommandStaysQueued) {
+  AlertWriter impatient(
+      &view_, &silences_, [](int32_t, const std::string&, const std::string&) { return absl::OkStatus(); },
       [] { return int64_t{1}; }, std::chrono::milliseconds(20));
   auto status = impatient.Acknowledge(Request()).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(status.message().find("queued for task 2"), std::string::npos) << status;
-  Acknowledger failing(
-      &view_,
+  AlertWriter failing(
+      &view_, &silences_,
       [](int32_t, const std::string&, const std::string&) {
         return absl::UnavailableError("broker down");
       },
