@@ -16,6 +16,7 @@
 #include "common/kafka_topics.h"
 #include "common/record_applier.h"
 #include "common/time_util.h"
+#include "kam/internal/v1/commands.pb.h"
 #include "nlohmann/json.hpp"
 #include "services/alerts/alert_store.h"
 #include "services/alerts/alerts_engine.h"
@@ -43,6 +44,7 @@ class AlertsEngineFixture : public ::testing::Test {
     options.idle_millis = 1000;
     options.allowed_lateness_millis = allowed_lateness_;
     options.wall_clock = [] { return kStart; };
+    if (configure_) configure_(options);
     engine_ = std::move(*AlertsEngine::Open(store_.get(), outbox_.get(), options));
     // One instance owning every partition, as the consumer starts its tasks.
     for (int32_t task = 0; task < 3; ++task) engine_->TaskRunning(task);
@@ -60,6 +62,29 @@ class AlertsEngineFixture : public ::testing::Test {
     ASSERT_TRUE(
         applier_->Apply({topic, partition, offsets_[topic]++, key, envelope.SerializeAsString(), 0})
             .ok());
+  }
+
+  // An API write as the commands topic carries it to task `partition`; returns the result the
+  // task stored for its caller.
+  kam::internal::v1::AlertCommandResult Command(kam::internal::v1::AlertCommand command,
+                                                int32_t partition = 0) {
+    static int next_command = 0;
+    command.set_command_id("cmd-" + std::to_string(++next_command));
+    const std::string topic = EngineOptions().commands_topic;
+    EXPECT_TRUE(applier_
+                    ->Apply({topic, partition, offsets_[topic]++, command.command_id(),
+                             command.SerializeAsString(), 0})
+                    .ok());
+    auto it = store_->NewIterator(kCommandResultsCf);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      kam::internal::v1::AlertCommandResult result;
+      if (result.ParseFromString(it->value().ToString()) &&
+          result.command_id() == command.command_id()) {
+        return result;
+      }
+    }
+    ADD_FAILURE() << "no result for " << command.command_id();
+    return {};
   }
 
   // An account event carrying `account` as kam-accounts publishes it.
@@ -189,6 +214,8 @@ class AlertsEngineFixture : public ::testing::Test {
   std::unique_ptr<RecordApplier> applier_;
   std::map<std::string, int64_t> offsets_;
   int64_t allowed_lateness_ = 0;
+  // Applied to the engine's options by Open (damping, global-table lookups).
+  std::function<void(EngineOptions&)> configure_;
   uint64_t pumped_sequence_ = 0;
 
   // Every alert's changes in order (kind, state, severity, times), by alert id: what a person
