@@ -97,6 +97,11 @@ absl::StatusOr<kam::v1::Alert> SnoozeInTx(AlertTx& tx, const kam::v1::SnoozeAler
     return absl::FailedPreconditionError(
         absl::StrCat("id: alert \"", request.id(), "\" is resolved"));
   }
+  if (alert->state() == kam::v1::ALERT_STATE_SNOOZED && alert->snoozed_by() == request.snoozed_by() &&
+      alert->snooze_reason() == request.reason() &&
+      MillisFromTimestamp(alert->snooze_end_time()) == MillisFromTimestamp(request.end_time())) {
+    return *alert;  // a retry: nothing changes, nothing is published again
+  }
   kam::v1::Alert snoozed = Snoozed(*alert, request, wall_millis);
   KAM_RETURN_IF_ERROR(tx.Stage(snoozed, kam::v1::ALERT_CHANGE_KIND_SNOOZED));
   TimerKey end;

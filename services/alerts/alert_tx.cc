@@ -145,8 +145,11 @@ absl::Status AlertTx::Annotate(Alert& alert) {
   alert.clear_group_alert_id();
   bool quiet_in_group = false;
   if (options_ != nullptr) {
-    const int64_t at = MillisFromTimestamp(alert.update_time());
     if (options_->silences_matching) {
+      // Silences are planned in wall time (an outage, a reorganisation): they apply to the changes
+      // made while they are active, whatever the event time of the record that caused them.
+      const int64_t at = options_->wall_clock ? options_->wall_clock()
+                                              : MillisFromTimestamp(alert.update_time());
       for (auto& id : options_->silences_matching(alert, tier, industry, at)) {
         alert.add_silenced_by(std::move(id));
       }

@@ -33,7 +33,8 @@ struct EngineOptions {
   std::function<int64_t()> wall_clock;
   // Global tables joined when an alert changes; each answer is stored with the change, so a
   // replay decides nothing anew. Unset: nothing is silenced or grouped.
-  // Ids of the active silences matching the alert (silences.h); tier and industry of its account.
+  // Ids of the silences matching the alert (silences.h) active at `at_millis` (wall time); tier and
+  // industry of its account.
   std::function<std::vector<std::string>(const kam::v1::Alert& alert, int tier, int industry,
                                          int64_t at_millis)>
       silences_matching;

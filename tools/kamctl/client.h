@@ -7,11 +7,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "google/protobuf/message.h"
 #include "kam/v1/accounts.grpc.pb.h"
 #include "kam/v1/alerts.grpc.pb.h"
@@ -107,5 +109,18 @@ std::string Percent(double ratio);
 std::string FormatTime(const google::protobuf::Timestamp& time);
 // Drops the enum prefix: INDUSTRY_SERVICES -> services.
 std::string Short(const std::string& enum_name);
+
+// Parses an enum flag given as its short or full name ("a" or "TIER_A"); empty leaves `out`.
+// false (after saying so on stderr) for an unknown value.
+template <typename Enum>
+bool ParseEnum(const std::string& text, const std::string& prefix,
+               bool (*parse)(const std::string&, Enum*), Enum* out, const std::string& flag) {
+  if (text.empty()) return true;
+  if (parse(prefix + absl::AsciiStrToUpper(text), out) || parse(absl::AsciiStrToUpper(text), out)) {
+    return true;
+  }
+  std::fprintf(stderr, "kamctl: %s: unknown value \"%s\"\n", flag.c_str(), text.c_str());
+  return false;
+}
 
 }  // namespace kam::ctl

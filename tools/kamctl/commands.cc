@@ -13,16 +13,6 @@
 namespace kam::ctl {
 namespace {
 
-template <typename Enum>
-bool ParseEnum(const std::string& text, const std::string& prefix,
-               bool (*parse)(const std::string&, Enum*), Enum* out, const std::string& flag) {
-  if (text.empty()) return true;
-  std::string name = prefix + absl::AsciiStrToUpper(text);
-  if (parse(name, out) || parse(absl::AsciiStrToUpper(text), out)) return true;
-  std::fprintf(stderr, "kamctl: %s: unknown value \"%s\"\n", flag.c_str(), text.c_str());
-  return false;
-}
-
 kam::v1::Money Money(double major, const std::string& currency) {
   kam::v1::Money money;
   int exponent = CurrencyExponent(currency).value_or(2);
@@ -395,7 +385,7 @@ std::vector<std::string> AlertRow(const kam::v1::Alert& a) {
 }  // namespace
 
 int ListAlerts(Client& client, const std::string& state, const std::string& account,
-               const std::string& manager) {
+               const std::string& manager, const std::string& group) {
   kam::v1::ListAlertsRequest request;
   request.set_page_size(1000);
   kam::v1::AlertState parsed = kam::v1::ALERT_STATE_UNSPECIFIED;
@@ -404,6 +394,7 @@ int ListAlerts(Client& client, const std::string& state, const std::string& acco
   request.set_state(parsed);
   request.set_account_id(account);
   request.set_manager_id(manager);
+  request.set_group_alert_id(group);
   std::vector<std::vector<std::string>> rows;
   while (true) {
     kam::v1::ListAlertsResponse response;
@@ -442,7 +433,16 @@ int ShowAlert(Client& client, const std::string& id) {
   std::cout << "\nstarted " << FormatTime(alert.start_time());
   if (!alert.acknowledged_by().empty())
     std::cout << ", acknowledged by " << alert.acknowledged_by();
+  if (alert.state() == kam::v1::ALERT_STATE_SNOOZED) {
+    std::cout << ", snoozed by " << alert.snoozed_by() << " until "
+              << FormatTime(alert.snooze_end_time()) << " (" << alert.snooze_reason() << ")";
+  }
   std::cout << "\n";
+  for (const auto& silence : alert.silenced_by()) std::cout << "silenced by " << silence << "\n";
+  if (!alert.group_alert_id().empty()) {
+    std::cout << "part of " << alert.group_alert_id() << " (the owner's overload)\n";
+  }
+  if (alert.notification_suppressed()) std::cout << "not notified\n";
   for (const auto& evidence : alert.evidence()) {
     std::cout << "  " << evidence.name() << ": " << evidence.value() << "\n";
   }

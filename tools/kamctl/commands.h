@@ -51,10 +51,22 @@ int RecordInteraction(Client& client, const RecordArgs& args);
 int ShowHealth(Client& client, const std::string& account);
 
 int ListAlerts(Client& client, const std::string& state, const std::string& account,
-               const std::string& manager);
+               const std::string& manager, const std::string& group);
 int ShowAlert(Client& client, const std::string& id);
 int AcknowledgeAlert(Client& client, const std::string& id, const std::string& by);
 int WatchAlerts(Client& client, const std::string& resume_token, bool live_only);
+
+struct SnoozeArgs {
+  std::string id, by, reason, until, for_duration;
+};
+int SnoozeAlert(Client& client, const SnoozeArgs& args);
+struct SilenceArgs {
+  std::string rule, account, manager, tier, industry;  // matchers
+  std::string starts, until, for_duration, by, comment, request_id;
+};
+int CreateSilence(Client& client, const SilenceArgs& args);
+int ListSilences(Client& client, bool include_expired);
+int ExpireSilence(Client& client, const std::string& id);
 
 struct KpiArgs {
   std::string manager, account, from, to;

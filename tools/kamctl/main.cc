@@ -147,13 +147,16 @@ health->callback([&] { run = [&](Client& c) { return ShowHealth(c, health_accoun
 
 // alerts
 auto* alerts = app.add_subcommand("alerts", "alerts") -> require_subcommand(1);
-std::string state, account_filter, manager_filter, by;
+std::string state, account_filter, manager_filter, group_filter, by;
 auto* list = alerts->add_subcommand("list", "list alerts, newest first");
-list->add_option("--state", state, "firing, acknowledged, resolved");
+list->add_option("--state", state, "firing, acknowledged, snoozed, resolved");
 list->add_option("--account", account_filter);
 list->add_option("--manager", manager_filter);
+list->add_option("--group", group_filter, "the parts of one overload alert");
 list->callback([&] {
-  run = [&](Client& c) { return ListAlerts(c, state, account_filter, manager_filter); };
+  run = [&](Client& c) {
+    return ListAlerts(c, state, account_filter, manager_filter, group_filter);
+  };
 });
 auto* show = alerts->add_subcommand("show", "one alert with its evidence");
 show->add_option("id", id)->required();
@@ -162,6 +165,43 @@ auto* ack = alerts->add_subcommand("ack", "acknowledge an alert");
 ack->add_option("id", id)->required();
 ack->add_option("--by", by, "who takes care of it")->required();
 ack->callback([&] { run = [&](Client& c) { return AcknowledgeAlert(c, id, by); }; });
+SnoozeArgs snooze_args;
+auto* snooze = alerts->add_subcommand(
+    "snooze", "put an alert aside until a time; it fires again then if still true");
+snooze->add_option("id", snooze_args.id)->required();
+snooze->add_option("--by", snooze_args.by, "who snoozes")->required();
+snooze->add_option("--reason", snooze_args.reason, "why, for whoever looks next")->required();
+snooze->add_option("--for", snooze_args.for_duration, "how long, e.g. 4h, 3d as 72h");
+snooze->add_option("--until", snooze_args.until, "until when, RFC 3339");
+snooze->callback([&] { run = [&](Client& c) { return SnoozeAlert(c, snooze_args); }; });
+
+// silences
+auto* silences = app.add_subcommand(
+    "silences", "silences: alerts still recorded, not notified") -> require_subcommand(1);
+SilenceArgs silence_args;
+auto* silence_create = silences->add_subcommand(
+    "create", "silence alerts matching every matcher given, for a time");
+silence_create->add_option("--rule", silence_args.rule, "e.g. satisfaction_low");
+silence_create->add_option("--account", silence_args.account);
+silence_create->add_option("--manager", silence_args.manager);
+silence_create->add_option("--tier", silence_args.tier, "a, b, c");
+silence_create->add_option("--industry", silence_args.industry);
+silence_create->add_option("--starts", silence_args.starts, "RFC 3339 (default now)");
+silence_create->add_option("--for", silence_args.for_duration, "how long, e.g. 8h");
+silence_create->add_option("--until", silence_args.until, "until when, RFC 3339");
+silence_create->add_option("--by", silence_args.by, "who")->required();
+silence_create->add_option("--comment", silence_args.comment, "why")->required();
+silence_create->add_option("--request-id", silence_args.request_id, "makes a retry safe");
+silence_create->callback([&] { run = [&](Client& c) { return CreateSilence(c, silence_args); }; });
+bool include_expired = false;
+auto* silence_list = silences->add_subcommand("list", "active and pending silences");
+silence_list->add_flag("--all", include_expired, "also those ended in the last 7 days");
+silence_list->callback([&] { run = [&](Client& c) { return ListSilences(c, include_expired); }; });
+std::string silence_id;
+auto* silence_expire = silences->add_subcommand("expire", "end a silence now");
+silence_expire->add_option("id", silence_id)->required();
+silence_expire->callback([&] { run = [&](Client& c) { return ExpireSilence(c, silence_id); }; });
+
 std::string resume;
 bool live = false;
 auto* watch = app.add_subcommand(

@@ -90,6 +90,7 @@ class NotificationsTest : public AlertsEngineFixture {
     return published;
   }
   SilenceBook silences_;
+  int64_t wall_ = kStart;
 };
 
 TEST_F(NotificationsTest, ASnoozedAlertLeavesTheFiringListAndReturnsWhenTheSnoozeEnds) {
@@ -135,6 +136,7 @@ TEST_F(NotificationsTest, ASnoozeEndsEarlyOnResolutionAndIsRefusedForBadRequests
 
 TEST_F(NotificationsTest, AChangeWhileASilenceIsActiveIsMarkedAndNotNotified) {
   configure_ = [this](EngineOptions& options) {
+    options.wall_clock = [this] { return wall_; };
     options.silences_matching = [this](const kam::v1::Alert& alert, int tier, int industry,
                                        int64_t at) {
       return silences_.Matching(alert, tier, industry, at);
@@ -154,9 +156,12 @@ TEST_F(NotificationsTest, AChangeWhileASilenceIsActiveIsMarkedAndNotNotified) {
   }
   ASSERT_EQ(silences_.List({}, kStart).silences_size(), 1);
 
-  Load("mgr_1", 3.5, 3, 0, kStart + kHour);      // during the silence
-  Load("mgr_2", 3.5, 3, 0, kStart + kHour);      // another manager: not matched
-  Load("mgr_1", 3.9, 3, 0, kStart + 3 * kHour);  // after it ended
+  // Silences go by wall time: the change made now is silenced, whatever its event time.
+  wall_ = kStart + kHour;
+  Load("mgr_1", 3.5, 3, 0, kStart - 30 * kDay);
+  Load("mgr_2", 3.5, 3, 0, kStart);  // another manager: not matched
+  wall_ = kStart + 3 * kHour;        // the silence has ended
+  Load("mgr_1", 3.9, 3, 0, kStart + kHour);
   auto events = CloudEvents();
   ASSERT_EQ(events.size(), 3u);
   EXPECT_EQ(events[0]["data"]["silenced_by"][0], created.silence().id());
