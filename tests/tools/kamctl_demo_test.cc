@@ -49,6 +49,20 @@ TEST(KamctlDemoTest, TheFiveStoriesRaiseTheirAlerts) {
   EXPECT_NE(output.find("Max Overload carries"), std::string::npos) << output;
   EXPECT_NE(output.find("demo: rebalance plan: "), std::string::npos)
       << "Max is relieved by kam's plan: " << output;
+  EXPECT_NE(output.find("demo: Max's overload alert "), std::string::npos) << output;
+  EXPECT_EQ(output.find("groups 0 alert"), std::string::npos)
+      << "the overdue request at Max's account is part of his overload: " << output;
+  EXPECT_NE(output.find("demo: snoozed "), std::string::npos) << output;
+  EXPECT_NE(output.find("demo: silence sil_"), std::string::npos) << output;
+  EXPECT_EQ(RunKamctl({"silences", "list"}, dir, "silences", env, &output), 0) << output;
+  EXPECT_NE(output.find("rule=no_contact"), std::string::npos) << output;
+  EXPECT_NE(output.find("CRM migration"), std::string::npos) << output;
+  EXPECT_EQ(RunKamctl({"alerts", "list", "--state", "snoozed"}, dir, "snoozed", env, &output), 0);
+  EXPECT_NE(output.find("response_overdue"), std::string::npos) << output;
+  EXPECT_EQ(RunKamctl({"alerts", "snooze", "x", "--by", "me", "--reason", "r"}, dir,
+                      "snooze-no-end", env),
+            2)
+      << "--for or --until is required";
 
   auto stub = kam::v1::AlertsService::NewStub(
       grpc::CreateChannel(alerts.address, grpc::InsecureChannelCredentials()));

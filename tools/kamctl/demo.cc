@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -40,6 +41,84 @@ struct Event {
   int64_t at;
   kam::v1::RecordInteractionRequest request;
 };
+
+}  // namespace
+
+namespace {
+
+// The first alert `request` lists within 30 s (kam-alerts works asynchronously).
+std::optional<kam::v1::Alert> AwaitAlert(Client& client, const kam::v1::ListAlertsRequest& request) {
+  for (int attempt = 0; attempt < 60; ++attempt) {
+    kam::v1::ListAlertsResponse response;
+    grpc::Status status = client.Retry(true, [&](grpc::ClientContext* context) {
+      return client.alerts().ListAlerts(context, request, &response);
+    });
+    if (status.ok() && response.alerts_size() > 0) return response.alerts(0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  return std::nullopt;
+}
+
+// Stories 6-8: living with alerts. Max's overload groups the alerts of his accounts; the request
+// left open at Atlas Pharma is snoozed with a reason; a silence covers a planned CRM migration.
+int LivingWithAlerts(Client& client, const std::string& max_id, const std::string& max_account,
+                     const std::string& atlas_id) {
+  // The request left open at Max's largest account (story 6) is overdue by now.
+  kam::v1::ListAlertsRequest max_overdue;
+  max_overdue.set_rule(kam::v1::ALERT_RULE_RESPONSE_OVERDUE);
+  max_overdue.set_account_id(max_account);
+  AwaitAlert(client, max_overdue);
+  kam::v1::ListAlertsRequest overload;
+  overload.set_rule(kam::v1::ALERT_RULE_MANAGER_OVERLOADED);
+  overload.set_manager_id(max_id);
+  overload.set_state(kam::v1::ALERT_STATE_FIRING);
+  if (auto max = AwaitAlert(client, overload)) {
+    kam::v1::ListAlertsRequest parts;
+    parts.set_group_alert_id(max->id());
+    kam::v1::ListAlertsResponse grouped;
+    grpc::Status status = client.Retry(true, [&](grpc::ClientContext* context) {
+      return client.alerts().ListAlerts(context, parts, &grouped);
+    });
+    if (!status.ok()) return Fail(status, "demo: grouped alerts");
+    std::printf("demo: Max's overload alert %s groups %d alert(s) of his accounts, not notified "
+                "on their own (kamctl alerts list --group %s)\n",
+                max->id().c_str(), grouped.alerts_size(), max->id().c_str());
+  }
+  kam::v1::ListAlertsRequest overdue;
+  overdue.set_rule(kam::v1::ALERT_RULE_RESPONSE_OVERDUE);
+  overdue.set_account_id(atlas_id);
+  overdue.set_state(kam::v1::ALERT_STATE_FIRING);
+  if (auto atlas = atlas_id.empty() ? std::nullopt : AwaitAlert(client, overdue)) {
+    kam::v1::SnoozeAlertRequest snooze;
+    snooze.set_id(atlas->id());
+    snooze.set_snoozed_by("team-lead@example.com");
+    snooze.set_reason("answer promised by the lab on Friday");
+    *snooze.mutable_end_time() =
+        TimestampFromMillis(MillisFromTimestamp(NowTimestamp()) + 2 * kDay);
+    kam::v1::Alert snoozed;
+    grpc::Status status = client.Retry(true, [&](grpc::ClientContext* context) {
+      return client.alerts().SnoozeAlert(context, snooze, &snoozed);
+    });
+    if (!status.ok()) return Fail(status, "demo: snooze");
+    std::printf("demo: snoozed %s for two days: %s\n", snoozed.id().c_str(),
+                snoozed.snooze_reason().c_str());
+  }
+  kam::v1::CreateSilenceRequest silence;
+  silence.set_request_id("demo-crm-migration");
+  silence.mutable_silence()->set_rule(kam::v1::ALERT_RULE_NO_CONTACT);
+  silence.mutable_silence()->set_created_by("team-lead@example.com");
+  silence.mutable_silence()->set_comment("CRM migration: contacts are not synced until tonight");
+  *silence.mutable_silence()->mutable_end_time() =
+      TimestampFromMillis(MillisFromTimestamp(NowTimestamp()) + 8 * 3600 * 1000);
+  kam::v1::Silence created;
+  grpc::Status status = client.Retry(true, [&](grpc::ClientContext* context) {
+    return client.alerts().CreateSilence(context, silence, &created);
+  });
+  if (!status.ok()) return Fail(status, "demo: silence");
+  std::printf("demo: silence %s: no-contact alerts recorded but not notified for 8 hours (%s)\n",
+              created.id().c_str(), created.comment().c_str());
+  return kOk;
+}
 
 }  // namespace
 
@@ -227,6 +306,9 @@ int Demo(Client& client, const DemoArgs& args) {
           [&](kam::v1::Interaction* i) { i->mutable_survey()->set_nps(3 - n); });
     }
   }
+  // Story 6: a request to Max's largest account waits four days: part of Max's overload.
+  add(0, kam::v1::INTERACTION_TYPE_SUPPORT_REQUEST, today - 4 * kDay,
+      [&](kam::v1::Interaction* i) { i->set_note("invoice dispute, escalated by procurement"); });
   // Recent activity across the book moves every partition's clock to today.
   for (size_t a = 8; a < account_ids.size(); a += 3)
     add(a, kam::v1::INTERACTION_TYPE_EMAIL, now - kHour);
@@ -262,6 +344,12 @@ int Demo(Client& client, const DemoArgs& args) {
     progress.Advance(end - start);
   }
   progress.Done();
+
+  if (int code = LivingWithAlerts(client, managers.back().id, account_ids[0],
+                                  account_ids.size() > 7 ? account_ids[7] : "");
+      code != kOk) {
+    return code;
+  }
 
   // Story 2: Max Overload carries six large accounts against a capacity of 4 (an alert fires).
   // The team lead applies kam's rebalance plan: the alert resolves.
