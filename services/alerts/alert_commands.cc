@@ -89,6 +89,13 @@ absl::StatusOr<kam::v1::Alert> SnoozeInTx(AlertTx& tx, const kam::v1::SnoozeAler
   KAM_RETURN_IF_ERROR(CheckSnoozeRequest(request, wall_millis));
   KAM_ASSIGN_OR_RETURN(std::optional<kam::v1::Alert> alert, tx.FindAlert(request.id()));
   if (!alert) return NoSuchAlert(request.id());
+  // A retry (or a second delivery of the command) finds its own snooze: nothing changes, nothing
+  // is published again, and its etag, now stale, does not turn the answer into ABORTED.
+  if (alert->state() == kam::v1::ALERT_STATE_SNOOZED && alert->snoozed_by() == request.snoozed_by() &&
+      alert->snooze_reason() == request.reason() &&
+      MillisFromTimestamp(alert->snooze_end_time()) == MillisFromTimestamp(request.end_time())) {
+    return *alert;
+  }
   if (!request.etag().empty() && request.etag() != alert->etag()) {
     return absl::AbortedError(
         absl::StrCat("etag: the alert changed since it was read (etag ", alert->etag(), ")"));
@@ -96,11 +103,6 @@ absl::StatusOr<kam::v1::Alert> SnoozeInTx(AlertTx& tx, const kam::v1::SnoozeAler
   if (!IsOpen(*alert)) {
     return absl::FailedPreconditionError(
         absl::StrCat("id: alert \"", request.id(), "\" is resolved"));
-  }
-  if (alert->state() == kam::v1::ALERT_STATE_SNOOZED && alert->snoozed_by() == request.snoozed_by() &&
-      alert->snooze_reason() == request.reason() &&
-      MillisFromTimestamp(alert->snooze_end_time()) == MillisFromTimestamp(request.end_time())) {
-    return *alert;  // a retry: nothing changes, nothing is published again
   }
   kam::v1::Alert snoozed = Snoozed(*alert, request, wall_millis);
   KAM_RETURN_IF_ERROR(tx.Stage(snoozed, kam::v1::ALERT_CHANGE_KIND_SNOOZED));
@@ -157,8 +159,9 @@ absl::Status DropEndedSilences(AlertTx& tx, int32_t p, int64_t wall_millis) {
     auto it = tx.NewPrefixIterator(kSilencesCf, prefix);
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       kam::v1::Silence silence;
+      // A record this version cannot read is left alone: the book skips it too.
       if (!silence.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-        return absl::DataLossError("a stored silence does not parse");
+        continue;
       }
       if (MillisFromTimestamp(silence.end_time()) + kKeepEndedSilenceMillis < wall_millis) {
         ended.push_back(it->key().ToString());

@@ -109,6 +109,9 @@ absl::Status AlertTx::Transition(kam::v1::AlertRule rule, const std::string& sub
                                  const std::string& account_id, const std::string& manager_id,
                                  const Desired& desired, int64_t at_millis) {
   const std::string fingerprint = FingerprintFor(rule, subject);
+  // A verdict whose wait ended before this one is applied first, as of the end of its wait:
+  // whether it acts must not depend on when a timer sweep happened to run.
+  KAM_RETURN_IF_ERROR(ApplyOverdueVerdict(*this, rule, fingerprint, at_millis));
   KAM_ASSIGN_OR_RETURN(std::optional<Alert> latest, Latest(fingerprint));
   std::string group;
   if (!account_id.empty()) {
@@ -131,9 +134,13 @@ const RulesConfig& AlertTx::rules() const {
 }
 
 absl::Status AlertTx::Annotate(Alert& alert) {
-  // A resolution keeps what its alert had: a notifier that stayed quiet about the firing stays
-  // quiet about its end.
-  if (alert.state() == kam::v1::ALERT_STATE_RESOLVED) return absl::OkStatus();
+  // A resolution keeps the silences and group its alert had, for the record, but is always
+  // notified: a notifier must be able to close what it opened before a snooze or silence began,
+  // and resolving what it never opened is a no-op for Alertmanager and PagerDuty alike.
+  if (alert.state() == kam::v1::ALERT_STATE_RESOLVED) {
+    alert.set_notification_suppressed(false);
+    return absl::OkStatus();
+  }
   int tier = 0;
   int industry = 0;
   if (!alert.account_id().empty()) {

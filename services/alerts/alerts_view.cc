@@ -79,7 +79,9 @@ void AlertsView::Apply(int32_t task, std::string_view key, std::optional<std::st
           alerts_.erase(gone);
         }
       } else if (alert.ParseFromArray(value->data(), static_cast<int>(value->size()))) {
-        if (IsOpen(alert)) {
+        // Only an open alert that notifies can stand for its parts (grouped alerts go quiet).
+        if (IsOpen(alert) && alert.state() != kam::v1::ALERT_STATE_SNOOZED &&
+            !alert.notification_suppressed()) {
           open_by_fingerprint_[alert.fingerprint()] = id;
         } else {
           auto open = open_by_fingerprint_.find(alert.fingerprint());

@@ -53,7 +53,8 @@ class AlertsView {
       const std::string& command_id, std::chrono::milliseconds timeout) const;
   // The alert with `id` and its task, when known.
   std::optional<std::pair<int32_t, kam::v1::Alert>> Find(const std::string& id) const;
-  // Id of the open instance of `fingerprint`; empty when none is open.
+  // Id of the open instance of `fingerprint` if it notifies (not snoozed, silenced or quietly
+  // grouped); empty otherwise.
   std::string OpenAlertId(const std::string& fingerprint) const;
 
   // A reader's place in the change log: where to read next, and per task the last change it has.
@@ -95,7 +96,7 @@ class AlertsView {
   mutable std::mutex mutex_;
   mutable std::condition_variable alert_changed_;
   std::map<std::string, Known> alerts_ ABSL_GUARDED_BY(mutex_);
-  // Open instances by fingerprint (a fingerprint has at most one open instance).
+  // Open instances that notify, by fingerprint (a fingerprint has at most one open instance).
   std::map<std::string, std::string> open_by_fingerprint_ ABSL_GUARDED_BY(mutex_);
   // Command results by command id, while their task keeps them.
   std::map<std::string, kam::internal::v1::AlertCommandResult> results_ ABSL_GUARDED_BY(mutex_);

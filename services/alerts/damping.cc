@@ -1,7 +1,5 @@
 #include "services/alerts/damping.h"
 
-#include <optional>
-
 #include "kam/internal/v1/storage.pb.h"
 #include "services/alerts/alert_store.h"
 #include "services/alerts/timer_key.h"
@@ -64,25 +62,37 @@ absl::StatusOr<bool> WaitsOutDamping(AlertTx& tx, const DampedSubject& subject,
     evidence->set_value(value);
   }
   KAM_RETURN_IF_ERROR(tx.Put(kDampingCf, key, record.SerializeAsString()));
-  if (!same_way) {
-    TimerKey timer;
-    timer.partition = tx.task();
-    timer.due_millis = since + wait;
-    timer.kind = TimerKind::kDampingDue;
-    timer.target = fingerprint;
-    KAM_RETURN_IF_ERROR(tx.Schedule(timer));
-  }
+  // Every time, not only when the wait starts: the same key, so no second timer, and a wait that
+  // a new rules file made longer still gets its timer.
+  TimerKey timer;
+  timer.partition = tx.task();
+  timer.due_millis = since + wait;
+  timer.kind = TimerKind::kDampingDue;
+  timer.target = fingerprint;
+  KAM_RETURN_IF_ERROR(tx.Schedule(timer));
   return true;
 }
 
-absl::Status FireDampingTimer(AlertTx& tx, const std::string& fingerprint, int64_t due_millis) {
-  KAM_ASSIGN_OR_RETURN(
-      std::optional<AlertDamping> waiting,
-      LoadMessage<AlertDamping>(tx.batch(), kDampingCf, PartKey(tx.task(), fingerprint)));
-  if (!waiting) return absl::OkStatus();  // the verdict flipped back before its wait was over
-  return tx.Transition(static_cast<kam::v1::AlertRule>(waiting->rule()), waiting->subject(),
-                       waiting->account_id(), waiting->manager_id(), DesiredOf(*waiting),
-                       due_millis);
+absl::Status ApplyOverdueVerdict(AlertTx& tx, kam::v1::AlertRule rule,
+                                 const std::string& fingerprint, int64_t at_millis) {
+  const Damping damping = tx.rules().DampingFor(rule);
+  if (damping.pending_millis == 0 && damping.hold_millis == 0) return absl::OkStatus();
+  KAM_ASSIGN_OR_RETURN(std::optional<AlertDamping> waiting, WaitingVerdict(tx, fingerprint));
+  if (!waiting) return absl::OkStatus();
+  const int64_t due = waiting->since_millis() + WaitOf(damping, waiting->opening());
+  // Strictly before: a verdict due at this very moment is applied by WaitsOutDamping.
+  if (due >= at_millis) return absl::OkStatus();
+  return ApplyWaitingVerdict(tx, *waiting, due);
+}
+
+absl::StatusOr<std::optional<AlertDamping>> WaitingVerdict(AlertTx& tx,
+                                                           const std::string& fingerprint) {
+  return LoadMessage<AlertDamping>(tx.batch(), kDampingCf, PartKey(tx.task(), fingerprint));
+}
+
+absl::Status ApplyWaitingVerdict(AlertTx& tx, const AlertDamping& waiting, int64_t due_millis) {
+  return tx.Transition(static_cast<kam::v1::AlertRule>(waiting.rule()), waiting.subject(),
+                       waiting.account_id(), waiting.manager_id(), DesiredOf(waiting), due_millis);
 }
 
 }  // namespace kam::alerts

@@ -5,7 +5,9 @@
 #include <CLI/CLI.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
+#include <thread>
 
 #include "common/kafka/changelog_follower.h"
 #include "common/kafka/publisher.h"
@@ -180,5 +182,12 @@ int main(int argc, char** argv) {
   host.AddService(&kpi_service);
   host.metrics()->AddCallbackGauge("kam_kpi_accounts", "Accounts in this instance's KPI book.",
                                    [&kpis] { return static_cast<double>(kpis.accounts()); });
+  // The global tables bootstrap before any task runs, as Kafka Streams' global stores do: a task
+  // that asked an empty silence book or view would store "not silenced, not grouped" with its
+  // changes for good.
+  for (int waited = 0; !(*follower)->CaughtUp(); ++waited) {
+    if (waited % 500 == 0) kam::log::Info("reading the changelog before the tasks run", {});
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   return host.Run();
 }

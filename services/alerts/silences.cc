@@ -61,12 +61,17 @@ absl::StatusOr<Silence> NewSilence(const kam::v1::CreateSilenceRequest& request,
     return absl::InvalidArgumentError(
         "silence.end_time: must be after start_time and in the future");
   }
+  if (start - now_millis > kMaxSilenceMillis) {
+    return absl::InvalidArgumentError("silence.start_time: at most 90 days ahead");
+  }
   if (end - start > kMaxSilenceMillis) {
     return absl::InvalidArgumentError("silence.end_time: a silence lasts at most 90 days");
   }
   silence.set_id(request.request_id().empty()
                      ? absl::StrCat("sil_", NewUuid())
-                     : absl::StrCat("sil_", Sha256Hex(request.request_id()).substr(0, 32)));
+                     : absl::StrCat("sil_", Sha256Hex(absl::StrCat(
+                                                silence.created_by(), "\n", request.request_id()))
+                                                .substr(0, 32)));
   *silence.mutable_create_time() = TimestampFromMillis(now_millis);
   return silence;
 }

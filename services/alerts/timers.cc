@@ -48,6 +48,27 @@ absl::Status FireTimer(AlertTx& tx, const TimerKey& timer, const EngineOptions& 
   return absl::OkStatus();
 }
 
+// A damped verdict's wait is over. The manager's rules are judged again as of now: a damped
+// MANAGER_OVERLOADED that fires must also resolve PORTFOLIO_STRAIN, which defers to it.
+absl::Status FireDampingTimer(AlertTx& tx, int32_t p, const std::string& fingerprint,
+                              int64_t due_millis, const EngineOptions& options) {
+  KAM_ASSIGN_OR_RETURN(auto waiting, WaitingVerdict(tx, fingerprint));
+  if (!waiting) return absl::OkStatus();  // the verdict flipped back before its wait was over
+  const Damping damping = options.rules.DampingFor(waiting->rule());
+  if (damping.pending_millis == 0 && damping.hold_millis == 0) {
+    // The rules file no longer damps the rule: its next verdict acts at once; this one is stale.
+    return tx.Delete(kDampingCf, PartKey(p, fingerprint));
+  }
+  if (waiting->rule() == kam::v1::ALERT_RULE_MANAGER_OVERLOADED ||
+      waiting->rule() == kam::v1::ALERT_RULE_PORTFOLIO_STRAIN) {
+    return EvaluateManager(tx, p, waiting->manager_id(), options, due_millis);
+  }
+  KAM_RETURN_IF_ERROR(ApplyWaitingVerdict(tx, *waiting, due_millis));
+  // An account alert that opened or resolved is a portfolio symptom of its manager.
+  if (waiting->account_id().empty()) return absl::OkStatus();
+  return ReportPortfolioFact(tx, p, waiting->account_id(), due_millis, options);
+}
+
 }  // namespace
 
 absl::Status FireDueTimers(AlertTx& tx, int32_t p, int64_t upto,
@@ -83,7 +104,7 @@ absl::Status FireDueTimers(AlertTx& tx, int32_t p, int64_t upto,
       continue;
     }
     if (next->kind == TimerKind::kDampingDue) {
-      KAM_RETURN_IF_ERROR(FireDampingTimer(tx, next->target, next->due_millis));
+      KAM_RETURN_IF_ERROR(FireDampingTimer(tx, p, next->target, next->due_millis, options));
       continue;
     }
     KAM_RETURN_IF_ERROR(FireTimer(tx, *next, options));

@@ -75,6 +75,18 @@ TEST_F(DampingTest, AHeldConditionFiresAfterItsPendingTimeAndResolvesAfterItsHol
   EXPECT_EQ(Types(), (std::vector<std::string>{"dev.kam.alert.fired", "dev.kam.alert.resolved"}));
 }
 
+TEST_F(DampingTest, AVerdictWhoseWaitIsOverActsEvenIfNoSweepRanBeforeTheNextOne) {
+  Damp();
+  Load("mgr_1", 3.5, 3, 4, kStart);
+  // No punctuation and no interaction moved the clock: the next verdict comes first.
+  Load("mgr_1", 2.5, 3, 3, kStart + 20 * kMinute);
+  auto firing = Firing(kam::v1::ALERT_RULE_MANAGER_OVERLOADED, "mgr_1");
+  ASSERT_TRUE(firing) << "fired as of the end of its pending time, now holding";
+  EXPECT_EQ(MillisFromTimestamp(firing->start_time()), kStart + 15 * kMinute);
+  ASSERT_TRUE(applier_->Punctuate(kStart + 80 * kMinute).ok());
+  EXPECT_FALSE(Firing(kam::v1::ALERT_RULE_MANAGER_OVERLOADED, "mgr_1"));
+}
+
 TEST_F(DampingTest, AWaitingVerdictSurvivesARestart) {
   Damp();
   Load("mgr_1", 3.5, 3, 4, kStart);

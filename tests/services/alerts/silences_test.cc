@@ -132,6 +132,10 @@ TEST_F(NotificationsTest, ASnoozeEndsEarlyOnResolutionAndIsRefusedForBadRequests
   EXPECT_EQ(alerts[0].state(), kam::v1::ALERT_STATE_RESOLVED) << "does not come back";
   EXPECT_EQ(Snooze(id, kStart + 3 * kHour).code(),
             static_cast<int>(absl::StatusCode::kFailedPrecondition));
+  const auto published = Published();
+  ASSERT_FALSE(published.empty());
+  EXPECT_EQ(published.back(), (std::pair<std::string, bool>{"dev.kam.alert.resolved", false}))
+      << "a notifier that paged before the snooze must be able to close the incident";
 }
 
 TEST_F(NotificationsTest, AChangeWhileASilenceIsActiveIsMarkedAndNotNotified) {
