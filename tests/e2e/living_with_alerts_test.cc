@@ -17,7 +17,6 @@
 #include "common/kafka/kafka_common.h"
 #include "common/time_util.h"
 #include "kam/v1/alerts.grpc.pb.h"
-#include "kam/v1/events.pb.h"
 #include "nlohmann/json.hpp"
 #include "tests/testing/alert_stream.h"
 #include "tests/testing/grpc_call.h"
@@ -34,18 +33,6 @@ using testing::Call;
 std::unique_ptr<AlertsService::Stub> StubFor(const testing::RunningService& service) {
   return AlertsService::NewStub(
       grpc::CreateChannel(service.address, grpc::InsecureChannelCredentials()));
-}
-
-std::string LoadEvent(const std::string& manager, double load, double capacity) {
-  kam::v1::EventEnvelope envelope;
-  *envelope.mutable_time() = NowTimestamp();
-  auto* snapshot = envelope.mutable_manager_load_changed()->mutable_load();
-  snapshot->set_manager_id(manager);
-  snapshot->set_manager_name("Jane");
-  snapshot->set_load(load);
-  snapshot->set_capacity(capacity);
-  snapshot->set_account_count(4);
-  return envelope.SerializeAsString();
 }
 
 std::vector<kam::v1::Alert> List(AlertsService::Stub* stub, const kam::v1::ListAlertsRequest& r) {
@@ -94,7 +81,7 @@ TEST(LivingWithAlertsTest, SilencesGroupsAndSnoozesAcrossInstances) {
 
   // The manager is overloaded; both instances know it.
   ASSERT_TRUE(testing::ProduceRecords(brokers, "kam.managers.v1", 0,
-                                      {{manager, LoadEvent(manager, 4.5, 3)}}));
+                                      {{manager, testing::ManagerLoadEvent(manager, 4.5, 3, 4)}}));
   kam::v1::ListAlertsRequest overloads;
   overloads.set_rule(kam::v1::ALERT_RULE_MANAGER_OVERLOADED);
   overloads.set_manager_id(manager);

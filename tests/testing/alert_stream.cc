@@ -20,6 +20,19 @@ std::string AccountCreatedEvent(const std::string& id, const std::string& manage
   return envelope.SerializeAsString();
 }
 
+std::string ManagerLoadEvent(const std::string& manager, double load, double capacity,
+                             int accounts) {
+  kam::v1::EventEnvelope envelope;
+  *envelope.mutable_time() = NowTimestamp();
+  auto* snapshot = envelope.mutable_manager_load_changed()->mutable_load();
+  snapshot->set_manager_id(manager);
+  snapshot->set_manager_name(manager);
+  snapshot->set_load(load);
+  snapshot->set_capacity(capacity);
+  snapshot->set_account_count(accounts);
+  return envelope.SerializeAsString();
+}
+
 std::string SurveyEvent(const std::string& account, const std::string& id, int64_t at_millis,
                         int nps) {
   kam::v1::EventEnvelope envelope;

@@ -18,6 +18,10 @@ std::string AccountCreatedEvent(const std::string& id, const std::string& manage
 std::string SurveyEvent(const std::string& account, const std::string& id, int64_t at_millis,
                         int nps);
 
+// A serialized kam.v1.EventEnvelope with a ManagerLoadChanged for `manager` (now).
+std::string ManagerLoadEvent(const std::string& manager, double load, double capacity,
+                             int accounts);
+
 // The offsets Kafka holds for `group` on partitions 0..2 of `topics`, keyed "topic/partition"
 // (committed inside kam-alerts' transactions). Partitions without a commit are absent.
 std::map<std::string, int64_t> CommittedOffsets(const std::string& brokers,
