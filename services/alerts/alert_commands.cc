@@ -1,5 +1,6 @@
 #include "services/alerts/alert_commands.h"
 
+#include <algorithm>
 #include <type_traits>
 
 #include "absl/strings/str_cat.h"
@@ -7,6 +8,7 @@
 #include "services/alerts/alert_store.h"
 #include "common/field_checks.h"
 #include "common/time_util.h"
+#include "services/alerts/damping.h"
 #include "services/alerts/lifecycle.h"
 #include "services/alerts/silences.h"
 #include "services/alerts/timer_key.h"
@@ -121,6 +123,19 @@ absl::Status EndSnooze(AlertTx& tx, const std::string& alert_id, int64_t due_mil
   if (!alert || alert->state() != kam::v1::ALERT_STATE_SNOOZED ||
       MillisFromTimestamp(alert->snooze_end_time()) > due_millis) {
     return absl::OkStatus();
+  }
+  // The condition has cleared and its resolution waits out the rule's hold time: firing now would
+  // page someone minutes before the alert resolves. Look again when the wait is over (resolved by
+  // then, or the condition came back and the alert fires).
+  KAM_ASSIGN_OR_RETURN(auto waiting, WaitingVerdict(tx, alert->fingerprint()));
+  if (waiting && !waiting->opening()) {
+    const Damping damping = tx.rules().DampingFor(alert->rule());
+    TimerKey again;
+    again.partition = tx.task();
+    again.due_millis = std::max(due_millis, waiting->since_millis() + damping.hold_millis) + 1;
+    again.kind = TimerKind::kSnoozeEnds;
+    again.target = alert_id;
+    return tx.Schedule(again);
   }
   return tx.Stage(SnoozeEnded(*alert, due_millis), kam::v1::ALERT_CHANGE_KIND_SNOOZE_ENDED);
 }

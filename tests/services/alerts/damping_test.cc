@@ -87,6 +87,27 @@ TEST_F(DampingTest, AVerdictWhoseWaitIsOverActsEvenIfNoSweepRanBeforeTheNextOne)
   EXPECT_FALSE(Firing(kam::v1::ALERT_RULE_MANAGER_OVERLOADED, "mgr_1"));
 }
 
+TEST_F(DampingTest, ASnoozeDoesNotEndIntoFiringWhileTheResolutionWaitsOutItsHold) {
+  Damp();
+  Load("mgr_1", 3.5, 3, 4, kStart);
+  ASSERT_TRUE(applier_->Punctuate(kStart + 15 * kMinute).ok());
+  const std::string id = Firing(kam::v1::ALERT_RULE_MANAGER_OVERLOADED, "mgr_1")->id();
+  kam::internal::v1::AlertCommand command;
+  command.set_wall_millis(kStart + 16 * kMinute);
+  command.mutable_snooze()->set_id(id);
+  command.mutable_snooze()->set_snoozed_by("lead");
+  command.mutable_snooze()->set_reason("planning session");
+  *command.mutable_snooze()->mutable_end_time() = TimestampFromMillis(kStart + 30 * kMinute);
+  ASSERT_EQ(Command(command).code(), 0);
+  Load("mgr_1", 2.5, 3, 3, kStart + 20 * kMinute);  // cleared: resolves at +80 after its hold
+  ASSERT_TRUE(applier_->Punctuate(kStart + 79 * kMinute).ok());
+  EXPECT_EQ(Alerts()[0].state(), kam::v1::ALERT_STATE_SNOOZED) << "no page minutes before the end";
+  ASSERT_TRUE(applier_->Punctuate(kStart + 90 * kMinute).ok());
+  EXPECT_EQ(Alerts()[0].state(), kam::v1::ALERT_STATE_RESOLVED);
+  EXPECT_EQ(Types(), (std::vector<std::string>{"dev.kam.alert.fired", "dev.kam.alert.snoozed",
+                                               "dev.kam.alert.resolved"}));
+}
+
 TEST_F(DampingTest, AWaitingVerdictSurvivesARestart) {
   Damp();
   Load("mgr_1", 3.5, 3, 4, kStart);
