@@ -68,8 +68,9 @@ grpc::ServerUnaryReactor* InteractionsGrpcService::BatchRecordInteractions(
     }
   }
   if (remote.empty() && refused.empty()) {
-    return AnswerUnary(context, metrics_, kMethod, response,
-                       [&] { return book_->BatchRecordInteractions(*request); });
+    return AnswerUnaryLater(context, metrics_, kMethod, response, [&](auto done) {
+      book_->BatchRecordInteractionsAsync(*request, std::move(done));
+    });
   }
 
   // Answers gathered per item in the order of the request.
@@ -138,27 +139,31 @@ grpc::ServerUnaryReactor* InteractionsGrpcService::BatchRecordInteractions(
           finish_part();
         });
   }
-  // The local part, on this thread (RocksDB and the group committer only).
-  absl::StatusOr<kam::v1::BatchRecordInteractionsResponse> mine;
-  if (!local.empty()) {
-    kam::v1::BatchRecordInteractionsRequest sub;
-    for (int index : local) *sub.add_requests() = request->requests(index);
-    mine = book_->BatchRecordInteractions(sub);
+  // The local part: answered when its items are (an item may wait for its account, without a
+  // thread).
+  if (local.empty()) {
+    std::lock_guard<std::mutex> lock(join->mutex);
+    finish_part();
+    return reactor;
   }
-  std::lock_guard<std::mutex> lock(join->mutex);
-  if (!local.empty()) {
-    if (!mine.ok()) {
-      join->failure = ToGrpcStatus(mine.status());
-    } else {
-      for (const auto& result : mine->results()) {
-        auto& slot = join->results[local[result.index()]];
-        const int index = slot.index();
-        slot = result;
-        slot.set_index(index);
-      }
-    }
-  }
-  finish_part();
+  kam::v1::BatchRecordInteractionsRequest sub;
+  for (int index : local) *sub.add_requests() = request->requests(index);
+  book_->BatchRecordInteractionsAsync(
+      sub, [join, local, finish_part](
+               absl::StatusOr<kam::v1::BatchRecordInteractionsResponse> mine) {
+        std::lock_guard<std::mutex> lock(join->mutex);
+        if (!mine.ok()) {
+          join->failure = ToGrpcStatus(mine.status());
+        } else {
+          for (const auto& result : mine->results()) {
+            auto& slot = join->results[local[result.index()]];
+            const int index = slot.index();
+            slot = result;
+            slot.set_index(index);
+          }
+        }
+        finish_part();
+      });
   return reactor;
 }
 

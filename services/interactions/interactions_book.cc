@@ -155,29 +155,14 @@ absl::StatusOr<std::optional<AccountReplica>> InteractionsBook::LoadReplica(
   return LoadMessage<AccountReplica>(*store_, kReplicaCf, Key(task, account_id));
 }
 
-absl::StatusOr<AccountReplica> InteractionsBook::AwaitAccount(int32_t task,
-                                                              const std::string& account_id) const {
-  auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.replica_wait_millis);
-  while (true) {
-    KAM_ASSIGN_OR_RETURN(std::optional<AccountReplica> replica, LoadReplica(task, account_id));
-    if (replica) {
-      if (replica->closed()) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("interaction.account_id: account \"", account_id, "\" is closed"));
-      }
-      return *replica;
-    }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return absl::NotFoundError(absl::StrCat(
-          "interaction.account_id: no account \"", account_id,
-          "\" (an account created moments ago may not have reached this service yet; retry)"));
-    }
-    // Notified after each replica commit; the short slice covers a commit between the check above
-    // and this wait.
-    std::unique_lock<std::mutex> lock(replica_mutex_);
-    replica_changed_.wait_for(lock, std::chrono::milliseconds(20));
+absl::StatusOr<std::optional<AccountReplica>> InteractionsBook::ConfirmedAccount(
+    int32_t task, const std::string& account_id) const {
+  KAM_ASSIGN_OR_RETURN(std::optional<AccountReplica> replica, LoadReplica(task, account_id));
+  if (replica && replica->closed()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("interaction.account_id: account \"", account_id, "\" is closed"));
   }
+  return replica;
 }
 
 struct InteractionsBook::PendingRecord {
@@ -187,6 +172,7 @@ struct InteractionsBook::PendingRecord {
   int64_t now = 0;
   AccountReplica account;
   bool replayed = false;  // an earlier call stored it: `result` is that call's answer
+  bool account_known = false;  // `account` holds the replica's account
   Interaction result;     // what the call answers
 };
 
@@ -236,17 +222,65 @@ absl::StatusOr<std::shared_ptr<InteractionsBook::PendingRecord>> InteractionsBoo
     pending->result = *std::move(earlier);
     return pending;
   }
-  KAM_ASSIGN_OR_RETURN(pending->account,
-                       AwaitAccount(pending->task, request.interaction().account_id()));
+  KAM_ASSIGN_OR_RETURN(std::optional<AccountReplica> account,
+                       ConfirmedAccount(pending->task, request.interaction().account_id()));
+  if (account) {
+    pending->account = *std::move(account);
+    pending->account_known = true;
+  }
   return pending;
 }
 
 void InteractionsBook::RecordInteractionAsync(const kam::v1::RecordInteractionRequest& request,
                                               Recorded done) {
+  RecordBefore(request,
+               DeadlineWaiters::Clock::now() +
+                   std::chrono::milliseconds(options_.replica_wait_millis),
+               std::move(done));
+}
+
+void InteractionsBook::RecordBefore(const kam::v1::RecordInteractionRequest& request,
+                                    DeadlineWaiters::Clock::time_point deadline, Recorded done) {
+  // Read before looking at the replica: a commit between the look and the wait is not missed.
+  const uint64_t generation = account_waiters_.generation();
   absl::StatusOr<std::shared_ptr<PendingRecord>> pending = PrepareRecord(request);
   if (!pending.ok()) return done(pending.status());
   std::shared_ptr<PendingRecord> write = *std::move(pending);
   if (write->replayed) return done(std::move(write->result));
+  if (!write->account_known) {
+    return AwaitAccountThenSubmit(std::move(write), generation, deadline, std::move(done));
+  }
+  Submit(std::move(write), std::move(done));
+}
+
+void InteractionsBook::AwaitAccountThenSubmit(std::shared_ptr<PendingRecord> write,
+                                              uint64_t seen_generation,
+                                              DeadlineWaiters::Clock::time_point deadline,
+                                              Recorded done) {
+  account_waiters_.Wait(
+      seen_generation, deadline,
+      [this, write, deadline, done = std::move(done)](DeadlineWaiters::Wake wake) mutable {
+        const uint64_t generation = account_waiters_.generation();
+        const std::string& account_id = write->request.interaction().account_id();
+        absl::StatusOr<std::optional<AccountReplica>> account =
+            ConfirmedAccount(write->task, account_id);
+        if (!account.ok()) return done(account.status());
+        if (*account) {
+          write->account = **std::move(account);
+          write->account_known = true;
+          return Submit(std::move(write), std::move(done));
+        }
+        if (wake == DeadlineWaiters::Wake::kExpired || DeadlineWaiters::Clock::now() >= deadline) {
+          return done(absl::NotFoundError(absl::StrCat(
+              "interaction.account_id: no account \"", account_id,
+              "\" (an account created moments ago may not have reached this service yet; "
+              "retry)")));
+        }
+        AwaitAccountThenSubmit(std::move(write), generation, deadline, std::move(done));
+      });
+}
+
+void InteractionsBook::Submit(std::shared_ptr<PendingRecord> write, Recorded done) {
   committer_->Submit(
       [this, write](StagedBatch* batch, std::vector<OutboundEvent>* events, uint64_t generation) {
         return StageRecord(write.get(), batch, events, generation);
@@ -362,50 +396,67 @@ absl::Status InteractionsBook::StageRecord(PendingRecord* pending, StagedBatch* 
   return absl::OkStatus();
 }
 
-absl::StatusOr<kam::v1::BatchRecordInteractionsResponse> InteractionsBook::BatchRecordInteractions(
-    const kam::v1::BatchRecordInteractionsRequest& request) {
-  if (request.requests_size() == 0) return InvalidField("requests", "at least one item required");
+void InteractionsBook::BatchRecordInteractionsAsync(
+    const kam::v1::BatchRecordInteractionsRequest& request, BatchRecorded done) {
+  if (request.requests_size() == 0) return done(InvalidField("requests", "at least one item required"));
   if (request.requests_size() > options_.max_batch_items) {
-    return InvalidField("requests", absl::StrCat("at most ", options_.max_batch_items,
-                                                 " items per call, got ", request.requests_size()));
+    return done(InvalidField("requests", absl::StrCat("at most ", options_.max_batch_items,
+                                                      " items per call, got ",
+                                                      request.requests_size())));
   }
-  // Every item goes to the committer at once, so the whole batch usually lands in one commit.
+  // Every item goes to the committer at once, so the whole batch usually lands in one commit; the
+  // items waiting for their account share one deadline.
   struct Outcomes {
     std::mutex mutex;
-    std::condition_variable all_done;
     std::vector<std::optional<absl::StatusOr<Interaction>>> items;
     int remaining = 0;
+    BatchRecorded done;
   };
   auto outcomes = std::make_shared<Outcomes>();
   outcomes->items.resize(request.requests_size());
   outcomes->remaining = request.requests_size();
+  outcomes->done = std::move(done);
+  const auto deadline =
+      DeadlineWaiters::Clock::now() + std::chrono::milliseconds(options_.replica_wait_millis);
   for (int i = 0; i < request.requests_size(); ++i) {
-    RecordInteractionAsync(request.requests(i), [outcomes, i](absl::StatusOr<Interaction> result) {
-      std::lock_guard<std::mutex> lock(outcomes->mutex);
-      outcomes->items[i] = std::move(result);
-      if (--outcomes->remaining == 0) outcomes->all_done.notify_all();
+    RecordBefore(request.requests(i), deadline, [outcomes, i](absl::StatusOr<Interaction> result) {
+      {
+        std::lock_guard<std::mutex> lock(outcomes->mutex);
+        outcomes->items[i] = std::move(result);
+        if (--outcomes->remaining > 0) return;
+      }
+      // The last item: every other writer is done with `outcomes`.
+      kam::v1::BatchRecordInteractionsResponse response;
+      for (size_t n = 0; n < outcomes->items.size(); ++n) {
+        auto* item = response.add_results();
+        item->set_index(static_cast<int32_t>(n));
+        absl::StatusOr<Interaction>& recorded = *outcomes->items[n];
+        if (recorded.ok()) {
+          *item->mutable_interaction() = *std::move(recorded);
+          continue;
+        }
+        if (absl::IsInternal(recorded.status()) || absl::IsDataLoss(recorded.status())) {
+          return outcomes->done(recorded.status());  // a broken store: fail the call
+        }
+        // UNAVAILABLE (the task moved, a transient storage or broker error) stays per item: the
+        // caller retries those items.
+        item->set_code(static_cast<int32_t>(recorded.status().code()));
+        item->set_error(std::string(recorded.status().message()));
+      }
+      outcomes->done(std::move(response));
     });
   }
-  std::unique_lock<std::mutex> lock(outcomes->mutex);
-  outcomes->all_done.wait(lock, [&] { return outcomes->remaining == 0; });
-  kam::v1::BatchRecordInteractionsResponse response;
-  for (int i = 0; i < request.requests_size(); ++i) {
-    auto* result = response.add_results();
-    result->set_index(i);
-    absl::StatusOr<Interaction>& recorded = *outcomes->items[i];
-    if (recorded.ok()) {
-      *result->mutable_interaction() = *std::move(recorded);
-    } else {
-      if (absl::IsInternal(recorded.status()) || absl::IsDataLoss(recorded.status())) {
-        return recorded.status();  // a broken store: fail the call, not just the item
-      }
-      // UNAVAILABLE (the task moved, a transient storage or broker error) stays per item: the
-      // caller retries those items.
-      result->set_code(static_cast<int32_t>(recorded.status().code()));
-      result->set_error(std::string(recorded.status().message()));
-    }
-  }
-  return response;
+}
+
+absl::StatusOr<kam::v1::BatchRecordInteractionsResponse> InteractionsBook::BatchRecordInteractions(
+    const kam::v1::BatchRecordInteractionsRequest& request) {
+  std::promise<absl::StatusOr<kam::v1::BatchRecordInteractionsResponse>> outcome;
+  auto result = outcome.get_future();
+  BatchRecordInteractionsAsync(
+      request, [&outcome](absl::StatusOr<kam::v1::BatchRecordInteractionsResponse> response) {
+        outcome.set_value(std::move(response));
+      });
+  return result.get();
 }
 
 absl::StatusOr<Interaction> InteractionsBook::GetInteraction(
@@ -517,8 +568,8 @@ class InteractionsBook::ReplicaProcessor::Unit : public UnitOfWork {
  public:
   Unit(InteractionsBook* book, StagedBatch* batch) : book_(book), batch_(batch) {}
   absl::Status Apply(const ConsumedRecord& record) override;
-  // Wakes callers waiting for an account (AwaitAccount) once the replica is durable.
-  void Committed() override { book_->replica_changed_.notify_all(); }
+  // Wakes calls waiting for an account once the replica is durable.
+  void Committed() override { book_->account_waiters_.Notify(); }
 
  private:
   InteractionsBook* book_;

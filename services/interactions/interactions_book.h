@@ -11,18 +11,21 @@
 // layer forwards such calls to the owner before they get here).
 //
 // Rule for an account created a moment ago: RecordInteraction waits up to `replica_wait_millis`
-// (default 3 s) for its AccountCreated event to reach the replica, then answers NOT_FOUND
-// ("retry later"). It never accepts an interaction for an account it cannot confirm, so nothing
-// needs reconciling later.
+// (default 3 s; one deadline for a whole batch) for its AccountCreated event to reach the
+// replica, then answers NOT_FOUND ("retry later"). It never accepts an interaction for an account
+// it cannot confirm, so nothing needs reconciling later. The wait holds no thread: the call
+// waits in DeadlineWaiters and is woken by the replica's commits.
 
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "common/deadline_waiters.h"
 #include "common/group_committer.h"
 #include "common/outbox.h"
 #include "common/page_token.h"
@@ -62,11 +65,19 @@ class InteractionsBook {
   using Recorded = std::function<void(absl::StatusOr<kam::v1::Interaction>)>;
   // Checks the request on the calling thread, then hands the write to the group committer;
   // `done` gets the stored interaction once it is durable (from the committer thread), or the
-  // error. A replay of an earlier call is answered at once.
+  // error. A replay of an earlier call is answered at once; a call for an account the replica
+  // does not know yet waits for it without blocking the caller (answered from the waiters'
+  // thread). Never blocks.
   void RecordInteractionAsync(const kam::v1::RecordInteractionRequest& request, Recorded done);
-  // The same, waiting for the outcome.
+  // The same, waiting for the outcome (tests and tools).
   absl::StatusOr<kam::v1::Interaction> RecordInteraction(
       const kam::v1::RecordInteractionRequest& request);
+  using BatchRecorded = std::function<void(absl::StatusOr<kam::v1::BatchRecordInteractionsResponse>)>;
+  // Every item at once, with one deadline for the whole batch; `done` once every item has its
+  // outcome. Never blocks.
+  void BatchRecordInteractionsAsync(const kam::v1::BatchRecordInteractionsRequest& request,
+                                    BatchRecorded done);
+  // The same, waiting for the outcome (tests and tools).
   absl::StatusOr<kam::v1::BatchRecordInteractionsResponse> BatchRecordInteractions(
       const kam::v1::BatchRecordInteractionsRequest& request);
   absl::StatusOr<kam::v1::Interaction> GetInteraction(
@@ -105,8 +116,8 @@ class InteractionsBook {
   absl::StatusOr<int32_t> ServedTask(const std::string& account_id) const;
   absl::StatusOr<std::optional<kam::internal::v1::AccountReplica>> LoadReplica(
       int32_t task, const std::string& account_id) const;
-  // Waits (bounded) until the replica knows `account_id`.
-  absl::StatusOr<kam::internal::v1::AccountReplica> AwaitAccount(
+  // The account as the replica knows it: nullopt when not (yet); FAILED_PRECONDITION when closed.
+  absl::StatusOr<std::optional<kam::internal::v1::AccountReplica>> ConfirmedAccount(
       int32_t task, const std::string& account_id) const;
   absl::Status Validate(const kam::v1::Interaction& interaction, int64_t now_millis) const;
   // One RecordInteraction between its checks and its write.
@@ -114,6 +125,13 @@ class InteractionsBook {
   // Checks `request`; the pending write, or (replayed) the answer of an earlier identical call.
   absl::StatusOr<std::shared_ptr<PendingRecord>> PrepareRecord(
       const kam::v1::RecordInteractionRequest& request) const;
+  // RecordInteractionAsync with the deadline for the account to be known.
+  void RecordBefore(const kam::v1::RecordInteractionRequest& request,
+                    DeadlineWaiters::Clock::time_point deadline, Recorded done);
+  // Waits (without a thread) until the replica knows the pending write's account, then submits.
+  void AwaitAccountThenSubmit(std::shared_ptr<PendingRecord> write, uint64_t seen_generation,
+                              DeadlineWaiters::Clock::time_point deadline, Recorded done);
+  void Submit(std::shared_ptr<PendingRecord> write, Recorded done);
   // The write itself, on the committer thread; reads see the writes staged before it.
   absl::Status StageRecord(PendingRecord* pending, StagedBatch* batch,
                            std::vector<OutboundEvent>* events, uint64_t generation) const;
@@ -123,10 +141,11 @@ class InteractionsBook {
   InteractionsOptions options_;
   PageTokens tokens_;
   ReplicaProcessor replica_;
-  mutable std::mutex replica_mutex_;
-  mutable std::condition_variable replica_changed_;
-  // Last member: its thread stops (after committing what it holds) before the rest goes away.
+  // Its thread stops (after committing what it holds) before the rest goes away.
   std::unique_ptr<GroupCommitter> committer_;
+  // Calls waiting for an account; notified after each replica commit. Last member: it answers
+  // the calls still waiting (NOT_FOUND) before the committer goes away.
+  DeadlineWaiters account_waiters_;
 };
 
 }  // namespace kam::interactions

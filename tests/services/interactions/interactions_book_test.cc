@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+
 #include <thread>
 
 #include "common/kafka_topics.h"
@@ -172,6 +174,39 @@ TEST_F(InteractionsBookTest, AnAccountCreatedMomentsAgoIsAwaitedBriefly) {
   late_event.join();
   ASSERT_TRUE(recorded.ok()) << recorded.status();
   EXPECT_EQ(recorded->owner_manager_id(), "mgr_2");
+}
+
+TEST_F(InteractionsBookTest, ABatchWaitingForUnknownAccountsHoldsNoThreadAndSharesOneDeadline) {
+  // 999 items for accounts nobody created, one for an account on its way. Each item used to wait
+  // out the replica wait on the calling thread in turn (999 x 300 ms, a gRPC thread held for five
+  // minutes); now the call returns at once and the batch is answered by its one deadline.
+  kam::v1::BatchRecordInteractionsRequest batch;
+  for (int i = 0; i < 999; ++i) {
+    auto* item = batch.add_requests();
+    *item = Of(kam::v1::INTERACTION_TYPE_CALL);
+    item->mutable_interaction()->set_account_id("acc_unknown_" + std::to_string(i));
+  }
+  auto* late = batch.add_requests();
+  *late = Of(kam::v1::INTERACTION_TYPE_CALL);
+  late->mutable_interaction()->set_account_id("acc_late");
+  std::promise<absl::StatusOr<kam::v1::BatchRecordInteractionsResponse>> answered;
+  auto answer = answered.get_future();
+  book_->BatchRecordInteractionsAsync(
+      batch, [&answered](absl::StatusOr<kam::v1::BatchRecordInteractionsResponse> response) {
+        answered.set_value(std::move(response));
+      });
+  // Not answered yet: acc_late is unknown, and nothing but its arrival or the deadline answers.
+  EXPECT_EQ(answer.wait_for(std::chrono::seconds(0)), std::future_status::timeout)
+      << "the call returned while its items wait";
+  AccountEvent("acc_late", "mgr_2", false);
+  auto response = answer.get();
+  ASSERT_TRUE(response.ok()) << response.status();
+  ASSERT_EQ(response->results_size(), 1000);
+  for (int i = 0; i < 999; ++i) {
+    EXPECT_EQ(response->results(i).code(), static_cast<int>(absl::StatusCode::kNotFound)) << i;
+  }
+  EXPECT_EQ(response->results(999).code(), 0) << response->results(999).error();
+  EXPECT_EQ(response->results(999).interaction().owner_manager_id(), "mgr_2");
 }
 
 TEST_F(InteractionsBookTest, RequestsResolveOnceAndFeedHandlingTimes) {
