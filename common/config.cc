@@ -54,6 +54,15 @@ absl::Status ValidateConfig(const ServiceConfig& config) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--instance-id: at most 100 of A-Z a-z 0-9 . _ -, got \"", config.instance_id, "\""));
   }
+  if (config.replication_factor < 0 || config.replication_factor > 7) {
+    return absl::InvalidArgumentError("--replication-factor: must be 0 (automatic) to 7");
+  }
+  if (config.min_insync_replicas < 0 || config.min_insync_replicas > 7) {
+    return absl::InvalidArgumentError("--min-insync-replicas: must be 0 (automatic) to 7");
+  }
+  if (config.alerts_retention_days < 1 || config.alerts_retention_days > 3650) {
+    return absl::InvalidArgumentError("--alerts-retention-days: must be 1..3650");
+  }
   if (config.session_timeout_ms < 6000 || config.session_timeout_ms > 300000) {
     return absl::InvalidArgumentError(
         "--session-timeout-ms: must be 6000..300000 (the broker's "
@@ -107,6 +116,17 @@ ParseOutcome ParseServiceConfig(int argc, char** argv, const ServiceDefaults& de
   app.add_option("--session-timeout-ms", config.session_timeout_ms,
                  "how long the group waits for a silent instance before moving its partitions")
       ->envname("KAM_SESSION_TIMEOUT_MS");
+  app.add_option("--replication-factor", config.replication_factor,
+                 "replicas of each partition of the topics this service creates (0: 3, or the "
+                 "broker count on a smaller cluster); checked against the cluster at start")
+      ->envname("KAM_REPLICATION_FACTOR");
+  app.add_option("--min-insync-replicas", config.min_insync_replicas,
+                 "replicas that must have a write before Kafka acknowledges it (0: 2 with three "
+                 "replicas or more, else 1)")
+      ->envname("KAM_MIN_INSYNC_REPLICAS");
+  app.add_option("--alerts-retention-days", config.alerts_retention_days,
+                 "how long kam.alerts.v1 keeps alert changes for replay, when created here")
+      ->envname("KAM_ALERTS_RETENTION_DAYS");
   app.add_flag("--sync-writes", config.sync_writes,
                "fsync the write-ahead log on every write (survives power loss, slower)")
       ->envname("KAM_SYNC_WRITES");

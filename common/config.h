@@ -32,6 +32,11 @@ struct ServiceConfig {
   int session_timeout_ms = 10000;  // consumer group session timeout
   // host:port other instances forward calls to; empty = the listen address with its bound port.
   std::string advertise_address;
+  // Topics this service creates (common/topic_policy.h): 0 = automatic (3 and 2 on a cluster of
+  // three brokers or more).
+  int replication_factor = 0;
+  int min_insync_replicas = 0;
+  int alerts_retention_days = 90;
 };
 
 struct ServiceDefaults {

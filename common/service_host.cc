@@ -14,6 +14,7 @@
 #include "common/kafka/kafka_common.h"
 #include "common/logging.h"
 #include "common/time_util.h"
+#include "common/topic_policy.h"
 #include "grpc/health/v1/health.pb.h"
 
 namespace kam {
@@ -95,28 +96,47 @@ absl::Status ServiceHost::Open() {
     }));
     log::Info("store bound to kafka cluster", {{"cluster_id", cluster_id}});
   }
+  // Replication and retention of the topics this service creates (common/topic_policy.h),
+  // checked against the cluster: a replication the cluster cannot meet stops the start here.
+  TopicDurability durability;
+  {
+    KAM_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, kafka::NewConf(kafka_options, {}));
+    KAM_ASSIGN_OR_RETURN(kafka::HandlePtr probe, kafka::NewHandle(RD_KAFKA_PRODUCER, conf));
+    int brokers = 0;
+    KAM_RETURN_IF_ERROR(RetryWhileUnavailable(config_.kafka_wait_seconds, "broker count", [&] {
+      KAM_ASSIGN_OR_RETURN(brokers, kafka::BrokerCount(probe.get(), 5000));
+      return absl::OkStatus();
+    }));
+    KAM_ASSIGN_OR_RETURN(durability, ResolveDurability(config_.replication_factor,
+                                                       config_.min_insync_replicas, brokers));
+    log::Info("topic replication",
+              {{"brokers", std::to_string(brokers)},
+               {"replication_factor", std::to_string(durability.replication_factor)},
+               {"min_insync_replicas", std::to_string(durability.min_insync_replicas)}});
+  }
+  auto configs_for = [&](const std::vector<std::string>& names) {
+    kafka::TopicConfigs configs;
+    for (const auto& topic : names) {
+      configs[topic] = TopicConfigFor(topic, durability, config_.alerts_retention_days);
+    }
+    return configs;
+  };
   std::vector<std::string> topics = spec_.output_topics;
   if (spec_.input_partitions > 0) {
     KAM_RETURN_IF_ERROR(RetryWhileUnavailable(config_.kafka_wait_seconds, "create topics", [&] {
-      return kafka::EnsureTopics(kafka_options, spec_.input_topics, spec_.input_partitions, 30000);
+      return kafka::EnsureTopics(kafka_options, spec_.input_topics, spec_.input_partitions, 30000,
+                                 configs_for(spec_.input_topics), durability.replication_factor);
     }));
   } else {
     topics.insert(topics.end(), spec_.input_topics.begin(), spec_.input_topics.end());
   }
-  kafka::TopicConfigs topic_configs;
-  if (spec_.changelog) {
-    topics.push_back(spec_.changelog->topic);
-    // A cache of the latest value per key: compaction keeps it bounded.
-    topic_configs[spec_.changelog->topic] = {{"cleanup.policy", "compact"}};
-  }
-  if (spec_.routes_calls) {
-    // Who is where: one row per instance, the latest kept.
-    topics.push_back(kafka::GroupDirectory::MembersTopic(GroupName()));
-    topic_configs[topics.back()] = {{"cleanup.policy", "compact"}};
-  }
+  // Changelogs (a cache of the latest value per key) and the members directory (who is where)
+  // are compacted.
+  if (spec_.changelog) topics.push_back(spec_.changelog->topic);
+  if (spec_.routes_calls) topics.push_back(kafka::GroupDirectory::MembersTopic(GroupName()));
   KAM_RETURN_IF_ERROR(RetryWhileUnavailable(config_.kafka_wait_seconds, "create topics", [&] {
     return kafka::EnsureTopics(kafka_options, topics, config_.topic_partitions, 30000,
-                               topic_configs);
+                               configs_for(topics), durability.replication_factor);
   }));
   if (!spec_.co_partitioned.empty()) {
     KAM_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, kafka::NewConf(kafka_options, {}));

@@ -181,8 +181,18 @@ absl::Status WaitForBroker(const KafkaOptions& options, int timeout_ms) {
   return FromKafka(err, absl::StrCat("broker ", options.brokers, " did not answer"));
 }
 
+absl::StatusOr<int> BrokerCount(rd_kafka_t* rk, int timeout_ms) {
+  const rd_kafka_metadata_t* metadata = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, nullptr, &metadata, timeout_ms);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return FromKafka(err, "cluster metadata");
+  const int brokers = metadata->broker_cnt;
+  rd_kafka_metadata_destroy(metadata);
+  return brokers;
+}
+
 absl::Status EnsureTopics(const KafkaOptions& options, const std::vector<std::string>& topics,
-                          int partitions, int timeout_ms, const TopicConfigs& configs) {
+                          int partitions, int timeout_ms, const TopicConfigs& configs,
+                          int replication_factor) {
   KAM_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, NewConf(options, {}));
   KAM_ASSIGN_OR_RETURN(HandlePtr rk, NewHandle(RD_KAFKA_PRODUCER, conf));
 
@@ -203,7 +213,7 @@ absl::Status EnsureTopics(const KafkaOptions& options, const std::vector<std::st
   char errstr[512];
   for (const auto& topic : missing) {
     rd_kafka_NewTopic_t* nt =
-        rd_kafka_NewTopic_new(topic.c_str(), partitions, -1, errstr, sizeof(errstr));
+        rd_kafka_NewTopic_new(topic.c_str(), partitions, replication_factor, errstr, sizeof(errstr));
     if (nt == nullptr) {
       for (auto* t : new_topics) rd_kafka_NewTopic_destroy(t);
       return absl::InvalidArgumentError(absl::StrCat("topic ", topic, ": ", errstr));

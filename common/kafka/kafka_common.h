@@ -51,10 +51,14 @@ absl::StatusOr<HandlePtr> NewChangelogReader(const KafkaOptions& options,
 // Topic configuration entries by topic name (e.g. cleanup.policy=compact for a changelog).
 using TopicConfigs = std::map<std::string, std::vector<std::pair<std::string, std::string>>>;
 
-// Creates the topics that are missing, with `partitions` partitions and `configs`. Existing ones
-// are left alone.
+// Creates the topics that are missing, with `partitions` partitions, `replication_factor`
+// replicas (-1: the broker's default) and `configs`. Existing ones are left alone.
 absl::Status EnsureTopics(const KafkaOptions& options, const std::vector<std::string>& topics,
-                          int partitions, int timeout_ms, const TopicConfigs& configs = {});
+                          int partitions, int timeout_ms, const TopicConfigs& configs = {},
+                          int replication_factor = -1);
+
+// The number of brokers in the cluster, as its metadata says.
+absl::StatusOr<int> BrokerCount(rd_kafka_t* rk, int timeout_ms);
 
 // Waits until the cluster answers a metadata request, or the deadline passes.
 absl::Status WaitForBroker(const KafkaOptions& options, int timeout_ms);

@@ -128,5 +128,20 @@ TEST(ServiceConfigTest, BadFlagExitsWithClearMessage) {
   EXPECT_NE(alerts.Stderr().find("--watch-history"), std::string::npos) << alerts.Stderr();
 }
 
+TEST(ServiceConfigTest, AReplicationTheClusterCannotMeetStopsTheStartNamingTheFlag) {
+  const std::string brokers = testing::RealKafkaBootstrap();
+  ASSERT_FALSE(brokers.empty()) << "run through ctest: needs the real_kafka fixture";
+  testing::TempDir dir;
+  // The test cluster has one broker; production asks for three replicas.
+  Process service({testing::BinDir() + "/kam-interactions", "--listen", "127.0.0.1:0",
+                   "--metrics-listen", "", "--kafka-brokers", brokers, "--data-dir",
+                   dir.Sub("data"), "--replication-factor", "3"},
+                  dir.Sub("rf"));
+  EXPECT_EQ(service.Wait(std::chrono::seconds(60)).value_or(-1), 1);
+  EXPECT_NE(service.Stderr().find("--replication-factor 3: the cluster has 1 broker"),
+            std::string::npos)
+      << service.Stderr();
+}
+
 }  // namespace
 }  // namespace kam
