@@ -1,0 +1,71 @@
+#include "tools/alertmanager_bridge/alertmanager_feed.h"
+
+#include <gtest/gtest.h>
+
+#include "common/time_util.h"
+#include "services/alerts/cloud_event.h"
+
+namespace kam::bridge {
+namespace {
+
+constexpr int64_t kNow = 1'790'000'000'000;
+
+std::string Event(kam::v1::AlertState state, bool suppressed, int64_t resolve_millis = 0) {
+  kam::v1::AlertChange change;
+  change.set_kind(kam::v1::ALERT_CHANGE_KIND_FIRED);
+  auto* alert = change.mutable_alert();
+  alert->set_id("fp-1");
+  alert->set_fingerprint("fp");
+  alert->set_rule(kam::v1::ALERT_RULE_SATISFACTION_LOW);
+  alert->set_severity(kam::v1::SEVERITY_WARNING);
+  alert->set_state(state);
+  alert->set_account_id("acc_1");
+  alert->set_manager_id("mgr_1");
+  alert->set_group_alert_id("overload-1");
+  *alert->mutable_start_time() = TimestampFromMillis(kNow - 60000);
+  *alert->mutable_update_time() = TimestampFromMillis(kNow);
+  if (resolve_millis > 0) *alert->mutable_resolve_time() = TimestampFromMillis(resolve_millis);
+  alert->set_notification_suppressed(suppressed);
+  return alerts::RenderCloudEvent(change, 0, 1);
+}
+
+TEST(AlertmanagerFeedTest, FiringAlertsAreSentWithAnEndAFewResendsAhead) {
+  AlertmanagerFeed feed({.resend_millis = 30000});
+  ASSERT_TRUE(feed.Apply(Event(kam::v1::ALERT_STATE_FIRING, false)));
+  auto payload = feed.Payload(kNow);
+  ASSERT_EQ(payload.size(), 1u);
+  EXPECT_EQ(payload[0]["labels"]["alertname"], "SATISFACTION_LOW");
+  EXPECT_EQ(payload[0]["labels"]["severity"], "warning");
+  EXPECT_EQ(payload[0]["labels"]["group_alert_id"], "overload-1");
+  EXPECT_EQ(payload[0]["startsAt"], "2026-09-21T14:12:20.000Z");
+  EXPECT_EQ(payload[0]["endsAt"], "2026-09-21T14:14:50.000Z") << "now + 3 x 30 s";
+}
+
+TEST(AlertmanagerFeedTest, SuppressedAndSnoozedAlertsAreNotSentAndLapse) {
+  AlertmanagerFeed feed({});
+  ASSERT_TRUE(feed.Apply(Event(kam::v1::ALERT_STATE_FIRING, true)));
+  EXPECT_TRUE(feed.Payload(kNow).empty());
+  ASSERT_TRUE(feed.Apply(Event(kam::v1::ALERT_STATE_SNOOZED, true)));
+  EXPECT_TRUE(feed.Payload(kNow).empty());
+}
+
+TEST(AlertmanagerFeedTest, AResolutionIsSentForItsKeepPeriodThenForgotten) {
+  AlertmanagerFeed feed({.resolved_keep_millis = 15 * 60000});
+  ASSERT_TRUE(feed.Apply(Event(kam::v1::ALERT_STATE_RESOLVED, false, kNow)));
+  auto payload = feed.Payload(kNow + 60000);
+  ASSERT_EQ(payload.size(), 1u);
+  EXPECT_EQ(payload[0]["endsAt"], "2026-09-21T14:13:20.000Z") << "its resolve time";
+  EXPECT_TRUE(feed.Payload(kNow + 16 * 60000).empty());
+  EXPECT_EQ(feed.known(), 0u);
+}
+
+TEST(AlertmanagerFeedTest, RecordsThatAreNotKamAlertsChangeNothing) {
+  AlertmanagerFeed feed({});
+  EXPECT_FALSE(feed.Apply("not json"));
+  EXPECT_FALSE(feed.Apply(R"({"source":"someone-else","data":{"fingerprint":"x"}})"));
+  EXPECT_FALSE(feed.Apply(R"({"source":"kam-alerts","data":{}})"));
+  EXPECT_EQ(feed.known(), 0u);
+}
+
+}  // namespace
+}  // namespace kam::bridge
