@@ -1,7 +1,9 @@
-// kam-alertmanager-bridge against a real Alertmanager (Debian's prometheus-alertmanager) and the
-// real broker: kam's alert changes, rendered by kam-alerts' own CloudEvent code, appear in
-// Alertmanager with routing labels; a suppressed one does not; a resolution ends its alert; a
-// bridge killed with -9 and restarted neither loses a firing alert nor re-opens a resolved one.
+// kam-alertmanager-bridge against a real Alertmanager (Debian's prometheus-alertmanager), a local
+// receiver of PagerDuty Events v2, and the real broker: kam's alert changes, rendered by
+// kam-alerts' own CloudEvent code, appear in Alertmanager with routing labels; a suppressed one
+// does not; a resolution ends its alert; a bridge killed with -9 and restarted neither loses a
+// firing alert nor re-opens a resolved one. PagerDuty gets trigger, acknowledge and resolve in
+// order, through an outage of the receiver.
 
 #include <arpa/inet.h>
 #include <httplib.h>
@@ -14,6 +16,9 @@
 #include <csignal>
 #include <fstream>
 #include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
 #include <string>
 
 #include "common/kafka/kafka_common.h"
@@ -47,7 +52,7 @@ int FreePort() {
 
 std::string Change(const std::string& fingerprint, kam::v1::AlertRule rule,
                    kam::v1::AlertChangeKind kind, bool suppressed, int64_t start_millis,
-                   int64_t resolve_millis = 0) {
+                   int64_t resolve_millis = 0, bool acknowledged = false) {
   kam::v1::AlertChange change;
   change.set_kind(kind);
   auto* alert = change.mutable_alert();
@@ -56,7 +61,8 @@ std::string Change(const std::string& fingerprint, kam::v1::AlertRule rule,
   alert->set_rule(rule);
   alert->set_severity(kam::v1::SEVERITY_CRITICAL);
   alert->set_state(resolve_millis > 0 ? kam::v1::ALERT_STATE_RESOLVED
-                                      : kam::v1::ALERT_STATE_FIRING);
+                   : acknowledged      ? kam::v1::ALERT_STATE_ACKNOWLEDGED
+                                       : kam::v1::ALERT_STATE_FIRING);
   alert->set_manager_id("mgr_north");
   if (rule != kam::v1::ALERT_RULE_MANAGER_OVERLOADED) alert->set_account_id("acc_kestrel");
   alert->set_summary("summary of " + fingerprint);
@@ -173,6 +179,103 @@ TEST(AlertmanagerBridgeTest, FiringAlertsAppearWithLabelsResolutionsEndThemResta
   EXPECT_EQ(active.count("quiet"), 0u);
   bridge->Signal(SIGTERM);
   EXPECT_EQ(bridge->Wait(std::chrono::seconds(30)).value_or(-1), 0);
+}
+
+TEST(AlertmanagerBridgeTest, PagerDutyGetsTriggerAcknowledgeResolveInOrderThroughAnOutage) {
+  const std::string brokers = testing::RealKafkaBootstrap();
+  ASSERT_FALSE(brokers.empty()) << "run through ctest: needs the real_kafka fixture";
+  testing::TempDir dir;
+  // The receiver: the first three requests fail (an outage), then it takes everything.
+  std::mutex mutex;
+  std::vector<nlohmann::json> received;
+  int refused = 0;
+  httplib::Server receiver;
+  receiver.Post("/v2/enqueue", [&](const httplib::Request& request, httplib::Response& response) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (refused < 3) {
+      ++refused;
+      response.status = 503;
+      return;
+    }
+    received.push_back(nlohmann::json::parse(request.body));
+    response.status = 202;
+    response.set_content(R"({"status":"success"})", "application/json");
+  });
+  const int port = receiver.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread serving([&] { receiver.listen_after_bind(); });
+  {
+    std::ofstream key(dir.Sub("routing-key"));
+    key << "R0UT1NGKEY\n";
+  }
+  const std::string topic = "kam.alerts.pd." + std::to_string(getpid());
+  kafka::KafkaOptions options;
+  options.brokers = brokers;
+  ASSERT_TRUE(kafka::EnsureTopics(options, {topic}, 1, 30000).ok());
+  const int64_t now = MillisFromTimestamp(NowTimestamp());
+  using kam::v1::ALERT_RULE_MANAGER_OVERLOADED;
+  ASSERT_TRUE(testing::ProduceRecords(
+      brokers, topic, 0,
+      {{"a", Change("a", ALERT_RULE_MANAGER_OVERLOADED, kam::v1::ALERT_CHANGE_KIND_FIRED, false,
+                    now - 60000)},
+       {"quiet", Change("quiet", ALERT_RULE_MANAGER_OVERLOADED, kam::v1::ALERT_CHANGE_KIND_FIRED,
+                        true, now - 60000)}}));
+  auto start_bridge = [&](const std::string& name) {
+    return std::make_unique<testing::Process>(
+        std::vector<std::string>{testing::BinDir() + "/kam-alertmanager-bridge", "--kafka-brokers",
+                                 brokers, "--topic", topic, "--alertmanager-url", "",
+                                 "--pagerduty-url",
+                                 "http://127.0.0.1:" + std::to_string(port) + "/v2/enqueue",
+                                 "--pagerduty-routing-key-file", dir.Sub("routing-key"),
+                                 "--resend-seconds", "1"},
+        dir.Sub(name));
+  };
+  auto bridge = start_bridge("bridge-1");
+  auto actions = [&](const std::string& key) {
+    std::lock_guard<std::mutex> lock(mutex);
+    std::vector<std::string> seen;
+    for (const auto& event : received) {
+      if (event["dedup_key"] == key) seen.push_back(event["event_action"]);
+    }
+    return seen;
+  };
+  ASSERT_TRUE(testing::WaitFor([&] { return actions("a").size() == 1; })) << bridge->Stderr();
+  ASSERT_TRUE(testing::ProduceRecords(
+      brokers, topic, 0,
+      {{"a", Change("a", ALERT_RULE_MANAGER_OVERLOADED, kam::v1::ALERT_CHANGE_KIND_ACKNOWLEDGED,
+                    false, now - 60000, 0, true)},
+       {"a", Change("a", ALERT_RULE_MANAGER_OVERLOADED, kam::v1::ALERT_CHANGE_KIND_RESOLVED, false,
+                    now - 60000, MillisFromTimestamp(NowTimestamp()))}}));
+  ASSERT_TRUE(testing::WaitFor([&] { return actions("a").size() >= 2; })) << bridge->Stderr();
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    EXPECT_EQ(refused, 3) << "the outage was ridden out";
+    EXPECT_EQ(received[0]["routing_key"], "R0UT1NGKEY");
+    EXPECT_EQ(received[0]["payload"]["severity"], "critical");
+    EXPECT_EQ(received[0]["payload"]["group"], "mgr_north");
+  }
+  // The acknowledgement and resolution may arrive before the bridge looks again: then only the
+  // resolution is owed. Either way trigger comes first and resolve last.
+  auto seen = actions("a");
+  EXPECT_EQ(seen.front(), "trigger");
+  EXPECT_EQ(seen.back(), "resolve");
+  EXPECT_TRUE(actions("quiet").empty()) << "suppressed in kam: not paged";
+
+  // Restarted: the resolution may be delivered once more (harmless), nothing is triggered again.
+  bridge->Signal(SIGKILL);
+  bridge->Wait(std::chrono::seconds(10));
+  bridge = start_bridge("bridge-2");
+  ASSERT_TRUE(testing::ProduceRecords(
+      brokers, topic, 0,
+      {{"b", Change("b", ALERT_RULE_MANAGER_OVERLOADED, kam::v1::ALERT_CHANGE_KIND_FIRED, false,
+                    now)}}));
+  ASSERT_TRUE(testing::WaitFor([&] { return actions("b").size() == 1; })) << bridge->Stderr();
+  seen = actions("a");
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), "trigger"), 1) << "no incident opened twice";
+  bridge->Signal(SIGTERM);
+  EXPECT_EQ(bridge->Wait(std::chrono::seconds(30)).value_or(-1), 0);
+  receiver.stop();
+  serving.join();
 }
 
 }  // namespace

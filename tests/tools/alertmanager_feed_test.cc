@@ -4,6 +4,7 @@
 
 #include "common/time_util.h"
 #include "services/alerts/cloud_event.h"
+#include "tools/alertmanager_bridge/pagerduty_feed.h"
 
 namespace kam::bridge {
 namespace {
@@ -65,6 +66,45 @@ TEST(AlertmanagerFeedTest, RecordsThatAreNotKamAlertsChangeNothing) {
   EXPECT_FALSE(feed.Apply(R"({"source":"someone-else","data":{"fingerprint":"x"}})"));
   EXPECT_FALSE(feed.Apply(R"({"source":"kam-alerts","data":{}})"));
   EXPECT_EQ(feed.known(), 0u);
+}
+
+std::vector<std::string> Actions(const std::vector<PagerDutyEvent>& events) {
+  std::vector<std::string> actions;
+  for (const auto& event : events) actions.push_back(event.action);
+  return actions;
+}
+
+TEST(PagerDutyFeedTest, DeliversWhatClosesTheGapBetweenWhatWasSentAndTheStream) {
+  AlertmanagerFeed stream({});
+  PagerDutyFeed pagerduty("key", 15 * 60000);
+  ASSERT_TRUE(stream.Apply(Event(kam::v1::ALERT_STATE_ACKNOWLEDGED, false)));
+  auto events = pagerduty.Pending(stream.latest(), kNow);
+  EXPECT_EQ(Actions(events), (std::vector<std::string>{"trigger", "acknowledge"}))
+      << "an alert acknowledged before it was ever sent is triggered first";
+  EXPECT_EQ(events[0].body["dedup_key"], "fp");
+  EXPECT_EQ(events[0].body["payload"]["severity"], "warning");
+  EXPECT_EQ(events[0].body["routing_key"], "key");
+  pagerduty.Delivered(events[0]);
+  EXPECT_EQ(Actions(pagerduty.Pending(stream.latest(), kNow)),
+            (std::vector<std::string>{"acknowledge"})) << "what failed is handed out again";
+  pagerduty.Delivered(events[1]);
+  EXPECT_TRUE(pagerduty.Pending(stream.latest(), kNow).empty());
+  ASSERT_TRUE(stream.Apply(Event(kam::v1::ALERT_STATE_RESOLVED, false, kNow)));
+  events = pagerduty.Pending(stream.latest(), kNow);
+  EXPECT_EQ(Actions(events), (std::vector<std::string>{"resolve"}));
+  EXPECT_FALSE(events[0].body.contains("payload"));
+  pagerduty.Delivered(events[0]);
+  EXPECT_TRUE(pagerduty.Pending(stream.latest(), kNow).empty());
+}
+
+TEST(PagerDutyFeedTest, SuppressedAlertsPageNobodyAndOldResolutionsAreNotRepeated) {
+  AlertmanagerFeed stream({});
+  PagerDutyFeed pagerduty("key", 15 * 60000);
+  ASSERT_TRUE(stream.Apply(Event(kam::v1::ALERT_STATE_FIRING, true)));
+  EXPECT_TRUE(pagerduty.Pending(stream.latest(), kNow).empty());
+  ASSERT_TRUE(stream.Apply(Event(kam::v1::ALERT_STATE_RESOLVED, false, kNow)));
+  EXPECT_TRUE(pagerduty.Pending(stream.latest(), kNow + 16 * 60000).empty())
+      << "after a restart, a resolution older than the keep period is not sent again";
 }
 
 }  // namespace

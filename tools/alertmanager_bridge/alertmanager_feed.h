@@ -40,6 +40,8 @@ class AlertmanagerFeed {
   nlohmann::json Payload(int64_t now_millis);
   // Fingerprints known (open, or resolved within the keep period).
   size_t known() const { return latest_.size(); }
+  // The latest alert of each fingerprint (CloudEvent data, with "_suppressed" from kamsuppressed).
+  const std::map<std::string, nlohmann::json>& latest() const { return latest_; }
 
  private:
   FeedOptions options_;
