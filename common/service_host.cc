@@ -383,6 +383,9 @@ void ServiceHost::UpdateHealth() {
   if (health_reported_ && *health_reported_ == serving) return;
   health_reported_ = serving;
   server_->GetHealthCheckService()->SetServingStatus(serving);
+  // "liveness" answers SERVING while the process serves at all, ready or not (a rebalance or a
+  // restore is no reason to restart it): Kubernetes' liveness probe asks for it by name.
+  server_->GetHealthCheckService()->SetServingStatus("liveness", true);
   // Operators and tests wait for this line: from here on the instance processes its partitions.
   log::Info("health", {{"status", serving ? "SERVING" : "NOT_SERVING"}});
 }
