@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/tls_files.h"
 #include "common/logging.h"
 
 namespace kam {
@@ -32,6 +33,13 @@ absl::Status ValidateConfig(const ServiceConfig& config) {
   std::string host;
   int port = 0;
   KAM_RETURN_IF_ERROR(SplitHostPort(config.listen, "--listen", &host, &port));
+  KAM_RETURN_IF_ERROR(CheckTlsFiles(
+      {config.tls_cert, config.tls_key, config.tls_client_ca, config.tls_ca}));
+  if (config.tls_cert.empty() && !config.allow_plaintext && !IsLoopbackHost(host)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--listen ", config.listen, ": refusing plaintext gRPC on an address other than "
+        "loopback; give --tls-cert and --tls-key, or --allow-plaintext on a trusted network"));
+  }
   if (!config.metrics_listen.empty()) {
     KAM_RETURN_IF_ERROR(SplitHostPort(config.metrics_listen, "--metrics-listen", &host, &port));
   }
@@ -127,6 +135,20 @@ ParseOutcome ParseServiceConfig(int argc, char** argv, const ServiceDefaults& de
   app.add_option("--alerts-retention-days", config.alerts_retention_days,
                  "how long kam.alerts.v1 keeps alert changes for replay, when created here")
       ->envname("KAM_ALERTS_RETENTION_DAYS");
+  app.add_option("--tls-cert", config.tls_cert, "PEM certificate chain: serve gRPC over TLS")
+      ->envname("KAM_TLS_CERT");
+  app.add_option("--tls-key", config.tls_key, "PEM private key of --tls-cert")
+      ->envname("KAM_TLS_KEY");
+  app.add_option("--tls-client-ca", config.tls_client_ca,
+                 "PEM CA: require client certificates signed by it (mutual TLS)")
+      ->envname("KAM_TLS_CLIENT_CA");
+  app.add_option("--tls-ca", config.tls_ca,
+                 "PEM CA that signed the other instances' certificates (calls forwarded to them); "
+                 "default: --tls-client-ca")
+      ->envname("KAM_TLS_CA");
+  app.add_flag("--allow-plaintext", config.allow_plaintext,
+               "serve plaintext gRPC on an address other than loopback (a trusted network)")
+      ->envname("KAM_ALLOW_PLAINTEXT");
   app.add_flag("--sync-writes", config.sync_writes,
                "fsync the write-ahead log on every write (survives power loss, slower)")
       ->envname("KAM_SYNC_WRITES");

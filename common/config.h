@@ -37,6 +37,12 @@ struct ServiceConfig {
   int replication_factor = 0;
   int min_insync_replicas = 0;
   int alerts_retention_days = 90;
+  // gRPC over TLS (common/grpc_tls.h): --tls-cert/--tls-key turn it on, --tls-client-ca requires
+  // client certificates, --tls-ca verifies the peers this instance forwards calls to.
+  std::string tls_cert, tls_key, tls_client_ca, tls_ca;
+  // Serve plaintext on an address other than loopback (a trusted network, or TLS terminated in
+  // front); refused without it.
+  bool allow_plaintext = false;
 };
 
 struct ServiceDefaults {

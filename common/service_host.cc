@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/cluster_binding.h"
+#include "common/grpc_tls.h"
 #include "common/kafka/kafka_common.h"
 #include "common/logging.h"
 #include "common/time_util.h"
@@ -275,7 +276,18 @@ absl::StatusOr<int> ServiceHost::Start() {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(config_.listen, grpc::InsecureServerCredentials(), &port);
+  const TlsFiles tls{config_.tls_cert, config_.tls_key, config_.tls_client_ca,
+                     config_.tls_ca.empty() ? config_.tls_client_ca : config_.tls_ca};
+  KAM_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                       ServerCredentialsFor(tls));
+  if (router_) {
+    // Calls forwarded to the other instances go over TLS when this one serves TLS, presenting
+    // this instance's certificate (mutual TLS between instances).
+    KAM_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> peers,
+                         ChannelCredentialsFor(tls));
+    router_->SetChannelCredentials(std::move(peers));
+  }
+  builder.AddListeningPort(config_.listen, credentials, &port);
   builder.SetMaxReceiveMessageSize(spec_.max_receive_message_bytes);
   for (grpc::Service* service : services_) builder.RegisterService(service);
   server_ = builder.BuildAndStart();

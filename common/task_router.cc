@@ -46,6 +46,12 @@ absl::StatusOr<std::optional<std::string>> TaskRouter::Route(
   return owner;
 }
 
+void TaskRouter::SetChannelCredentials(std::shared_ptr<grpc::ChannelCredentials> credentials) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  credentials_ = std::move(credentials);
+  channels_.clear();
+}
+
 std::shared_ptr<grpc::Channel> TaskRouter::ChannelTo(const std::string& address) {
   std::lock_guard<std::mutex> lock(mutex_);
   std::shared_ptr<grpc::Channel>& channel = channels_[address];
@@ -55,7 +61,7 @@ std::shared_ptr<grpc::Channel> TaskRouter::ChannelTo(const std::string& address)
     arguments.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
     arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
     arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-    channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments);
+    channel = grpc::CreateCustomChannel(address, credentials_, arguments);
   }
   return channel;
 }

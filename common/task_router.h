@@ -45,6 +45,8 @@ class TaskRouter {
   // and the task does not run here.
   absl::StatusOr<std::optional<std::string>> Route(int32_t task,
                                                    const grpc::CallbackServerContext* context);
+  // Credentials of the channels to the other instances (plaintext until set); before any call.
+  void SetChannelCredentials(std::shared_ptr<grpc::ChannelCredentials> credentials);
   // The channel to `address`, made once and kept.
   std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address);
   // The outgoing context of a call forwarded from `incoming`: its deadline, and the header.
@@ -67,6 +69,8 @@ class TaskRouter {
   mutable std::mutex mutex_;
   std::string self_ ABSL_GUARDED_BY(mutex_);
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels_ ABSL_GUARDED_BY(mutex_);
+  std::shared_ptr<grpc::ChannelCredentials> credentials_ ABSL_GUARDED_BY(mutex_) =
+      grpc::InsecureChannelCredentials();
   std::map<std::string, Counter*> forwarded_ ABSL_GUARDED_BY(mutex_);
   std::map<std::string, Counter*> forward_failed_ ABSL_GUARDED_BY(mutex_);
 };

@@ -14,12 +14,12 @@
 
 namespace kam::ctl {
 
-Client::Client(const Options& options) : options_(options) {
-  accounts_ = kam::v1::AccountsService::NewStub(
-      grpc::CreateChannel(options.accounts, grpc::InsecureChannelCredentials()));
+Client::Client(const Options& options, std::shared_ptr<grpc::ChannelCredentials> credentials)
+    : options_(options) {
+  accounts_ = kam::v1::AccountsService::NewStub(grpc::CreateChannel(options.accounts, credentials));
   interactions_ = kam::v1::InteractionsService::NewStub(
-      grpc::CreateChannel(options.interactions, grpc::InsecureChannelCredentials()));
-  auto alerts = grpc::CreateChannel(options.alerts, grpc::InsecureChannelCredentials());
+      grpc::CreateChannel(options.interactions, credentials));
+  auto alerts = grpc::CreateChannel(options.alerts, credentials);
   alerts_ = kam::v1::AlertsService::NewStub(alerts);
   kpis_ = kam::v1::KpiService::NewStub(alerts);
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "common/tls_files.h"
 #include "google/protobuf/message.h"
 #include "kam/v1/accounts.grpc.pb.h"
 #include "kam/v1/alerts.grpc.pb.h"
@@ -38,11 +39,14 @@ struct Options {
   std::string alerts = "127.0.0.1:50053";
   bool json = false;
   int timeout_seconds = 10;
+  // TLS (common/grpc_tls.h): ca verifies the services; cert/key for mutual TLS.
+  TlsFiles tls;
 };
 
 class Client {
  public:
-  explicit Client(const Options& options);
+  // `credentials`: plaintext, or TLS from options.tls (common/grpc_tls.h).
+  Client(const Options& options, std::shared_ptr<grpc::ChannelCredentials> credentials);
 
   kam::v1::AccountsService::Stub& accounts() { return *accounts_; }
   kam::v1::InteractionsService::Stub& interactions() { return *interactions_; }

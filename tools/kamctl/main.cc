@@ -1,6 +1,7 @@
 // kamctl: the command-line client of kam. Talks gRPC to the three services and nothing else.
 #include <CLI/CLI.hpp>
 
+#include "common/grpc_tls.h"
 #include "tools/kamctl/commands.h"
 
 int main(int argc, char** argv) {
@@ -22,6 +23,11 @@ int main(int argc, char** argv) {
       ->envname("KAM_ALERTS_ADDR")
       ->capture_default_str();
   app.add_flag("--json", options.json, "JSON lines instead of tables");
+  app.add_option("--tls-ca", options.tls.ca, "PEM CA of the services' certificates: call over TLS")
+      ->envname("KAM_TLS_CA");
+  app.add_option("--tls-cert", options.tls.cert, "PEM client certificate (mutual TLS)")
+      ->envname("KAM_TLS_CERT");
+  app.add_option("--tls-key", options.tls.key, "PEM key of --tls-cert")->envname("KAM_TLS_KEY");
   app.add_option("--timeout", options.timeout_seconds, "seconds per call")->capture_default_str();
   int code = kOk;
   std::function<int(Client&)> run;
@@ -238,7 +244,12 @@ try {
   int exit = app.exit(e);
   return exit == 0 ? kOk : kUsage;
 }
-Client client(options);
+auto credentials = ChannelCredentialsFor(options.tls);
+if (!credentials.ok()) {
+  std::fprintf(stderr, "kamctl: %s\n", std::string(credentials.status().message()).c_str());
+  return kUsage;
+}
+Client client(options, *credentials);
 code = run ? run(client) : kUsage;
 return code;
 }
