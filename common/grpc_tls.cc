@@ -40,9 +40,13 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
 
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentialsFor(
     const TlsFiles& files) {
-  if (files.ca.empty()) return grpc::InsecureChannelCredentials();
+  // Any TLS file means TLS: a server that serves TLS never forwards in plaintext, and a client
+  // given a certificate never falls back to plaintext. Without a CA, the system's roots verify.
+  if (files.ca.empty() && files.cert.empty()) return grpc::InsecureChannelCredentials();
   grpc::SslCredentialsOptions options;
-  KAM_ASSIGN_OR_RETURN(options.pem_root_certs, ReadPem(files.ca, "--tls-ca"));
+  if (!files.ca.empty()) {
+    KAM_ASSIGN_OR_RETURN(options.pem_root_certs, ReadPem(files.ca, "--tls-ca"));
+  }
   if (!files.cert.empty()) {
     KAM_ASSIGN_OR_RETURN(options.pem_cert_chain, ReadPem(files.cert, "--tls-cert"));
     KAM_ASSIGN_OR_RETURN(options.pem_private_key, ReadPem(files.key, "--tls-key"));

@@ -18,8 +18,8 @@ namespace kam {
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
     const TlsFiles& files);
 
-// TLS when files.ca is set (presenting files.cert/key when given: mutual TLS), plaintext
-// otherwise.
+// TLS when any file is given: verified against files.ca (the system's roots without it),
+// presenting files.cert/key when given (mutual TLS); plaintext when none is.
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentialsFor(
     const TlsFiles& files);
 

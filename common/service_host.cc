@@ -98,9 +98,19 @@ absl::Status ServiceHost::Open() {
     log::Info("store bound to kafka cluster", {{"cluster_id", cluster_id}});
   }
   // Replication and retention of the topics this service creates (common/topic_policy.h),
-  // checked against the cluster: a replication the cluster cannot meet stops the start here.
+  // checked against the cluster -- only when there is a topic to create: a restart while a broker
+  // is down (a rolling restart of Kafka) must not stop on the broker count.
+  std::vector<std::string> all_topics = spec_.output_topics;
+  all_topics.insert(all_topics.end(), spec_.input_topics.begin(), spec_.input_topics.end());
+  if (spec_.changelog) all_topics.push_back(spec_.changelog->topic);
+  if (spec_.routes_calls) all_topics.push_back(kafka::GroupDirectory::MembersTopic(GroupName()));
+  std::vector<std::string> missing;
+  KAM_RETURN_IF_ERROR(RetryWhileUnavailable(config_.kafka_wait_seconds, "list topics", [&] {
+    KAM_ASSIGN_OR_RETURN(missing, kafka::MissingTopics(kafka_options, all_topics, 5000));
+    return absl::OkStatus();
+  }));
   TopicDurability durability;
-  {
+  if (!missing.empty()) {
     KAM_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, kafka::NewConf(kafka_options, {}));
     KAM_ASSIGN_OR_RETURN(kafka::HandlePtr probe, kafka::NewHandle(RD_KAFKA_PRODUCER, conf));
     int brokers = 0;
@@ -110,8 +120,9 @@ absl::Status ServiceHost::Open() {
     }));
     KAM_ASSIGN_OR_RETURN(durability, ResolveDurability(config_.replication_factor,
                                                        config_.min_insync_replicas, brokers));
-    log::Info("topic replication",
-              {{"brokers", std::to_string(brokers)},
+    log::Info("creating topics",
+              {{"topics", absl::StrJoin(missing, ",")},
+               {"brokers_up", std::to_string(brokers)},
                {"replication_factor", std::to_string(durability.replication_factor)},
                {"min_insync_replicas", std::to_string(durability.min_insync_replicas)}});
   }

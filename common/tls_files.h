@@ -3,6 +3,8 @@
 // Which PEM files a service or kamctl was given for TLS, and the checks that need no gRPC (the
 // credentials themselves are made in grpc_tls.h).
 
+#include <arpa/inet.h>
+
 #include <string>
 
 #include "absl/status/status.h"
@@ -29,9 +31,13 @@ inline absl::Status CheckTlsFiles(const TlsFiles& files) {
   return absl::OkStatus();
 }
 
-// Whether `host` (of a listen address) is loopback: plaintext is fine there.
+// Whether `host` (of a listen address) is loopback: plaintext is fine there. Names other than
+// "localhost" are not trusted to be (127.example.com is not loopback).
 inline bool IsLoopbackHost(const std::string& host) {
-  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
+  in_addr address{};
+  return inet_pton(AF_INET, host.c_str(), &address) == 1 &&
+         (ntohl(address.s_addr) >> 24) == 127;
 }
 
 }  // namespace kam

@@ -85,6 +85,10 @@ absl::StatusOr<rd_kafka_conf_t*> NewConf(
       {"client.id", options.client_id},
       // Loopback brokers are reached by name in metadata; keep logs quiet unless asked.
       {"log_level", "4"},
+      // A metadata request must never create a topic with the broker's defaults (1 partition, 1
+      // replica, delete retention even for a changelog): kam creates its topics itself
+      // (common/topic_policy.h). librdkafka lets producers ask for it unless told not to.
+      {"allow.auto.create.topics", "false"},
   };
   all.insert(all.end(), properties.begin(), properties.end());
   all.insert(all.end(), options.extra.begin(), options.extra.end());
@@ -179,6 +183,23 @@ absl::Status WaitForBroker(const KafkaOptions& options, int timeout_ms) {
     }
   }
   return FromKafka(err, absl::StrCat("broker ", options.brokers, " did not answer"));
+}
+
+absl::StatusOr<std::vector<std::string>> MissingTopics(const KafkaOptions& options,
+                                                      const std::vector<std::string>& topics,
+                                                      int timeout_ms) {
+  KAM_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, NewConf(options, {}));
+  KAM_ASSIGN_OR_RETURN(HandlePtr rk, NewHandle(RD_KAFKA_PRODUCER, conf));
+  std::vector<std::string> missing;
+  std::set<std::string> asked;
+  for (const auto& topic : topics) {
+    if (!asked.insert(topic).second) continue;
+    absl::StatusOr<int32_t> count = PartitionCount(rk.get(), topic, timeout_ms);
+    if (count.ok()) continue;
+    if (!absl::IsNotFound(count.status())) return count.status();
+    missing.push_back(topic);
+  }
+  return missing;
 }
 
 absl::StatusOr<int> BrokerCount(rd_kafka_t* rk, int timeout_ms) {

@@ -57,7 +57,12 @@ absl::Status EnsureTopics(const KafkaOptions& options, const std::vector<std::st
                           int partitions, int timeout_ms, const TopicConfigs& configs = {},
                           int replication_factor = -1);
 
-// The number of brokers in the cluster, as its metadata says.
+// The topics of `topics` that do not exist.
+absl::StatusOr<std::vector<std::string>> MissingTopics(const KafkaOptions& options,
+                                                      const std::vector<std::string>& topics,
+                                                      int timeout_ms);
+
+// The number of brokers in the cluster that are up, as its metadata says.
 absl::StatusOr<int> BrokerCount(rd_kafka_t* rk, int timeout_ms);
 
 // Waits until the cluster answers a metadata request, or the deadline passes.

@@ -30,6 +30,12 @@ std::string Event(kam::v1::AlertState state, bool suppressed, int64_t resolve_mi
   return alerts::RenderCloudEvent(change, 0, 1);
 }
 
+std::vector<std::string> Actions(const std::vector<PagerDutyEvent>& events) {
+  std::vector<std::string> actions;
+  for (const auto& event : events) actions.push_back(event.action);
+  return actions;
+}
+
 TEST(AlertmanagerFeedTest, FiringAlertsAreSentWithAnEndAFewResendsAhead) {
   AlertmanagerFeed feed({.resend_millis = 30000});
   ASSERT_TRUE(feed.Apply(Event(kam::v1::ALERT_STATE_FIRING, false)));
@@ -60,18 +66,44 @@ TEST(AlertmanagerFeedTest, AResolutionIsSentForItsKeepPeriodThenForgotten) {
   EXPECT_EQ(feed.known(), 0u);
 }
 
+TEST(AlertmanagerFeedTest, ALabelChangeEndsTheLabelSetSentBefore) {
+  AlertmanagerFeed feed({});
+  ASSERT_TRUE(feed.Apply(Event(kam::v1::ALERT_STATE_FIRING, false)));
+  ASSERT_EQ(feed.Payload(kNow).size(), 1u);
+  std::string critical = Event(kam::v1::ALERT_STATE_FIRING, false);
+  const std::string warning = "\"severity\":\"SEVERITY_WARNING\"";
+  critical.replace(critical.find(warning), warning.size(), "\"severity\":\"SEVERITY_CRITICAL\"");
+  ASSERT_TRUE(feed.Apply(critical));
+  auto payload = feed.Payload(kNow + 1000);
+  ASSERT_EQ(payload.size(), 2u) << payload.dump();
+  EXPECT_EQ(payload[0]["labels"]["severity"], "warning");
+  EXPECT_EQ(payload[0]["endsAt"], "2026-09-21T14:13:21.000Z") << "ended now";
+  EXPECT_EQ(payload[1]["labels"]["severity"], "critical");
+  EXPECT_EQ(feed.Payload(kNow + 2000).size(), 1u) << "sent once";
+}
+
+TEST(PagerDutyFeedTest, AnIncidentIsResolvedHoweverLongItsResolveWaited) {
+  AlertmanagerFeed stream({.resolved_keep_millis = 60000});
+  PagerDutyFeed pagerduty("key", 60000);
+  ASSERT_TRUE(stream.Apply(Event(kam::v1::ALERT_STATE_FIRING, false)));
+  auto events = pagerduty.Pending(stream.latest(), kNow);
+  ASSERT_EQ(events.size(), 1u);
+  pagerduty.Delivered(events[0]);
+  ASSERT_TRUE(stream.Apply(Event(kam::v1::ALERT_STATE_RESOLVED, false, kNow)));
+  stream.Payload(kNow + 10 * 60000);  // PagerDuty unreachable meanwhile; the stream view forgets
+  ASSERT_EQ(stream.known(), 0u);
+  events = pagerduty.Pending(stream.latest(), kNow + 10 * 60000);
+  ASSERT_EQ(Actions(events), (std::vector<std::string>{"resolve"}));
+  pagerduty.Delivered(events[0]);
+  EXPECT_TRUE(pagerduty.Pending(stream.latest(), kNow + 10 * 60000).empty());
+}
+
 TEST(AlertmanagerFeedTest, RecordsThatAreNotKamAlertsChangeNothing) {
   AlertmanagerFeed feed({});
   EXPECT_FALSE(feed.Apply("not json"));
   EXPECT_FALSE(feed.Apply(R"({"source":"someone-else","data":{"fingerprint":"x"}})"));
   EXPECT_FALSE(feed.Apply(R"({"source":"kam-alerts","data":{}})"));
   EXPECT_EQ(feed.known(), 0u);
-}
-
-std::vector<std::string> Actions(const std::vector<PagerDutyEvent>& events) {
-  std::vector<std::string> actions;
-  for (const auto& event : events) actions.push_back(event.action);
-  return actions;
 }
 
 TEST(PagerDutyFeedTest, DeliversWhatClosesTheGapBetweenWhatWasSentAndTheStream) {

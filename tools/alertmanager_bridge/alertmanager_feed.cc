@@ -85,12 +85,29 @@ nlohmann::json AlertmanagerFeed::Payload(int64_t now_millis) {
     if (Text(data, "state") == "ALERT_STATE_RESOLVED") {
       const int64_t resolved = MillisOf(data, "resolve_time");
       if (now_millis - resolved > options_.resolved_keep_millis) {
+        sent_labels_.erase(it->first);
         it = latest_.erase(it);
         continue;
       }
-      alerts.push_back(ToAlertmanager(data, resolved, options_));
+      nlohmann::json alert = ToAlertmanager(data, resolved, options_);
+      auto sent = sent_labels_.find(it->first);
+      if (sent != sent_labels_.end() && sent->second != alert["labels"]) {
+        nlohmann::json ended = alert;  // the firing label set, ended too
+        ended["labels"] = sent->second;
+        alerts.push_back(std::move(ended));
+      }
+      alerts.push_back(std::move(alert));
     } else if (!data["_suppressed"].get<bool>() && Text(data, "state") != "ALERT_STATE_SNOOZED") {
-      alerts.push_back(ToAlertmanager(data, now_millis + 3 * options_.resend_millis, options_));
+      nlohmann::json alert = ToAlertmanager(data, now_millis + 3 * options_.resend_millis, options_);
+      auto sent = sent_labels_.find(it->first);
+      if (sent != sent_labels_.end() && sent->second != alert["labels"]) {
+        nlohmann::json ended = alert;
+        ended["labels"] = sent->second;
+        ended["endsAt"] = Rfc3339(now_millis);
+        alerts.push_back(std::move(ended));
+      }
+      sent_labels_[it->first] = alert["labels"];
+      alerts.push_back(std::move(alert));
     }
     ++it;
   }

@@ -12,6 +12,9 @@
 // - open but notification_suppressed (snoozed, silenced in kam, grouped under an overload that
 //   notifies for it): not sent; if it was sent before, Alertmanager lets it expire at its endsAt.
 // - RESOLVED: endsAt = resolve_time, for `resolved_keep` after resolving; then forgotten.
+// Alertmanager knows an alert by its labels: when kam changes one while the alert is open
+// (severity, owner, group), the label set sent before is sent once more, ended now, so it does
+// not linger until it expires and then notify a resolution nobody caused.
 
 #include <chrono>
 #include <cstdint>
@@ -46,6 +49,7 @@ class AlertmanagerFeed {
  private:
   FeedOptions options_;
   std::map<std::string, nlohmann::json> latest_;  // fingerprint -> the latest alert (CloudEvent data)
+  std::map<std::string, nlohmann::json> sent_labels_;  // fingerprint -> labels last sent firing
 };
 
 }  // namespace kam::bridge

@@ -176,7 +176,8 @@ int main(int argc, char** argv) {
       std::string body;
       {
         std::lock_guard<std::mutex> lock(feed_mutex);
-        body = feed.Payload(wall).dump();
+        // Invalid UTF-8 (a summary cut mid-character upstream) is replaced, never thrown.
+        body = feed.Payload(wall).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       }
       auto response = am_client->Post("/api/v2/alerts", body, "application/json");
       if (response && response->status == 200) {
@@ -199,9 +200,18 @@ int main(int argc, char** argv) {
         events = pagerduty.Pending(feed.latest(), wall);
       }
       pd_changed = false;
+      // A time budget per round: a long backlog (after a restart, or against PagerDuty's rate
+      // limit) must not hold up Alertmanager's resend, or its alerts would expire there.
+      const auto budget_end = std::chrono::steady_clock::now() + std::chrono::seconds(2);
       for (const auto& event : events) {
         if (stopping.load()) break;
-        auto response = pd_client->Post(pd_path, event.body.dump(), "application/json");
+        if (std::chrono::steady_clock::now() > budget_end) {
+          pd_changed = true;  // the rest in the next round
+          break;
+        }
+        auto response = pd_client->Post(
+            pd_path, event.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+            "application/json");
         const int status = response ? response->status : 0;
         if (status >= 200 && status < 300) {
           pagerduty.Delivered(event);

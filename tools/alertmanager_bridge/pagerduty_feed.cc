@@ -30,8 +30,26 @@ std::string Severity(const nlohmann::json& data) {
 }  // namespace
 
 std::vector<PagerDutyEvent> PagerDutyFeed::Pending(
-    const std::map<std::string, nlohmann::json>& latest, int64_t now_millis) const {
+    const std::map<std::string, nlohmann::json>& latest, int64_t now_millis) {
   std::vector<PagerDutyEvent> events;
+  // An incident this feed opened whose alert the stream view no longer holds was resolved and
+  // forgotten there (after the keep period) before its resolve got through: resolve it now.
+  for (auto it = delivered_.begin(); it != delivered_.end();) {
+    const auto& [fingerprint, last] = *it;
+    if (latest.count(fingerprint) > 0) {
+      ++it;
+      continue;
+    }
+    if (last == "resolve") {  // resolved and forgotten on both sides
+      it = delivered_.erase(it);
+      continue;
+    }
+    events.push_back({fingerprint, "resolve",
+                      {{"routing_key", routing_key_},
+                       {"event_action", "resolve"},
+                       {"dedup_key", fingerprint}}});
+    ++it;
+  }
   for (const auto& [fingerprint, data] : latest) {
     const std::string state = Text(data, "state");
     const bool suppressed = data.value("_suppressed", false) || state == "ALERT_STATE_SNOOZED";
@@ -39,8 +57,10 @@ std::vector<PagerDutyEvent> PagerDutyFeed::Pending(
     const std::string last = sent == delivered_.end() ? "" : sent->second;
     std::vector<std::string> actions;
     if (state == "ALERT_STATE_RESOLVED") {
-      if (now_millis - MillisOf(data, "resolve_time") <= resolved_keep_millis_ &&
-          last != "resolve") {
+      // Resolve what this feed opened, however long ago; after a restart (nothing remembered),
+      // what resolved within the keep period.
+      if (last != "resolve" &&
+          (!last.empty() || now_millis - MillisOf(data, "resolve_time") <= resolved_keep_millis_)) {
         actions.push_back("resolve");
       }
     } else if (!suppressed) {
@@ -61,7 +81,8 @@ std::vector<PagerDutyEvent> PagerDutyFeed::Pending(
         if (data.contains("evidence") && data["evidence"].is_array()) {
           for (const auto& item : data["evidence"]) details[Text(item, "name")] = Text(item, "value");
         }
-        body["payload"] = {{"summary", Text(data, "summary").substr(0, 1024)},
+        body["payload"] = {{"summary", Text(data, "summary").substr(0, 1024)},  // dumped with
+                                                                                // replacement
                            {"source", "kam"},
                            {"severity", Severity(data)},
                            {"timestamp", Text(data, "start_time")},

@@ -34,9 +34,11 @@ class PagerDutyFeed {
   PagerDutyFeed(std::string routing_key, int64_t resolved_keep_millis)
       : routing_key_(std::move(routing_key)), resolved_keep_millis_(resolved_keep_millis) {}
 
-  // The next events to deliver, in order per fingerprint, given the stream's latest alerts.
+  // The next events to deliver, in order per fingerprint, given the stream's latest alerts; an
+  // incident this feed opened is resolved however long its resolve waited (forgets what both
+  // sides have closed).
   std::vector<PagerDutyEvent> Pending(const std::map<std::string, nlohmann::json>& latest,
-                                      int64_t now_millis) const;
+                                      int64_t now_millis);
   // `event` reached the receiver (2xx): it is not handed out again.
   void Delivered(const PagerDutyEvent& event);
 
