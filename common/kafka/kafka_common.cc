@@ -191,6 +191,8 @@ absl::StatusOr<std::vector<std::string>> MissingTopics(const KafkaOptions& optio
   KAM_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, NewConf(options, {}));
   KAM_ASSIGN_OR_RETURN(HandlePtr rk, NewHandle(RD_KAFKA_PRODUCER, conf));
   std::vector<std::string> missing;
+  // A topic may be named twice (a service that reads what it writes); Kafka refuses a request
+  // that names a topic twice (INVALID_REQUEST).
   std::set<std::string> asked;
   for (const auto& topic : topics) {
     if (!asked.insert(topic).second) continue;
@@ -214,21 +216,11 @@ absl::StatusOr<int> BrokerCount(rd_kafka_t* rk, int timeout_ms) {
 absl::Status EnsureTopics(const KafkaOptions& options, const std::vector<std::string>& topics,
                           int partitions, int timeout_ms, const TopicConfigs& configs,
                           int replication_factor) {
+  KAM_ASSIGN_OR_RETURN(std::vector<std::string> missing,
+                       MissingTopics(options, topics, timeout_ms));
+  if (missing.empty()) return absl::OkStatus();
   KAM_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, NewConf(options, {}));
   KAM_ASSIGN_OR_RETURN(HandlePtr rk, NewHandle(RD_KAFKA_PRODUCER, conf));
-
-  std::vector<std::string> missing;
-  // A topic may be named twice (a service that reads what it writes); Kafka refuses a request
-  // that names a topic twice (INVALID_REQUEST).
-  std::set<std::string> asked;
-  for (const auto& topic : topics) {
-    if (!asked.insert(topic).second) continue;
-    absl::StatusOr<int32_t> count = PartitionCount(rk.get(), topic, timeout_ms);
-    if (count.ok()) continue;
-    if (!absl::IsNotFound(count.status())) return count.status();
-    missing.push_back(topic);
-  }
-  if (missing.empty()) return absl::OkStatus();
 
   std::vector<rd_kafka_NewTopic_t*> new_topics;
   char errstr[512];

@@ -147,7 +147,15 @@ TEST_F(InteractionsInstancesTest, AnyInstanceAnswersForEveryAccountAndBatchesSpl
       kam::v1::ListInteractionsRequest list;
       list.set_account_id(accounts[n]);
       kam::v1::ListInteractionsResponse page;
-      ASSERT_TRUE(Call(stub.get(), &InteractionsService::Stub::ListInteractions, list, &page).ok());
+      // A read: a forwarded call cut short under load (UNAVAILABLE, a deadline) may be retried;
+      // what it reads must be the write, at once.
+      grpc::Status listed;
+      ASSERT_TRUE(testing::WaitFor([&] {
+        listed = Call(stub.get(), &InteractionsService::Stub::ListInteractions, list, &page);
+        return listed.error_code() != grpc::StatusCode::UNAVAILABLE &&
+               listed.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED;
+      }));
+      ASSERT_TRUE(listed.ok()) << listed.error_code() << " " << listed.error_message();
       ASSERT_EQ(page.interactions_size(), 1) << "every instance reads the write at once";
       EXPECT_EQ(page.interactions(0).id(), recorded.id());
       kam::v1::GetInteractionRequest get;
