@@ -27,11 +27,6 @@ namespace {
 using kam::v1::AlertsService;
 using testing::Call;
 
-std::unique_ptr<AlertsService::Stub> StubFor(const testing::RunningService& service) {
-  return AlertsService::NewStub(
-      grpc::CreateChannel(service.address, grpc::InsecureChannelCredentials()));
-}
-
 // Every alert of the accounts tagged `tag` that `stub` lists, by id.
 std::map<std::string, kam::v1::Alert> ListTagged(AlertsService::Stub* stub,
                                                  const std::string& tag) {
@@ -117,8 +112,8 @@ TEST(AnyInstanceTest, EitherInstanceAnswersForEveryAlertAndWatchesResumeAcrossTh
   }
 
   // Both instances list the same alerts, of every task.
-  auto stub_a = StubFor(a);
-  auto stub_b = StubFor(b);
+  auto stub_a = testing::StubFor<AlertsService>(a.address);
+  auto stub_b = testing::StubFor<AlertsService>(b.address);
   std::map<std::string, kam::v1::Alert> from_a, from_b;
   ASSERT_TRUE(testing::WaitFor(
       [&] {

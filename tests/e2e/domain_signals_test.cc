@@ -30,11 +30,6 @@ constexpr int64_t kSecond = 1000;
 constexpr int64_t kDay = 24 * 3600 * kSecond;
 constexpr double kMonth = 365.25 * kDay / 12;
 
-template <typename Service>
-std::unique_ptr<typename Service::Stub> StubFor(const testing::RunningService& service) {
-  return Service::NewStub(grpc::CreateChannel(service.address, grpc::InsecureChannelCredentials()));
-}
-
 class DomainSignalsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -48,10 +43,10 @@ class DomainSignalsTest : public ::testing::Test {
     ASSERT_TRUE(accounts_.process) << accounts_.address;
     ASSERT_TRUE(interactions_.process) << interactions_.address;
     ASSERT_TRUE(alerts_.process) << alerts_.address;
-    accounts_stub_ = StubFor<kam::v1::AccountsService>(accounts_);
-    interactions_stub_ = StubFor<kam::v1::InteractionsService>(interactions_);
-    alerts_stub_ = StubFor<kam::v1::AlertsService>(alerts_);
-    kpi_stub_ = StubFor<kam::v1::KpiService>(alerts_);
+    accounts_stub_ = testing::StubFor<kam::v1::AccountsService>(accounts_.address);
+    interactions_stub_ = testing::StubFor<kam::v1::InteractionsService>(interactions_.address);
+    alerts_stub_ = testing::StubFor<kam::v1::AlertsService>(alerts_.address);
+    kpi_stub_ = testing::StubFor<kam::v1::KpiService>(alerts_.address);
   }
 
   kam::v1::Account CreateAccount(const std::string& name, int64_t euros, const std::string& owner,

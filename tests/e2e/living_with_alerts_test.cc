@@ -30,11 +30,6 @@ namespace {
 using kam::v1::AlertsService;
 using testing::Call;
 
-std::unique_ptr<AlertsService::Stub> StubFor(const testing::RunningService& service) {
-  return AlertsService::NewStub(
-      grpc::CreateChannel(service.address, grpc::InsecureChannelCredentials()));
-}
-
 std::vector<kam::v1::Alert> List(AlertsService::Stub* stub, const kam::v1::ListAlertsRequest& r) {
   kam::v1::ListAlertsResponse response;
   if (!Call(stub, &AlertsService::Stub::ListAlerts, r, &response).ok()) return {};
@@ -76,8 +71,8 @@ TEST(LivingWithAlertsTest, SilencesGroupsAndSnoozesAcrossInstances) {
     return testing::ScrapeMetric(s.metrics_port, "kam_tasks{state=\"running\"}");
   };
   ASSERT_TRUE(testing::WaitFor([&] { return running(a) + running(b) == 3; }));
-  auto stub_a = StubFor(a);
-  auto stub_b = StubFor(b);
+  auto stub_a = testing::StubFor<AlertsService>(a.address);
+  auto stub_b = testing::StubFor<AlertsService>(b.address);
 
   // The manager is overloaded; both instances know it.
   ASSERT_TRUE(testing::ProduceRecords(brokers, "kam.managers.v1", 0,

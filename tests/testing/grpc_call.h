@@ -6,8 +6,16 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <memory>
+#include <string>
 
 namespace kam::testing {
+
+// A stub of `Service` on a plaintext channel to `address` (host:port).
+template <typename Service>
+std::unique_ptr<typename Service::Stub> StubFor(const std::string& address) {
+  return Service::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+}
 
 template <typename Stub, typename Request, typename Response>
 grpc::Status Call(Stub* stub,
