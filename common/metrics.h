@@ -1,83 +1,74 @@
 #pragma once
 
-// A small Prometheus registry rendering the text exposition format (version 0.0.4). Debian 12 has
-// no prometheus-cpp package; this covers counters, gauges, callback gauges and histograms, which
-// is all the services export. Metric objects live as long as the registry; updates are lock-free.
+// The services' Prometheus registry, on prometheus-cpp (Debian's prometheus-cpp-dev, core library
+// only: the data model and the text exposition). Metrics whose values live elsewhere -- counts a
+// logic class keeps, queue depths, consumer lag -- are read at scrape time through callbacks, so
+// that the logic stays free of metrics code. Every /metrics page also carries the standard
+// process_* metrics (common/process_metrics.h).
 
-#include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
 
 namespace kam {
 
-class Counter {
- public:
-  void Inc(uint64_t n = 1) { value_.fetch_add(n, std::memory_order_relaxed); }
-  uint64_t value() const { return value_.load(std::memory_order_relaxed); }
+using Counter = prometheus::Counter;
+using Gauge = prometheus::Gauge;
+using Histogram = prometheus::Histogram;
+using MetricLabels = std::map<std::string, std::string>;
 
- private:
-  std::atomic<uint64_t> value_{0};
+// One series of a family read at scrape time.
+struct MetricSample {
+  MetricLabels labels;
+  double value = 0;
 };
 
-class Gauge {
- public:
-  void Set(double v) { value_.store(v, std::memory_order_relaxed); }
-  double value() const { return value_.load(std::memory_order_relaxed); }
-
- private:
-  std::atomic<double> value_{0};
-};
-
-class Histogram {
- public:
-  explicit Histogram(std::vector<double> bounds);
-  void Observe(double value);
-  // Cumulative counts per bound (then +Inf), sum and count, as Prometheus wants them.
-  void Snapshot(std::vector<uint64_t>* cumulative, double* sum, uint64_t* count) const;
-  const std::vector<double>& bounds() const { return bounds_; }
-
- private:
-  std::vector<double> bounds_;
-  std::unique_ptr<std::atomic<uint64_t>[]> buckets_;
-  std::atomic<uint64_t> count_{0};
-  std::atomic<double> sum_{0};
-};
+enum class MetricKind { kCounter, kGauge };
 
 // Latency buckets in seconds, 100us to 10s.
 std::vector<double> LatencyBuckets();
 
 class MetricsRegistry {
  public:
-  // `labels` is the label set without braces, e.g. `method="GetAccount",code="OK"`.
-  Counter* AddCounter(const std::string& name, const std::string& help,
-                      const std::string& labels = "");
-  Gauge* AddGauge(const std::string& name, const std::string& help, const std::string& labels = "");
-  void AddCallbackGauge(const std::string& name, const std::string& help,
-                        std::function<double()> read, const std::string& labels = "");
-  Histogram* AddHistogram(const std::string& name, const std::string& help,
-                          std::vector<double> bounds, const std::string& labels = "");
+  MetricsRegistry();
+  ~MetricsRegistry();
 
+  // The metric objects live as long as the registry; updates are lock-free (histograms take a
+  // short mutex). Adding the same name and labels twice returns the same series.
+  Counter* AddCounter(const std::string& name, const std::string& help,
+                      const MetricLabels& labels = {});
+  Gauge* AddGauge(const std::string& name, const std::string& help,
+                  const MetricLabels& labels = {});
+  Histogram* AddHistogram(const std::string& name, const std::string& help,
+                          std::vector<double> bounds, const MetricLabels& labels = {});
+
+  // A value owned elsewhere, read at each scrape. A counter must never go down.
+  void AddCallbackCounter(const std::string& name, const std::string& help,
+                          std::function<double()> read, const MetricLabels& labels = {});
+  void AddCallbackGauge(const std::string& name, const std::string& help,
+                        std::function<double()> read, const MetricLabels& labels = {});
+  // A family whose series are known only at scrape time (the partitions an instance owns now,
+  // the rules that have fired so far).
+  void AddCallbackFamily(const std::string& name, const std::string& help, MetricKind kind,
+                         std::function<std::vector<MetricSample>()> read);
+
+  // The text exposition format, version 0.0.4.
   std::string Render() const;
 
  private:
-  struct Series {
-    std::string name;
-    std::string help;
-    std::string type;
-    std::string labels;
-    std::unique_ptr<Counter> counter;
-    std::unique_ptr<Gauge> gauge;
-    std::function<double()> read;
-    std::unique_ptr<Histogram> histogram;
-  };
-  Series& Add(const std::string& name, const std::string& help, const std::string& type,
-              const std::string& labels);
-
-  mutable std::mutex mutex_;
-  std::vector<std::unique_ptr<Series>> series_;
+  class Callbacks;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<Callbacks> callbacks_;
 };
 
 }  // namespace kam

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace kam {
 namespace {
@@ -20,6 +21,7 @@ absl::Status Outbox::Commit(rocksdb::WriteBatchBase* batch, std::vector<Outbound
   std::lock_guard<std::mutex> lock(mutex_);
   uint64_t sequence = last_sequence_;
   rocksdb::ColumnFamilyHandle* outbox_cf = store_->Cf(kOutboxCf);
+  const int64_t committed_at_ms = absl::ToUnixMillis(absl::Now());
   for (auto& event : events) {
     ++sequence;
     kam::internal::v1::OutboxRecord record;
@@ -27,6 +29,7 @@ absl::Status Outbox::Commit(rocksdb::WriteBatchBase* batch, std::vector<Outbound
     record.set_topic(event.topic);
     record.set_key(event.key);
     record.set_event_id(event.event_id);
+    record.set_committed_at_ms(committed_at_ms);
     if (event.envelope) {
       event.envelope->set_producer_sequence(sequence);
       record.set_value(event.envelope->SerializeAsString());
@@ -88,6 +91,12 @@ absl::Status Outbox::Delete(const std::vector<uint64_t>& sequences) {
         FromRocks(batch.Delete(store_->Cf(kOutboxCf), EncodeUint64(sequence)), "outbox delete"));
   }
   return store_->Write(&batch);
+}
+
+absl::StatusOr<std::optional<int64_t>> Outbox::OldestPendingCommitMillis() const {
+  KAM_ASSIGN_OR_RETURN(std::vector<kam::internal::v1::OutboxRecord> oldest, ReadPending(0, 1));
+  if (oldest.empty() || oldest[0].committed_at_ms() == 0) return std::optional<int64_t>();
+  return std::optional<int64_t>(oldest[0].committed_at_ms());
 }
 
 absl::StatusOr<uint64_t> Outbox::CountPending() const {

@@ -56,6 +56,9 @@ class Outbox {
   absl::Status Delete(const std::vector<uint64_t>& sequences);
   // Number of rows still waiting for delivery (a scan: for metrics and tests, not hot paths).
   absl::StatusOr<uint64_t> CountPending() const;
+  // Commit time (Unix ms) of the oldest row still waiting for delivery; nullopt when none waits
+  // or the row predates commit times. One seek: for metrics.
+  absl::StatusOr<std::optional<int64_t>> OldestPendingCommitMillis() const;
 
  private:
   explicit Outbox(Store* store) : store_(store) {}

@@ -14,18 +14,18 @@ void RpcMetrics::Record(const std::string& method, absl::StatusCode code,
     if (slot == nullptr) {
       slot = registry_->AddCounter(
           "kam_grpc_requests_total", "gRPC requests handled, by method and status code.",
-          absl::StrCat("method=\"", method, "\",code=\"", absl::StatusCodeToString(code), "\""));
+          {{"method", method}, {"code", absl::StatusCodeToString(code)}});
     }
     counter = slot;
     auto& histogram = latencies_[method];
     if (histogram == nullptr) {
       histogram =
           registry_->AddHistogram("kam_grpc_request_seconds", "Time spent handling gRPC requests.",
-                                  LatencyBuckets(), absl::StrCat("method=\"", method, "\""));
+                                  LatencyBuckets(), {{"method", method}});
     }
     latency = histogram;
   }
-  counter->Inc();
+  counter->Increment();
   latency->Observe(std::chrono::duration<double>(elapsed).count());
 }
 

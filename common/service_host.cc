@@ -4,12 +4,14 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "common/cluster_binding.h"
 #include "common/grpc_tls.h"
 #include "common/kafka/kafka_common.h"
@@ -182,12 +184,21 @@ absl::Status ServiceHost::Open() {
 
   metrics_.AddCallbackGauge("kam_outbox_last_sequence", "Last sequence written to the outbox.",
                             [this] { return static_cast<double>(outbox_->last_sequence()); });
-  metrics_.AddCallbackGauge("kam_outbox_published_total", "Outbox rows published to Kafka.",
+  metrics_.AddCallbackCounter("kam_outbox_published_total", "Outbox rows published to Kafka.",
                             [this] { return static_cast<double>(relay_->published_total()); });
-  metrics_.AddCallbackGauge("kam_outbox_skipped_total",
+  metrics_.AddCallbackCounter("kam_outbox_skipped_total",
                             "Outbox rows found already in Kafka at restart and not sent again.",
                             [this] { return static_cast<double>(relay_->skipped_total()); });
-  metrics_.AddCallbackGauge("kam_outbox_relay_errors_total", "Outbox relay errors.",
+  metrics_.AddCallbackGauge(
+      "kam_outbox_oldest_pending_age_seconds",
+      "How long the oldest outbox row not yet acknowledged by Kafka has waited (0: none waits). "
+      "Growing: the relay is stuck or Kafka refuses writes.",
+      [this] {
+        absl::StatusOr<std::optional<int64_t>> oldest = outbox_->OldestPendingCommitMillis();
+        if (!oldest.ok() || !oldest->has_value()) return 0.0;
+        return std::max(0.0, (absl::ToUnixMillis(absl::Now()) - **oldest) / 1000.0);
+      });
+  metrics_.AddCallbackCounter("kam_outbox_relay_errors_total", "Outbox relay errors.",
                             [this] { return static_cast<double>(relay_->errors_total()); });
 
   if (!spec_.input_topics.empty()) {
@@ -334,30 +345,30 @@ absl::StatusOr<int> ServiceHost::Start() {
         std::lock_guard<std::mutex> lock(restore_mutex_);
         return restorer_->Restore(task, remaining);
       };
-      metrics_.AddCallbackGauge(
+      metrics_.AddCallbackCounter(
           "kam_changelog_transactions_total",
           "Kafka transactions committed (outputs, changelog and input offsets together).",
           [this] { return static_cast<double>(transactional_->transactions_total()); });
-      metrics_.AddCallbackGauge(
+      metrics_.AddCallbackCounter(
           "kam_changelog_transactions_aborted_total",
           "Kafka transactions aborted (nothing of them visible; the batch is retried).",
           [this] { return static_cast<double>(transactional_->aborted_total()); });
-      metrics_.AddCallbackGauge(
+      metrics_.AddCallbackCounter(
           "kam_changelog_restored_records_total", "Changelog records restored into the store.",
           [this] { return static_cast<double>(restorer_->restored_records_total()); });
     }
     task_runner_ =
         std::make_unique<kafka::TaskRunner>(consumer_.get(), store_.get(), applier_.get(),
                                             processor_, &tasks_, std::move(runner_options));
-    metrics_.AddCallbackGauge("kam_consumer_applied_total", "Input records applied.",
+    metrics_.AddCallbackCounter("kam_consumer_applied_total", "Input records applied.",
                               [this] { return static_cast<double>(applier_->applied_total()); });
-    metrics_.AddCallbackGauge("kam_consumer_commits_total",
+    metrics_.AddCallbackCounter("kam_consumer_commits_total",
                               "Commits of applied records (one per batch of records).",
                               [this] { return static_cast<double>(applier_->batches_total()); });
-    metrics_.AddCallbackGauge(
+    metrics_.AddCallbackCounter(
         "kam_consumer_dead_lettered_total", "Input records sent to the dead-letter topic.",
         [this] { return static_cast<double>(applier_->dead_lettered_total()); });
-    metrics_.AddCallbackGauge(
+    metrics_.AddCallbackCounter(
         "kam_consumer_aborted_batches_total",
         "Batches aborted by a storage or broker error and retried from the stored offsets.",
         [this] { return static_cast<double>(applier_->aborted_total()); });
@@ -365,12 +376,24 @@ absl::StatusOr<int> ServiceHost::Start() {
       metrics_.AddCallbackGauge(
           "kam_tasks", "Stream tasks (one per input partition number) of this instance, by state.",
           [this, state] { return static_cast<double>(tasks_.Count(state)); },
-          absl::StrCat("state=\"", TaskStateName(state), "\""));
+          {{"state", TaskStateName(state)}});
     }
     metrics_.AddCallbackGauge(
         "kam_task_restore_remaining_records",
         "Input records restoring tasks still have to read before they run.",
         [this] { return static_cast<double>(task_runner_->restore_remaining()); });
+    metrics_.AddCallbackFamily(
+        "kam_consumer_lag_records",
+        "Records on each assigned input partition this instance has not read yet, as of the "
+        "last fetch.",
+        MetricKind::kGauge, [this] {
+          std::vector<MetricSample> samples;
+          for (const auto& lag : consumer_->Lag()) {
+            samples.push_back({{{"topic", lag.topic}, {"partition", std::to_string(lag.partition)}},
+                               static_cast<double>(lag.records)});
+          }
+          return samples;
+        });
     consumer_thread_ = std::thread([this] { task_runner_->Run(stop_); });
     if (spec_.standby && restorer_) {
       metrics_.AddCallbackGauge(

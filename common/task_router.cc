@@ -99,13 +99,13 @@ grpc::Status TaskRouter::Forwarded(const std::string& address, const grpc::Statu
       counter = lost ? metrics_->AddCounter("kam_forwarded_calls_unavailable_total",
                                             "Forwarded calls the owner did not answer (gone, "
                                             "or no longer the owner), by target.",
-                                            absl::StrCat("target=\"", address, "\""))
+                                            {{"target", address}})
                      : metrics_->AddCounter("kam_forwarded_calls_total",
                                             "Calls forwarded to the instance that owns their "
                                             "task, by target.",
-                                            absl::StrCat("target=\"", address, "\""));
+                                            {{"target", address}});
     }
-    counter->Inc();
+    counter->Increment();
   }
   if (!lost) return status;
   if (directory_ != nullptr) directory_->RequestRefresh();

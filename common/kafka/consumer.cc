@@ -262,6 +262,29 @@ absl::StatusOr<int64_t> KafkaConsumer::EndOffset(const std::string& topic, int32
   return kafka::EndOffset(consumer_.get(), topic, partition, timeout_ms);
 }
 
+std::vector<KafkaConsumer::PartitionLag> KafkaConsumer::Lag() const {
+  std::vector<PartitionLag> lags;
+  rd_kafka_topic_partition_list_t* partitions = nullptr;
+  if (rd_kafka_assignment(consumer_.get(), &partitions) != RD_KAFKA_RESP_ERR_NO_ERROR) return lags;
+  if (rd_kafka_position(consumer_.get(), partitions) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    for (int i = 0; i < partitions->cnt; ++i) {
+      const rd_kafka_topic_partition_t& partition = partitions->elems[i];
+      int64_t low = 0;
+      int64_t high = 0;
+      // The cached end offset: for a read_committed consumer, the last stable offset.
+      if (partition.offset < 0 ||
+          rd_kafka_get_watermark_offsets(consumer_.get(), partition.topic, partition.partition,
+                                         &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+          high < 0) {
+        continue;
+      }
+      lags.push_back({partition.topic, partition.partition, std::max<int64_t>(0, high - partition.offset)});
+    }
+  }
+  rd_kafka_topic_partition_list_destroy(partitions);
+  return lags;
+}
+
 std::vector<std::pair<std::string, int32_t>> KafkaConsumer::Assignment() const {
   std::vector<std::pair<std::string, int32_t>> result;
   rd_kafka_topic_partition_list_t* partitions = nullptr;

@@ -74,6 +74,15 @@ class KafkaConsumer {
   // before anything was fetched.
   std::optional<int64_t> Position(const std::string& topic, int32_t partition);
 
+  struct PartitionLag {
+    std::string topic;
+    int32_t partition = 0;
+    int64_t records = 0;
+  };
+  // How far this consumer trails each assigned partition's end, from what the last fetches
+  // reported (no broker round trip, any thread). Partitions not fetched yet are left out.
+  std::vector<PartitionLag> Lag() const;
+
   // The rebalances since the last call, in order (consumer thread).
   std::vector<AssignmentChange> TakeAssignmentChanges();
 

@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
   host.metrics()->AddCallbackGauge(
       "kam_accounts_writer", "1 while this instance is the writer of the accounts book, else 0.",
       [&writer_role] { return writer_role.writer() ? 1.0 : 0.0; });
-  host.metrics()->AddCallbackGauge(
+  host.metrics()->AddCallbackCounter(
       "kam_accounts_writer_elections_total", "Times this instance became the writer.",
       [&writer_role] { return static_cast<double>(writer_role.elections_won()); });
   host.metrics()->AddCallbackGauge(

@@ -109,6 +109,7 @@ class AlertTx {
 
   // The alert changes this transaction published.
   size_t published() const { return changes_.size(); }
+  const std::vector<std::pair<int32_t, kam::v1::AlertChange>>& changes() const { return changes_; }
 
  private:
   void Publish(kam::v1::AlertChangeKind kind, const kam::v1::Alert& alert);

@@ -174,8 +174,19 @@ absl::Status AlertsEngine::PunctuateTx(AlertTx& tx, int64_t wall_millis) {
   return absl::OkStatus();
 }
 
+std::map<AlertsEngine::ChangeKey, uint64_t> AlertsEngine::changes_by_kind() const {
+  std::lock_guard<std::mutex> lock(counts_mutex_);
+  return changes_by_kind_;
+}
+
 void AlertsEngine::Committed(const AlertTx& tx) {
   changes_total_ += tx.published();
+  if (tx.published() > 0) {
+    std::lock_guard<std::mutex> lock(counts_mutex_);
+    for (const auto& [task, change] : tx.changes()) {
+      ++changes_by_kind_[{change.alert().rule(), change.alert().severity(), change.kind()}];
+    }
+  }
   parked_total_ += tx.parked();
 }
 

@@ -24,6 +24,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -70,6 +71,9 @@ class AlertsEngine : public StreamProcessor {
   absl::StatusOr<kam::v1::Alert> AcknowledgeAlert(const kam::v1::AcknowledgeAlertRequest& request);
   // Alert changes this instance published since it started.
   uint64_t changes_total() const { return changes_total_.load(); }
+  // The same, by what changed: (rule, severity, change kind) -> count. Any thread.
+  using ChangeKey = std::tuple<kam::v1::AlertRule, kam::v1::Severity, kam::v1::AlertChangeKind>;
+  std::map<ChangeKey, uint64_t> changes_by_kind() const;
   uint64_t parked_total() const { return parked_total_.load(); }
 
   // The unit of work around an AlertTx: holds mutex_ for its life (defined in the .cc file).
@@ -98,6 +102,8 @@ class AlertsEngine : public StreamProcessor {
   // Serializes state changes (consumer thread and AcknowledgeAlert); held by every Unit.
   std::mutex mutex_;
   std::atomic<uint64_t> changes_total_ = 0;
+  mutable std::mutex counts_mutex_;
+  std::map<ChangeKey, uint64_t> changes_by_kind_ ABSL_GUARDED_BY(counts_mutex_);
   // Running task -> wall time of its last interaction record: idle clocks (consumer thread only).
   std::map<int32_t, int64_t> last_activity_wall_;
   std::atomic<uint64_t> parked_total_ = 0;

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "absl/strings/strip.h"
 #include "common/kafka/changelog_follower.h"
 #include "common/kafka/publisher.h"
 #include "common/kafka_topics.h"
@@ -122,10 +123,23 @@ int main(int argc, char** argv) {
     return 1;
   }
   host.SetProcessor(engine->get());
-  host.metrics()->AddCallbackGauge(
-      "kam_alert_changes_total", "Alert state changes published.",
-      [e = engine->get()] { return static_cast<double>(e->changes_total()); });
-  host.metrics()->AddCallbackGauge(
+  host.metrics()->AddCallbackFamily(
+      "kam_alert_changes_total", "Alert state changes published, by rule, severity and change.",
+      kam::MetricKind::kCounter, [e = engine->get()] {
+        std::vector<kam::MetricSample> samples;
+        for (const auto& [key, count] : e->changes_by_kind()) {
+          const auto& [rule, severity, kind] = key;
+          // The enum value names without their prefix, as Alertmanager's alertname has them.
+          samples.push_back(
+              {{{"rule", std::string(absl::StripPrefix(kam::v1::AlertRule_Name(rule), "ALERT_RULE_"))},
+                {"severity", std::string(absl::StripPrefix(kam::v1::Severity_Name(severity), "SEVERITY_"))},
+                {"change", std::string(absl::StripPrefix(kam::v1::AlertChangeKind_Name(kind),
+                                                         "ALERT_CHANGE_KIND_"))}},
+                             static_cast<double>(count)});
+        }
+        return samples;
+      });
+  host.metrics()->AddCallbackCounter(
       "kam_alerts_parked_total", "Interactions held back until their account was known.",
       [e = engine->get()] { return static_cast<double>(e->parked_total()); });
   // ... and of every account's KPI facts: any instance answers GetKpis.
@@ -150,7 +164,7 @@ int main(int argc, char** argv) {
   }
   host.metrics()->AddCallbackGauge("kam_alerts_view_alerts", "Alerts in this instance's view.",
                                    [&view] { return static_cast<double>(view.alerts_count()); });
-  host.metrics()->AddCallbackGauge(
+  host.metrics()->AddCallbackCounter(
       "kam_alerts_view_changelog_records_total", "Changelog records read into the view.",
       [f = follower->get()] { return static_cast<double>(f->records_total()); });
   // Writes go to the task that owns what they change, through the commands topic.

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 
 namespace kam::testing {
 
@@ -53,13 +55,18 @@ double ScrapeMetric(int port, const std::string& name) {
   httplib::Client http("127.0.0.1", port);
   auto response = http.Get("/metrics");
   if (!response || response->status != 200) return -1;
-  size_t at = response->body.find("\n" + name + " ");
-  if (at == std::string::npos) return -1;
-  double value = -1;
-  size_t start = at + name.size() + 2;
-  (void)absl::SimpleAtod(response->body.substr(start, response->body.find('\n', start) - start),
-                         &value);
-  return value;
+  double total = 0;
+  bool found = false;
+  for (absl::string_view line : absl::StrSplit(response->body, '\n')) {
+    if (!absl::StartsWith(line, name)) continue;
+    absl::string_view rest = line.substr(name.size());
+    if (rest.empty() || (rest[0] != ' ' && rest[0] != '{')) continue;  // a longer name
+    double value = 0;
+    if (!absl::SimpleAtod(rest.substr(rest.rfind(' ') + 1), &value)) continue;
+    total += value;
+    found = true;
+  }
+  return found ? total : -1;
 }
 
 }  // namespace kam::testing

@@ -27,7 +27,8 @@ RunningService StartService(const std::string& binary, const std::string& broker
                             const std::string& data_dir, const std::string& log_prefix,
                             std::vector<std::string> extra_args = {});
 
-// A sample without labels from the service's /metrics on `port` (-1 when unreadable).
+// The sum of every series of `name` on the service's /metrics on `port` (-1 when none is there
+// or the page is unreadable).
 double ScrapeMetric(int port, const std::string& name);
 
 }  // namespace kam::testing

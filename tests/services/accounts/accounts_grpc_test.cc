@@ -90,7 +90,7 @@ TEST_F(AccountsGrpcTest, CreateReadAssignOverTheWire) {
   kam::v1::ManagerLoad load;
   ASSERT_TRUE(stub_->GetManagerLoad(Context().get(), get_load, &load).ok());
   EXPECT_NEAR(load.load(), 1.3, 1e-9) << "A tier, international";
-  EXPECT_NE(registry_.Render().find("method=\"CreateAccount\",code=\"OK\""), std::string::npos);
+  EXPECT_NE(registry_.Render().find("code=\"OK\",method=\"CreateAccount\""), std::string::npos);
 }
 
 TEST_F(AccountsGrpcTest, ErrorsArriveWithTheRightCodeAndTheFieldNamed) {
