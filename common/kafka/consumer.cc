@@ -272,13 +272,17 @@ std::vector<KafkaConsumer::PartitionLag> KafkaConsumer::Lag() const {
       int64_t low = 0;
       int64_t high = 0;
       // The cached end offset: for a read_committed consumer, the last stable offset.
-      if (partition.offset < 0 ||
-          rd_kafka_get_watermark_offsets(consumer_.get(), partition.topic, partition.partition,
+      if (rd_kafka_get_watermark_offsets(consumer_.get(), partition.topic, partition.partition,
                                          &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR ||
           high < 0) {
         continue;
       }
-      lags.push_back({partition.topic, partition.partition, std::max<int64_t>(0, high - partition.offset)});
+      // No position yet: nothing was handed over since the assignment. Behind by nothing only
+      // when nothing was ever written; otherwise unknown until the first record.
+      if (partition.offset < 0 && high > 0) continue;
+      const int64_t position = partition.offset < 0 ? 0 : partition.offset;
+      lags.push_back(
+          {partition.topic, partition.partition, std::max<int64_t>(0, high - position)});
     }
   }
   rd_kafka_topic_partition_list_destroy(partitions);

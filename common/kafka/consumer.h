@@ -80,7 +80,8 @@ class KafkaConsumer {
     int64_t records = 0;
   };
   // How far this consumer trails each assigned partition's end, from what the last fetches
-  // reported (no broker round trip, any thread). Partitions not fetched yet are left out.
+  // reported (no broker round trip, any thread). A partition is left out until a fetch reported
+  // its end, and, when records were ever written to it, until one was handed over.
   std::vector<PartitionLag> Lag() const;
 
   // The rebalances since the last call, in order (consumer thread).

@@ -5,10 +5,7 @@
 // firing alert nor re-opens a resolved one. PagerDuty gets trigger, acknowledge and resolve in
 // order, through an outage of the receiver.
 
-#include <arpa/inet.h>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -32,23 +29,6 @@
 
 namespace kam {
 namespace {
-
-// A port nobody listens on right now (Alertmanager cannot report the port it bound for :0).
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof(address);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    close(fd);
-    return -1;
-  }
-  close(fd);
-  return ntohs(address.sin_port);
-}
 
 std::string Change(const std::string& fingerprint, kam::v1::AlertRule rule,
                    kam::v1::AlertChangeKind kind, bool suppressed, int64_t start_millis,
@@ -101,7 +81,7 @@ TEST(AlertmanagerBridgeTest, FiringAlertsAppearWithLabelsResolutionsEndThemResta
     std::ofstream config(dir.Sub("alertmanager.yml"));
     config << "route:\n  receiver: nobody\nreceivers:\n  - name: nobody\n";
   }
-  const int port = FreePort();
+  const int port = testing::FreeLoopbackPort();
   ASSERT_GT(port, 0);
   testing::Process alertmanager(
       {"/usr/bin/prometheus-alertmanager", "--config.file=" + dir.Sub("alertmanager.yml"),

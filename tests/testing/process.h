@@ -48,6 +48,10 @@ std::string Shell(const std::string& command);
 // Reads field `name` from a one-line JSON object (string values only); empty when absent.
 std::string JsonField(const std::string& line, const std::string& name);
 
+// A loopback TCP port nobody listens on right now, for programs that cannot report the port they
+// bound for :0 (Alertmanager, Prometheus); -1 when none could be had.
+int FreeLoopbackPort();
+
 // The directory holding kam's binaries: KAM_BIN_DIR, else build/bin of this build.
 std::string BinDir();
 
