@@ -1,6 +1,7 @@
 #include "common/kafka/group_directory.h"
 
 #include <chrono>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
@@ -10,11 +11,8 @@ namespace {
 
 constexpr int kDescribeTimeoutMs = 5000;
 
-struct QueueDeleter {
-  void operator()(rd_kafka_queue_t* queue) const { rd_kafka_queue_destroy(queue); }
-};
-struct EventDeleter {
-  void operator()(rd_kafka_event_t* event) const { rd_kafka_event_destroy(event); }
+struct GroupListDeleter {
+  void operator()(const rd_kafka_group_list* list) const { rd_kafka_group_list_destroy(list); }
 };
 
 }  // namespace
@@ -48,13 +46,61 @@ absl::StatusOr<std::unique_ptr<GroupDirectory>> GroupDirectory::Create(
   return directory;
 }
 
-std::string GroupDirectory::AddressOf(const char* instance_id, const char* client_id) const {
-  if (instance_id != nullptr) {
+std::string GroupDirectory::AddressOfMember(std::string_view member_id,
+                                            std::string_view client_id) const {
+  {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto it = addresses_.find(instance_id);
-    if (it != addresses_.end()) return it->second;
+    // A static member's id is its group.instance.id, '-', and a unique suffix; the longest
+    // instance that prefixes it is the one.
+    const std::string* found = nullptr;
+    size_t found_length = 0;
+    for (const auto& [instance, address] : addresses_) {
+      if (instance.size() >= found_length && member_id.size() > instance.size() &&
+          member_id.substr(0, instance.size()) == instance && member_id[instance.size()] == '-') {
+        found = &address;
+        found_length = instance.size();
+      }
+    }
+    if (found != nullptr) return *found;
   }
-  return AdvertisedAddressOf(client_id ? client_id : "");
+  return AdvertisedAddressOf(client_id);
+}
+
+std::optional<ConsumerAssignment> DecodeConsumerAssignment(std::string_view bytes) {
+  ConsumerAssignment assignment;
+  if (bytes.empty()) return assignment;  // a member without an assignment yet
+  size_t at = 0;
+  auto read = [&](size_t width, int64_t* value) {
+    if (bytes.size() - at < width) return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < width; ++i) v = (v << 8) | static_cast<uint8_t>(bytes[at + i]);
+    at += width;
+    // Big-endian two's complement of `width` bytes.
+    *value = width == 2 ? static_cast<int16_t>(v) : static_cast<int32_t>(v);
+    return true;
+  };
+  int64_t version = 0;
+  int64_t topics = 0;
+  if (!read(2, &version) || version < 0 || !read(4, &topics) || topics < 0) return std::nullopt;
+  for (int64_t t = 0; t < topics; ++t) {
+    int64_t length = 0;
+    if (!read(2, &length) || length < 0 || bytes.size() - at < static_cast<size_t>(length)) {
+      return std::nullopt;
+    }
+    std::vector<int32_t>& partitions = assignment[std::string(bytes.substr(at, length))];
+    at += length;
+    int64_t count = 0;
+    if (!read(4, &count) || count < 0 || static_cast<size_t>(count) > (bytes.size() - at) / 4) {
+      return std::nullopt;
+    }
+    for (int64_t i = 0; i < count; ++i) {
+      int64_t partition = 0;
+      read(4, &partition);
+      partitions.push_back(static_cast<int32_t>(partition));
+    }
+  }
+  // User data follows (unused here).
+  return assignment;
 }
 
 GroupDirectory::~GroupDirectory() {
@@ -130,65 +176,53 @@ absl::Status GroupDirectory::Unsupported() {
 
 absl::Status GroupDirectory::Refresh() {
   if (unsupported_.load()) return absl::OkStatus();
-  char errstr[256];
-  rd_kafka_AdminOptions_t* admin_options =
-      rd_kafka_AdminOptions_new(admin_.get(), RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS);
-  if (rd_kafka_AdminOptions_set_request_timeout(admin_options, kDescribeTimeoutMs, errstr,
-                                                sizeof(errstr)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    rd_kafka_AdminOptions_destroy(admin_options);
-    return absl::InternalError(absl::StrCat("describe group options: ", errstr));
+  // The classic ListGroups + DescribeGroups path, not the Admin API's DescribeConsumerGroups:
+  // librdkafka 2.0.2 aborts the process (rd_kafka_enq_once_del_source_return: assertion
+  // `eonce->refcnt > 0`, librdkafka PR #5397) when an admin request's connection to the group
+  // coordinator drops, which a broker failure does. tests/e2e/broker_failure_test.cc found it.
+  const rd_kafka_group_list* list = nullptr;
+  const rd_kafka_resp_err_t err =
+      rd_kafka_list_groups(admin_.get(), group_.c_str(), &list, kDescribeTimeoutMs);
+  if (err == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE) return Unsupported();
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) unanswered_ = true;  // a broker's answer may be pending
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__PARTIAL) {
+    return FromKafka(err, "describe consumer group");
   }
-  std::unique_ptr<rd_kafka_queue_t, QueueDeleter> queue(rd_kafka_queue_new(admin_.get()));
-  const char* groups[] = {group_.c_str()};
-  rd_kafka_DescribeConsumerGroups(admin_.get(), groups, 1, admin_options, queue.get());
-  rd_kafka_AdminOptions_destroy(admin_options);
-  std::unique_ptr<rd_kafka_event_t, EventDeleter> event(
-      rd_kafka_queue_poll(queue.get(), kDescribeTimeoutMs + 2000));
-  if (!event) {
-    unanswered_ = true;
-    return absl::UnavailableError("describe consumer group: no answer in time");
+  std::unique_ptr<const rd_kafka_group_list, GroupListDeleter> owned(list);
+  const rd_kafka_group_info* info = nullptr;
+  for (int i = 0; i < list->group_cnt; ++i) {
+    if (group_ == list->groups[i].group) info = &list->groups[i];
   }
-  if (rd_kafka_event_error(event.get()) == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE) {
-    return Unsupported();
+  if (info == nullptr) {
+    // Every broker answered and none knows the group: it has no member yet (or the broker cannot
+    // list groups: librdkafka's mock cluster). Nothing to learn; keep the last map.
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
+    return absl::UnavailableError("describe consumer group: its coordinator did not answer");
   }
-  if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return FromKafka(rd_kafka_event_error(event.get()), "describe consumer group");
-  }
-  const rd_kafka_DescribeConsumerGroups_result_t* result =
-      rd_kafka_event_DescribeConsumerGroups_result(event.get());
-  if (result == nullptr) return absl::InternalError("describe consumer group: unexpected event");
-  size_t count = 0;
-  const rd_kafka_ConsumerGroupDescription_t** descriptions =
-      rd_kafka_DescribeConsumerGroups_result_groups(result, &count);
-  if (count != 1) return absl::InternalError("describe consumer group: not one group described");
-  const rd_kafka_ConsumerGroupDescription_t* description = descriptions[0];
-  if (const rd_kafka_error_t* error = rd_kafka_ConsumerGroupDescription_error(description)) {
-    if (rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE) return Unsupported();
-    return absl::UnavailableError(
-        absl::StrCat("describe consumer group: ", rd_kafka_error_string(error)));
-  }
+  if (info->err == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE) return Unsupported();
+  if (info->err != RD_KAFKA_RESP_ERR_NO_ERROR) return FromKafka(info->err, "describe consumer group");
   ++refreshes_total_;
   // Mid-rebalance the assignments are in flux: keep the last stable map.
-  if (rd_kafka_ConsumerGroupDescription_state(description) !=
-      RD_KAFKA_CONSUMER_GROUP_STATE_STABLE) {
-    return absl::OkStatus();
-  }
+  if (info->state == nullptr || std::string_view(info->state) != "Stable") return absl::OkStatus();
   std::map<int32_t, std::string> owners;
   std::vector<std::string> members;
-  const size_t member_count = rd_kafka_ConsumerGroupDescription_member_count(description);
-  for (size_t i = 0; i < member_count; ++i) {
-    const rd_kafka_MemberDescription_t* member =
-        rd_kafka_ConsumerGroupDescription_member(description, i);
-    std::string address = AddressOf(rd_kafka_MemberDescription_group_instance_id(member),
-                                    rd_kafka_MemberDescription_client_id(member));
+  for (int i = 0; i < info->member_cnt; ++i) {
+    const rd_kafka_group_member_info& member = info->members[i];
+    std::string address = AddressOfMember(member.member_id ? member.member_id : "",
+                                          member.client_id ? member.client_id : "");
     if (address.empty()) continue;  // not a kam instance that serves calls
     members.push_back(address);
-    const rd_kafka_MemberAssignment_t* assignment = rd_kafka_MemberDescription_assignment(member);
-    const rd_kafka_topic_partition_list_t* partitions =
-        assignment ? rd_kafka_MemberAssignment_partitions(assignment) : nullptr;
-    for (int p = 0; partitions && p < partitions->cnt; ++p) {
-      if (topic_ == partitions->elems[p].topic) owners[partitions->elems[p].partition] = address;
+    std::optional<ConsumerAssignment> assignment = DecodeConsumerAssignment(std::string_view(
+        static_cast<const char*>(member.member_assignment),
+        member.member_assignment ? static_cast<size_t>(member.member_assignment_size) : 0));
+    if (!assignment) {
+      return absl::DataLossError(
+          absl::StrCat("describe consumer group: member ", member.member_id,
+                       "'s assignment does not decode"));
     }
+    auto partitions = assignment->find(topic_);
+    if (partitions == assignment->end()) continue;
+    for (int32_t partition : partitions->second) owners[partition] = address;
   }
   std::lock_guard<std::mutex> lock(mutex_);
   owners_ = std::move(owners);

@@ -2,7 +2,7 @@
 
 // Where each task of a consumer group runs, and how to reach it: Kafka Streams' "interactive
 // queries" metadata, on librdkafka. Ownership comes from the group's description
-// (DescribeConsumerGroups: members and their assignments, straight from the group coordinator):
+// (ListGroups and DescribeGroups: members and their assignments, from the group coordinator):
 // the assignment the coordinator hands out IS the ownership. Addresses come from a compacted
 // members topic (`<group>.members.v1`, key = group.instance.id, value = host:port) that every
 // instance writes when it joins and every instance follows. (A member's client.id carries the
@@ -23,6 +23,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -35,6 +36,12 @@ namespace kam::kafka {
 
 // The address in a member's client.id ("<service>@<address>"); empty when it has none.
 std::string AdvertisedAddressOf(std::string_view client_id);
+
+// A consumer group member's assignment, topic -> partitions.
+using ConsumerAssignment = std::map<std::string, std::vector<int32_t>>;
+// Decodes the consumer protocol's Assignment (any version: version, topics and their partitions,
+// then user data, which is skipped); nullopt when the bytes are cut short or malformed.
+std::optional<ConsumerAssignment> DecodeConsumerAssignment(std::string_view bytes);
 
 class GroupDirectory {
  public:
@@ -62,8 +69,9 @@ class GroupDirectory {
  private:
   GroupDirectory(std::string group, std::string topic, absl::Duration refresh_every)
       : group_(std::move(group)), topic_(std::move(topic)), refresh_every_(refresh_every) {}
-  // The address of the member with `instance_id` (members topic), else the one in `client_id`.
-  std::string AddressOf(const char* instance_id, const char* client_id) const;
+  // The address of the static member `member_id` (from its instance's row on the members
+  // topic), else the one in its `client_id`.
+  std::string AddressOfMember(std::string_view member_id, std::string_view client_id) const;
   void Loop();
   // Stops asking a broker that cannot answer (and says so once).
   absl::Status Unsupported();
