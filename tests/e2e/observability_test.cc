@@ -1,7 +1,7 @@
 // What an operations team plugs kam into, against the real programs: every service's /metrics
-// passes `promtool check metrics`; a real Prometheus scrapes a running stack that played the demo,
-// loads kam's alerting rules without evaluation errors, and every query of every panel of every
-// dashboard in deploy/grafana returns data.
+// passes `promtool check metrics`; a real Prometheus scrapes a running stack while it plays the
+// demo, loads kam's alerting rules without evaluation errors, and every query of every panel of
+// every dashboard in deploy/grafana returns data.
 
 #include <httplib.h>
 
@@ -73,31 +73,6 @@ TEST(ObservabilityTest, MetricsAreCleanAndEveryDashboardPanelHasData) {
     ASSERT_TRUE(service.process) << name << ": " << service.address;
   }
 
-  // Traffic for every panel: calls of several methods, events, alert changes.
-  testing::Process demo({testing::BinDir() + "/kamctl", "demo", "--seed", "5", "--accounts", "40",
-                         "--months", "2"},
-                        dir.Sub("demo"),
-                        {{"KAM_ACCOUNTS_ADDR", services[0].second.address},
-                         {"KAM_INTERACTIONS_ADDR", services[1].second.address},
-                         {"KAM_ALERTS_ADDR", services[2].second.address}});
-  ASSERT_EQ(demo.Wait(std::chrono::seconds(180)), 0) << demo.Stdout() << demo.Stderr();
-
-  for (const auto& [name, service] : services) {
-    httplib::Client client("127.0.0.1", service.metrics_port);
-    auto page = client.Get("/metrics");
-    ASSERT_TRUE(page && page->status == 200) << name;
-    const std::string path = dir.Sub(name + ".metrics");
-    std::ofstream(path) << page->body;
-    EXPECT_EQ(testing::Shell("promtool check metrics < " + path + " 2>&1; echo \"exit $?\""),
-              "exit 0")
-        << name << "'s /metrics has lint problems";
-    for (const char* family : {"process_cpu_seconds_total", "kam_grpc_requests_total",
-                               "kam_consumer_lag_records", "kam_tasks"}) {
-      EXPECT_NE(page->body.find(std::string("\n") + family), std::string::npos)
-          << name << " exports no " << family;
-    }
-  }
-
   const int port = testing::FreeLoopbackPort();
   ASSERT_GT(port, 0);
   {
@@ -126,6 +101,31 @@ TEST(ObservabilityTest, MetricsAreCleanAndEveryDashboardPanelHasData) {
   ASSERT_TRUE(testing::WaitFor([&] { return SeriesCount(client, "up{job=~\"kam-.*\"} == 1") == 3; }))
       << "Prometheus does not scrape all three services";
 
+  // Traffic for every panel: calls of several methods, events, alert changes.
+  testing::Process demo({testing::BinDir() + "/kamctl", "demo", "--seed", "5", "--accounts", "40",
+                         "--months", "2"},
+                        dir.Sub("demo"),
+                        {{"KAM_ACCOUNTS_ADDR", services[0].second.address},
+                         {"KAM_INTERACTIONS_ADDR", services[1].second.address},
+                         {"KAM_ALERTS_ADDR", services[2].second.address}});
+  ASSERT_EQ(demo.Wait(std::chrono::seconds(180)), 0) << demo.Stdout() << demo.Stderr();
+
+  for (const auto& [name, service] : services) {
+    httplib::Client scrape("127.0.0.1", service.metrics_port);
+    auto page = scrape.Get("/metrics");
+    ASSERT_TRUE(page && page->status == 200) << name;
+    const std::string path = dir.Sub(name + ".metrics");
+    std::ofstream(path) << page->body;
+    EXPECT_EQ(testing::Shell("promtool check metrics < " + path + " 2>&1; echo \"exit $?\""),
+              "exit 0")
+        << name << "'s /metrics has lint problems";
+    for (const char* family : {"process_cpu_seconds_total", "kam_grpc_requests_total",
+                               "kam_consumer_lag_records", "kam_tasks"}) {
+      EXPECT_NE(page->body.find(std::string("\n") + family), std::string::npos)
+          << name << " exports no " << family;
+    }
+  }
+
   // Every panel's query, polled: rates need a few scrapes.
   std::vector<PanelQuery> queries = DashboardQueries();
   ASSERT_GE(queries.size(), 40u);
@@ -143,7 +143,6 @@ TEST(ObservabilityTest, MetricsAreCleanAndEveryDashboardPanelHasData) {
   for (const auto& query : empty) {
     ADD_FAILURE() << query.dashboard << " / " << query.panel << ": no data for " << query.expr;
   }
-
   // kam's alerting rules load and evaluate without errors against real series.
   auto rules = client.Get("/api/v1/rules");
   ASSERT_TRUE(rules && rules->status == 200);
