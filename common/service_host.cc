@@ -384,8 +384,8 @@ absl::StatusOr<int> ServiceHost::Start() {
         [this] { return static_cast<double>(task_runner_->restore_remaining()); });
     metrics_.AddCallbackFamily(
         "kam_consumer_lag_records",
-        "Records on each assigned input partition this instance has not read yet, as of the "
-        "last fetch.",
+        "Records on each assigned input partition this instance's state does not reflect yet: "
+        "the end the last fetch reported minus the offset stored with the state.",
         MetricKind::kGauge, [this] {
           std::vector<MetricSample> samples;
           for (const auto& lag : consumer_->Lag()) {
@@ -475,6 +475,8 @@ void ServiceHost::Shutdown() {
     // Let in-flight calls finish, then cancel what is left.
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   }
+  // Scrapes read the consumer, the committer and the restorer: none after this.
+  if (metrics_server_) metrics_server_->Stop();
   stop_.store(true);
   if (consumer_thread_.joinable()) consumer_thread_.join();
   if (standby_thread_.joinable()) standby_thread_.join();
@@ -483,7 +485,6 @@ void ServiceHost::Shutdown() {
   directory_.reset();
   transactional_.reset();  // before the consumer whose group it fences with
   consumer_.reset();
-  if (metrics_server_) metrics_server_->Stop();
   if (server_) server_->Wait();
   relay_.reset();
   publisher_.reset();

@@ -266,24 +266,24 @@ std::vector<KafkaConsumer::PartitionLag> KafkaConsumer::Lag() const {
   std::vector<PartitionLag> lags;
   rd_kafka_topic_partition_list_t* partitions = nullptr;
   if (rd_kafka_assignment(consumer_.get(), &partitions) != RD_KAFKA_RESP_ERR_NO_ERROR) return lags;
-  if (rd_kafka_position(consumer_.get(), partitions) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    for (int i = 0; i < partitions->cnt; ++i) {
-      const rd_kafka_topic_partition_t& partition = partitions->elems[i];
-      int64_t low = 0;
-      int64_t high = 0;
-      // The cached end offset: for a read_committed consumer, the last stable offset.
-      if (rd_kafka_get_watermark_offsets(consumer_.get(), partition.topic, partition.partition,
-                                         &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-          high < 0) {
-        continue;
-      }
-      // No position yet: nothing was handed over since the assignment. Behind by nothing only
-      // when nothing was ever written; otherwise unknown until the first record.
-      if (partition.offset < 0 && high > 0) continue;
-      const int64_t position = partition.offset < 0 ? 0 : partition.offset;
-      lags.push_back(
-          {partition.topic, partition.partition, std::max<int64_t>(0, high - position)});
+  for (int i = 0; i < partitions->cnt; ++i) {
+    const rd_kafka_topic_partition_t& partition = partitions->elems[i];
+    // Applied, not fetched: the offset stored with the state. Records polled but dropped (a task
+    // still restoring) or undone (an aborted batch) are still to do.
+    absl::StatusOr<std::optional<int64_t>> applied =
+        LoadNextOffset(*store_, partition.topic, partition.partition);
+    int64_t low = 0;
+    int64_t end = 0;
+    // The high watermark the last fetch reported, without a broker round trip: asking the
+    // broker (ListOffsets) queues behind the consumer's long-polling fetches, seconds per scrape.
+    if (!applied.ok() ||
+        rd_kafka_get_watermark_offsets(consumer_.get(), partition.topic, partition.partition,
+                                       &low, &end) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        end < 0) {
+      continue;
     }
+    lags.push_back(
+        {partition.topic, partition.partition, std::max<int64_t>(0, end - applied->value_or(0))});
   }
   rd_kafka_topic_partition_list_destroy(partitions);
   return lags;

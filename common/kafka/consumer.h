@@ -79,9 +79,11 @@ class KafkaConsumer {
     int32_t partition = 0;
     int64_t records = 0;
   };
-  // How far this consumer trails each assigned partition's end, from what the last fetches
-  // reported (no broker round trip, any thread). A partition is left out until a fetch reported
-  // its end, and, when records were ever written to it, until one was handed over.
+  // How far the state trails each assigned partition's end: the high watermark the last fetch
+  // reported minus the next offset stored with the state (records polled but not applied, of a
+  // task still restoring or a batch undone, count). A partition is left out until a fetch
+  // reported its end. Transaction markers and records of open or aborted transactions count
+  // too: a partition written in transactions reads at least 1 when caught up. Any thread.
   std::vector<PartitionLag> Lag() const;
 
   // The rebalances since the last call, in order (consumer thread).

@@ -48,20 +48,13 @@ absl::StatusOr<std::unique_ptr<GroupDirectory>> GroupDirectory::Create(
 
 std::string GroupDirectory::AddressOfMember(std::string_view member_id,
                                             std::string_view client_id) const {
-  {
+  // The coordinator names a static member `<group.instance.id>-<UUID>` (36 characters).
+  constexpr size_t kSuffix = 1 + 36;
+  if (member_id.size() > kSuffix && member_id[member_id.size() - kSuffix] == '-') {
+    const std::string instance(member_id.substr(0, member_id.size() - kSuffix));
     std::lock_guard<std::mutex> lock(mutex_);
-    // A static member's id is its group.instance.id, '-', and a unique suffix; the longest
-    // instance that prefixes it is the one.
-    const std::string* found = nullptr;
-    size_t found_length = 0;
-    for (const auto& [instance, address] : addresses_) {
-      if (instance.size() >= found_length && member_id.size() > instance.size() &&
-          member_id.substr(0, instance.size()) == instance && member_id[instance.size()] == '-') {
-        found = &address;
-        found_length = instance.size();
-      }
-    }
-    if (found != nullptr) return *found;
+    auto it = addresses_.find(instance);
+    if (it != addresses_.end()) return it->second;
   }
   return AdvertisedAddressOf(client_id);
 }
@@ -190,8 +183,10 @@ absl::Status GroupDirectory::Refresh() {
   }
   std::unique_ptr<const rd_kafka_group_list, GroupListDeleter> owned(list);
   const rd_kafka_group_info* info = nullptr;
+  // Any broker that ever hosted the group may list it; the coordinator's answer has no error.
   for (int i = 0; i < list->group_cnt; ++i) {
-    if (group_ == list->groups[i].group) info = &list->groups[i];
+    if (group_ != list->groups[i].group) continue;
+    if (info == nullptr || info->err != RD_KAFKA_RESP_ERR_NO_ERROR) info = &list->groups[i];
   }
   if (info == nullptr) {
     // Every broker answered and none knows the group: it has no member yet (or the broker cannot

@@ -149,7 +149,9 @@ TEST(ObservabilityTest, MetricsAreCleanAndEveryDashboardPanelHasData) {
   auto body = nlohmann::json::parse(rules->body);
   int evaluated = 0;
   ASSERT_TRUE(testing::WaitFor([&] {
-    body = nlohmann::json::parse(client.Get("/api/v1/rules")->body);
+    auto answer = client.Get("/api/v1/rules");
+    if (!answer || answer->status != 200) return false;
+    body = nlohmann::json::parse(answer->body);
     evaluated = 0;
     for (const auto& group : body["data"]["groups"]) {
       for (const auto& rule : group["rules"]) {
@@ -161,6 +163,8 @@ TEST(ObservabilityTest, MetricsAreCleanAndEveryDashboardPanelHasData) {
   for (const auto& group : body["data"]["groups"]) {
     for (const auto& rule : group["rules"]) {
       EXPECT_EQ(rule["health"], "ok") << rule.dump();
+      // Other tests feed the shared broker's topics records kam dead-letters on purpose.
+      if (rule["name"] == "KamDeadLetters") continue;
       EXPECT_NE(rule["state"], "firing") << "a healthy stack pages nobody: " << rule.dump();
     }
   }
