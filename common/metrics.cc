@@ -39,7 +39,8 @@ class MetricsRegistry::Callbacks {
     for (const Family& family : families_) {
       auto [it, added] = index.emplace(family.name, out->size());
       if (added) {
-        out->push_back({family.name, family.help,
+        out->push_back({family.name,
+                        family.help,
                         family.kind == MetricKind::kCounter ? prometheus::MetricType::Counter
                                                             : prometheus::MetricType::Gauge,
                         {}});
@@ -84,13 +85,15 @@ Gauge* MetricsRegistry::AddGauge(const std::string& name, const std::string& hel
 
 Histogram* MetricsRegistry::AddHistogram(const std::string& name, const std::string& help,
                                          std::vector<double> bounds, const MetricLabels& labels) {
-  return &prometheus::BuildHistogram().Name(name).Help(help).Register(*registry_).Add(
-      labels, std::move(bounds));
+  return &prometheus::BuildHistogram()
+              .Name(name)
+              .Help(help)
+              .Register(*registry_)
+              .Add(labels, std::move(bounds));
 }
 
 void MetricsRegistry::AddCallbackCounter(const std::string& name, const std::string& help,
-                                         std::function<double()> read,
-                                         const MetricLabels& labels) {
+                                         std::function<double()> read, const MetricLabels& labels) {
   callbacks_->Add(name, help, MetricKind::kCounter,
                   [read = std::move(read), labels]() -> std::vector<MetricSample> {
                     return {{labels, read()}};

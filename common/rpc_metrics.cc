@@ -12,9 +12,9 @@ void RpcMetrics::Record(const std::string& method, absl::StatusCode code,
     std::lock_guard<std::mutex> lock(mutex_);
     auto& slot = counters_[{method, static_cast<int>(code)}];
     if (slot == nullptr) {
-      slot = registry_->AddCounter(
-          "kam_grpc_requests_total", "gRPC requests handled, by method and status code.",
-          {{"method", method}, {"code", absl::StatusCodeToString(code)}});
+      slot = registry_->AddCounter("kam_grpc_requests_total",
+                                   "gRPC requests handled, by method and status code.",
+                                   {{"method", method}, {"code", absl::StatusCodeToString(code)}});
     }
     counter = slot;
     auto& histogram = latencies_[method];

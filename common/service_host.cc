@@ -49,6 +49,21 @@ absl::Status RetryWhileUnavailable(int seconds, const std::string& what,
   }
 }
 
+// The partition count of a topic this instance has just ensured. On a cluster of several
+// brokers, the one a new handle asks first may not know a topic created a moment ago (metadata
+// reaches every broker asynchronously): NOT_FOUND is retried for a few seconds.
+absl::StatusOr<int32_t> PartitionCountOfEnsuredTopic(rd_kafka_t* handle, const std::string& topic) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (true) {
+    absl::StatusOr<int32_t> count = kafka::PartitionCount(handle, topic, 10000);
+    if (count.ok() || !absl::IsNotFound(count.status()) ||
+        std::chrono::steady_clock::now() > deadline) {
+      return count;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+}
+
 }  // namespace
 
 ServiceHost::ServiceHost(ServiceConfig config, HostSpec spec)
@@ -158,7 +173,7 @@ absl::Status ServiceHost::Open() {
     for (const std::vector<std::string>& group : spec_.co_partitioned) {
       int32_t expected = -1;
       for (const auto& topic : group) {
-        KAM_ASSIGN_OR_RETURN(int32_t count, kafka::PartitionCount(probe.get(), topic, 10000));
+        KAM_ASSIGN_OR_RETURN(int32_t count, PartitionCountOfEnsuredTopic(probe.get(), topic));
         if (expected >= 0 && count != expected) {
           return absl::FailedPreconditionError(
               absl::StrCat("topics ", absl::StrJoin(group, ", "),
@@ -185,10 +200,10 @@ absl::Status ServiceHost::Open() {
   metrics_.AddCallbackGauge("kam_outbox_last_sequence", "Last sequence written to the outbox.",
                             [this] { return static_cast<double>(outbox_->last_sequence()); });
   metrics_.AddCallbackCounter("kam_outbox_published_total", "Outbox rows published to Kafka.",
-                            [this] { return static_cast<double>(relay_->published_total()); });
+                              [this] { return static_cast<double>(relay_->published_total()); });
   metrics_.AddCallbackCounter("kam_outbox_skipped_total",
-                            "Outbox rows found already in Kafka at restart and not sent again.",
-                            [this] { return static_cast<double>(relay_->skipped_total()); });
+                              "Outbox rows found already in Kafka at restart and not sent again.",
+                              [this] { return static_cast<double>(relay_->skipped_total()); });
   metrics_.AddCallbackGauge(
       "kam_outbox_oldest_pending_age_seconds",
       "How long the oldest outbox row not yet acknowledged by Kafka has waited (0: none waits). "
@@ -199,7 +214,7 @@ absl::Status ServiceHost::Open() {
         return std::max(0.0, (absl::ToUnixMillis(absl::Now()) - **oldest) / 1000.0);
       });
   metrics_.AddCallbackCounter("kam_outbox_relay_errors_total", "Outbox relay errors.",
-                            [this] { return static_cast<double>(relay_->errors_total()); });
+                              [this] { return static_cast<double>(relay_->errors_total()); });
 
   if (!spec_.input_topics.empty()) {
     // The group is joined in Start(), once the gRPC address other instances reach us at is known.
@@ -216,7 +231,7 @@ absl::Status ServiceHost::Open() {
     KAM_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, kafka::NewConf(kafka_options, {}));
     KAM_ASSIGN_OR_RETURN(kafka::HandlePtr probe, kafka::NewHandle(RD_KAFKA_PRODUCER, conf));
     KAM_ASSIGN_OR_RETURN(int32_t partitions,
-                         kafka::PartitionCount(probe.get(), spec_.input_topics.front(), 10000));
+                         PartitionCountOfEnsuredTopic(probe.get(), spec_.input_topics.front()));
     input_partitions_ = partitions;
     ownership_ = std::make_unique<TableOwnership>(&tasks_, [partitions](std::string_view key) {
       return kafka::PartitionOfKey(key, partitions);
@@ -279,9 +294,9 @@ absl::Status ServiceHost::CheckChangelogPartitions(const kafka::KafkaOptions& ka
   KAM_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, kafka::NewConf(kafka_options, {}));
   KAM_ASSIGN_OR_RETURN(kafka::HandlePtr probe, kafka::NewHandle(RD_KAFKA_PRODUCER, conf));
   KAM_ASSIGN_OR_RETURN(int32_t changelog,
-                       kafka::PartitionCount(probe.get(), spec_.changelog->topic, 10000));
+                       PartitionCountOfEnsuredTopic(probe.get(), spec_.changelog->topic));
   for (const auto& topic : spec_.input_topics) {
-    KAM_ASSIGN_OR_RETURN(int32_t count, kafka::PartitionCount(probe.get(), topic, 10000));
+    KAM_ASSIGN_OR_RETURN(int32_t count, PartitionCountOfEnsuredTopic(probe.get(), topic));
     if (count > changelog) {
       return absl::FailedPreconditionError(absl::StrCat(
           "changelog ", spec_.changelog->topic, " has ", changelog, " partitions but input ", topic,
@@ -361,10 +376,10 @@ absl::StatusOr<int> ServiceHost::Start() {
         std::make_unique<kafka::TaskRunner>(consumer_.get(), store_.get(), applier_.get(),
                                             processor_, &tasks_, std::move(runner_options));
     metrics_.AddCallbackCounter("kam_consumer_applied_total", "Input records applied.",
-                              [this] { return static_cast<double>(applier_->applied_total()); });
+                                [this] { return static_cast<double>(applier_->applied_total()); });
     metrics_.AddCallbackCounter("kam_consumer_commits_total",
-                              "Commits of applied records (one per batch of records).",
-                              [this] { return static_cast<double>(applier_->batches_total()); });
+                                "Commits of applied records (one per batch of records).",
+                                [this] { return static_cast<double>(applier_->batches_total()); });
     metrics_.AddCallbackCounter(
         "kam_consumer_dead_lettered_total", "Input records sent to the dead-letter topic.",
         [this] { return static_cast<double>(applier_->dead_lettered_total()); });

@@ -277,8 +277,8 @@ std::vector<KafkaConsumer::PartitionLag> KafkaConsumer::Lag() const {
     // The high watermark the last fetch reported, without a broker round trip: asking the
     // broker (ListOffsets) queues behind the consumer's long-polling fetches, seconds per scrape.
     if (!applied.ok() ||
-        rd_kafka_get_watermark_offsets(consumer_.get(), partition.topic, partition.partition,
-                                       &low, &end) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        rd_kafka_get_watermark_offsets(consumer_.get(), partition.topic, partition.partition, &low,
+                                       &end) != RD_KAFKA_RESP_ERR_NO_ERROR ||
         end < 0) {
       continue;
     }

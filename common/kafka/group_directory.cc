@@ -195,7 +195,8 @@ absl::Status GroupDirectory::Refresh() {
     return absl::UnavailableError("describe consumer group: its coordinator did not answer");
   }
   if (info->err == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE) return Unsupported();
-  if (info->err != RD_KAFKA_RESP_ERR_NO_ERROR) return FromKafka(info->err, "describe consumer group");
+  if (info->err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return FromKafka(info->err, "describe consumer group");
   ++refreshes_total_;
   // Mid-rebalance the assignments are in flux: keep the last stable map.
   if (info->state == nullptr || std::string_view(info->state) != "Stable") return absl::OkStatus();
@@ -211,9 +212,8 @@ absl::Status GroupDirectory::Refresh() {
         static_cast<const char*>(member.member_assignment),
         member.member_assignment ? static_cast<size_t>(member.member_assignment_size) : 0));
     if (!assignment) {
-      return absl::DataLossError(
-          absl::StrCat("describe consumer group: member ", member.member_id,
-                       "'s assignment does not decode"));
+      return absl::DataLossError(absl::StrCat("describe consumer group: member ", member.member_id,
+                                              "'s assignment does not decode"));
     }
     auto partitions = assignment->find(topic_);
     if (partitions == assignment->end()) continue;

@@ -17,9 +17,7 @@ namespace kam::alerts {
 
 using kam::v1::Alert;
 
-std::vector<std::string> AlertsEngine::ColumnFamilies() {
-  return TaskColumnFamilies();
-}
+std::vector<std::string> AlertsEngine::ColumnFamilies() { return TaskColumnFamilies(); }
 
 absl::StatusOr<std::unique_ptr<AlertsEngine>> AlertsEngine::Open(Store* store, Outbox* outbox,
                                                                  EngineOptions options) {
@@ -38,9 +36,11 @@ absl::StatusOr<std::unique_ptr<AlertsEngine>> AlertsEngine::Open(Store* store,
     alerts->SeekToFirst();
     KAM_RETURN_IF_ERROR(FromRocks(alerts->status(), "scan alerts"));
     if (alerts->Valid()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "--data-dir ", store->path(), " was written by an older kam-alerts (alerts not kept per "
-          "partition); start with an empty --data-dir: the state is rebuilt from the input topics"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("--data-dir ", store->path(),
+                       " was written by an older kam-alerts (alerts not kept per "
+                       "partition); start with an empty --data-dir: the state is rebuilt from the "
+                       "input topics"));
     }
     rocksdb::WriteBatch batch;
     KAM_RETURN_IF_ERROR(
@@ -48,12 +48,13 @@ absl::StatusOr<std::unique_ptr<AlertsEngine>> AlertsEngine::Open(Store* store,
     KAM_RETURN_IF_ERROR(store->Write(&batch));
   } else if (*format == "2") {
     return absl::FailedPreconditionError(absl::StrCat(
-        "--data-dir ", store->path(), " was written by an older kam-alerts (one change log per "
+        "--data-dir ", store->path(),
+        " was written by an older kam-alerts (one change log per "
         "instance, not per task); start with an empty --data-dir and a new --consumer-group: the "
         "state is rebuilt from the input topics"));
   } else if (*format != kFormat) {
-    return absl::FailedPreconditionError(absl::StrCat("--data-dir ", store->path(),
-                                                      ": unknown alerts store format ", *format));
+    return absl::FailedPreconditionError(
+        absl::StrCat("--data-dir ", store->path(), ": unknown alerts store format ", *format));
   }
   KAM_ASSIGN_OR_RETURN(PageTokens tokens, PageTokens::ForStore(store));
   if (!options.wall_clock) options.wall_clock = [] { return MillisFromTimestamp(NowTimestamp()); };
@@ -75,9 +76,7 @@ AlertsEngine::~AlertsEngine() = default;
 class AlertsEngine::Unit : public UnitOfWork {
  public:
   Unit(AlertsEngine* engine, StagedBatch* batch, std::vector<OutboundEvent>* events)
-      : lock_(engine->mutex_),
-        engine_(engine),
-        tx_(batch, events, &engine->options_) {}
+      : lock_(engine->mutex_), engine_(engine), tx_(batch, events, &engine->options_) {}
 
   absl::Status Apply(const ConsumedRecord& record) override {
     return engine_->ApplyRecord(tx_, record);

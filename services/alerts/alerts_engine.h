@@ -32,16 +32,15 @@
 #include "common/outbox.h"
 #include "common/page_token.h"
 #include "common/record_applier.h"
-#include "common/stream_task.h"
 #include "common/status.h"
 #include "common/store.h"
+#include "common/stream_task.h"
 #include "kam/v1/alerts.pb.h"
 #include "services/alerts/alert_tx.h"
 #include "services/alerts/engine_options.h"
 #include "services/alerts/rules.h"
 
 namespace kam::alerts {
-
 
 // NOT_FOUND for an alert id that is not in the tasks this instance runs.
 absl::Status NoAlert(const std::string& id);
@@ -53,8 +52,7 @@ class AlertsEngine : public StreamProcessor {
   static absl::StatusOr<std::unique_ptr<AlertsEngine>> Open(Store* store, Outbox* outbox,
                                                             EngineOptions options);
   // Commits acknowledgements through `committer` (the one the runtime uses for input batches).
-  static absl::StatusOr<std::unique_ptr<AlertsEngine>> Open(Store* store,
-                                                            BatchCommitter* committer,
+  static absl::StatusOr<std::unique_ptr<AlertsEngine>> Open(Store* store, BatchCommitter* committer,
                                                             EngineOptions options);
   ~AlertsEngine() override;
 

@@ -3,7 +3,6 @@
 // translation in AlertsGrpcService and KpiGrpcService, process runtime
 // (store, stream tasks, transactions, health, metrics) in ServiceHost.
 #include <CLI/CLI.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -96,8 +95,7 @@ int main(int argc, char** argv) {
                           {kam::kafka_topics::kManagers, options.portfolio_topic}},
        .restore_to_end = false,
        // Each task's state is changelogged in Kafka transactions and restored where it moves.
-       .changelog = kam::kafka::ChangelogSpec{changelog_topic,
-                                              kam::alerts::TaskColumnFamilies()}});
+       .changelog = kam::kafka::ChangelogSpec{changelog_topic, kam::alerts::TaskColumnFamilies()}});
   absl::Status opened = host.Open();
   if (!opened.ok()) {
     kam::log::Error("start failed", {{"error", opened.ToString()}});
@@ -131,11 +129,13 @@ int main(int argc, char** argv) {
           const auto& [rule, severity, kind] = key;
           // The enum value names without their prefix, as Alertmanager's alertname has them.
           samples.push_back(
-              {{{"rule", std::string(absl::StripPrefix(kam::v1::AlertRule_Name(rule), "ALERT_RULE_"))},
-                {"severity", std::string(absl::StripPrefix(kam::v1::Severity_Name(severity), "SEVERITY_"))},
+              {{{"rule",
+                 std::string(absl::StripPrefix(kam::v1::AlertRule_Name(rule), "ALERT_RULE_"))},
+                {"severity",
+                 std::string(absl::StripPrefix(kam::v1::Severity_Name(severity), "SEVERITY_"))},
                 {"change", std::string(absl::StripPrefix(kam::v1::AlertChangeKind_Name(kind),
                                                          "ALERT_CHANGE_KIND_"))}},
-                             static_cast<double>(count)});
+               static_cast<double>(count)});
         }
         return samples;
       });
@@ -179,11 +179,14 @@ int main(int argc, char** argv) {
   kam::alerts::AlertWriter writer(
       &view, &silences,
       [&, producer = command_producer->get()](int32_t task, const std::string& key,
-                                               const std::string& value) {
+                                              const std::string& value) {
         std::lock_guard<std::mutex> lock(command_mutex);
         std::vector<bool> delivered;
-        return producer->Publish({{.topic = options.commands_topic, .partition = task,
-                                   .key = key, .value = value, .event_id = key}},
+        return producer->Publish({{.topic = options.commands_topic,
+                                   .partition = task,
+                                   .key = key,
+                                   .value = value,
+                                   .event_id = key}},
                                  &delivered);
       },
       options.wall_clock ? options.wall_clock

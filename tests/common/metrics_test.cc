@@ -15,9 +15,10 @@ TEST(MetricsTest, RendersFamiliesTogetherWithTheirTypes) {
   registry.AddGauge("kam_depth", "Depth.")->Set(1.5);
   registry.AddCounter("kam_requests_total", "Requests.", {{"code", "NOT_FOUND"}})->Increment();
   std::string text = registry.Render();
-  EXPECT_TRUE(Has(text, "# TYPE kam_requests_total counter\n"
-                        "kam_requests_total{code=\"NOT_FOUND\"} 1\n"
-                        "kam_requests_total{code=\"OK\"} 3\n"))
+  EXPECT_TRUE(Has(text,
+                  "# TYPE kam_requests_total counter\n"
+                  "kam_requests_total{code=\"NOT_FOUND\"} 1\n"
+                  "kam_requests_total{code=\"OK\"} 3\n"))
       << text;
   EXPECT_TRUE(Has(text, "# TYPE kam_depth gauge\nkam_depth 1.5\n")) << text;
 }
@@ -41,12 +42,14 @@ TEST(MetricsTest, CallbackCountersAreTypedAsCountersAndReadAtScrapeTime) {
   registry.AddCallbackCounter("kam_published_total", "Published.", [&] { return published; });
   registry.AddCallbackGauge("kam_tasks", "Tasks.", [] { return 2.0; }, {{"state", "running"}});
   registry.AddCallbackGauge("kam_tasks", "Tasks.", [] { return 1.0; }, {{"state", "restoring"}});
-  EXPECT_TRUE(Has(registry.Render(), "# TYPE kam_published_total counter\nkam_published_total 7\n"));
+  EXPECT_TRUE(
+      Has(registry.Render(), "# TYPE kam_published_total counter\nkam_published_total 7\n"));
   published = 9;
   std::string text = registry.Render();
   EXPECT_TRUE(Has(text, "kam_published_total 9\n")) << text;
-  EXPECT_TRUE(Has(text, "# TYPE kam_tasks gauge\nkam_tasks{state=\"running\"} 2\n"
-                        "kam_tasks{state=\"restoring\"} 1\n"))
+  EXPECT_TRUE(Has(text,
+                  "# TYPE kam_tasks gauge\nkam_tasks{state=\"running\"} 2\n"
+                  "kam_tasks{state=\"restoring\"} 1\n"))
       << text;
 }
 

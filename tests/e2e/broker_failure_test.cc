@@ -76,8 +76,8 @@ TEST(BrokerFailureTest, DISABLED_ABrokerKilledUnderLoadLosesNothingAndDoublesNot
   auto accounts =
       testing::StartService("kam-accounts", brokers, dir.Sub("a"), dir.Sub("a-log"), durable);
   ASSERT_TRUE(accounts.process) << accounts.address;
-  auto interactions = testing::StartService("kam-interactions", brokers, dir.Sub("i"),
-                                            dir.Sub("i-log"), durable);
+  auto interactions =
+      testing::StartService("kam-interactions", brokers, dir.Sub("i"), dir.Sub("i-log"), durable);
   ASSERT_TRUE(interactions.process) << interactions.address;
   std::vector<std::string> alerts_args = durable;
   alerts_args.insert(alerts_args.end(), {"--idle-seconds", "2"});
@@ -104,7 +104,8 @@ TEST(BrokerFailureTest, DISABLED_ABrokerKilledUnderLoadLosesNothingAndDoublesNot
   std::map<std::string, int> account_ids;      // acknowledged account -> 0
   std::map<std::string, int> interaction_ids;  // acknowledged interaction -> 0
   std::atomic<int> failed_attempts{0};
-  std::chrono::milliseconds longest{0};  // the longest a write took to be accepted, retries included
+  std::chrono::milliseconds longest{
+      0};              // the longest a write took to be accepted, retries included
   int lost_calls = 0;  // calls not accepted within a minute of retries: the service stopped
   int n = 0;
   // One unit of load: an account, and two interactions with it.
@@ -161,9 +162,10 @@ TEST(BrokerFailureTest, DISABLED_ABrokerKilledUnderLoadLosesNothingAndDoublesNot
       << "node 1 is down";
   load_for(std::chrono::seconds(15));
   const size_t during_outage = account_ids.size() - before_kill;
-  ASSERT_EQ(system((cluster + " start-node --node 1 --data-dir " + kafka_dir + " >/dev/null 2>&1")
-                       .c_str()),
-            0);
+  ASSERT_EQ(
+      system(
+          (cluster + " start-node --node 1 --data-dir " + kafka_dir + " >/dev/null 2>&1").c_str()),
+      0);
   load_for(std::chrono::seconds(5));
   EXPECT_EQ(lost_calls, 0) << "every write was accepted within a minute of retries";
   EXPECT_GT(during_outage, 0u) << "writes were accepted while the broker was down";
@@ -190,12 +192,12 @@ TEST(BrokerFailureTest, DISABLED_ABrokerKilledUnderLoadLosesNothingAndDoublesNot
     for (const auto& record : testing::ReadTopic(brokers, topic)) {
       kam::v1::EventEnvelope envelope;
       if (!envelope.ParseFromString(record.value)) continue;
-      const std::string id = accounts ? (envelope.has_account_created()
-                                             ? envelope.account_created().account().id()
-                                             : "")
-                                      : (envelope.has_interaction_recorded()
-                                             ? envelope.interaction_recorded().interaction().id()
-                                             : "");
+      const std::string id =
+          accounts
+              ? (envelope.has_account_created() ? envelope.account_created().account().id() : "")
+              : (envelope.has_interaction_recorded()
+                     ? envelope.interaction_recorded().interaction().id()
+                     : "");
       auto it = ids->find(id);
       if (it != ids->end()) ++it->second;
     }
@@ -207,9 +209,9 @@ TEST(BrokerFailureTest, DISABLED_ABrokerKilledUnderLoadLosesNothingAndDoublesNot
   EXPECT_TRUE(testing::WaitFor([&] { return count("kam.accounts.v1", &account_ids, true); },
                                std::chrono::seconds(60)))
       << "an acknowledged account is missing on kam.accounts.v1";
-  EXPECT_TRUE(testing::WaitFor(
-      [&] { return count("kam.interactions.v1", &interaction_ids, false); },
-      std::chrono::seconds(60)))
+  EXPECT_TRUE(
+      testing::WaitFor([&] { return count("kam.interactions.v1", &interaction_ids, false); },
+                       std::chrono::seconds(60)))
       << "an acknowledged interaction is missing on kam.interactions.v1";
   for (const auto& [id, seen] : account_ids) EXPECT_LE(seen, 1) << id << " published twice";
   for (const auto& [id, seen] : interaction_ids) EXPECT_LE(seen, 1) << id << " published twice";

@@ -3,9 +3,8 @@
 // demo, loads kam's alerting rules without evaluation errors, and every query of every panel of
 // every dashboard in deploy/grafana returns data.
 
-#include <httplib.h>
-
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -30,8 +29,8 @@ struct PanelQuery {
 // Every target of every panel, with the dashboard variables replaced as Grafana would for "All".
 std::vector<PanelQuery> DashboardQueries() {
   std::vector<PanelQuery> queries;
-  for (const auto& entry :
-       std::filesystem::directory_iterator(std::string(KAM_SOURCE_DIR) + "/deploy/grafana/dashboards")) {
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(KAM_SOURCE_DIR) +
+                                                               "/deploy/grafana/dashboards")) {
     std::ifstream in(entry.path());
     nlohmann::json board = nlohmann::json::parse(in);
     for (const auto& panel : board["panels"]) {
@@ -61,14 +60,13 @@ TEST(ObservabilityTest, MetricsAreCleanAndEveryDashboardPanelHasData) {
   ASSERT_FALSE(brokers.empty()) << "run through ctest: needs the real_kafka fixture";
   testing::TempDir dir;
   std::vector<std::pair<std::string, testing::RunningService>> services;
-  services.emplace_back("kam-accounts", testing::StartService("kam-accounts", brokers,
-                                                              dir.Sub("a"), dir.Sub("a-log")));
-  services.emplace_back("kam-interactions",
-                        testing::StartService("kam-interactions", brokers, dir.Sub("i"),
-                                              dir.Sub("i-log")));
-  services.emplace_back("kam-alerts", testing::StartService("kam-alerts", brokers, dir.Sub("x"),
-                                                            dir.Sub("x-log"),
-                                                            {"--idle-seconds", "2"}));
+  services.emplace_back("kam-accounts", testing::StartService("kam-accounts", brokers, dir.Sub("a"),
+                                                              dir.Sub("a-log")));
+  services.emplace_back("kam-interactions", testing::StartService("kam-interactions", brokers,
+                                                                  dir.Sub("i"), dir.Sub("i-log")));
+  services.emplace_back("kam-alerts",
+                        testing::StartService("kam-alerts", brokers, dir.Sub("x"), dir.Sub("x-log"),
+                                              {"--idle-seconds", "2"}));
   for (const auto& [name, service] : services) {
     ASSERT_TRUE(service.process) << name << ": " << service.address;
   }
@@ -81,33 +79,34 @@ TEST(ObservabilityTest, MetricsAreCleanAndEveryDashboardPanelHasData) {
            << "rule_files: [" << KAM_SOURCE_DIR << "/deploy/prometheus/kam-rules.yml]\n"
            << "scrape_configs:\n";
     for (const auto& [name, service] : services) {
-      config << "  - job_name: " << name << "\n    static_configs: [{targets: [\"127.0.0.1:"
-             << service.metrics_port << "\"]}]\n";
+      config << "  - job_name: " << name
+             << "\n    static_configs: [{targets: [\"127.0.0.1:" << service.metrics_port
+             << "\"]}]\n";
     }
   }
   ASSERT_EQ(testing::Shell("promtool check config " + dir.Sub("prometheus.yml") +
                            " >/dev/null 2>&1; echo $?"),
             "0");
-  testing::Process prometheus(
-      {"/usr/bin/prometheus", "--config.file=" + dir.Sub("prometheus.yml"),
-       "--storage.tsdb.path=" + dir.Sub("tsdb"),
-       "--web.listen-address=127.0.0.1:" + std::to_string(port)},
-      dir.Sub("prometheus"));
+  testing::Process prometheus({"/usr/bin/prometheus", "--config.file=" + dir.Sub("prometheus.yml"),
+                               "--storage.tsdb.path=" + dir.Sub("tsdb"),
+                               "--web.listen-address=127.0.0.1:" + std::to_string(port)},
+                              dir.Sub("prometheus"));
   httplib::Client client("127.0.0.1", port);
   ASSERT_TRUE(testing::WaitFor([&] {
     auto ready = client.Get("/-/ready");
     return ready && ready->status == 200;
   })) << prometheus.Stderr();
-  ASSERT_TRUE(testing::WaitFor([&] { return SeriesCount(client, "up{job=~\"kam-.*\"} == 1") == 3; }))
-      << "Prometheus does not scrape all three services";
+  ASSERT_TRUE(testing::WaitFor([&] {
+    return SeriesCount(client, "up{job=~\"kam-.*\"} == 1") == 3;
+  })) << "Prometheus does not scrape all three services";
 
   // Traffic for every panel: calls of several methods, events, alert changes.
-  testing::Process demo({testing::BinDir() + "/kamctl", "demo", "--seed", "5", "--accounts", "40",
-                         "--months", "2"},
-                        dir.Sub("demo"),
-                        {{"KAM_ACCOUNTS_ADDR", services[0].second.address},
-                         {"KAM_INTERACTIONS_ADDR", services[1].second.address},
-                         {"KAM_ALERTS_ADDR", services[2].second.address}});
+  testing::Process demo(
+      {testing::BinDir() + "/kamctl", "demo", "--seed", "5", "--accounts", "40", "--months", "2"},
+      dir.Sub("demo"),
+      {{"KAM_ACCOUNTS_ADDR", services[0].second.address},
+       {"KAM_INTERACTIONS_ADDR", services[1].second.address},
+       {"KAM_ALERTS_ADDR", services[2].second.address}});
   ASSERT_EQ(demo.Wait(std::chrono::seconds(180)), 0) << demo.Stdout() << demo.Stderr();
 
   for (const auto& [name, service] : services) {
