@@ -26,7 +26,6 @@ void TaskRunner::HandleAssignmentChanges() {
     if (!change.assigned) {
       for (int32_t task : change.tasks) {
         restoring_.erase(task);
-        ends_asked_.erase(task);
         restore_pending_.erase(task);
         processor_->TaskClosed(task);
         tasks_->Closed(task);
@@ -56,29 +55,19 @@ void TaskRunner::CatchUpOrRun(int32_t task) {
     return;
   }
   std::map<std::string, int64_t>& ends = restoring_[task];
-  for (const std::string& topic : options_.input_topics) ends[topic] = kEndUnknown;
-  AskEndOffsets(task);
+  for (const std::string& topic : options_.input_topics) {
+    // Without the end offset the task cannot know when it is current: keep asking (the broker may
+    // be moving leaders), and stay restoring meanwhile.
+    absl::StatusOr<int64_t> end = absl::UnavailableError("not asked yet");
+    for (int attempt = 0; attempt < 5 && !end.ok(); ++attempt) {
+      end = consumer_->EndOffset(topic, task, 5000);
+      if (!end.ok())
+        log::Warn("end offset unknown", {{"topic", topic}, {"error", end.status().ToString()}});
+    }
+    ends[topic] = end.ok() ? *end : INT64_MAX;
+  }
   if (!options_.restore) tasks_->Restoring(task);  // else restoring since its changelog began
   CheckRestored();
-}
-
-void TaskRunner::AskEndOffsets(int32_t task) {
-  // Without the end offset the task cannot know when it is current. A partition whose leader
-  // just died does not answer until the cluster moved the leadership: stay restoring and ask
-  // again on a later check, never give up (the broker failure test found a task that had given
-  // up after five tries restoring for good).
-  for (auto& [topic, end] : restoring_[task]) {
-    if (end != kEndUnknown) continue;
-    absl::StatusOr<int64_t> asked = consumer_->EndOffset(topic, task, 2000);
-    if (asked.ok()) {
-      end = *asked;
-    } else {
-      log::Warn(
-          "end offset unknown; asking again shortly",
-          {{"topic", topic}, {"task", std::to_string(task)}, {"error", asked.status().ToString()}});
-    }
-  }
-  ends_asked_[task] = std::chrono::steady_clock::now();
 }
 
 void TaskRunner::RestorePending() {
@@ -107,19 +96,9 @@ void TaskRunner::RunTask(int32_t task) {
 void TaskRunner::CheckRestored() {
   uint64_t remaining = 0;
   std::vector<int32_t> done;
-  const auto now = std::chrono::steady_clock::now();
-  for (const auto& [task, ends] : restoring_) {
-    bool unknown = false;
-    for (const auto& [topic, end] : ends) unknown = unknown || end == kEndUnknown;
-    if (unknown && now - ends_asked_[task] >= std::chrono::seconds(1)) AskEndOffsets(task);
-  }
   for (const auto& [task, ends] : restoring_) {
     bool current = true;
     for (const auto& [topic, end] : ends) {
-      if (end == kEndUnknown) {
-        current = false;
-        continue;
-      }
       absl::StatusOr<std::optional<int64_t>> next = LoadNextOffset(*store_, topic, task);
       if (!next.ok()) {
         log::Error("stored offset unreadable", {{"error", next.status().ToString()}});
@@ -132,7 +111,7 @@ void TaskRunner::CheckRestored() {
       int64_t position = std::max(next->value_or(0), consumer_->Position(topic, task).value_or(0));
       if (position < end) {
         current = false;
-        remaining += static_cast<uint64_t>(end - position);
+        if (end != INT64_MAX) remaining += static_cast<uint64_t>(end - position);
       }
     }
     if (current) done.push_back(task);
@@ -140,7 +119,6 @@ void TaskRunner::CheckRestored() {
   restore_remaining_ = remaining;
   for (int32_t task : done) {
     restoring_.erase(task);
-    ends_asked_.erase(task);
     log::Info("task restored", {{"task", std::to_string(task)}});
     RunTask(task);
   }

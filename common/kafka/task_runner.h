@@ -7,7 +7,6 @@
 // end offsets, applying) happens here, between polls.
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -67,14 +66,8 @@ class TaskRunner {
   StreamProcessor* processor_;
   TaskTable* tasks_;
   TaskRunnerOptions options_;
-  // Asks the broker for the end offsets restoring task `task` does not know yet.
-  void AskEndOffsets(int32_t task);
-
-  // Restoring task -> topic -> end offset it must reach (kEndUnknown: not learned yet).
-  static constexpr int64_t kEndUnknown = -1;
+  // Restoring task -> topic -> end offset it must reach.
   std::map<int32_t, std::map<std::string, int64_t>> restoring_;
-  // Restoring task -> when its unknown end offsets were last asked for.
-  std::map<int32_t, std::chrono::steady_clock::time_point> ends_asked_;
   // Tasks whose changelog restore failed (broker unreachable): tried again every loop.
   std::set<int32_t> restore_pending_;
   std::atomic<uint64_t> restore_remaining_ = 0;
