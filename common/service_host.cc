@@ -355,6 +355,14 @@ absl::StatusOr<int> ServiceHost::Start() {
     kafka::TaskRunnerOptions runner_options;
     runner_options.input_topics = spec_.input_topics;
     runner_options.restore_to_end = spec_.restore_to_end;
+    runner_options.on_consumer_failed = [this](const std::string& reason) {
+      log::Error(
+          "consumer failed for good; draining and exiting so that a supervisor restarts this "
+          "instance on its disk",
+          {{"reason", reason}, {"exit_code", std::to_string(kExitForRestart)}});
+      exit_code_.store(kExitForRestart);
+      RequestStop();
+    };
     if (restorer_) {
       runner_options.restore = [this](int32_t task, std::atomic<uint64_t>* remaining) {
         std::lock_guard<std::mutex> lock(restore_mutex_);
@@ -520,7 +528,7 @@ int ServiceHost::Run() {
   sigwait(&signals, &signal_number);
   log::Info("draining", {{"signal", strsignal(signal_number)}});
   Shutdown();
-  return 0;
+  return exit_code_.load();
 }
 
 }  // namespace kam

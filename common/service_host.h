@@ -109,8 +109,11 @@ class ServiceHost {
   }
 
   // Starts serving; returns when a signal arrives (or RequestStop()), after draining. Returns the
-  // process exit code.
+  // process exit code: 0, or kExitForRestart when the instance cannot go on in this process.
   int Run();
+  // The consumer failed fatally (a static member fenced): the instance drains and exits with this
+  // code (EX_TEMPFAIL) so that its supervisor starts it again on the same disk.
+  static constexpr int kExitForRestart = 75;
   // Starts serving without waiting for a signal; for in-process tests. Returns the bound port.
   absl::StatusOr<int> Start();
   void RequestStop();
@@ -151,6 +154,7 @@ class ServiceHost {
   std::unique_ptr<MetricsServer> metrics_server_;
   std::string producer_;  // kam-producer header: service/instance
   std::atomic<bool> stop_{false};
+  std::atomic<int> exit_code_{0};
   std::thread relay_thread_;
   std::thread consumer_thread_;
   bool shut_down_ = false;

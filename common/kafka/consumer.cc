@@ -143,6 +143,13 @@ rd_kafka_consumer_group_metadata_t* KafkaConsumer::AssignmentMetadata() {
   return metadata;
 }
 
+std::optional<std::string> KafkaConsumer::FatalError() const {
+  char reason[512];
+  rd_kafka_resp_err_t code = rd_kafka_fatal_error(consumer_.get(), reason, sizeof(reason));
+  if (code == RD_KAFKA_RESP_ERR_NO_ERROR) return std::nullopt;
+  return absl::StrCat(rd_kafka_err2name(code), ": ", reason);
+}
+
 namespace {
 
 // Takes one message: a record, nullopt for "nothing to hand over", or a consume error to report.

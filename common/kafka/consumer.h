@@ -86,6 +86,12 @@ class KafkaConsumer {
   // too: a partition written in transactions reads at least 1 when caught up. Any thread.
   std::vector<PartitionLag> Lag() const;
 
+  // Why the consumer failed fatally, once it did (it never consumes again after that). librdkafka
+  // raises fatal consumer errors for static members only: fenced by a member with the same
+  // group.instance.id -- in librdkafka 2.0.2 also by its own rejoin after a session timeout
+  // (librdkafka issue #3437). Any thread.
+  std::optional<std::string> FatalError() const;
+
   // The rebalances since the last call, in order (consumer thread).
   std::vector<AssignmentChange> TakeAssignmentChanges();
 

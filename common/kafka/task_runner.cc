@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "common/logging.h"
@@ -150,6 +151,12 @@ void TaskRunner::Run(const std::atomic<bool>& stop) {
         consumer_->PollGroup(static_cast<int>(absl::ToInt64Milliseconds(options_.poll_timeout)),
                              KafkaConsumer::kMaxGroup, handler);
     if (!handled.ok()) {
+      if (std::optional<std::string> fatal = consumer_->FatalError()) {
+        // Nothing will ever arrive again: retrying would only leave the tasks restoring forever.
+        if (!options_.on_consumer_failed) log::Fatal("consumer failed", {{"reason", *fatal}});
+        options_.on_consumer_failed(*fatal);
+        break;
+      }
       log::Error("batch aborted; retrying from the stored offsets",
                  {{"error", handled.status().ToString()}});
       std::this_thread::sleep_for(absl::ToChronoMilliseconds(options_.retry_after));

@@ -36,6 +36,9 @@ struct TaskRunnerOptions {
   // Restores a task's state from its changelog before it runs (null: the state is local only).
   // `remaining` counts the records still to read.
   std::function<absl::Status(int32_t task, std::atomic<uint64_t>* remaining)> restore;
+  // Called once, from the consumer thread, when the consumer failed fatally (it never consumes
+  // again); Run() then closes every task and returns. Default: crash.
+  std::function<void(const std::string& reason)> on_consumer_failed;
 };
 
 class TaskRunner {
@@ -43,7 +46,7 @@ class TaskRunner {
   TaskRunner(KafkaConsumer* consumer, const Store* store, RecordApplier* applier,
              StreamProcessor* processor, TaskTable* tasks, TaskRunnerOptions options);
 
-  // Runs until `stop` is set; then closes every task.
+  // Runs until `stop` is set or the consumer failed fatally; then closes every task.
   void Run(const std::atomic<bool>& stop);
 
   // Input records that restoring tasks still have to read (metrics; any thread).
