@@ -23,6 +23,8 @@ struct ConsumedRecord {
   std::string value;
   // Kafka record timestamp, milliseconds since the epoch (-1 when absent).
   int64_t timestamp_ms = -1;
+  // The record's W3C traceparent header ("" when it has none).
+  std::string traceparent;
 };
 
 std::string OffsetKey(std::string_view topic, int32_t partition);

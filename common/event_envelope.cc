@@ -2,6 +2,7 @@
 
 #include "common/ids.h"
 #include "common/time_util.h"
+#include "common/trace_context.h"
 
 namespace kam {
 
@@ -19,6 +20,7 @@ OutboundEvent EnvelopeEvent(std::string topic, std::string key, const std::strin
   event.topic = std::move(topic);
   event.key = std::move(key);
   event.event_id = envelope.event_id();
+  event.traceparent = trace::CurrentTraceparent();
   event.envelope = std::move(envelope);
   return event;
 }

@@ -12,12 +12,33 @@
 
 #include "common/grpc_status.h"
 #include "common/rpc_metrics.h"
+#include "common/trace_context.h"
 
 namespace kam {
+
+// The trace a call continues: a child span of the caller's `traceparent`, or a new trace.
+inline trace::TraceContext TraceOfCall(const grpc::ServerContextBase& context) {
+  auto found = context.client_metadata().find(trace::kTraceparent);
+  if (found == context.client_metadata().end()) return trace::NewRoot();
+  return trace::ContinueOrStart(std::string_view(found->second.data(), found->second.size()));
+}
+
+// Makes the call's trace current on this thread for the scope's life and tells the caller its
+// id (`traceresponse`). Before the first byte of the answer: initial metadata goes out with it.
+class CallTraceScope {
+ public:
+  explicit CallTraceScope(grpc::CallbackServerContext* context) : scope_(TraceOfCall(*context)) {
+    context->AddInitialMetadata(trace::kTraceresponse, trace::CurrentTraceparent());
+  }
+
+ private:
+  trace::Scope scope_;
+};
 
 template <typename Response, typename Call>
 grpc::ServerUnaryReactor* AnswerUnary(grpc::CallbackServerContext* context, RpcMetrics* metrics,
                                       const char* method, Response* response, Call&& call) {
+  CallTraceScope traced(context);
   auto start = std::chrono::steady_clock::now();
   auto result = call();
   absl::Status status = result.status();
@@ -37,6 +58,8 @@ template <typename Response, typename Start>
 grpc::ServerUnaryReactor* AnswerUnaryLater(grpc::CallbackServerContext* context,
                                            RpcMetrics* metrics, const char* method,
                                            Response* response, Start&& start) {
+  // Covers what `start` does on this thread; work it hands on carries the traceparent itself.
+  CallTraceScope traced(context);
   auto began = std::chrono::steady_clock::now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   start([reactor, response, metrics, method, began](absl::StatusOr<Response> result) {

@@ -3,6 +3,8 @@
 // The platform's topics and the headers every kam record carries. Plain constants, so logic code
 // can name topics without including librdkafka.
 
+#include "common/trace_context.h"
+
 namespace kam::kafka_topics {
 
 // Account events (AccountCreated/Updated/Closed/Assigned), key: account id.
@@ -28,5 +30,7 @@ inline constexpr char kDeadLetter[] = "kam.deadletter.v1";
 inline constexpr char kProducerHeader[] = "kam-producer";
 inline constexpr char kSequenceHeader[] = "kam-seq";
 inline constexpr char kEventIdHeader[] = "kam-event-id";
+// W3C trace context of the work that wrote the record (common/trace_context.h).
+inline constexpr const char* kTraceparentHeader = trace::kTraceparent;
 
 }  // namespace kam::kafka_topics

@@ -29,6 +29,7 @@ absl::Status Outbox::Commit(rocksdb::WriteBatchBase* batch, std::vector<Outbound
     record.set_topic(event.topic);
     record.set_key(event.key);
     record.set_event_id(event.event_id);
+    record.set_traceparent(event.traceparent);
     record.set_committed_at_ms(committed_at_ms);
     if (event.envelope) {
       event.envelope->set_producer_sequence(sequence);

@@ -28,6 +28,8 @@ struct OutboundEvent {
   std::string event_id;
   std::optional<kam::v1::EventEnvelope> envelope;
   std::string raw_value;
+  // W3C traceparent of the work that caused the event ("" for none).
+  std::string traceparent;
 };
 
 class Outbox {

@@ -64,6 +64,7 @@ absl::StatusOr<size_t> OutboxRelay::RunOnce() {
     record.key = row.key();
     record.value = std::move(*row.mutable_value());
     record.event_id = row.event_id();
+    record.traceparent = row.traceparent();
     to_send.push_back(std::move(record));
   }
 

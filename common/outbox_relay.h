@@ -29,6 +29,7 @@ struct PublishRecord {
   std::string key;
   std::string value;
   std::string event_id;
+  std::string traceparent;
 };
 
 // What the relay needs from Kafka; implemented over librdkafka in common/kafka, and by an in-memory

@@ -6,6 +6,7 @@
 #include "common/event_envelope.h"
 #include "common/logging.h"
 #include "common/time_util.h"
+#include "common/trace_context.h"
 
 namespace kam {
 
@@ -97,6 +98,8 @@ absl::StatusOr<size_t> RecordApplier::CommitRange(const std::vector<ConsumedReco
   InputOffsets next_offsets;
   for (size_t i = begin; i < end; ++i) {
     const ConsumedRecord& record = records[i];
+    // What the record causes (events, alert changes, log lines) continues its trace.
+    trace::Scope traced(record.traceparent);
     absl::Status applied = unit->Apply(record);
     if (!applied.ok()) {
       if (!IsInputError(applied)) {
@@ -122,6 +125,7 @@ absl::StatusOr<size_t> RecordApplier::CommitRange(const std::vector<ConsumedReco
 }
 absl::Status RecordApplier::CommitDeadLetter(const ConsumedRecord& record,
                                              const absl::Status& error) {
+  trace::Scope traced(record.traceparent);
   log::Warn("record dead-lettered", {{"topic", record.topic},
                                      {"partition", std::to_string(record.partition)},
                                      {"offset", std::to_string(record.offset)},

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
+#include "common/grpc_unary.h"
 #include "common/kafka/group_directory.h"
 
 namespace kam {
@@ -73,6 +74,10 @@ std::unique_ptr<grpc::ClientContext> TaskRouter::ForwardContext(
     outgoing->set_deadline(incoming->deadline());
   }
   outgoing->AddMetadata(kForwardedByHeader, self_address());
+  // The owner continues the caller's trace: one trace id across the hop.
+  const trace::TraceContext* current = trace::Current();
+  outgoing->AddMetadata(trace::kTraceparent,
+                        trace::Format(current ? *current : TraceOfCall(*incoming)));
   return outgoing;
 }
 
@@ -127,6 +132,7 @@ void FinishCall(grpc::ServerUnaryReactor* reactor, RpcMetrics* metrics, const ch
 
 grpc::ServerUnaryReactor* RefuseCall(grpc::CallbackServerContext* context, RpcMetrics* metrics,
                                      const char* method, const absl::Status& status) {
+  CallTraceScope traced(context);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   FinishCall(reactor, metrics, method, std::chrono::steady_clock::now(), ToGrpcStatus(status));
   return reactor;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "common/grpc_unary.h"
 #include "common/metrics.h"
 #include "common/rpc_metrics.h"
 #include "common/status.h"
@@ -114,6 +115,7 @@ grpc::ServerUnaryReactor* ForwardCall(TaskRouter* router, grpc::CallbackServerCo
                                       Response* response, Rpc rpc,
                                       std::vector<std::string> pass_back = {}) {
   auto began = std::chrono::steady_clock::now();
+  CallTraceScope traced(context);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   std::shared_ptr<typename Service::Stub> stub = Service::NewStub(router->ChannelTo(address));
   ForwardUnary<Response>(

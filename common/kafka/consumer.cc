@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/kafka_topics.h"
 #include "common/logging.h"
 
 namespace kam::kafka {
@@ -175,6 +176,15 @@ absl::StatusOr<std::optional<ConsumedRecord>> TakeMessage(rd_kafka_message_t* me
   }
   rd_kafka_timestamp_type_t type;
   record.timestamp_ms = rd_kafka_message_timestamp(message, &type);
+  rd_kafka_headers_t* headers = nullptr;  // owned by the message
+  const void* trace = nullptr;
+  size_t trace_size = 0;
+  if (rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+      rd_kafka_header_get_last(headers, kafka_topics::kTraceparentHeader, &trace, &trace_size) ==
+          RD_KAFKA_RESP_ERR_NO_ERROR &&
+      trace != nullptr) {
+    record.traceparent.assign(static_cast<const char*>(trace), trace_size);
+  }
   rd_kafka_message_destroy(message);
   return std::optional<ConsumedRecord>(std::move(record));
 }

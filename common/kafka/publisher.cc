@@ -179,13 +179,17 @@ absl::Status KafkaPublisher::Publish(const std::vector<PublishRecord>& records,
     const PublishRecord& record = records[i];
     deliveries[i] = Delivery{delivered, i, &pending, &first_error};
     std::string sequence = std::to_string(record.sequence);
-    rd_kafka_headers_t* headers = rd_kafka_headers_new(3);
+    rd_kafka_headers_t* headers = rd_kafka_headers_new(4);
     rd_kafka_header_add(headers, kafka_topics::kProducerHeader, -1, producer_name_.data(),
                         producer_name_.size());
     rd_kafka_header_add(headers, kafka_topics::kSequenceHeader, -1, sequence.data(),
                         sequence.size());
     rd_kafka_header_add(headers, kafka_topics::kEventIdHeader, -1, record.event_id.data(),
                         record.event_id.size());
+    if (!record.traceparent.empty()) {
+      rd_kafka_header_add(headers, kafka_topics::kTraceparentHeader, -1, record.traceparent.data(),
+                          record.traceparent.size());
+    }
     while (true) {
       rd_kafka_resp_err_t err = rd_kafka_producev(
           producer_.get(), RD_KAFKA_V_TOPIC(record.topic.c_str()),

@@ -209,12 +209,16 @@ absl::StatusOr<rd_kafka_topic_partition_list_t*> TransactionalCommitter::Offsets
 
 absl::Status TransactionalCommitter::Produce(const Record& record) {
   while (true) {
-    rd_kafka_headers_t* headers = rd_kafka_headers_new(2);
+    rd_kafka_headers_t* headers = rd_kafka_headers_new(3);
     rd_kafka_header_add(headers, kafka_topics::kProducerHeader, -1, producer_header_.data(),
                         static_cast<ssize_t>(producer_header_.size()));
     if (!record.event_id.empty()) {
       rd_kafka_header_add(headers, kafka_topics::kEventIdHeader, -1, record.event_id.data(),
                           static_cast<ssize_t>(record.event_id.size()));
+    }
+    if (!record.traceparent.empty()) {
+      rd_kafka_header_add(headers, kafka_topics::kTraceparentHeader, -1, record.traceparent.data(),
+                          static_cast<ssize_t>(record.traceparent.size()));
     }
     void* value = record.value ? const_cast<char*>(record.value->data()) : nullptr;
     const size_t size = record.value ? record.value->size() : 0;
@@ -340,6 +344,7 @@ absl::StatusOr<std::vector<TransactionalCommitter::Record>> TransactionalCommitt
     record.value =
         event.envelope ? event.envelope->SerializeAsString() : std::move(event.raw_value);
     record.event_id = event.event_id;
+    record.traceparent = std::move(event.traceparent);
     records.push_back(std::move(record));
   }
   KAM_ASSIGN_OR_RETURN(std::vector<Record> changelog, ChangelogOf(batch));

@@ -72,6 +72,7 @@ class TransactionalCommitter : public BatchCommitter {
     std::string key;
     std::optional<std::string> value;  // nullopt: a tombstone
     std::string event_id;
+    std::string traceparent;
     bool changelog = false;
   };
 

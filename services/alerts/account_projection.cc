@@ -1,11 +1,11 @@
-#include "services/alerts/projections.h"
-
 #include "absl/strings/str_cat.h"
 #include "common/event_envelope.h"
 #include "common/time_util.h"
+#include "common/trace_context.h"
 #include "services/alerts/evaluate.h"
 #include "services/alerts/held_back.h"
 #include "services/alerts/kpi_facts.h"
+#include "services/alerts/projections.h"
 
 namespace kam::alerts {
 
@@ -36,8 +36,8 @@ absl::Status OnAccountEvent(AlertTx& tx, int32_t p, const kam::v1::EventEnvelope
   state->set_revenue_share(account->revenue_share());
   state->set_annual_revenue_minor(account->annual_revenue().amount_minor());
   state->set_revenue_currency(account->annual_revenue().currency());
-  state->set_renewal_millis(account->has_renewal_time() ? MillisFromTimestamp(account->renewal_time())
-                                                        : 0);
+  state->set_renewal_millis(
+      account->has_renewal_time() ? MillisFromTimestamp(account->renewal_time()) : 0);
   if (state->first_seen_millis() == 0) state->set_first_seen_millis(at);
   const RuleConfig& config = options.rules.For(state->industry());
   KAM_ASSIGN_OR_RETURN(int64_t clock, tx.Clock(p));
@@ -58,6 +58,8 @@ absl::Status OnAccountEvent(AlertTx& tx, int32_t p, const kam::v1::EventEnvelope
       if (!held_envelope.ParseFromString(record.value)) {
         return absl::DataLossError("held-back record does not parse");
       }
+      // Its changes belong to the held record's trace, not to the account event's.
+      trace::Scope traced(record.traceparent);
       KAM_RETURN_IF_ERROR(OnInteraction(tx, p, held_envelope, record, options));
     }
   }

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/kafka_topics.h"
 #include "common/time_util.h"
+#include "common/trace_context.h"
 #include "services/alerts/alert_store.h"
 #include "services/alerts/cloud_event.h"
 #include "services/alerts/damping.h"
@@ -155,8 +156,8 @@ absl::Status AlertTx::Annotate(Alert& alert) {
     if (options_->silences_matching) {
       // Silences are planned in wall time (an outage, a reorganisation): they apply to the changes
       // made while they are active, whatever the event time of the record that caused them.
-      const int64_t at = options_->wall_clock ? options_->wall_clock()
-                                              : MillisFromTimestamp(alert.update_time());
+      const int64_t at =
+          options_->wall_clock ? options_->wall_clock() : MillisFromTimestamp(alert.update_time());
       for (auto& id : options_->silences_matching(alert, tier, industry, at)) {
         alert.add_silenced_by(std::move(id));
       }
@@ -187,7 +188,7 @@ void AlertTx::Publish(kam::v1::AlertChangeKind kind, const Alert& alert) {
   kam::v1::AlertChange change;
   change.set_kind(kind);
   *change.mutable_alert() = alert;
-  changes_.emplace_back(task_, std::move(change));
+  changes_.push_back({task_, std::move(change), trace::CurrentTraceparent()});
 }
 
 absl::Status AlertTx::Flush() {
@@ -213,7 +214,7 @@ absl::Status AlertTx::Flush() {
   // Each task numbers its changes; the number is part of the task's state (changelogged), so
   // whichever instance runs the task next continues the sequence.
   std::map<int32_t, uint64_t> sequences;
-  for (auto& [task, change] : changes_) {
+  for (const auto& [task, change, traceparent] : changes_) {
     auto [it, first] = sequences.try_emplace(task, 0);
     if (first) {
       KAM_ASSIGN_OR_RETURN(auto stored, batch_->Get(kChangesCf, Partition(task)));
@@ -226,7 +227,8 @@ absl::Status AlertTx::Flush() {
     event.topic = kafka_topics::kAlerts;
     event.key = change.alert().fingerprint();
     event.event_id = CloudEventId(change.alert());
-    event.raw_value = RenderCloudEvent(change, task, sequence);
+    event.traceparent = traceparent;
+    event.raw_value = RenderCloudEvent(change, task, sequence, traceparent);
     events_->push_back(std::move(event));
   }
   for (const auto& [task, sequence] : sequences) {

@@ -107,9 +107,15 @@ class AlertTx {
   // Writes out the state kept in memory; once, at the end of the transaction.
   absl::Status Flush();
 
-  // The alert changes this transaction published.
+  // An alert change this transaction published, with its task and the trace of the record (or
+  // call) that caused it.
+  struct PublishedChange {
+    int32_t task = 0;
+    kam::v1::AlertChange change;
+    std::string traceparent;
+  };
   size_t published() const { return changes_.size(); }
-  const std::vector<std::pair<int32_t, kam::v1::AlertChange>>& changes() const { return changes_; }
+  const std::vector<PublishedChange>& changes() const { return changes_; }
 
  private:
   void Publish(kam::v1::AlertChangeKind kind, const kam::v1::Alert& alert);
@@ -128,8 +134,8 @@ class AlertTx {
   std::map<std::string, kam::v1::Alert> latest_;                      // staged, by fingerprint
   std::map<std::string, kam::v1::Alert> staged_alerts_;               // staged, by alert id
   std::map<std::string, std::optional<kam::v1::Alert>> latest_read_;  // read from the store
-  // Published changes and their task, in order; Flush numbers them per task.
-  std::vector<std::pair<int32_t, kam::v1::AlertChange>> changes_;
+  // Published changes, in order; Flush numbers them per task.
+  std::vector<PublishedChange> changes_;
   std::map<int32_t, int64_t> scanned_upto_;
   std::map<std::pair<int, std::string>, std::string> fingerprints_;
   uint64_t parked_ = 0;

@@ -4,6 +4,7 @@
 #include "common/kafka_topics.h"
 #include "common/logging.h"
 #include "common/time_util.h"
+#include "common/trace_context.h"
 #include "kam/v1/events.pb.h"
 #include "services/alerts/alert_commands.h"
 #include "services/alerts/alert_store.h"
@@ -182,9 +183,19 @@ void AlertsEngine::Committed(const AlertTx& tx) {
   changes_total_ += tx.published();
   if (tx.published() > 0) {
     std::lock_guard<std::mutex> lock(counts_mutex_);
-    for (const auto& [task, change] : tx.changes()) {
+    for (const auto& [task, change, traceparent] : tx.changes()) {
       ++changes_by_kind_[{change.alert().rule(), change.alert().severity(), change.kind()}];
     }
+  }
+  // One line per published change, under the trace that caused it: a grep for an interaction's
+  // trace id ends here.
+  for (const auto& [task, change, traceparent] : tx.changes()) {
+    trace::Scope traced(trace::Parse(traceparent));
+    log::Info("alert changed", {{"kind", kam::v1::AlertChangeKind_Name(change.kind())},
+                                {"rule", kam::v1::AlertRule_Name(change.alert().rule())},
+                                {"fingerprint", change.alert().fingerprint()},
+                                {"alert_id", change.alert().id()},
+                                {"task", std::to_string(task)}});
   }
   parked_total_ += tx.parked();
 }

@@ -29,7 +29,8 @@ std::string CloudEventType(kam::v1::AlertChangeKind kind) {
 
 std::string CloudEventId(const kam::v1::Alert& alert) { return alert.id() + "/" + alert.etag(); }
 
-std::string RenderCloudEvent(const kam::v1::AlertChange& change, int32_t task, uint64_t sequence) {
+std::string RenderCloudEvent(const kam::v1::AlertChange& change, int32_t task, uint64_t sequence,
+                             const std::string& traceparent) {
   std::string alert_json;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
@@ -54,6 +55,7 @@ std::string RenderCloudEvent(const kam::v1::AlertChange& change, int32_t task, u
   if (!change.alert().group_alert_id().empty()) {
     event["kamgroup"] = change.alert().group_alert_id();
   }
+  if (!traceparent.empty()) event["traceparent"] = traceparent;
   // The data member is protobuf's JSON as printed; splicing it in (instead of parsing it into the
   // object and printing it again) halves the cost of a change on the consumer thread.
   std::string rendered = event.dump();

@@ -15,7 +15,10 @@ std::string CloudEventType(kam::v1::AlertChangeKind kind);
 std::string CloudEventId(const kam::v1::Alert& alert);
 
 // `task` and `sequence`: the change's place in its task's change log (extension attributes
-// kamtask and kamsequence: a consumer orders one task's changes by them).
-std::string RenderCloudEvent(const kam::v1::AlertChange& change, int32_t task, uint64_t sequence);
+// kamtask and kamsequence: a consumer orders one task's changes by them). A non-empty
+// `traceparent` is the distributed tracing extension's attribute: the trace of the interaction
+// (or call) that caused the change.
+std::string RenderCloudEvent(const kam::v1::AlertChange& change, int32_t task, uint64_t sequence,
+                             const std::string& traceparent = "");
 
 }  // namespace kam::alerts

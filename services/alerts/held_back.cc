@@ -21,6 +21,7 @@ absl::Status HoldBack(AlertTx& tx, int32_t p, const ConsumedRecord& record, int6
   held.set_value(record.value);
   held.set_occur_millis(occur_millis);
   held.set_parked_wall_millis(wall_millis);
+  held.set_traceparent(record.traceparent);
   tx.CountParked();
   return tx.Put(kParkedCf,
                 ParkedPrefix(p, record.key) + EncodeUint64(static_cast<uint64_t>(record.offset)),
@@ -51,7 +52,7 @@ absl::StatusOr<std::vector<ConsumedRecord>> TakeHeldBack(AlertTx& tx, int32_t p,
   std::vector<ConsumedRecord> records;
   for (const auto& record : held) {
     records.push_back({record.topic(), record.partition(), record.offset(), record.key(),
-                       record.value(), -1});
+                       record.value(), -1, record.traceparent()});
   }
   return records;
 }

@@ -88,6 +88,7 @@ grpc::ServerUnaryReactor* InteractionsGrpcService::BatchRecordInteractions(
     join->results[index].set_error(std::string(status.message()));
   }
   auto began = std::chrono::steady_clock::now();
+  CallTraceScope traced(context);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto finish_part = [join, reactor, response, metrics = metrics_, began, kMethod]() {
     // Called with join->mutex held, once per finished part.
@@ -149,8 +150,8 @@ grpc::ServerUnaryReactor* InteractionsGrpcService::BatchRecordInteractions(
   kam::v1::BatchRecordInteractionsRequest sub;
   for (int index : local) *sub.add_requests() = request->requests(index);
   book_->BatchRecordInteractionsAsync(
-      sub, [join, local, finish_part](
-               absl::StatusOr<kam::v1::BatchRecordInteractionsResponse> mine) {
+      sub,
+      [join, local, finish_part](absl::StatusOr<kam::v1::BatchRecordInteractionsResponse> mine) {
         std::lock_guard<std::mutex> lock(join->mutex);
         if (!mine.ok()) {
           join->failure = ToGrpcStatus(mine.status());

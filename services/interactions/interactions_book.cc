@@ -12,6 +12,7 @@
 #include "common/ids.h"
 #include "common/kafka_topics.h"
 #include "common/time_util.h"
+#include "common/trace_context.h"
 #include "kam/v1/events.pb.h"
 
 namespace kam::interactions {
@@ -171,9 +172,11 @@ struct InteractionsBook::PendingRecord {
   std::string fingerprint;
   int64_t now = 0;
   AccountReplica account;
-  bool replayed = false;  // an earlier call stored it: `result` is that call's answer
+  bool replayed = false;       // an earlier call stored it: `result` is that call's answer
   bool account_known = false;  // `account` holds the replica's account
-  Interaction result;     // what the call answers
+  Interaction result;          // what the call answers
+  // The call's trace: the write is staged on the committer thread, which runs no call's trace.
+  std::string traceparent;
 };
 
 namespace {
@@ -210,6 +213,7 @@ absl::StatusOr<std::shared_ptr<InteractionsBook::PendingRecord>> InteractionsBoo
   if (!request.has_interaction()) return InvalidField("interaction", "required");
   auto pending = std::make_shared<PendingRecord>();
   pending->now = NowMillis();
+  pending->traceparent = trace::CurrentTraceparent();
   KAM_RETURN_IF_ERROR(Validate(request.interaction(), pending->now));
   pending->request = request;
   pending->fingerprint = Fingerprint(request.interaction());
@@ -233,10 +237,10 @@ absl::StatusOr<std::shared_ptr<InteractionsBook::PendingRecord>> InteractionsBoo
 
 void InteractionsBook::RecordInteractionAsync(const kam::v1::RecordInteractionRequest& request,
                                               Recorded done) {
-  RecordBefore(request,
-               DeadlineWaiters::Clock::now() +
-                   std::chrono::milliseconds(options_.replica_wait_millis),
-               std::move(done));
+  RecordBefore(
+      request,
+      DeadlineWaiters::Clock::now() + std::chrono::milliseconds(options_.replica_wait_millis),
+      std::move(done));
 }
 
 void InteractionsBook::RecordBefore(const kam::v1::RecordInteractionRequest& request,
@@ -355,13 +359,11 @@ absl::Status InteractionsBook::StageRecord(PendingRecord* pending, StagedBatch* 
       // Not known yet: ticketing systems sync out of order. The resolution waits for its request
       // (health.h, ApplyInteraction) -- once.
       if (FindEarlyResolution(health, stored.resolves_interaction_id()) != nullptr) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("interaction.resolves_interaction_id: request \"",
-                         stored.resolves_interaction_id(),
-                         "\" is already resolved (its resolution waits for it)"));
+        return absl::FailedPreconditionError(absl::StrCat(
+            "interaction.resolves_interaction_id: request \"", stored.resolves_interaction_id(),
+            "\" is already resolved (its resolution waits for it)"));
       }
-    } else if (MillisFromTimestamp(stored.occur_time()) <
-               MillisFromTimestamp(open->open_time())) {
+    } else if (MillisFromTimestamp(stored.occur_time()) < MillisFromTimestamp(open->open_time())) {
       return InvalidField("interaction.occur_time", "before the request it resolves was opened");
     }
   }
@@ -392,17 +394,19 @@ absl::Status InteractionsBook::StageRecord(PendingRecord* pending, StagedBatch* 
   *envelope.mutable_interaction_recorded()->mutable_interaction() = stored;
   events->push_back(EnvelopeEvent(kafka_topics::kInteractions, stored.account_id(), kSource,
                                   std::move(envelope), "", stored.occur_time()));
+  events->back().traceparent = pending->traceparent;
   pending->result = std::move(stored);
   return absl::OkStatus();
 }
 
 void InteractionsBook::BatchRecordInteractionsAsync(
     const kam::v1::BatchRecordInteractionsRequest& request, BatchRecorded done) {
-  if (request.requests_size() == 0) return done(InvalidField("requests", "at least one item required"));
+  if (request.requests_size() == 0)
+    return done(InvalidField("requests", "at least one item required"));
   if (request.requests_size() > options_.max_batch_items) {
-    return done(InvalidField("requests", absl::StrCat("at most ", options_.max_batch_items,
-                                                      " items per call, got ",
-                                                      request.requests_size())));
+    return done(
+        InvalidField("requests", absl::StrCat("at most ", options_.max_batch_items,
+                                              " items per call, got ", request.requests_size())));
   }
   // Every item goes to the committer at once, so the whole batch usually lands in one commit; the
   // items waiting for their account share one deadline.
@@ -511,8 +515,7 @@ absl::StatusOr<kam::v1::ListInteractionsResponse> InteractionsBook::ListInteract
   auto it = store_->NewIterator(kByAccountCf);
   if (after.empty()) {
     // Newest first: the first key at or below `end` (exclusive) in inverted time.
-    uint64_t inverted_end =
-        end == std::numeric_limits<int64_t>::max() ? 0 : InvertedTime(end) + 1;
+    uint64_t inverted_end = end == std::numeric_limits<int64_t>::max() ? 0 : InvertedTime(end) + 1;
     it->Seek(prefix + EncodeUint64(inverted_end));
   } else {
     it->Seek(after);
@@ -521,8 +524,7 @@ absl::StatusOr<kam::v1::ListInteractionsResponse> InteractionsBook::ListInteract
   std::string last_key;
   for (; it->Valid() && it->key().starts_with(prefix); it->Next()) {
     std::string key = it->key().ToString();
-    const int64_t at =
-        TimeOfInverted(DecodeUint64(std::string_view(key).substr(prefix.size(), 8)));
+    const int64_t at = TimeOfInverted(DecodeUint64(std::string_view(key).substr(prefix.size(), 8)));
     if (at < start) break;
     if (at >= end) continue;
     if (response.interactions_size() == page_size) {

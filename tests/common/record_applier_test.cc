@@ -6,6 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
+#include "common/event_envelope.h"
+#include "common/trace_context.h"
 #include "tests/testing/temp_dir.h"
 
 namespace kam {
@@ -17,7 +21,8 @@ class CountingProcessor : public StreamProcessor {
  public:
   class Unit : public UnitOfWork {
    public:
-    Unit(CountingProcessor* processor, StagedBatch* batch) : processor_(processor), batch_(batch) {}
+    Unit(CountingProcessor* processor, StagedBatch* batch, std::vector<OutboundEvent>* events)
+        : processor_(processor), batch_(batch), events_(events) {}
     ~Unit() override {
       if (!committed_) processor_->discards_++;
     }
@@ -25,6 +30,9 @@ class CountingProcessor : public StreamProcessor {
       if (record.value == "garbage") return absl::InvalidArgumentError("value: not an event");
       if (record.value == "storage-error" && processor_->fail_storage_) {
         return absl::UnavailableError("IO error: injected");
+      }
+      if (record.value == "emit") {
+        events_->push_back(EnvelopeEvent("out", record.key, "kam-test", kam::v1::EventEnvelope()));
       }
       auto current = batch_->Get("state", record.key);
       if (!current.ok()) return current.status();
@@ -39,11 +47,13 @@ class CountingProcessor : public StreamProcessor {
    private:
     CountingProcessor* processor_;
     StagedBatch* batch_;
+    std::vector<OutboundEvent>* events_;
     bool committed_ = false;
   };
 
-  std::unique_ptr<UnitOfWork> Begin(StagedBatch* batch, std::vector<OutboundEvent>*) override {
-    return std::make_unique<Unit>(this, batch);
+  std::unique_ptr<UnitOfWork> Begin(StagedBatch* batch,
+                                    std::vector<OutboundEvent>* events) override {
+    return std::make_unique<Unit>(this, batch, events);
   }
 
   bool fail_storage_ = false;
@@ -107,6 +117,33 @@ TEST_F(RecordApplierTest, BadRecordIsDeadLetteredWithOriginAndChangesNoState) {
   EXPECT_EQ(envelope.dead_letter().origin_offset(), 7);
   EXPECT_EQ(envelope.dead_letter().original_value(), "garbage");
   EXPECT_NE(envelope.dead_letter().error().find("value"), std::string::npos);
+}
+
+TEST_F(RecordApplierTest, WhatARecordCausesContinuesItsTraceAlsoInAGroupAndWhenDeadLettered) {
+  CountingProcessor processor;
+  RecordApplier applier(store_.get(), outbox_.get(), &processor, "kam-test");
+  const std::string first = "00-11111111111111111111111111111111-1111111111111111-01";
+  const std::string second = "00-22222222222222222222222222222222-2222222222222222-01";
+  const std::string third = "00-33333333333333333333333333333333-3333333333333333-01";
+  ConsumedRecord a{"in", 0, 1, "a", "emit", 0, first};
+  ConsumedRecord untraced{"in", 0, 2, "b", "emit", 0, ""};
+  ConsumedRecord b{"in", 0, 3, "c", "emit", 0, second};
+  ConsumedRecord bad{"in", 0, 4, "d", "garbage", 0, third};
+  ASSERT_TRUE(applier.Apply(std::vector<ConsumedRecord>{a, untraced, b, bad}).ok());
+  EXPECT_EQ(trace::Current(), nullptr) << "nothing stays current after the batch";
+  auto rows = outbox_->ReadPending(0, 10);
+  ASSERT_TRUE(rows.ok());
+  std::map<std::string, std::string> trace_by_key;
+  for (const auto& row : *rows) {
+    std::optional<trace::TraceContext> parsed = trace::Parse(row.traceparent());
+    trace_by_key[row.key()] = parsed ? parsed->trace_id : "";
+    // A span of this consumer, under the producer's.
+    if (parsed) EXPECT_EQ(row.traceparent().find(parsed->trace_id + "-1111"), std::string::npos);
+  }
+  EXPECT_EQ(trace_by_key["a"], "11111111111111111111111111111111");
+  EXPECT_EQ(trace_by_key["b"], "");
+  EXPECT_EQ(trace_by_key["c"], "22222222222222222222222222222222");
+  EXPECT_EQ(trace_by_key["d"], "33333333333333333333333333333333") << "the dead letter too";
 }
 
 TEST_F(RecordApplierTest, AGroupSeesItsOwnWritesAndStepsOverABadRecord) {

@@ -2,18 +2,19 @@
 // batch): alert lifecycles from event sequences, timers, bad input, acknowledgement, restarts.
 
 #include "services/alerts/alerts_engine.h"
-#include "tests/services/alerts/engine_fixture.h"
 
 #include <gtest/gtest.h>
 
-#include "common/kafka_topics.h"
-#include "common/time_util.h"
-#include "absl/strings/str_cat.h"
-#include "nlohmann/json.hpp"
 #include <optional>
 #include <random>
+
+#include "absl/strings/str_cat.h"
+#include "common/kafka_topics.h"
+#include "common/time_util.h"
 #include "kam/internal/v1/commands.pb.h"
+#include "nlohmann/json.hpp"
 #include "services/alerts/alert_store.h"
+#include "tests/services/alerts/engine_fixture.h"
 #include "tests/testing/temp_dir.h"
 
 namespace kam::alerts {
@@ -24,6 +25,8 @@ using AlertsEngineTest = AlertsEngineFixture;
 TEST_F(AlertsEngineTest, SlidingSatisfactionFiresOnceExplainedAndPublishedAsCloudEvent) {
   Account("acc_1", kStart);
   int answers[] = {9, 9, 8, 6, 4, 3};
+  // The surveys come with the trace of the tool that recorded them.
+  traceparent_ = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
   for (int week = 0; week < 6; ++week) Survey("acc_1", week, answers[week]);
   auto firing = Alerts(kam::v1::ALERT_STATE_FIRING);
   ASSERT_GE(firing.size(), 1u);
@@ -45,6 +48,8 @@ TEST_F(AlertsEngineTest, SlidingSatisfactionFiresOnceExplainedAndPublishedAsClou
   EXPECT_EQ(first["type"], "dev.kam.alert.fired");
   EXPECT_EQ(first["subject"], first["data"]["fingerprint"]);
   EXPECT_EQ(first["datacontenttype"], "application/json");
+  // The distributed tracing extension: the change continues the survey's trace.
+  EXPECT_EQ(first.value("traceparent", "").substr(0, 36), "00-4bf92f3577b34da6a3ce929d0e0e4736-");
   std::set<std::string> ids;
   for (const auto& event : events) EXPECT_TRUE(ids.insert(event["id"].get<std::string>()).second);
 }
@@ -142,11 +147,10 @@ TEST_F(AlertsEngineTest, KeyAccountWithoutContactFiresAndAContactResolves) {
 
 TEST_F(AlertsEngineTest, GarbageAndTruncatedRecordsAreDeadLetteredAndConsumptionGoesOn) {
   Account("acc_1", kStart);
-  ASSERT_TRUE(
-      applier_
-          ->Apply({kafka_topics::kInteractions, 0, offsets_[kafka_topics::kInteractions]++, "acc_1",
-                   "\x01\xff\xfe garbage", 0})
-          .ok());
+  ASSERT_TRUE(applier_
+                  ->Apply({kafka_topics::kInteractions, 0, offsets_[kafka_topics::kInteractions]++,
+                           "acc_1", "\x01\xff\xfe garbage", 0})
+                  .ok());
   kam::v1::EventEnvelope envelope;
   envelope.mutable_interaction_recorded()->mutable_interaction()->set_account_id("acc_1");
   envelope.mutable_interaction_recorded()->mutable_interaction()->set_note(std::string(100, 'x'));
@@ -236,7 +240,7 @@ TEST_F(AlertsEngineTest, CommandsAcknowledgeInTheTaskAndLeaveTheirResult) {
     c.mutable_acknowledge()->set_acknowledged_by("lead@example.com");
     c.mutable_acknowledge()->set_etag(etag);
     return ConsumedRecord{"kam-alerts.commands.v1", 0, offsets_["commands"]++, id,
-                          c.SerializeAsString(), 0};
+                          c.SerializeAsString(),    0};
   };
   auto result = [&](int64_t offset) {
     kam::internal::v1::AlertCommandResult r;
@@ -257,9 +261,9 @@ TEST_F(AlertsEngineTest, CommandsAcknowledgeInTheTaskAndLeaveTheirResult) {
   EXPECT_EQ(CloudEvents().size(), published + 1);
   ASSERT_TRUE(applier_->Apply({command("no-such-alert", "")}).ok());
   EXPECT_EQ(result(2).code(), static_cast<int>(absl::StatusCode::kNotFound));
-  ASSERT_TRUE(applier_->Apply({{"kam-alerts.commands.v1", 0, offsets_["commands"]++, "x",
-                                "garbage", 0}})
-                  .ok());
+  ASSERT_TRUE(
+      applier_->Apply({{"kam-alerts.commands.v1", 0, offsets_["commands"]++, "x", "garbage", 0}})
+          .ok());
   EXPECT_EQ(applier_->dead_lettered_total(), 1u);
   EXPECT_EQ(CloudEvents().size(), published + 1) << "nothing published twice or for a refusal";
 }
@@ -430,7 +434,8 @@ TEST_F(AlertsEngineTest, TheAlertHistoryDoesNotDependOnHowAccountsInterleave) {
           stream.push_back({account, id, kam::v1::INTERACTION_TYPE_COMPLAINT, at, -1, ""});
           break;
         default:
-          if (a % 2 == 0) stream.push_back({account, id, kam::v1::INTERACTION_TYPE_CALL, at, -1, ""});
+          if (a % 2 == 0)
+            stream.push_back({account, id, kam::v1::INTERACTION_TYPE_CALL, at, -1, ""});
           break;
       }
     }
@@ -523,8 +528,8 @@ TEST_F(AlertsEngineTest, PortfolioSymptomsFireTheEarlyWarningAndFeedTheOverload)
 
   // Relieved, and the accounts recover: nothing fires.
   Load("mgr_1", 6.0, 8.0, 8, kStart + 41 * kDay);
-  Interaction("acc_2", "done_1", kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED, kStart + 41 * kDay,
-              -1, "req_1");
+  Interaction("acc_2", "done_1", kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED, kStart + 41 * kDay, -1,
+              "req_1");
   for (int week = 6; week < 12; ++week) {
     Survey("acc_0", week, 10);
     Survey("acc_1", week, 10);
@@ -560,8 +565,9 @@ TEST_F(AlertsEngineTest, AReassignedAccountLeavesItsOldManagersPortfolio) {
   bad.set_account_id("acc_9");
   bad.set_manager_id("mgr_other");
   // A fact whose key names another manager is refused (dead-lettered), not applied.
-  EXPECT_TRUE(applier_->Apply({kafka_topics::kPortfolio, 0, 999, "mgr_1", bad.SerializeAsString(), 0})
-                  .ok());
+  EXPECT_TRUE(
+      applier_->Apply({kafka_topics::kPortfolio, 0, 999, "mgr_1", bad.SerializeAsString(), 0})
+          .ok());
   EXPECT_EQ(applier_->dead_lettered_total(), 1u);
 }
 

@@ -59,9 +59,10 @@ class AlertsEngineFixture : public ::testing::Test {
           {topic, partition, offsets_[topic]++, key, envelope.SerializeAsString(), 0});
       return;
     }
-    ASSERT_TRUE(
-        applier_->Apply({topic, partition, offsets_[topic]++, key, envelope.SerializeAsString(), 0})
-            .ok());
+    ASSERT_TRUE(applier_
+                    ->Apply({topic, partition, offsets_[topic]++, key, envelope.SerializeAsString(),
+                             0, traceparent_})
+                    .ok());
   }
 
   // An API write as the commands topic carries it to task `partition`; returns the result the
@@ -248,6 +249,8 @@ class AlertsEngineFixture : public ::testing::Test {
   }
   // When set, Feed records here instead of applying.
   std::vector<ConsumedRecord>* recording_ = nullptr;
+  // The traceparent header of the records Feed applies ("" for none).
+  std::string traceparent_;
 };
 
 }  // namespace kam::alerts
