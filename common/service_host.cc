@@ -18,6 +18,7 @@
 #include "common/logging.h"
 #include "common/time_util.h"
 #include "common/topic_policy.h"
+#include "common/unparseable_requests.h"
 #include "grpc/health/v1/health.pb.h"
 
 namespace kam {
@@ -77,6 +78,7 @@ ServiceHost::ServiceHost(ServiceConfig config, HostSpec spec)
   log::Level level = log::Level::kInfo;
   log::ParseLevel(config_.log_level, &level);
   log::SetLevel(level);
+  RouteProtobufLogsToJson();
 }
 
 ServiceHost::~ServiceHost() { Shutdown(); }
@@ -326,6 +328,12 @@ absl::StatusOr<int> ServiceHost::Start() {
   }
   builder.AddListeningPort(config_.listen, credentials, &port);
   builder.SetMaxReceiveMessageSize(spec_.max_receive_message_bytes);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(
+      std::make_unique<UnparseableRequestInterceptorFactory>([this](const std::string& method) {
+        rpc_metrics_.Record(method, absl::StatusCode::kInvalidArgument, {});
+      }));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   for (grpc::Service* service : services_) builder.RegisterService(service);
   server_ = builder.BuildAndStart();
   if (!server_ || port == 0) {

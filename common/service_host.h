@@ -31,6 +31,7 @@
 #include "common/outbox.h"
 #include "common/outbox_relay.h"
 #include "common/record_applier.h"
+#include "common/rpc_metrics.h"
 #include "common/store.h"
 #include "common/stream_task.h"
 #include "common/task_ownership.h"
@@ -81,6 +82,9 @@ class ServiceHost {
   Store* store() { return store_.get(); }
   Outbox* outbox() { return outbox_.get(); }
   MetricsRegistry* metrics() { return &metrics_; }
+  // Requests by method and code, and their latency: every service's handlers record here, and so
+  // does the host for requests that never reach a handler (bytes that do not parse).
+  RpcMetrics* rpc_metrics() { return &rpc_metrics_; }
   const ServiceConfig& config() const { return config_; }
   // How this service reaches Kafka (after Open).
   const kafka::KafkaOptions& kafka_options() const { return kafka_options_; }
@@ -125,6 +129,7 @@ class ServiceHost {
   kafka::KafkaOptions kafka_options_;
   std::vector<std::function<bool()>> readiness_;
   MetricsRegistry metrics_;
+  RpcMetrics rpc_metrics_{&metrics_};
   std::unique_ptr<Store> store_;
   std::unique_ptr<Outbox> outbox_;
   std::unique_ptr<kafka::KafkaPublisher> publisher_;

@@ -4,7 +4,6 @@
 
 #include "common/kafka_topics.h"
 #include "common/logging.h"
-#include "common/rpc_metrics.h"
 #include "common/service_host.h"
 #include "services/accounts/accounts_book.h"
 #include "services/accounts/grpc_service.h"
@@ -80,8 +79,7 @@ int main(int argc, char** argv) {
       "kam_accounts_book_version",
       "Changelog position the book reflects; the writer's minus a standby's is the standby's lag.",
       [b = book->get()] { return static_cast<double>(b->version()); });
-  kam::RpcMetrics rpc_metrics(host.metrics());
-  kam::accounts::AccountsGrpcService service(book->get(), host.router(), &rpc_metrics);
+  kam::accounts::AccountsGrpcService service(book->get(), host.router(), host.rpc_metrics());
   host.AddService(&service);
   return host.Run();
 }

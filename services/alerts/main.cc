@@ -13,7 +13,6 @@
 #include "common/kafka/publisher.h"
 #include "common/kafka_topics.h"
 #include "common/logging.h"
-#include "common/rpc_metrics.h"
 #include "common/service_host.h"
 #include "common/time_util.h"
 #include "services/alerts/alert_store.h"
@@ -192,10 +191,9 @@ int main(int argc, char** argv) {
       options.wall_clock ? options.wall_clock
                          : [] { return kam::MillisFromTimestamp(kam::NowTimestamp()); },
       std::chrono::seconds(10));
-  kam::RpcMetrics rpc_metrics(host.metrics());
-  kam::alerts::AlertsGrpcService service(&writer, &view, &rpc_metrics);
+  kam::alerts::AlertsGrpcService service(&writer, &view, host.rpc_metrics());
   host.AddService(&service);
-  kam::kpis::KpiGrpcService kpi_service(&kpis, &rpc_metrics);
+  kam::kpis::KpiGrpcService kpi_service(&kpis, host.rpc_metrics());
   host.AddService(&kpi_service);
   host.metrics()->AddCallbackGauge("kam_kpi_accounts", "Accounts in this instance's KPI book.",
                                    [&kpis] { return static_cast<double>(kpis.accounts()); });

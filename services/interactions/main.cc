@@ -4,7 +4,6 @@
 
 #include "common/kafka_topics.h"
 #include "common/logging.h"
-#include "common/rpc_metrics.h"
 #include "common/service_host.h"
 #include "services/interactions/grpc_service.h"
 #include "services/interactions/interactions_book.h"
@@ -59,8 +58,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   host.SetProcessor((*book)->account_replica());
-  kam::RpcMetrics rpc_metrics(host.metrics());
-  kam::interactions::InteractionsGrpcService service(book->get(), host.router(), &rpc_metrics,
+  kam::interactions::InteractionsGrpcService service(book->get(), host.router(), host.rpc_metrics(),
                                                      options.max_batch_items);
   host.AddService(&service);
   return host.Run();

@@ -17,6 +17,7 @@
 #include <set>
 #include <vector>
 
+#include "absl/strings/str_split.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "kam/v1/accounts.grpc.pb.h"
 #include "kam/v1/events.pb.h"
@@ -177,9 +178,23 @@ TEST(FaultsTest, GarbageOversizedAndDeadlineFreeClientsGetClearErrorsAndTheServi
                       });
     std::unique_lock<std::mutex> lock(mutex);
     ASSERT_TRUE(done.wait_for(lock, std::chrono::seconds(20), [&] { return finished; }));
-    EXPECT_FALSE(status.ok());
-    EXPECT_NE(status.error_code(), grpc::StatusCode::UNAVAILABLE)
-        << "the server must answer, not die";
+    // Bad input, named as such -- not UNIMPLEMENTED, which would say the method does not exist.
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+    EXPECT_NE(status.error_message().find("/kam.v1.AccountsService/CreateAccount"),
+              std::string::npos)
+        << status.error_message();
+    // Counted like any refused call, and logged as JSON (not as libprotobuf's plain text).
+    EXPECT_EQ(testing::ScrapeMetric(
+                  accounts.metrics_port,
+                  R"(kam_grpc_requests_total{code="INVALID_ARGUMENT",method="CreateAccount"})"),
+              1);
+    EXPECT_TRUE(testing::WaitFor([&] {
+      return accounts.process->Stderr().find("\"msg\":\"request does not parse\"") !=
+             std::string::npos;
+    }));
+    for (absl::string_view line : absl::StrSplit(accounts.process->Stderr(), '\n')) {
+      EXPECT_TRUE(line.empty() || line.front() == '{') << "not a JSON log line: " << line;
+    }
   }
   // Raw garbage on the TCP port: not even HTTP/2.
   {
