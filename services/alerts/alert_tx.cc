@@ -148,6 +148,8 @@ absl::Status AlertTx::Annotate(Alert& alert) {
     KAM_ASSIGN_OR_RETURN(AlertAccountState * account, Account(task_, alert.account_id()));
     tier = account->tier();
     industry = account->industry();
+    alert.set_account_tier(static_cast<kam::v1::Tier>(account->tier()));
+    alert.set_key_account(account->key_account());
   }
   alert.clear_silenced_by();
   alert.clear_group_alert_id();

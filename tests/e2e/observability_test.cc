@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -99,6 +100,9 @@ TEST(ObservabilityTest, MetricsAreCleanAndEveryDashboardPanelHasData) {
   ASSERT_TRUE(testing::WaitFor([&] {
     return SeriesCount(client, "up{job=~\"kam-.*\"} == 1") == 3;
   })) << "Prometheus does not scrape all three services";
+  const auto started = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
 
   // Traffic for every panel: calls of several methods, events, alert changes.
   testing::Process demo(
@@ -166,6 +170,35 @@ TEST(ObservabilityTest, MetricsAreCleanAndEveryDashboardPanelHasData) {
       if (rule["name"] == "KamDeadLetters") continue;
       EXPECT_NE(rule["state"], "firing") << "a healthy stack pages nobody: " << rule.dump();
     }
+  }
+
+  // How the README's dashboard pictures are made (not part of a normal run): with
+  // KAM_DASHBOARD_PICTURES=<dir>, demos with new seeds keep the stack busy for
+  // KAM_DASHBOARD_SECONDS (default 120), then deploy/grafana/render.py draws every dashboard from
+  // this Prometheus into <dir>. KAM_PYTHON names a Python that has matplotlib.
+  if (const char* pictures = std::getenv("KAM_DASHBOARD_PICTURES")) {
+    const char* seconds = std::getenv("KAM_DASHBOARD_SECONDS");
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::seconds(seconds ? std::atoi(seconds) : 120);
+    for (int seed = 6; std::chrono::steady_clock::now() < until; ++seed) {
+      testing::Process more({testing::BinDir() + "/kamctl", "demo", "--seed", std::to_string(seed),
+                             "--accounts", "40", "--months", "2"},
+                            dir.Sub("demo-" + std::to_string(seed)),
+                            {{"KAM_ACCOUNTS_ADDR", services[0].second.address},
+                             {"KAM_INTERACTIONS_ADDR", services[1].second.address},
+                             {"KAM_ALERTS_ADDR", services[2].second.address}});
+      ASSERT_EQ(more.Wait(std::chrono::seconds(180)), 0) << more.Stderr();
+    }
+    const char* python = std::getenv("KAM_PYTHON");
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    const std::string rendered = testing::Shell(
+        std::string(python ? python : "python3") + " " + KAM_SOURCE_DIR +
+        "/deploy/grafana/render.py --prometheus http://127.0.0.1:" + std::to_string(port) +
+        " --start " + std::to_string(started) + " --end " + std::to_string(now) + " --out " +
+        pictures + " " + KAM_SOURCE_DIR + "/deploy/grafana/dashboards/*.json 2>&1; echo $?");
+    EXPECT_TRUE(rendered.ends_with("0")) << rendered;
   }
 }
 

@@ -23,6 +23,8 @@ std::string Event(kam::v1::AlertState state, bool suppressed, int64_t resolve_mi
   alert->set_account_id("acc_1");
   alert->set_manager_id("mgr_1");
   alert->set_group_alert_id("overload-1");
+  alert->set_account_tier(kam::v1::TIER_A);
+  alert->set_key_account(true);
   *alert->mutable_start_time() = TimestampFromMillis(kNow - 60000);
   *alert->mutable_update_time() = TimestampFromMillis(kNow);
   if (resolve_millis > 0) *alert->mutable_resolve_time() = TimestampFromMillis(resolve_millis);
@@ -44,6 +46,10 @@ TEST(AlertmanagerFeedTest, FiringAlertsAreSentWithAnEndAFewResendsAhead) {
   EXPECT_EQ(payload[0]["labels"]["alertname"], "SATISFACTION_LOW");
   EXPECT_EQ(payload[0]["labels"]["severity"], "warning");
   EXPECT_EQ(payload[0]["labels"]["group_alert_id"], "overload-1");
+  // Routing by the owner and by what the account is worth, without parsing summaries.
+  EXPECT_EQ(payload[0]["labels"]["manager_id"], "mgr_1");
+  EXPECT_EQ(payload[0]["labels"]["tier"], "a");
+  EXPECT_EQ(payload[0]["labels"]["key_account"], "true");
   EXPECT_EQ(payload[0]["startsAt"], "2026-09-21T14:12:20.000Z");
   EXPECT_EQ(payload[0]["endsAt"], "2026-09-21T14:14:50.000Z") << "now + 3 x 30 s";
 }
@@ -118,7 +124,8 @@ TEST(PagerDutyFeedTest, DeliversWhatClosesTheGapBetweenWhatWasSentAndTheStream) 
   EXPECT_EQ(events[0].body["routing_key"], "key");
   pagerduty.Delivered(events[0]);
   EXPECT_EQ(Actions(pagerduty.Pending(stream.latest(), kNow)),
-            (std::vector<std::string>{"acknowledge"})) << "what failed is handed out again";
+            (std::vector<std::string>{"acknowledge"}))
+      << "what failed is handed out again";
   pagerduty.Delivered(events[1]);
   EXPECT_TRUE(pagerduty.Pending(stream.latest(), kNow).empty());
   ASSERT_TRUE(stream.Apply(Event(kam::v1::ALERT_STATE_RESOLVED, false, kNow)));

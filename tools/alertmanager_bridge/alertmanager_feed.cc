@@ -43,6 +43,15 @@ nlohmann::json ToAlertmanager(const nlohmann::json& data, int64_t ends_millis,
   for (const char* field : {"account_id", "manager_id", "parent_account_id", "group_alert_id"}) {
     if (!Text(data, field).empty()) labels[field] = Text(data, field);
   }
+  // The account's tier ("a", "b", "c") and key-account mark: routes for the accounts that matter
+  // most.
+  const std::string tier =
+      absl::AsciiStrToLower(WithoutPrefix(Text(data, "account_tier"), "TIER_"));
+  if (!tier.empty() && tier != "unspecified") labels["tier"] = tier;
+  if (data.contains("key_account") && data["key_account"].is_boolean() &&
+      data["key_account"].get<bool>()) {
+    labels["key_account"] = "true";
+  }
   std::string evidence;
   if (data.contains("evidence") && data["evidence"].is_array()) {
     for (const auto& item : data["evidence"]) {
@@ -50,13 +59,14 @@ nlohmann::json ToAlertmanager(const nlohmann::json& data, int64_t ends_millis,
                       Text(item, "value"));
     }
   }
-  nlohmann::json alert = {
-      {"labels", labels},
-      {"annotations",
-       {{"summary", Text(data, "summary")}, {"evidence", evidence}, {"kam_alert_id", Text(data, "id")}}},
-      {"startsAt", Rfc3339(MillisOf(data, "start_time"))},
-      {"endsAt", Rfc3339(ends_millis)},
-      {"generatorURL", options.link_prefix + Text(data, "id")}};
+  nlohmann::json alert = {{"labels", labels},
+                          {"annotations",
+                           {{"summary", Text(data, "summary")},
+                            {"evidence", evidence},
+                            {"kam_alert_id", Text(data, "id")}}},
+                          {"startsAt", Rfc3339(MillisOf(data, "start_time"))},
+                          {"endsAt", Rfc3339(ends_millis)},
+                          {"generatorURL", options.link_prefix + Text(data, "id")}};
   return alert;
 }
 
@@ -98,7 +108,8 @@ nlohmann::json AlertmanagerFeed::Payload(int64_t now_millis) {
       }
       alerts.push_back(std::move(alert));
     } else if (!data["_suppressed"].get<bool>() && Text(data, "state") != "ALERT_STATE_SNOOZED") {
-      nlohmann::json alert = ToAlertmanager(data, now_millis + 3 * options_.resend_millis, options_);
+      nlohmann::json alert =
+          ToAlertmanager(data, now_millis + 3 * options_.resend_millis, options_);
       auto sent = sent_labels_.find(it->first);
       if (sent != sent_labels_.end() && sent->second != alert["labels"]) {
         nlohmann::json ended = alert;

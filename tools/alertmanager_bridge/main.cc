@@ -112,21 +112,21 @@ int main(int argc, char** argv) {
     }
   }
   if (alertmanager.empty() && pagerduty_url.empty()) {
-    std::fprintf(stderr, "kam-alertmanager-bridge: give --alertmanager-url, --pagerduty-url or both\n");
+    std::fprintf(stderr,
+                 "kam-alertmanager-bridge: give --alertmanager-url, --pagerduty-url or both\n");
     return 2;
   }
 
-  kam::bridge::AlertmanagerFeed feed({.resend_millis = int64_t{resend_seconds} * 1000,
-                                      .resolved_keep_millis =
-                                          int64_t{resolved_keep_minutes} * 60 * 1000});
+  kam::bridge::AlertmanagerFeed feed(
+      {.resend_millis = int64_t{resend_seconds} * 1000,
+       .resolved_keep_millis = int64_t{resolved_keep_minutes} * 60 * 1000});
   std::mutex feed_mutex;
   std::atomic<bool> changed{false};
   kam::kafka::KafkaOptions options;
   options.brokers = brokers;
   options.client_id = "kam-alertmanager-bridge";
   auto follower = kam::kafka::ChangelogFollower::Create(
-      options, topic,
-      [&](int32_t, std::string_view, std::optional<std::string_view> value) {
+      options, topic, [&](int32_t, std::string_view, std::optional<std::string_view> value) {
         if (!value) return;
         std::lock_guard<std::mutex> lock(feed_mutex);
         if (feed.Apply(std::string(*value))) changed.store(true);
@@ -135,7 +135,8 @@ int main(int argc, char** argv) {
     kam::log::Error("start failed", {{"error", follower.status().ToString()}});
     return 1;
   }
-  absl::Status started = (*follower)->Start([] { kam::log::Info("caught up with the stream", {}); });
+  absl::Status started =
+      (*follower)->Start([] { kam::log::Info("caught up with the stream", {}); });
   if (!started.ok()) {
     kam::log::Error("start failed", {{"error", started.ToString()}});
     return 1;
@@ -161,8 +162,8 @@ int main(int argc, char** argv) {
   auto next_send = std::chrono::steady_clock::now();
   Backoff am_backoff, pd_backoff;
   bool pd_changed = true;
-  kam::log::Info("serving", {{"alertmanager", alertmanager}, {"pagerduty", pagerduty_url},
-                             {"topic", topic}});
+  kam::log::Info("serving",
+                 {{"alertmanager", alertmanager}, {"pagerduty", pagerduty_url}, {"topic", topic}});
   while (!stopping.load()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     // Nothing before the replay is done: a resolved alert must not fire again on the way.
@@ -171,8 +172,8 @@ int main(int argc, char** argv) {
     const bool stream_changed = changed.exchange(false);
     pd_changed = pd_changed || stream_changed;
     const int64_t wall = kam::MillisFromTimestamp(kam::NowTimestamp());
-    if (am_client && am_backoff.Ready() && (now >= next_send || stream_changed ||
-                                           am_backoff.failures > 0)) {
+    if (am_client && am_backoff.Ready() &&
+        (now >= next_send || stream_changed || am_backoff.failures > 0)) {
       std::string body;
       {
         std::lock_guard<std::mutex> lock(feed_mutex);
@@ -220,19 +221,19 @@ int main(int argc, char** argv) {
         }
         if (status == 400) {
           // The receiver says the event itself is wrong: retrying cannot fix it.
-          kam::log::Error("pagerduty refused an event",
-                          {{"dedup_key", event.fingerprint}, {"action", event.action},
-                           {"body", response->body.substr(0, 500)}});
+          kam::log::Error("pagerduty refused an event", {{"dedup_key", event.fingerprint},
+                                                         {"action", event.action},
+                                                         {"body", response->body.substr(0, 500)}});
           pagerduty.Delivered(event);
           continue;
         }
         // 429, 5xx or unreachable: later, from this event on (order per fingerprint is kept).
         pd_backoff.Failed(resend);
         pd_changed = true;
-        kam::log::Warn("pagerduty did not take an event",
-                       {{"status", response ? std::to_string(status)
-                                            : httplib::to_string(response.error())},
-                        {"failures", std::to_string(pd_backoff.failures)}});
+        kam::log::Warn(
+            "pagerduty did not take an event",
+            {{"status", response ? std::to_string(status) : httplib::to_string(response.error())},
+             {"failures", std::to_string(pd_backoff.failures)}});
         break;
       }
     }

@@ -44,10 +44,10 @@ std::vector<PagerDutyEvent> PagerDutyFeed::Pending(
       it = delivered_.erase(it);
       continue;
     }
-    events.push_back({fingerprint, "resolve",
-                      {{"routing_key", routing_key_},
-                       {"event_action", "resolve"},
-                       {"dedup_key", fingerprint}}});
+    events.push_back(
+        {fingerprint,
+         "resolve",
+         {{"routing_key", routing_key_}, {"event_action", "resolve"}, {"dedup_key", fingerprint}}});
     ++it;
   }
   for (const auto& [fingerprint, data] : latest) {
@@ -70,16 +70,18 @@ std::vector<PagerDutyEvent> PagerDutyFeed::Pending(
       }
     }
     for (const auto& action : actions) {
-      nlohmann::json body = {{"routing_key", routing_key_},
-                             {"event_action", action},
-                             {"dedup_key", fingerprint}};
+      nlohmann::json body = {
+          {"routing_key", routing_key_}, {"event_action", action}, {"dedup_key", fingerprint}};
       if (action == "trigger") {
         nlohmann::json details = {{"rule", Text(data, "rule")},
                                   {"alert_id", Text(data, "id")},
                                   {"manager_id", Text(data, "manager_id")},
-                                  {"account_id", Text(data, "account_id")}};
+                                  {"account_id", Text(data, "account_id")},
+                                  {"account_tier", Text(data, "account_tier")}};
+        if (data.contains("key_account")) details["key_account"] = data["key_account"];
         if (data.contains("evidence") && data["evidence"].is_array()) {
-          for (const auto& item : data["evidence"]) details[Text(item, "name")] = Text(item, "value");
+          for (const auto& item : data["evidence"])
+            details[Text(item, "name")] = Text(item, "value");
         }
         body["payload"] = {{"summary", Text(data, "summary").substr(0, 1024)},  // dumped with
                                                                                 // replacement

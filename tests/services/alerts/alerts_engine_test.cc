@@ -36,6 +36,8 @@ TEST_F(AlertsEngineTest, SlidingSatisfactionFiresOnceExplainedAndPublishedAsClou
     falling = true;
     EXPECT_EQ(alert.account_id(), "acc_1");
     EXPECT_EQ(alert.manager_id(), "mgr_1");
+    EXPECT_EQ(alert.account_tier(), kam::v1::TIER_B) << "routable by the account's tier";
+    EXPECT_FALSE(alert.key_account());
     EXPECT_FALSE(alert.evidence().empty());
     EXPECT_NE(alert.summary().find("Name of acc_1"), std::string::npos);
   }
