@@ -62,7 +62,10 @@ grpc::ServerUnaryReactor* AnswerUnaryLater(grpc::CallbackServerContext* context,
   CallTraceScope traced(context);
   auto began = std::chrono::steady_clock::now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  start([reactor, response, metrics, method, began](absl::StatusOr<Response> result) {
+  // The method name is copied: handlers name it with a local constexpr array, gone when the
+  // handler returns -- long before a later answer records it.
+  start([reactor, response, metrics, method = std::string(method),
+         began](absl::StatusOr<Response> result) {
     absl::Status status = result.status();
     if (status.ok()) *response = *std::move(result);
     if (metrics != nullptr) {

@@ -124,8 +124,9 @@ grpc::ServerUnaryReactor* ForwardCall(TaskRouter* router, grpc::CallbackServerCo
                            std::function<void(grpc::Status)> on_done) {
         rpc(stub->async(), outgoing, request, answer, std::move(on_done));
       },
-      [reactor, context, metrics, method, began, stub, pass_back = std::move(pass_back)](
-          grpc::Status status, const grpc::ClientContext& finished) {
+      // The method name is copied: it outlives the handler that named it (see AnswerUnaryLater).
+      [reactor, context, metrics, method = std::string(method), began, stub,
+       pass_back = std::move(pass_back)](grpc::Status status, const grpc::ClientContext& finished) {
         for (const std::string& name : pass_back) {
           auto found = finished.GetServerInitialMetadata().find(name);
           if (found != finished.GetServerInitialMetadata().end()) {
@@ -133,7 +134,7 @@ grpc::ServerUnaryReactor* ForwardCall(TaskRouter* router, grpc::CallbackServerCo
                                         std::string(found->second.data(), found->second.size()));
           }
         }
-        FinishCall(reactor, metrics, method, began, status);
+        FinishCall(reactor, metrics, method.c_str(), began, status);
       });
   return reactor;
 }

@@ -49,9 +49,9 @@ def render(dashboard_path, base, start, end, step, rate_interval, out_dir):
     rows = max(p["gridPos"]["y"] + p["gridPos"]["h"] for p in panels)
     # Grafana's grid: 24 columns; a unit of height is about 30 px, a column about 60 px.
     figure = plt.figure(figsize=(16, rows * 0.33))
-    figure.suptitle(dashboard["title"], fontsize=15, x=0.01, ha="left")
+    figure.suptitle(dashboard["title"], fontsize=15, x=0.01, y=0.998, ha="left", va="top")
     grid = figure.add_gridspec(rows, 24, hspace=2.2, wspace=3.0, left=0.04, right=0.99,
-                               top=1 - 0.9 / rows, bottom=0.02)
+                               top=1 - 2.5 / rows, bottom=0.02)
     for panel in panels:
         pos = panel["gridPos"]
         if panel["type"] == "row":

@@ -112,6 +112,16 @@ TEST(ObservabilityTest, MetricsAreCleanAndEveryDashboardPanelHasData) {
        {"KAM_INTERACTIONS_ADDR", services[1].second.address},
        {"KAM_ALERTS_ADDR", services[2].second.address}});
   ASSERT_EQ(demo.Wait(std::chrono::seconds(180)), 0) << demo.Stdout() << demo.Stderr();
+  // Prometheus still takes every service's page after the traffic: one bad series (a label that
+  // is not UTF-8, a duplicate) fails the whole scrape, and the dashboards go blank.
+  const auto demo_ended = std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+  EXPECT_TRUE(testing::WaitFor([&] {
+    return SeriesCount(client, "up{job=~\"kam-.*\"} == 1 and timestamp(up) > " +
+                                   std::to_string(demo_ended)) == 3;
+  })) << "a scrape after the demo failed: "
+      << client.Get("/api/v1/targets")->body;
 
   for (const auto& [name, service] : services) {
     httplib::Client scrape("127.0.0.1", service.metrics_port);
