@@ -4,19 +4,23 @@
 
 namespace kam {
 
+Counter* RpcMetrics::CounterFor(const std::string& method, absl::StatusCode code) {
+  auto& slot = counters_[{method, static_cast<int>(code)}];
+  if (slot == nullptr) {
+    slot = registry_->AddCounter("kam_grpc_requests_total",
+                                 "gRPC requests handled, by method and status code.",
+                                 {{"method", method}, {"code", absl::StatusCodeToString(code)}});
+  }
+  return slot;
+}
+
 void RpcMetrics::Record(const std::string& method, absl::StatusCode code,
                         std::chrono::nanoseconds elapsed) {
   Counter* counter;
   Histogram* latency;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto& slot = counters_[{method, static_cast<int>(code)}];
-    if (slot == nullptr) {
-      slot = registry_->AddCounter("kam_grpc_requests_total",
-                                   "gRPC requests handled, by method and status code.",
-                                   {{"method", method}, {"code", absl::StatusCodeToString(code)}});
-    }
-    counter = slot;
+    counter = CounterFor(method, code);
     auto& histogram = latencies_[method];
     if (histogram == nullptr) {
       histogram =
@@ -27,6 +31,15 @@ void RpcMetrics::Record(const std::string& method, absl::StatusCode code,
   }
   counter->Increment();
   latency->Observe(std::chrono::duration<double>(elapsed).count());
+}
+
+void RpcMetrics::Count(const std::string& method, absl::StatusCode code) {
+  Counter* counter;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    counter = CounterFor(method, code);
+  }
+  counter->Increment();
 }
 
 }  // namespace kam

@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "common/metrics.h"
 #include "common/status.h"
 
@@ -19,12 +20,17 @@ class RpcMetrics {
   explicit RpcMetrics(MetricsRegistry* registry) : registry_(registry) {}
 
   void Record(const std::string& method, absl::StatusCode code, std::chrono::nanoseconds elapsed);
+  // A request answered without a handler (no latency worth recording): counted only.
+  void Count(const std::string& method, absl::StatusCode code);
 
  private:
+  Counter* CounterFor(const std::string& method, absl::StatusCode code)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+
   MetricsRegistry* registry_;
   std::mutex mutex_;
-  std::map<std::pair<std::string, int>, Counter*> counters_;
-  std::map<std::string, Histogram*> latencies_;
+  std::map<std::pair<std::string, int>, Counter*> counters_ ABSL_GUARDED_BY(mutex_);
+  std::map<std::string, Histogram*> latencies_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace kam

@@ -331,7 +331,7 @@ absl::StatusOr<int> ServiceHost::Start() {
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(
       std::make_unique<UnparseableRequestInterceptorFactory>([this](const std::string& method) {
-        rpc_metrics_.Record(method, absl::StatusCode::kInvalidArgument, {});
+        rpc_metrics_.Count(method, absl::StatusCode::kInvalidArgument);
       }));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   for (grpc::Service* service : services_) builder.RegisterService(service);

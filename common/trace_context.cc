@@ -20,7 +20,13 @@ int HexValue(char c) { return c <= '9' ? c - '0' : c - 'a' + 10; }
 
 // Random hex digits, never all zero (an all-zero id is invalid).
 std::string RandomHex(size_t digits) {
-  thread_local std::mt19937_64 generator{std::random_device{}()};
+  // Seeded with 256 bits: one 32-bit seed would give only 2^32 id streams across a fleet.
+  thread_local std::mt19937_64 generator = [] {
+    std::random_device device;
+    std::seed_seq seed{device(), device(), device(), device(),
+                       device(), device(), device(), device()};
+    return std::mt19937_64(seed);
+  }();
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string hex(digits, '0');
   while (AllZero(hex)) {
@@ -67,7 +73,8 @@ std::string Format(const TraceContext& context) {
 TraceContext NewRoot() { return {RandomHex(32), RandomHex(16), 0x01}; }
 
 TraceContext ChildOf(const TraceContext& parent) {
-  return {parent.trace_id, RandomHex(16), parent.flags};
+  // Flags this version does not define are zeroed when propagating; only "sampled" goes on.
+  return {parent.trace_id, RandomHex(16), static_cast<uint8_t>(parent.flags & 0x01)};
 }
 
 TraceContext ContinueOrStart(std::string_view traceparent) {

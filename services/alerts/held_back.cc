@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/record_applier.h"
+#include "common/trace_context.h"
 #include "services/alerts/alert_store.h"
 
 namespace kam::alerts {
@@ -68,8 +69,10 @@ absl::Status ExpireHeldBack(AlertTx& tx, int32_t p, int64_t wall_millis, int64_t
         return absl::DataLossError("parked record does not parse");
       }
       if (wall_millis - held.parked_wall_millis() < grace_millis) continue;
-      ConsumedRecord original{held.topic(), held.partition(), held.offset(),
-                              held.key(),   held.value(),     -1};
+      ConsumedRecord original{held.topic(),      held.partition(), held.offset(),
+                              held.key(),        held.value(),     -1,
+                              held.traceparent()};
+      trace::Scope traced(held.traceparent());
       tx.Emit(MakeDeadLetter(original,
                              absl::StrCat("account \"", held.key(),
                                           "\" unknown to kam-alerts: no event on kam.accounts.v1 "

@@ -15,6 +15,7 @@
 #include "common/logging.h"
 #include "common/service_host.h"
 #include "common/time_util.h"
+#include "common/trace_context.h"
 #include "services/alerts/alert_store.h"
 #include "services/alerts/alert_writer.h"
 #include "services/alerts/alerts_engine.h"
@@ -185,7 +186,9 @@ int main(int argc, char** argv) {
                                    .partition = task,
                                    .key = key,
                                    .value = value,
-                                   .event_id = key}},
+                                   .event_id = key,
+                                   // The API call's: its changes continue the caller's trace.
+                                   .traceparent = kam::trace::CurrentTraceparent()}},
                                  &delivered);
       },
       options.wall_clock ? options.wall_clock

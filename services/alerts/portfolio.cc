@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/kafka_topics.h"
+#include "common/trace_context.h"
 #include "services/alerts/rules.h"
 
 namespace kam::alerts {
@@ -28,6 +29,8 @@ void Send(AlertTx& tx, const PortfolioFact& fact, const std::string& topic) {
   event.event_id = absl::StrCat("portfolio/", fact.account_id(), "/", fact.manager_id(), "/",
                                 fact.occur_millis(), fact.removed() ? "/removed" : "");
   event.raw_value = fact.SerializeAsString();
+  // The record that changed the fact: the manager alerts it causes continue its trace.
+  event.traceparent = trace::CurrentTraceparent();
   tx.Emit(std::move(event));
 }
 
@@ -52,9 +55,8 @@ absl::Status ReportPortfolioFact(AlertTx& tx, int32_t p, const std::string& acco
     fact.set_satisfaction_falling(falling || low);
     int overdue = 0;
     for (const auto& request : account->open_requests()) {
-      KAM_ASSIGN_OR_RETURN(bool firing,
-                           tx.IsFiring(kam::v1::ALERT_RULE_RESPONSE_OVERDUE,
-                                       account_id + "/" + request.interaction_id()));
+      KAM_ASSIGN_OR_RETURN(bool firing, tx.IsFiring(kam::v1::ALERT_RULE_RESPONSE_OVERDUE,
+                                                    account_id + "/" + request.interaction_id()));
       overdue += firing ? 1 : 0;
     }
     fact.set_overdue_requests(overdue);
@@ -73,8 +75,8 @@ absl::Status ReportPortfolioFact(AlertTx& tx, int32_t p, const std::string& acco
                                       : at_millis);
   }
   if (fact.churn_risk()) {
-    fact.set_churn_since_millis(same_manager && previous.churn_risk() ? previous.churn_since_millis()
-                                                                      : at_millis);
+    fact.set_churn_since_millis(
+        same_manager && previous.churn_risk() ? previous.churn_since_millis() : at_millis);
   }
   if (SameSymptoms(previous, fact)) return absl::OkStatus();
   if (!previous.manager_id().empty() && !previous.removed() &&
@@ -82,7 +84,8 @@ absl::Status ReportPortfolioFact(AlertTx& tx, int32_t p, const std::string& acco
     PortfolioFact removal = previous;
     removal.set_removed(true);
     removal.set_occur_millis(at_millis);
-    Send(tx, removal, options.portfolio_topic);  // reassigned: the old manager's portfolio loses the account
+    Send(tx, removal,
+         options.portfolio_topic);  // reassigned: the old manager's portfolio loses the account
   }
   if (!fact.manager_id().empty() && !(fact.removed() && previous.manager_id().empty())) {
     Send(tx, fact, options.portfolio_topic);

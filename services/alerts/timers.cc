@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "common/trace_context.h"
 #include "services/alerts/alert_commands.h"
 #include "services/alerts/alert_store.h"
 #include "services/alerts/damping.h"
@@ -33,12 +34,12 @@ absl::Status FireTimer(AlertTx& tx, const TimerKey& timer, const EngineOptions& 
   }
   if (open == nullptr) return absl::OkStatus();  // resolved before it fell due
   KAM_RETURN_IF_ERROR(EvaluateAccountRisks(tx, p, *state, config, now, RiskTrigger::kActivity));
-  KAM_RETURN_IF_ERROR(tx.Transition(
-      kam::v1::ALERT_RULE_RESPONSE_OVERDUE, timer.account_id + "/" + timer.interaction_id,
-      timer.account_id, state->owner_manager_id(),
-      ResponseOverdue(timer.account_id, timer.interaction_id, open->open_millis(), true, now,
-                      config),
-      now));
+  KAM_RETURN_IF_ERROR(tx.Transition(kam::v1::ALERT_RULE_RESPONSE_OVERDUE,
+                                    timer.account_id + "/" + timer.interaction_id, timer.account_id,
+                                    state->owner_manager_id(),
+                                    ResponseOverdue(timer.account_id, timer.interaction_id,
+                                                    open->open_millis(), true, now, config),
+                                    now));
   const int64_t critical_at = open->open_millis() + 2 * config.response_benchmark_millis + 1;
   if (now < critical_at) {
     TimerKey escalation = timer;
@@ -71,13 +72,16 @@ absl::Status FireDampingTimer(AlertTx& tx, int32_t p, const std::string& fingerp
 
 }  // namespace
 
-absl::Status FireDueTimers(AlertTx& tx, int32_t p, int64_t upto,
-                           const std::string* only_account, const EngineOptions& options) {
+absl::Status FireDueTimers(AlertTx& tx, int32_t p, int64_t upto, const std::string* only_account,
+                           const EngineOptions& options) {
   auto scanned = tx.scanned_upto().find(p);
   if (only_account == nullptr && scanned != tx.scanned_upto().end() && upto <= scanned->second) {
     return absl::OkStatus();
   }
   tx.SetTask(p);
+  // A timer fires for whichever account it was set for, whatever record moved the clock: its
+  // changes belong to no caller's trace.
+  trace::Scope untraced(std::optional<trace::TraceContext>{});
   const std::string prefix = TimerKey::PartitionPrefix(p);
   // One at a time, earliest first: a timer may schedule another (an escalation) that falls due
   // before the ones already found.

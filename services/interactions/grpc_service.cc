@@ -192,6 +192,7 @@ grpc::ServerUnaryReactor* InteractionsGrpcService::GetInteraction(
   ask->pending = static_cast<int>(peers.size());
   ask->answers.resize(peers.size());
   auto began = std::chrono::steady_clock::now();
+  CallTraceScope traced(context);  // one trace for every peer asked
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const std::string not_found(here.status().message());
   for (size_t i = 0; i < peers.size(); ++i) {

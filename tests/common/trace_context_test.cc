@@ -63,6 +63,9 @@ TEST(TraceContextTest, AChildKeepsTheTraceAndFlagsWithANewSpanAndRootsAreFresh) 
   }
   EXPECT_EQ(traces.size(), 1000u);
   EXPECT_EQ(ContinueOrStart(kExample).trace_id, parent.trace_id);
+  // Flags this version does not define are not passed on; "sampled" is.
+  EXPECT_EQ(ChildOf(*Parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-ff")).flags, 1);
+  EXPECT_EQ(ChildOf(*Parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-fe")).flags, 0);
   EXPECT_NE(ContinueOrStart("garbage").trace_id, parent.trace_id);
 }
 

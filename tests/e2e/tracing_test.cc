@@ -13,6 +13,7 @@
 
 #include "common/trace_context.h"
 #include "kam/v1/accounts.grpc.pb.h"
+#include "kam/v1/alerts.grpc.pb.h"
 #include "kam/v1/events.pb.h"
 #include "kam/v1/interactions.grpc.pb.h"
 #include "nlohmann/json.hpp"
@@ -185,20 +186,68 @@ TEST_F(TracingTest, AChurnNoticeIsFollowedByItsTraceIdToTheAlertItRaises) {
         << item.sent.trace_id;
   }
 
-  // No traceparent, or a malformed one: the service starts a trace and says which.
-  for (const std::string& sent : {std::string(), std::string("00-XYZ-bad-01"),
-                                  std::string("00-00000000000000000000000000000000-"
-                                              "0000000000000001-01")}) {
+  // An acknowledgement through the API continues its caller's trace into the CloudEvent.
+  {
+    // The churn alert of the first account, as its last change left it.
+    std::string alert_id, etag, state;
+    for (const auto& event : testing::ReadTopic(brokers_, "kam.alerts.v1")) {
+      nlohmann::json cloud_event = nlohmann::json::parse(event.value, nullptr, false);
+      if (!cloud_event.is_discarded() && cloud_event.contains("data") &&
+          cloud_event["data"].value("account_id", "") == traced.front().account_id &&
+          cloud_event["data"].value("rule", "") == "ALERT_RULE_CHURN_RISK") {
+        alert_id = cloud_event["data"].value("id", "");
+        etag = cloud_event["data"].value("etag", "");
+        state = cloud_event["data"].value("state", "");
+      }
+    }
+    ASSERT_FALSE(alert_id.empty());
+    ASSERT_EQ(state, "ALERT_STATE_FIRING");
+    auto alerts_stub = testing::StubFor<kam::v1::AlertsService>(alerts_.address);
+    const trace::TraceContext ack_trace = trace::NewRoot();
+    kam::v1::AcknowledgeAlertRequest ack;
+    ack.set_id(alert_id);
+    ack.set_etag(etag);
+    ack.set_acknowledged_by("tracing-test");
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    if (!sent.empty()) context.AddMetadata(trace::kTraceparent, sent);
-    kam::v1::GetAccountRequest get;
-    get.set_id(traced.front().account_id);
-    kam::v1::Account account;
-    ASSERT_TRUE(accounts_stub_->GetAccount(&context, get, &account).ok());
-    std::optional<trace::TraceContext> answered = TraceResponse(context);
-    ASSERT_TRUE(answered) << "sent: '" << sent << "'";
-    EXPECT_NE(answered->trace_id, "00000000000000000000000000000000");
+    context.AddMetadata(trace::kTraceparent, trace::Format(ack_trace));
+    kam::v1::Alert acknowledged;
+    grpc::Status status = alerts_stub->AcknowledgeAlert(&context, ack, &acknowledged);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    std::string seen;
+    EXPECT_TRUE(testing::WaitFor([&] {
+      for (const auto& event : testing::ReadTopic(brokers_, "kam.alerts.v1")) {
+        nlohmann::json cloud_event = nlohmann::json::parse(event.value, nullptr, false);
+        if (!cloud_event.is_discarded() &&
+            cloud_event.value("type", "") == "dev.kam.alert.acknowledged" &&
+            cloud_event["data"].value("id", "") == alert_id) {
+          seen = cloud_event.dump().substr(0, 600);
+          return TraceIdOf(cloud_event.value("traceparent", "")) == ack_trace.trace_id;
+        }
+      }
+      return false;
+    })) << "the ACKNOWLEDGED CloudEvent does not continue the acknowledging call's trace "
+        << ack_trace.trace_id << ": " << seen;
+  }
+
+  // No traceparent, or a malformed one: the service starts a new trace each time and says which.
+  const std::string zero_trace = "00000000000000000000000000000000";
+  for (const std::string& sent :
+       {std::string(), std::string("00-XYZ-bad-01"), "00-" + zero_trace + "-0000000000000001-01"}) {
+    std::vector<std::string> answered_ids;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+      if (!sent.empty()) context.AddMetadata(trace::kTraceparent, sent);
+      kam::v1::GetAccountRequest get;
+      get.set_id(traced.front().account_id);
+      kam::v1::Account account;
+      ASSERT_TRUE(accounts_stub_->GetAccount(&context, get, &account).ok());
+      std::optional<trace::TraceContext> answered = TraceResponse(context);
+      ASSERT_TRUE(answered) << "sent: '" << sent << "'";
+      answered_ids.push_back(answered->trace_id);
+    }
+    EXPECT_NE(answered_ids[0], answered_ids[1]) << "a fresh trace per call, sent: '" << sent << "'";
   }
 }
 
