@@ -4,8 +4,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/tls_files.h"
 #include "common/logging.h"
+#include "common/tls_files.h"
 
 namespace kam {
 
@@ -33,12 +33,18 @@ absl::Status ValidateConfig(const ServiceConfig& config) {
   std::string host;
   int port = 0;
   KAM_RETURN_IF_ERROR(SplitHostPort(config.listen, "--listen", &host, &port));
-  KAM_RETURN_IF_ERROR(CheckTlsFiles(
-      {config.tls_cert, config.tls_key, config.tls_client_ca, config.tls_ca}));
+  KAM_RETURN_IF_ERROR(
+      CheckTlsFiles({config.tls_cert, config.tls_key, config.tls_client_ca, config.tls_ca}));
   if (config.tls_cert.empty() && !config.allow_plaintext && !IsLoopbackHost(host)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--listen ", config.listen, ": refusing plaintext gRPC on an address other than "
+        "--listen ", config.listen,
+        ": refusing plaintext gRPC on an address other than "
         "loopback; give --tls-cert and --tls-key, or --allow-plaintext on a trusted network"));
+  }
+  if (!config.auth_file.empty() && config.tls_cert.empty()) {
+    return absl::InvalidArgumentError(
+        "--auth-file: needs --tls-cert and --tls-key; a bearer token sent in plaintext can be "
+        "read and replayed by anyone on the path");
   }
   if (!config.metrics_listen.empty()) {
     KAM_RETURN_IF_ERROR(SplitHostPort(config.metrics_listen, "--metrics-listen", &host, &port));
@@ -149,6 +155,11 @@ ParseOutcome ParseServiceConfig(int argc, char** argv, const ServiceDefaults& de
   app.add_flag("--allow-plaintext", config.allow_plaintext,
                "serve plaintext gRPC on an address other than loopback (a trusted network)")
       ->envname("KAM_ALLOW_PLAINTEXT");
+  app.add_option("--auth-file", config.auth_file,
+                 "file of bearer-token hashes and their roles (writer, reader, acknowledger, "
+                 "admin), re-read when it changes; every call then needs a token with the "
+                 "method's role (docs/SECURITY.md). Needs --tls-cert")
+      ->envname("KAM_AUTH_FILE");
   app.add_flag("--sync-writes", config.sync_writes,
                "fsync the write-ahead log on every write (survives power loss, slower)")
       ->envname("KAM_SYNC_WRITES");

@@ -43,6 +43,9 @@ struct ServiceConfig {
   // Serve plaintext on an address other than loopback (a trusted network, or TLS terminated in
   // front); refused without it.
   bool allow_plaintext = false;
+  // Bearer tokens and their roles (common/access_policy.h); empty: every call is allowed (roles
+  // off, for development). Needs TLS.
+  std::string auth_file;
 };
 
 struct ServiceDefaults {

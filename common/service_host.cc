@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/cluster_binding.h"
+#include "common/grpc_auth.h"
 #include "common/grpc_tls.h"
 #include "common/kafka/kafka_common.h"
 #include "common/logging.h"
@@ -325,6 +326,12 @@ absl::StatusOr<int> ServiceHost::Start() {
     KAM_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> peers,
                          ChannelCredentialsFor(tls));
     router_->SetChannelCredentials(std::move(peers));
+  }
+  if (!config_.auth_file.empty()) {
+    KAM_ASSIGN_OR_RETURN(auth_file_, auth::AuthFile::Open(config_.auth_file, &metrics_));
+    auth_file_->Watch(absl::Seconds(1));
+    credentials->SetAuthMetadataProcessor(
+        std::make_shared<auth::CallGuard>(auth_file_.get(), &metrics_, &rpc_metrics_));
   }
   builder.AddListeningPort(config_.listen, credentials, &port);
   builder.SetMaxReceiveMessageSize(spec_.max_receive_message_bytes);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "common/auth_file.h"
 #include "common/batch_committer.h"
 #include "common/config.h"
 #include "common/kafka/changelog_restorer.h"
@@ -155,6 +156,7 @@ class ServiceHost {
   StreamProcessor* processor_ = nullptr;
   TaskTable tasks_;
   std::vector<grpc::Service*> services_;
+  std::unique_ptr<auth::AuthFile> auth_file_;  // --auth-file, watched for changes
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<MetricsServer> metrics_server_;
   std::string producer_;  // kam-producer header: service/instance

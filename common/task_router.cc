@@ -74,6 +74,12 @@ std::unique_ptr<grpc::ClientContext> TaskRouter::ForwardContext(
     outgoing->set_deadline(incoming->deadline());
   }
   outgoing->AddMetadata(kForwardedByHeader, self_address());
+  // The owner decides the caller's roles again, from the caller's own token (common/grpc_auth.h).
+  auto authorization = incoming->client_metadata().find("authorization");
+  if (authorization != incoming->client_metadata().end()) {
+    outgoing->AddMetadata("authorization",
+                          std::string(authorization->second.data(), authorization->second.size()));
+  }
   // The owner continues the caller's trace: one trace id across the hop.
   const trace::TraceContext* current = trace::Current();
   outgoing->AddMetadata(trace::kTraceparent,

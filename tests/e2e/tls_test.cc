@@ -6,43 +6,16 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "kam/v1/accounts.grpc.pb.h"
+#include "tests/testing/certificates.h"
 #include "tests/testing/process.h"
 #include "tests/testing/service_process.h"
 #include "tests/testing/temp_dir.h"
 
 namespace kam {
 namespace {
-
-std::string Read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// A CA, a server certificate for 127.0.0.1 and a client certificate, all signed by the CA.
-void MakeCertificates(const testing::TempDir& dir) {
-  const std::string d = dir.Sub("");
-  const std::string script =
-      "set -e; cd " + d +
-      "; openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 "
-      "-subj /CN=kam-test-ca 2>/dev/null"
-      "; openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr "
-      "-subj /CN=127.0.0.1 2>/dev/null"
-      "; printf 'subjectAltName=IP:127.0.0.1,DNS:localhost' > san.ext"
-      "; openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
-      "-out server.pem -days 2 -extfile san.ext 2>/dev/null"
-      "; openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr "
-      "-subj /CN=crm-platform 2>/dev/null"
-      "; openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
-      "-out client.pem -days 2 2>/dev/null; echo made";
-  ASSERT_EQ(testing::Shell(script), "made");
-}
 
 grpc::Status ListManagers(const std::string& address,
                           std::shared_ptr<grpc::ChannelCredentials> credentials) {
@@ -57,7 +30,7 @@ TEST(TlsTest, MutualTlsAdmitsCertifiedClientsOnlyAndKamctlSpeaksIt) {
   const std::string brokers = testing::RealKafkaBootstrap();
   ASSERT_FALSE(brokers.empty()) << "run through ctest: needs the real_kafka fixture";
   testing::TempDir dir;
-  MakeCertificates(dir);
+  ASSERT_TRUE(testing::MakeCertificates(dir.path()));
   auto accounts = testing::StartService(
       "kam-accounts", brokers, dir.Sub("a"), dir.Sub("a-log"),
       {"--tls-cert", dir.Sub("server.pem"), "--tls-key", dir.Sub("server.key"), "--tls-client-ca",
@@ -65,9 +38,9 @@ TEST(TlsTest, MutualTlsAdmitsCertifiedClientsOnlyAndKamctlSpeaksIt) {
   ASSERT_TRUE(accounts.process) << accounts.address;
 
   grpc::SslCredentialsOptions certified;
-  certified.pem_root_certs = Read(dir.Sub("ca.pem"));
-  certified.pem_cert_chain = Read(dir.Sub("client.pem"));
-  certified.pem_private_key = Read(dir.Sub("client.key"));
+  certified.pem_root_certs = testing::ReadFile(dir.Sub("ca.pem"));
+  certified.pem_cert_chain = testing::ReadFile(dir.Sub("client.pem"));
+  certified.pem_private_key = testing::ReadFile(dir.Sub("client.key"));
   grpc::Status status = ListManagers(accounts.address, grpc::SslCredentials(certified));
   EXPECT_TRUE(status.ok()) << status.error_message();
 

@@ -17,8 +17,8 @@ namespace kam::ctl {
 Client::Client(const Options& options, std::shared_ptr<grpc::ChannelCredentials> credentials)
     : options_(options) {
   accounts_ = kam::v1::AccountsService::NewStub(grpc::CreateChannel(options.accounts, credentials));
-  interactions_ = kam::v1::InteractionsService::NewStub(
-      grpc::CreateChannel(options.interactions, credentials));
+  interactions_ =
+      kam::v1::InteractionsService::NewStub(grpc::CreateChannel(options.interactions, credentials));
   auto alerts = grpc::CreateChannel(options.alerts, credentials);
   alerts_ = kam::v1::AlertsService::NewStub(alerts);
   kpis_ = kam::v1::KpiService::NewStub(alerts);
@@ -28,6 +28,10 @@ std::unique_ptr<grpc::ClientContext> Client::Context() const {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(std::chrono::system_clock::now() +
                         std::chrono::seconds(options_.timeout_seconds));
+  // Added as plain metadata rather than as call credentials: gRPC refuses call credentials on a
+  // plaintext channel, and the services decide whether plaintext is acceptable (they refuse
+  // tokens without TLS).
+  if (!options_.token.empty()) context->AddMetadata("authorization", "Bearer " + options_.token);
   return context;
 }
 
@@ -55,6 +59,9 @@ int ExitCodeFor(grpc::StatusCode code) {
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       return kUnavailable;
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return kDenied;
     default:
       return kFailed;
   }

@@ -31,6 +31,7 @@ enum ExitCode : int {
   kNotFound = 3,     // NOT_FOUND
   kRejected = 4,     // INVALID_ARGUMENT, FAILED_PRECONDITION, ALREADY_EXISTS, ABORTED
   kUnavailable = 5,  // UNAVAILABLE, DEADLINE_EXCEEDED: the service is not reachable
+  kDenied = 6,       // UNAUTHENTICATED, PERMISSION_DENIED: no, an unknown, or a too weak token
 };
 
 struct Options {
@@ -41,6 +42,8 @@ struct Options {
   int timeout_seconds = 10;
   // TLS (common/grpc_tls.h): ca verifies the services; cert/key for mutual TLS.
   TlsFiles tls;
+  // Bearer token sent with every call (--token, KAM_TOKEN or --token-file); empty: none.
+  std::string token;
 };
 
 class Client {
@@ -57,9 +60,9 @@ class Client {
   const Options& options() const { return options_; }
 
   // Runs `call` with a fresh context; while it answers UNAVAILABLE or CANCELLED (a service
-  // restarting, a partition or the accounts writer role moving to another instance) and the call is safe to
-  // repeat, tries again after 0.2 s, 0.4 s, ... within --timeout, and says on stderr when it
-  // gives up. Safe to repeat: reads, and writes that carry a request_id.
+  // restarting, a partition or the accounts writer role moving to another instance) and the call is
+  // safe to repeat, tries again after 0.2 s, 0.4 s, ... within --timeout, and says on stderr when
+  // it gives up. Safe to repeat: reads, and writes that carry a request_id.
   template <typename Call>
   grpc::Status Retry(bool idempotent, Call&& call) const {
     const auto give_up =
