@@ -41,6 +41,7 @@ absl::Status ValidateConfig(const ServiceConfig& config) {
         ": refusing plaintext gRPC on an address other than "
         "loopback; give --tls-cert and --tls-key, or --allow-plaintext on a trusted network"));
   }
+  KAM_RETURN_IF_ERROR(LibrdkafkaSecurityProperties(config.kafka_security).status());
   if (!config.auth_file.empty() && config.tls_cert.empty()) {
     return absl::InvalidArgumentError(
         "--auth-file: needs --tls-cert and --tls-key; a bearer token sent in plaintext can be "
@@ -155,6 +156,7 @@ ParseOutcome ParseServiceConfig(int argc, char** argv, const ServiceDefaults& de
   app.add_flag("--allow-plaintext", config.allow_plaintext,
                "serve plaintext gRPC on an address other than loopback (a trusted network)")
       ->envname("KAM_ALLOW_PLAINTEXT");
+  AddKafkaSecurityOptions(app, &config.kafka_security);
   app.add_option("--auth-file", config.auth_file,
                  "file of bearer-token hashes and their roles (writer, reader, acknowledger, "
                  "admin), re-read when it changes; every call then needs a token with the "

@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 
+#include "common/kafka_security.h"
 #include "common/status.h"
 
 namespace CLI {
@@ -46,6 +47,8 @@ struct ServiceConfig {
   // Bearer tokens and their roles (common/access_policy.h); empty: every call is allowed (roles
   // off, for development). Needs TLS.
   std::string auth_file;
+  // How to reach Kafka securely (SASL, SSL); PLAINTEXT by default.
+  KafkaSecurity kafka_security;
 };
 
 struct ServiceDefaults {

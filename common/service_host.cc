@@ -96,6 +96,8 @@ absl::Status ServiceHost::Open() {
   kafka::KafkaOptions& kafka_options = kafka_options_;
   kafka_options.brokers = config_.kafka_brokers;
   kafka_options.client_id = config_.service_name;
+  KAM_ASSIGN_OR_RETURN(kafka_options.extra,
+                       LibrdkafkaSecurityProperties(config_.kafka_security));
   KAM_RETURN_IF_ERROR(RetryWhileUnavailable(config_.kafka_wait_seconds, "wait for broker", [&] {
     return kafka::WaitForBroker(kafka_options, 2000);
   }));

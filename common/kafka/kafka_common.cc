@@ -4,6 +4,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 
@@ -75,7 +76,9 @@ absl::StatusOr<rd_kafka_conf_t*> NewConf(
     if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
         RD_KAFKA_CONF_OK) {
       return absl::InvalidArgumentError(
-          absl::StrCat("kafka config ", name, "=", value, ": ", errstr));
+          absl::StrCat("kafka config ", name, "=",
+                       // Secrets (sasl.password, ssl.key.password) never reach a log.
+                       absl::StrContains(name, "password") ? "(secret)" : value, ": ", errstr));
     }
     return absl::OkStatus();
   };
@@ -186,8 +189,8 @@ absl::Status WaitForBroker(const KafkaOptions& options, int timeout_ms) {
 }
 
 absl::StatusOr<std::vector<std::string>> MissingTopics(const KafkaOptions& options,
-                                                      const std::vector<std::string>& topics,
-                                                      int timeout_ms) {
+                                                       const std::vector<std::string>& topics,
+                                                       int timeout_ms) {
   KAM_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, NewConf(options, {}));
   KAM_ASSIGN_OR_RETURN(HandlePtr rk, NewHandle(RD_KAFKA_PRODUCER, conf));
   std::vector<std::string> missing;
@@ -225,8 +228,8 @@ absl::Status EnsureTopics(const KafkaOptions& options, const std::vector<std::st
   std::vector<rd_kafka_NewTopic_t*> new_topics;
   char errstr[512];
   for (const auto& topic : missing) {
-    rd_kafka_NewTopic_t* nt =
-        rd_kafka_NewTopic_new(topic.c_str(), partitions, replication_factor, errstr, sizeof(errstr));
+    rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), partitions, replication_factor,
+                                                    errstr, sizeof(errstr));
     if (nt == nullptr) {
       for (auto* t : new_topics) rd_kafka_NewTopic_destroy(t);
       return absl::InvalidArgumentError(absl::StrCat("topic ", topic, ": ", errstr));

@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "common/kafka/changelog_follower.h"
+#include "common/kafka_security.h"
 #include "common/kafka_topics.h"
 #include "common/logging.h"
 #include "common/time_util.h"
@@ -70,6 +71,8 @@ int main(int argc, char** argv) {
   CLI::App app{"kam-alertmanager-bridge: kam.alerts.v1 into Alertmanager's v2 API"};
   app.option_defaults()->always_capture_default();
   app.add_option("--kafka-brokers", brokers)->envname("KAM_KAFKA_BROKERS");
+  kam::KafkaSecurity kafka_security;
+  kam::AddKafkaSecurityOptions(app, &kafka_security);
   app.add_option("--topic", topic, "the alert stream")->envname("KAM_ALERTS_TOPIC");
   app.add_option("--alertmanager-url", alertmanager, "base URL of Alertmanager (empty: none)")
       ->envname("KAM_ALERTMANAGER_URL");
@@ -125,6 +128,13 @@ int main(int argc, char** argv) {
   kam::kafka::KafkaOptions options;
   options.brokers = brokers;
   options.client_id = "kam-alertmanager-bridge";
+  auto security = kam::LibrdkafkaSecurityProperties(kafka_security);
+  if (!security.ok()) {
+    std::fprintf(stderr, "kam-alertmanager-bridge: %s\n",
+                 std::string(security.status().message()).c_str());
+    return 2;
+  }
+  options.extra = *std::move(security);
   auto follower = kam::kafka::ChangelogFollower::Create(
       options, topic, [&](int32_t, std::string_view, std::optional<std::string_view> value) {
         if (!value) return;
