@@ -47,6 +47,10 @@ absl::Status ValidateConfig(const ServiceConfig& config) {
         "--auth-file: needs --tls-cert and --tls-key; a bearer token sent in plaintext can be "
         "read and replayed by anyone on the path");
   }
+  if (config.metrics_tls_cert.empty() != config.metrics_tls_key.empty()) {
+    return absl::InvalidArgumentError(
+        "--metrics-tls-cert, --metrics-tls-key: give both or neither");
+  }
   if (!config.metrics_listen.empty()) {
     KAM_RETURN_IF_ERROR(SplitHostPort(config.metrics_listen, "--metrics-listen", &host, &port));
   }
@@ -108,6 +112,11 @@ ParseOutcome ParseServiceConfig(int argc, char** argv, const ServiceDefaults& de
   app.add_option("--metrics-listen", config.metrics_listen,
                  "Prometheus /metrics address host:port (empty disables)")
       ->envname("KAM_METRICS_LISTEN");
+  app.add_option("--metrics-tls-cert", config.metrics_tls_cert,
+                 "PEM certificate chain: serve /metrics over HTTPS")
+      ->envname("KAM_METRICS_TLS_CERT");
+  app.add_option("--metrics-tls-key", config.metrics_tls_key, "PEM key of --metrics-tls-cert")
+      ->envname("KAM_METRICS_TLS_KEY");
   app.add_option("--log-level", config.log_level, "debug, info, warn or error")
       ->envname("KAM_LOG_LEVEL");
   app.add_option("--topic-partitions", config.topic_partitions,

@@ -22,6 +22,7 @@ struct ServiceConfig {
   std::string kafka_brokers;   // bootstrap.servers
   std::string data_dir;        // RocksDB lives here
   std::string metrics_listen;  // host:port of /metrics; empty disables it
+  std::string metrics_tls_cert, metrics_tls_key;  // /metrics over HTTPS when both are set
   std::string log_level = "info";
   int topic_partitions = 3;     // used when creating missing topics
   bool sync_writes = false;     // fsync the RocksDB WAL on every write

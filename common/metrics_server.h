@@ -1,7 +1,8 @@
 #pragma once
 
-// Serves GET /metrics (Prometheus text format) and GET /healthz over HTTP. cpp-httplib (Debian
-// package) is used rather than a hand-written HTTP parser.
+// Serves GET /metrics (Prometheus text format) and GET /healthz over HTTP, or HTTPS when given a
+// certificate (--metrics-tls-cert/--metrics-tls-key; Prometheus scrapes with `scheme: https`).
+// cpp-httplib (Debian package, built with OpenSSL) is used rather than a hand-written HTTP parser.
 
 #include <memory>
 #include <string>
@@ -19,6 +20,10 @@ namespace kam {
 class MetricsServer {
  public:
   explicit MetricsServer(const MetricsRegistry* registry);
+  // HTTPS with the PEM certificate chain and key at these paths; an unreadable pair makes
+  // Start() fail naming the flags.
+  MetricsServer(const MetricsRegistry* registry, const std::string& tls_cert,
+                const std::string& tls_key);
   ~MetricsServer();
 
   // Binds `address` (host:port, port 0 picks one) and serves on a background thread.

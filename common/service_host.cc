@@ -96,8 +96,7 @@ absl::Status ServiceHost::Open() {
   kafka::KafkaOptions& kafka_options = kafka_options_;
   kafka_options.brokers = config_.kafka_brokers;
   kafka_options.client_id = config_.service_name;
-  KAM_ASSIGN_OR_RETURN(kafka_options.extra,
-                       LibrdkafkaSecurityProperties(config_.kafka_security));
+  KAM_ASSIGN_OR_RETURN(kafka_options.extra, LibrdkafkaSecurityProperties(config_.kafka_security));
   KAM_RETURN_IF_ERROR(RetryWhileUnavailable(config_.kafka_wait_seconds, "wait for broker", [&] {
     return kafka::WaitForBroker(kafka_options, 2000);
   }));
@@ -362,7 +361,10 @@ absl::StatusOr<int> ServiceHost::Start() {
     KAM_RETURN_IF_ERROR(JoinGroup(address));
   }
   if (!config_.metrics_listen.empty()) {
-    metrics_server_ = std::make_unique<MetricsServer>(&metrics_);
+    metrics_server_ = config_.metrics_tls_cert.empty()
+                          ? std::make_unique<MetricsServer>(&metrics_)
+                          : std::make_unique<MetricsServer>(&metrics_, config_.metrics_tls_cert,
+                                                            config_.metrics_tls_key);
     KAM_RETURN_IF_ERROR(metrics_server_->Start(config_.metrics_listen));
   }
   if (RelaysOutbox()) relay_thread_ = std::thread([this] { relay_->Run(stop_); });

@@ -31,10 +31,10 @@ TEST(TlsTest, MutualTlsAdmitsCertifiedClientsOnlyAndKamctlSpeaksIt) {
   ASSERT_FALSE(brokers.empty()) << "run through ctest: needs the real_kafka fixture";
   testing::TempDir dir;
   ASSERT_TRUE(testing::MakeCertificates(dir.path()));
-  auto accounts = testing::StartService(
-      "kam-accounts", brokers, dir.Sub("a"), dir.Sub("a-log"),
-      {"--tls-cert", dir.Sub("server.pem"), "--tls-key", dir.Sub("server.key"), "--tls-client-ca",
-       dir.Sub("ca.pem")});
+  auto accounts =
+      testing::StartService("kam-accounts", brokers, dir.Sub("a"), dir.Sub("a-log"),
+                            {"--tls-cert", dir.Sub("server.pem"), "--tls-key",
+                             dir.Sub("server.key"), "--tls-client-ca", dir.Sub("ca.pem")});
   ASSERT_TRUE(accounts.process) << accounts.address;
 
   grpc::SslCredentialsOptions certified;
@@ -59,19 +59,47 @@ TEST(TlsTest, MutualTlsAdmitsCertifiedClientsOnlyAndKamctlSpeaksIt) {
     testing::Process process(argv, dir.Sub(name));
     return process.Wait(std::chrono::seconds(60)).value_or(-1);
   };
-  EXPECT_EQ(kamctl({"--tls-ca", dir.Sub("ca.pem"), "--tls-cert", dir.Sub("client.pem"),
-                    "--tls-key", dir.Sub("client.key")},
+  EXPECT_EQ(kamctl({"--tls-ca", dir.Sub("ca.pem"), "--tls-cert", dir.Sub("client.pem"), "--tls-key",
+                    dir.Sub("client.key")},
                    "kamctl-mtls"),
             0);
   EXPECT_NE(kamctl({"--tls-ca", dir.Sub("ca.pem")}, "kamctl-no-cert"), 0);
   EXPECT_EQ(kamctl({"--tls-ca", dir.Sub("missing.pem")}, "kamctl-bad-ca"), 2);
 }
 
+TEST(TlsTest, MetricsAreServedOverHttpsWhenGivenACertificate) {
+  const std::string brokers = testing::RealKafkaBootstrap();
+  ASSERT_FALSE(brokers.empty()) << "run through ctest: needs the real_kafka fixture";
+  testing::TempDir dir;
+  ASSERT_TRUE(testing::MakeCertificates(dir.path()));
+  auto accounts = testing::StartService(
+      "kam-accounts", brokers, dir.Sub("a"), dir.Sub("a-log"),
+      {"--metrics-tls-cert", dir.Sub("server.pem"), "--metrics-tls-key", dir.Sub("server.key")});
+  ASSERT_TRUE(accounts.process) << accounts.address;
+  const std::string url = "127.0.0.1:" + std::to_string(accounts.metrics_port) + "/metrics";
+  const std::string https =
+      testing::Shell("curl -sS --max-time 10 --cacert " + dir.Sub("ca.pem") + " https://" + url);
+  EXPECT_NE(https.find("kam_outbox_last_sequence"), std::string::npos) << https.substr(0, 500);
+  const std::string http = testing::Shell("curl -sS --max-time 10 http://" + url + " 2>&1");
+  EXPECT_EQ(http.find("kam_outbox_last_sequence"), std::string::npos) << "plain HTTP gets no metrics";
+  const std::string untrusted =
+      testing::Shell("curl -sS --max-time 10 https://" + url + " 2>&1 || true");
+  EXPECT_EQ(untrusted.find("kam_outbox_last_sequence"), std::string::npos) << "the certificate is verified";
+
+  testing::Process half({testing::BinDir() + "/kam-accounts", "--data-dir", dir.Sub("h"),
+                         "--metrics-tls-cert", dir.Sub("server.pem")},
+                        dir.Sub("half"));
+  EXPECT_EQ(half.Wait(std::chrono::seconds(30)).value_or(-1), 2);
+  EXPECT_NE(half.Stderr().find("--metrics-tls-cert, --metrics-tls-key: give both or neither"),
+            std::string::npos)
+      << half.Stderr();
+}
+
 TEST(TlsTest, PlaintextBeyondLoopbackIsRefusedUnlessAllowed) {
   testing::TempDir dir;
-  testing::Process refused({testing::BinDir() + "/kam-accounts", "--listen", "0.0.0.0:0",
-                            "--data-dir", dir.Sub("data")},
-                           dir.Sub("refused"));
+  testing::Process refused(
+      {testing::BinDir() + "/kam-accounts", "--listen", "0.0.0.0:0", "--data-dir", dir.Sub("data")},
+      dir.Sub("refused"));
   EXPECT_EQ(refused.Wait(std::chrono::seconds(30)).value_or(-1), 2);
   EXPECT_NE(refused.Stderr().find("refusing plaintext gRPC"), std::string::npos)
       << refused.Stderr();

@@ -10,7 +10,9 @@
 // --alerts-retention-days) and posts only once it has caught up, so a restart neither loses a
 // firing alert nor re-opens a resolved one.
 
+#ifndef CPPHTTPLIB_OPENSSL_SUPPORT  // Debian's pkg-config flags define it already
 #define CPPHTTPLIB_OPENSSL_SUPPORT  // PagerDuty and most webhooks are https
+#endif
 #include <httplib.h>
 
 #include <CLI/CLI.hpp>

@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "common/fingerprint.h"
 #include "tools/kamctl/commands.h"
+#include "tools/kamctl/csv.h"
 #include "tools/kamctl/progress.h"
 
 namespace kam::ctl {
@@ -21,35 +22,6 @@ namespace {
 // so a file of up to 10,000 rows is applied in one all-or-nothing call.
 constexpr size_t kCheckRows = 1000;
 constexpr size_t kApplyRows = 10000;
-
-// One CSV record per line (RFC 4180 quoting: "a,b" and "" inside quotes); false on a broken quote.
-bool SplitCsvLine(const std::string& line, std::vector<std::string>* fields) {
-  fields->clear();
-  std::string field;
-  bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        field += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        field += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      fields->push_back(field);
-      field.clear();
-    } else if (c != '\r') {
-      field += c;
-    }
-  }
-  fields->push_back(field);
-  return !quoted;
-}
 
 struct Row {
   int line = 0;

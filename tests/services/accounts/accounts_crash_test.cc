@@ -113,7 +113,9 @@ TEST(AccountsCrashTest, KillNineMidBurstLosesNothingAndPublishesOnce) {
     grpc::Status retried =
         stub->CreateAccount(&context, CreateRequest(request_id, manager.id()), &account);
     ASSERT_TRUE(retried.ok()) << request_id << ": " << retried.error_message();
-    if (acked.count(request_id)) EXPECT_EQ(account.id(), acked[request_id]);
+    if (acked.count(request_id)) {
+      EXPECT_EQ(account.id(), acked[request_id]);
+    }
     accounts.insert(account.id());
   }
   EXPECT_EQ(accounts.size(), attempted.size());

@@ -137,7 +137,7 @@ OpenSet OpenAlerts(kam::v1::AlertsService::Stub* stub, const std::string& prefix
 
 bool MarkersSeen(kam::v1::AlertsService::Stub* stub, const std::string& prefix) {
   int markers = 0;
-  for (const auto& [id, state] : OpenAlerts(stub, prefix + "marker")) ++markers;
+  markers += static_cast<int>(OpenAlerts(stub, prefix + "marker").size());
   return markers >= 2;  // SATISFACTION_LOW of the marker account, MANAGER_OVERLOADED of its manager
 }
 

@@ -188,7 +188,9 @@ TEST_F(InteractionsKafkaTest, KillNineMidBurstLosesNoAcknowledgedInteractionAndP
     kam::v1::Interaction out;
     grpc::Status status = stub_->RecordInteraction(&context, request_for(request_id, n), &out);
     ASSERT_TRUE(status.ok()) << status.error_message();
-    if (acked.count(request_id)) EXPECT_EQ(out.id(), acked[request_id]);
+    if (acked.count(request_id)) {
+      EXPECT_EQ(out.id(), acked[request_id]);
+    }
     ids.insert(out.id());
   }
   std::set<std::string> account_ids;
