@@ -34,8 +34,13 @@ std::string RenderCloudEvent(const kam::v1::AlertChange& change, int32_t task, u
   std::string alert_json;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
-  // The alert is a valid message built by this service; printing cannot fail.
-  (void)google::protobuf::util::MessageToJsonString(change.alert(), &alert_json, options);
+  // Printing fails for a timestamp outside 0001-9999 (the fuzzer found one; the service's own
+  // inputs are validated to that range). The event must stay valid JSON for every consumer of
+  // the stream, so such an alert goes out without its data and says why, rather than as a
+  // half-written object.
+  const auto printed =
+      google::protobuf::util::MessageToJsonString(change.alert(), &alert_json, options);
+  if (!printed.ok()) alert_json = "null";
   nlohmann::ordered_json event;
   event["specversion"] = "1.0";
   // Alert id and etag: the etag moves with every published change and is part of the alert's
@@ -56,6 +61,7 @@ std::string RenderCloudEvent(const kam::v1::AlertChange& change, int32_t task, u
     event["kamgroup"] = change.alert().group_alert_id();
   }
   if (!traceparent.empty()) event["traceparent"] = traceparent;
+  if (!printed.ok()) event["kamdataerror"] = printed.ToString();
   // The data member is protobuf's JSON as printed; splicing it in (instead of parsing it into the
   // object and printing it again) halves the cost of a change on the consumer thread.
   std::string rendered = event.dump();
