@@ -12,16 +12,15 @@
 
 namespace kam::auth {
 
-AuthFile::AuthFile(std::string path, MetricsRegistry* metrics) : path_(std::move(path)) {
-  if (metrics != nullptr) {
-    constexpr char kName[] = "kam_auth_file_reloads_total";
-    constexpr char kHelp[] = "Reads of the --auth-file after a change, by result";
-    reloaded_ = metrics->AddCounter(kName, kHelp, {{"result", "ok"}});
-    reload_failed_ = metrics->AddCounter(kName, kHelp, {{"result", "error"}});
-    metrics->AddCallbackGauge("kam_auth_callers",
-                              "Callers (token hashes) in the auth file in force",
-                              [this] { return static_cast<double>(Current()->size()); });
-  }
+AuthFile::AuthFile(std::string path) : path_(std::move(path)) {}
+
+void AuthFile::ExportMetrics(MetricsRegistry* metrics) {
+  constexpr char kName[] = "kam_auth_file_reloads_total";
+  constexpr char kHelp[] = "Reads of the --auth-file after a change, by result";
+  reloaded_ = metrics->AddCounter(kName, kHelp, {{"result", "ok"}});
+  reload_failed_ = metrics->AddCounter(kName, kHelp, {{"result", "error"}});
+  metrics->AddCallbackGauge("kam_auth_callers", "Callers (token hashes) in the auth file in force",
+                            [this] { return static_cast<double>(Current()->size()); });
 }
 
 AuthFile::~AuthFile() {
@@ -35,11 +34,13 @@ AuthFile::~AuthFile() {
 
 absl::StatusOr<std::unique_ptr<AuthFile>> AuthFile::Open(const std::string& path,
                                                          MetricsRegistry* metrics) {
-  std::unique_ptr<AuthFile> file(new AuthFile(path, metrics));
+  std::unique_ptr<AuthFile> file(new AuthFile(path));
   absl::Status loaded = file->Load();
   if (!loaded.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--auth-file ", path, ": ", loaded.message()));
   }
+  // Only now: the scrape callbacks read a table that exists, from an object that lives on.
+  if (metrics != nullptr) file->ExportMetrics(metrics);
   return file;
 }
 
@@ -69,7 +70,11 @@ absl::Status AuthFile::Load() {
   if (status.ok() && !in) status = absl::NotFoundError("cannot read the file");
   if (status.ok()) {
     absl::StatusOr<TokenTable> parsed = TokenTable::Parse(text.str());
-    if (parsed.ok()) {
+    if (parsed.ok() && parsed->size() == 0) {
+      status = absl::InvalidArgumentError(
+          "lists no callers (a file rewritten in place can be read empty; rename a new file "
+          "over it)");
+    } else if (parsed.ok()) {
       table = std::make_shared<const TokenTable>(*std::move(parsed));
     } else {
       status = parsed.status();

@@ -2,8 +2,9 @@
 
 // The --auth-file of a service: its token table (common/access_policy.h), read at start and
 // again whenever the file changes, so tokens are added and revoked without a restart. A change
-// that does not parse is logged and counted and leaves the table in force: a typo never opens
-// the service or locks every caller out.
+// that does not parse, or lists no caller (a file caught while being rewritten in place), is
+// logged and counted and leaves the table in force: a typo never opens the service or locks
+// every caller out. Replace the file by renaming a new one over it (as Kubernetes does).
 
 #include <sys/types.h>
 
@@ -24,8 +25,8 @@ namespace kam::auth {
 
 class AuthFile {
  public:
-  // Reads the file; an unreadable or malformed file is an error naming --auth-file, so a
-  // service does not start with it. `metrics` may be null.
+  // Reads the file; an unreadable or malformed file, or one without callers, is an error naming
+  // --auth-file, so a service does not start with it. `metrics` may be null.
   static absl::StatusOr<std::unique_ptr<AuthFile>> Open(const std::string& path,
                                                         MetricsRegistry* metrics);
   ~AuthFile();
@@ -53,7 +54,8 @@ class AuthFile {
     }
   };
 
-  AuthFile(std::string path, MetricsRegistry* metrics);
+  explicit AuthFile(std::string path);
+  void ExportMetrics(MetricsRegistry* metrics);
   absl::Status Load();
   static absl::StatusOr<Stamp> StampOf(const std::string& path);
 

@@ -1,9 +1,11 @@
 #include "common/config.h"
 
 #include <CLI/CLI.hpp>
+#include <fstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/auth_file.h"
 #include "common/logging.h"
 #include "common/tls_files.h"
 
@@ -47,9 +49,21 @@ absl::Status ValidateConfig(const ServiceConfig& config) {
         "--auth-file: needs --tls-cert and --tls-key; a bearer token sent in plaintext can be "
         "read and replayed by anyone on the path");
   }
+  if (!config.auth_file.empty()) {
+    // Read now, so a bad file stops the start at once (exit 2), before RocksDB and Kafka.
+    KAM_RETURN_IF_ERROR(auth::AuthFile::Open(config.auth_file, nullptr).status());
+  }
   if (config.metrics_tls_cert.empty() != config.metrics_tls_key.empty()) {
     return absl::InvalidArgumentError(
         "--metrics-tls-cert, --metrics-tls-key: give both or neither");
+  }
+  for (const auto& [path, flag] : {std::pair<std::string, const char*>{config.metrics_tls_cert,
+                                                                        "--metrics-tls-cert"},
+                                   std::pair<std::string, const char*>{config.metrics_tls_key,
+                                                                        "--metrics-tls-key"}}) {
+    if (!path.empty() && !std::ifstream(path)) {
+      return absl::InvalidArgumentError(absl::StrCat(flag, ": cannot read \"", path, "\""));
+    }
   }
   if (!config.metrics_listen.empty()) {
     KAM_RETURN_IF_ERROR(SplitHostPort(config.metrics_listen, "--metrics-listen", &host, &port));

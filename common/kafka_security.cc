@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/logging.h"
 
 namespace kam {
 namespace {
@@ -18,7 +19,8 @@ absl::StatusOr<std::string> ReadSecret(const std::string& path, const char* flag
   if (!in || !std::getline(in, line)) {
     return absl::InvalidArgumentError(absl::StrCat(flag, ": cannot read \"", path, "\""));
   }
-  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  // Only a Windows line end is dropped: a space may belong to the secret.
+  if (!line.empty() && line.back() == '\r') line.pop_back();
   if (line.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(flag, ": \"", path, "\" has an empty first line"));
@@ -91,6 +93,10 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> LibrdkafkaSecur
     }
     KAM_ASSIGN_OR_RETURN(std::string password,
                          ReadSecret(security.sasl_password_file, "--kafka-sasl-password-file"));
+    if (!ssl && mechanism == "PLAIN") {
+      log::Warn("SASL PLAIN over SASL_PLAINTEXT sends the Kafka password unencrypted; use SASL_SSL",
+                {{"flag", "--kafka-security-protocol"}});
+    }
     properties.insert(properties.end(), {{"sasl.mechanism", mechanism},
                                          {"sasl.username", security.sasl_username},
                                          {"sasl.password", std::move(password)}});
@@ -114,6 +120,10 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> LibrdkafkaSecur
       KAM_RETURN_IF_ERROR(CheckReadable(security.ssl_key, "--kafka-ssl-key"));
       properties.emplace_back("ssl.certificate.location", security.ssl_cert);
       properties.emplace_back("ssl.key.location", security.ssl_key);
+    }
+    if (!security.ssl_key_password_file.empty() && security.ssl_key.empty()) {
+      return absl::InvalidArgumentError(
+          "--kafka-ssl-key-password-file: a passphrase needs --kafka-ssl-key");
     }
     if (!security.ssl_key_password_file.empty()) {
       KAM_ASSIGN_OR_RETURN(std::string passphrase, ReadSecret(security.ssl_key_password_file,

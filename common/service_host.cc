@@ -329,6 +329,10 @@ absl::StatusOr<int> ServiceHost::Start() {
     router_->SetChannelCredentials(std::move(peers));
   }
   if (!config_.auth_file.empty()) {
+    // gRPC aborts when a processor is set on plaintext credentials.
+    if (!tls.enabled()) {
+      return absl::FailedPreconditionError("--auth-file: needs --tls-cert and --tls-key");
+    }
     KAM_ASSIGN_OR_RETURN(auth_file_, auth::AuthFile::Open(config_.auth_file, &metrics_));
     auth_file_->Watch(absl::Seconds(1));
     credentials->SetAuthMetadataProcessor(

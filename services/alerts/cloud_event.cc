@@ -3,7 +3,6 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "absl/time/time.h"
-#include "common/time_util.h"
 #include "nlohmann/json.hpp"
 
 namespace kam::alerts {
@@ -49,9 +48,13 @@ std::string RenderCloudEvent(const kam::v1::AlertChange& change, int32_t task, u
   event["source"] = "kam-alerts";
   event["type"] = CloudEventType(change.kind());
   event["subject"] = change.alert().fingerprint();
+  // From seconds and nanos, not via milliseconds: seconds * 1000 overflows for a timestamp
+  // protobuf parses but kam never writes, and absl::Time saturates instead.
+  const google::protobuf::Timestamp& updated = change.alert().update_time();
   event["time"] = absl::FormatTime(
       "%Y-%m-%dT%H:%M:%E3SZ",
-      absl::FromUnixMillis(MillisFromTimestamp(change.alert().update_time())), absl::UTCTimeZone());
+      absl::FromUnixSeconds(updated.seconds()) + absl::Nanoseconds(updated.nanos()),
+      absl::UTCTimeZone());
   event["datacontenttype"] = "application/json";
   event["kamtask"] = std::to_string(task);
   event["kamsequence"] = std::to_string(sequence);

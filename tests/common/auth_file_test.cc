@@ -65,6 +65,22 @@ TEST(AuthFileTest, ChangesAreReadAgainAndABrokenChangeKeepsTheTokensInForce) {
   EXPECT_NE(page.find("kam_auth_callers 1"), std::string::npos) << page;
 }
 
+TEST(AuthFileTest, AFileWithoutCallersIsRefusedAtStartAndOnReload) {
+  testing::TempDir dir;
+  const std::string path = dir.Sub("tokens");
+  WriteFile(path, "# nobody yet\n");
+  auto empty = AuthFile::Open(path, nullptr);
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.status().message().find("lists no callers"), std::string::npos) << empty.status();
+  WriteFile(path, Line("first", "crm", "writer"));
+  auto file = AuthFile::Open(path, nullptr);
+  ASSERT_TRUE(file.ok()) << file.status();
+  // An editor truncating the file before writing it again: read while empty.
+  std::ofstream(path, std::ios::trunc).close();
+  EXPECT_FALSE((*file)->ReloadIfChanged());
+  EXPECT_NE((*file)->Current()->Find("first"), nullptr) << "nobody is locked out";
+}
+
 TEST(AuthFileTest, TheWatcherPicksUpAChangeByItself) {
   testing::TempDir dir;
   const std::string path = dir.Sub("tokens");

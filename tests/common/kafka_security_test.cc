@@ -46,6 +46,13 @@ TEST(KafkaSecurityTest, SaslSslReadsThePasswordFromItsFile) {
                                   }));
 }
 
+TEST(KafkaSecurityTest, ASecretKeepsItsSpacesButNotAWindowsLineEnd) {
+  testing::TempDir dir;
+  std::ofstream(dir.Sub("password")) << " pass word \r\n";
+  auto properties = Properties(KafkaSecurity{"SASL_SSL", "PLAIN", "kam", dir.Sub("password")});
+  EXPECT_EQ(properties["sasl.password"], " pass word ");
+}
+
 TEST(KafkaSecurityTest, MistakesNameTheFlagAndNeverTheSecret) {
   testing::TempDir dir;
   std::ofstream(dir.Sub("password")) << "s3cret\n";
@@ -74,6 +81,11 @@ TEST(KafkaSecurityTest, MistakesNameTheFlagAndNeverTheSecret) {
   half.protocol = "SSL";
   half.ssl_cert = dir.Sub("password");
   EXPECT_EQ(Error(half), "--kafka-ssl-cert, --kafka-ssl-key: give both or neither");
+  KafkaSecurity passphrase_only;
+  passphrase_only.protocol = "SSL";
+  passphrase_only.ssl_key_password_file = dir.Sub("password");
+  EXPECT_EQ(Error(passphrase_only),
+            "--kafka-ssl-key-password-file: a passphrase needs --kafka-ssl-key");
 }
 
 }  // namespace

@@ -206,5 +206,29 @@ TEST(RolesStartTest, AnAuthFileWithoutTlsStopsTheStart) {
       << refused.Stderr();
 }
 
+TEST(RolesStartTest, KamctlDoesNotSendATokenInPlaintextBeyondLoopback) {
+  testing::TempDir dir;
+  testing::Process kamctl(
+      {testing::BinDir() + "/kamctl", "--accounts", "192.0.2.10:50051", "managers", "list"},
+      dir.Sub("kamctl"), {{"KAM_TOKEN", "a-token-not-to-leak"}});
+  EXPECT_EQ(kamctl.Wait(std::chrono::seconds(30)).value_or(-1), 2);
+  EXPECT_NE(kamctl.Stderr().find("refusing to send a token in plaintext to 192.0.2.10:50051"),
+            std::string::npos)
+      << kamctl.Stderr();
+}
+
+TEST(RolesStartTest, AMalformedAuthFileStopsTheStartBeforeKafka) {
+  testing::TempDir dir;
+  ASSERT_TRUE(testing::MakeCertificates(dir.path()));
+  std::ofstream(dir.Sub("tokens")) << "not a line\n";
+  // No broker listens on port 1: the start must fail on the file, not on Kafka.
+  testing::Process refused({testing::BinDir() + "/kam-accounts", "--data-dir", dir.Sub("data"),
+                            "--kafka-brokers", "127.0.0.1:1", "--tls-cert", dir.Sub("server.pem"),
+                            "--tls-key", dir.Sub("server.key"), "--auth-file", dir.Sub("tokens")},
+                           dir.Sub("refused"));
+  EXPECT_EQ(refused.Wait(std::chrono::seconds(30)).value_or(-1), 2);
+  EXPECT_NE(refused.Stderr().find("auth file line 1"), std::string::npos) << refused.Stderr();
+}
+
 }  // namespace
 }  // namespace kam

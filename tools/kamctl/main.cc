@@ -3,7 +3,9 @@
 #include <fstream>
 
 #include "absl/strings/ascii.h"
+#include "common/config.h"
 #include "common/grpc_tls.h"
+#include "common/tls_files.h"
 #include "tools/kamctl/commands.h"
 
 int main(int argc, char** argv) {
@@ -269,6 +271,21 @@ int main(int argc, char** argv) {
     }
   }
   absl::StripAsciiWhitespace(&options.token);
+  if (!options.token.empty() && options.tls.ca.empty() && options.tls.cert.empty()) {
+    // A bearer token in plaintext is anybody's token: only to this host's own services.
+    for (const std::string* address : {&options.accounts, &options.interactions, &options.alerts}) {
+      std::string host;
+      int port = 0;
+      if (!kam::SplitHostPort(*address, "address", &host, &port).ok() ||
+          !kam::IsLoopbackHost(host)) {
+        std::fprintf(stderr,
+                     "kamctl: --token: refusing to send a token in plaintext to %s; give --tls-ca "
+                     "(the services' CA) to call over TLS\n",
+                     address->c_str());
+        return kUsage;
+      }
+    }
+  }
   auto credentials = ChannelCredentialsFor(options.tls);
   if (!credentials.ok()) {
     std::fprintf(stderr, "kamctl: %s\n", std::string(credentials.status().message()).c_str());

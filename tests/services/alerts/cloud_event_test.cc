@@ -44,5 +44,18 @@ TEST(CloudEventTest, AnAlertThatCannotBePrintedStillRendersValidJson) {
       << json["kamdataerror"];
 }
 
+// Seconds near the int64 limit overflowed a conversion to milliseconds (undefined behaviour,
+// reported by UBSan when scripts/fuzz runs this test).
+TEST(CloudEventTest, ATimestampNearTheLimitsOfInt64RendersWithoutOverflow) {
+  for (int64_t seconds : {INT64_MAX, INT64_MIN, int64_t{9'300'000'000'000'000}}) {
+    kam::v1::AlertChange change = Fired();
+    change.mutable_alert()->mutable_update_time()->set_seconds(seconds);
+    const std::string event = RenderCloudEvent(change, 0, 1, "");
+    const auto json = nlohmann::json::parse(event, nullptr, /*allow_exceptions=*/false);
+    ASSERT_FALSE(json.is_discarded()) << event;
+    EXPECT_TRUE(json["time"].is_string()) << event;
+  }
+}
+
 }  // namespace
 }  // namespace kam::alerts
