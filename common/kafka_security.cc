@@ -8,25 +8,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "common/secret_file.h"
 
 namespace kam {
 namespace {
-
-// The first line of a secret's file, without its line end.
-absl::StatusOr<std::string> ReadSecret(const std::string& path, const char* flag) {
-  std::ifstream in(path);
-  std::string line;
-  if (!in || !std::getline(in, line)) {
-    return absl::InvalidArgumentError(absl::StrCat(flag, ": cannot read \"", path, "\""));
-  }
-  // Only a Windows line end is dropped: a space may belong to the secret.
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (line.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(flag, ": \"", path, "\" has an empty first line"));
-  }
-  return line;
-}
 
 absl::Status CheckReadable(const std::string& path, const char* flag) {
   std::ifstream in(path);
@@ -92,7 +77,7 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> LibrdkafkaSecur
           absl::StrCat("--kafka-sasl-password-file: ", protocol, " needs the password's file"));
     }
     KAM_ASSIGN_OR_RETURN(std::string password,
-                         ReadSecret(security.sasl_password_file, "--kafka-sasl-password-file"));
+                         ReadSecretFile(security.sasl_password_file, "--kafka-sasl-password-file"));
     if (!ssl && mechanism == "PLAIN") {
       log::Warn("SASL PLAIN over SASL_PLAINTEXT sends the Kafka password unencrypted; use SASL_SSL",
                 {{"flag", "--kafka-security-protocol"}});
@@ -126,8 +111,8 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> LibrdkafkaSecur
           "--kafka-ssl-key-password-file: a passphrase needs --kafka-ssl-key");
     }
     if (!security.ssl_key_password_file.empty()) {
-      KAM_ASSIGN_OR_RETURN(std::string passphrase, ReadSecret(security.ssl_key_password_file,
-                                                              "--kafka-ssl-key-password-file"));
+      KAM_ASSIGN_OR_RETURN(std::string passphrase, ReadSecretFile(security.ssl_key_password_file,
+                                                                  "--kafka-ssl-key-password-file"));
       properties.emplace_back("ssl.key.password", std::move(passphrase));
     }
   } else if (!security.ssl_ca.empty() || !security.ssl_cert.empty() || !security.ssl_key.empty() ||

@@ -4,16 +4,11 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "fuzz/fuzz_checks.h"
 #include "kam/v1/alerts.pb.h"
 #include "services/alerts/alert_commands.h"
 
-namespace {
-
-void RequireOkOrInvalid(const absl::Status& status) {
-  if (!status.ok() && status.code() != absl::StatusCode::kInvalidArgument) std::abort();
-}
-
-}  // namespace
+using kam::fuzz::RequireOkOrInvalid;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;

@@ -217,6 +217,29 @@ TEST(RolesStartTest, KamctlDoesNotSendATokenInPlaintextBeyondLoopback) {
       << kamctl.Stderr();
 }
 
+TEST(RolesStartTest, KamctlRefusesAnUnreadableOrDoubledToken) {
+  testing::TempDir dir;
+  auto kamctl = [&](std::vector<std::string> args, const std::string& name) {
+    std::vector<std::string> argv{testing::BinDir() + "/kamctl"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"managers", "list"});
+    testing::Process process(argv, dir.Sub(name));
+    const int code = process.Wait(std::chrono::seconds(30)).value_or(-1);
+    return std::make_pair(code, process.Stderr());
+  };
+  auto [missing, missing_err] = kamctl({"--token-file", dir.Sub("none")}, "missing");
+  EXPECT_EQ(missing, 2);
+  EXPECT_NE(missing_err.find("--token-file: cannot read"), std::string::npos) << missing_err;
+  std::ofstream(dir.Sub("empty")) << "\n";
+  auto [empty, empty_err] = kamctl({"--token-file", dir.Sub("empty")}, "empty");
+  EXPECT_EQ(empty, 2);
+  EXPECT_NE(empty_err.find("has an empty first line"), std::string::npos) << empty_err;
+  std::ofstream(dir.Sub("token")) << "t\n";
+  auto [both, both_err] = kamctl({"--token", "t", "--token-file", dir.Sub("token")}, "both");
+  EXPECT_EQ(both, 2);
+  EXPECT_NE(both_err.find("not both"), std::string::npos) << both_err;
+}
+
 TEST(RolesStartTest, AMalformedAuthFileStopsTheStartBeforeKafka) {
   testing::TempDir dir;
   ASSERT_TRUE(testing::MakeCertificates(dir.path()));

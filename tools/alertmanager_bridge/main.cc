@@ -19,15 +19,14 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
 #include "common/kafka/changelog_follower.h"
 #include "common/kafka_security.h"
 #include "common/kafka_topics.h"
 #include "common/logging.h"
+#include "common/secret_file.h"
 #include "common/time_util.h"
 #include "tools/alertmanager_bridge/alertmanager_feed.h"
 #include "tools/alertmanager_bridge/pagerduty_feed.h"
@@ -101,20 +100,13 @@ int main(int argc, char** argv) {
   kam::log::SetServiceName("kam-alertmanager-bridge");
   std::string routing_key;
   if (!pagerduty_url.empty()) {
-    std::ifstream in(pagerduty_key_file);
-    std::stringstream text;
-    text << in.rdbuf();
-    routing_key = text.str();
-    while (!routing_key.empty() && std::isspace(static_cast<unsigned char>(routing_key.back()))) {
-      routing_key.pop_back();
-    }
-    if (!in || routing_key.empty()) {
-      std::fprintf(stderr,
-                   "kam-alertmanager-bridge: --pagerduty-routing-key-file: cannot read a key "
-                   "from \"%s\"\n",
-                   pagerduty_key_file.c_str());
+    auto key = kam::ReadSecretFile(pagerduty_key_file, "--pagerduty-routing-key-file");
+    if (!key.ok()) {
+      std::fprintf(stderr, "kam-alertmanager-bridge: %s\n",
+                   std::string(key.status().message()).c_str());
       return 2;
     }
+    routing_key = *std::move(key);
   }
   if (alertmanager.empty() && pagerduty_url.empty()) {
     std::fprintf(stderr,

@@ -1,10 +1,10 @@
 // kamctl: the command-line client of kam. Talks gRPC to the three services and nothing else.
 #include <CLI/CLI.hpp>
-#include <fstream>
 
 #include "absl/strings/ascii.h"
 #include "common/config.h"
 #include "common/grpc_tls.h"
+#include "common/secret_file.h"
 #include "common/tls_files.h"
 #include "tools/kamctl/commands.h"
 
@@ -263,12 +263,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "kamctl: --token-file: give it or --token/KAM_TOKEN, not both\n");
       return kUsage;
     }
-    std::ifstream in(token_file);
-    if (!std::getline(in, options.token) || options.token.empty()) {
-      std::fprintf(stderr, "kamctl: --token-file: cannot read a token from \"%s\"\n",
-                   token_file.c_str());
+    auto token = kam::ReadSecretFile(token_file, "--token-file");
+    if (!token.ok()) {
+      std::fprintf(stderr, "kamctl: %s\n", std::string(token.status().message()).c_str());
       return kUsage;
     }
+    options.token = *std::move(token);
   }
   absl::StripAsciiWhitespace(&options.token);
   if (!options.token.empty() && options.tls.ca.empty() && options.tls.cert.empty()) {
