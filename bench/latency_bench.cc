@@ -16,9 +16,9 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
-#include <mutex>
 #include <thread>
 
+#include "common/mutex.h"
 #include "absl/strings/str_cat.h"
 #include "common/fingerprint.h"
 #include "common/kafka/kafka_common.h"
@@ -41,7 +41,7 @@ using Clock = std::chrono::steady_clock;
 class Latencies {
  public:
   void Sent(const std::string& fingerprint, Clock::time_point returned) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    kam::MutexLock lock(&mutex_);
     auto arrived = early_.find(fingerprint);
     if (arrived != early_.end()) {
       // The event overtook the call's return (the outbox relay is that fast): latency <= 0.
@@ -52,7 +52,7 @@ class Latencies {
     returned_[fingerprint] = returned;
   }
   void Arrived(const std::string& fingerprint, Clock::time_point at) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    kam::MutexLock lock(&mutex_);
     auto sent = returned_.find(fingerprint);
     if (sent == returned_.end()) {
       early_[fingerprint] = at;
@@ -62,11 +62,11 @@ class Latencies {
     returned_.erase(sent);
   }
   size_t measured() {
-    std::lock_guard<std::mutex> lock(mutex_);
+    kam::MutexLock lock(&mutex_);
     return latencies_ms_.size();
   }
   std::vector<double> Sorted() {
-    std::lock_guard<std::mutex> lock(mutex_);
+    kam::MutexLock lock(&mutex_);
     std::vector<double> sorted = latencies_ms_;
     std::sort(sorted.begin(), sorted.end());
     return sorted;
@@ -76,7 +76,7 @@ class Latencies {
   static double Millis(Clock::duration d) {
     return std::chrono::duration<double, std::milli>(d).count();
   }
-  std::mutex mutex_;
+  kam::Mutex mutex_;
   std::map<std::string, Clock::time_point> returned_;
   std::map<std::string, Clock::time_point> early_;
   std::vector<double> latencies_ms_;

@@ -25,10 +25,9 @@ void AuthFile::ExportMetrics(MetricsRegistry* metrics) {
 
 AuthFile::~AuthFile() {
   {
-    std::lock_guard<std::mutex> lock(watch_mutex_);
+    MutexLock lock(&watch_mutex_);
     stopping_ = true;
   }
-  watch_wake_.notify_all();
   if (watcher_.joinable()) watcher_.join();
 }
 
@@ -45,7 +44,7 @@ absl::StatusOr<std::unique_ptr<AuthFile>> AuthFile::Open(const std::string& path
 }
 
 std::shared_ptr<const TokenTable> AuthFile::Current() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   return table_;
 }
 
@@ -80,7 +79,7 @@ absl::Status AuthFile::Load() {
       status = parsed.status();
     }
   }
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   // A failed read is not retried until the file changes again, so a broken file is reported
   // once, not at every poll.
   stamp_ = stamp.ok() ? *stamp : Stamp{};
@@ -91,7 +90,7 @@ absl::Status AuthFile::Load() {
 bool AuthFile::ReloadIfChanged() {
   absl::StatusOr<Stamp> now = StampOf(path_);
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     if ((now.ok() ? *now : Stamp{}) == stamp_) return false;
   }
   absl::Status loaded = Load();
@@ -108,12 +107,16 @@ bool AuthFile::ReloadIfChanged() {
 
 void AuthFile::Watch(absl::Duration every) {
   watcher_ = std::thread([this, every] {
-    std::unique_lock<std::mutex> lock(watch_mutex_);
-    while (!watch_wake_.wait_for(lock, absl::ToChronoMilliseconds(every),
-                                 [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return stopping_; })) {
-      lock.unlock();
+    auto stopping = [this] {
+      watch_mutex_.AssertHeld();
+      return stopping_;
+    };
+    while (true) {
+      {
+        MutexLock lock(&watch_mutex_);
+        if (watch_mutex_.AwaitWithTimeout(stopping, every)) return;
+      }
       ReloadIfChanged();
-      lock.lock();
     }
   });
 }

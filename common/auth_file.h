@@ -9,12 +9,11 @@
 #include <sys/types.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "common/mutex.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
 #include "common/access_policy.h"
@@ -62,11 +61,10 @@ class AuthFile {
   const std::string path_;
   Counter* reloaded_ = nullptr;
   Counter* reload_failed_ = nullptr;
-  mutable std::mutex mutex_;
+  mutable Mutex mutex_;
   std::shared_ptr<const TokenTable> table_ ABSL_GUARDED_BY(mutex_);
   Stamp stamp_ ABSL_GUARDED_BY(mutex_);
-  std::mutex watch_mutex_;
-  std::condition_variable watch_wake_;
+  Mutex watch_mutex_;
   bool stopping_ ABSL_GUARDED_BY(watch_mutex_) = false;
   std::thread watcher_;
 };

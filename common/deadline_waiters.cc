@@ -8,45 +8,45 @@ DeadlineWaiters::DeadlineWaiters() : thread_([this] { Run(); }) {}
 
 DeadlineWaiters::~DeadlineWaiters() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     stopping_ = true;
+    ++news_;
   }
-  wake_.notify_all();
   thread_.join();
 }
 
 uint64_t DeadlineWaiters::generation() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   return generation_;
 }
 
 void DeadlineWaiters::Wait(uint64_t seen_generation, Clock::time_point deadline,
                            Callback callback) {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     // Something changed since the caller looked: it looks again at once.
     auto& into = seen_generation != generation_ ? changed_ : waiters_;
     into.emplace(deadline, std::move(callback));
+    ++news_;
   }
-  wake_.notify_all();
 }
 
 void DeadlineWaiters::Notify() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     ++generation_;
     changed_.merge(waiters_);
+    ++news_;
   }
-  wake_.notify_all();
 }
 
 size_t DeadlineWaiters::waiting() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   return waiters_.size() + changed_.size();
 }
 
 void DeadlineWaiters::Run() {
-  std::unique_lock<std::mutex> lock(mutex_);
+  mutex_.Lock();
   while (true) {
     std::vector<std::pair<Wake, Callback>> due;
     if (stopping_) {
@@ -65,20 +65,24 @@ void DeadlineWaiters::Run() {
     }
     if (!due.empty()) {
       // Unlocked: a callback may wait again.
-      lock.unlock();
+      mutex_.Unlock();
       for (auto& [wake, callback] : due) callback(wake);
-      lock.lock();
+      mutex_.Lock();
       continue;
     }
-    if (stopping_) return;
+    if (stopping_) break;
+    const uint64_t seen = news_;
+    auto news = [this, seen] {
+      mutex_.AssertHeld();
+      return news_ != seen;
+    };
     if (waiters_.empty()) {
-      wake_.wait(lock, [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-        return stopping_ || !changed_.empty() || !waiters_.empty();
-      });
+      mutex_.Await(news);
     } else {
-      wake_.wait_until(lock, waiters_.begin()->first);
+      mutex_.AwaitUntil(news, waiters_.begin()->first);
     }
   }
+  mutex_.Unlock();
 }
 
 }  // namespace kam

@@ -10,13 +10,12 @@
 // for the account to reach the replica without holding a thread.
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <thread>
 
+#include "common/mutex.h"
 #include "absl/base/thread_annotations.h"
 
 namespace kam {
@@ -44,12 +43,13 @@ class DeadlineWaiters {
  private:
   void Run();
 
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
+  mutable Mutex mutex_;
   std::multimap<Clock::time_point, Callback> waiters_ ABSL_GUARDED_BY(mutex_);
   std::multimap<Clock::time_point, Callback> changed_ ABSL_GUARDED_BY(mutex_);
   uint64_t generation_ ABSL_GUARDED_BY(mutex_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  // Bumped by every call that gives the thread something new to look at.
+  uint64_t news_ ABSL_GUARDED_BY(mutex_) = 0;
   std::thread thread_;  // last: starts once the rest is built
 };
 

@@ -9,19 +9,17 @@ GroupCommitter::GroupCommitter(Store* store, BatchCommitter* committer, size_t m
 
 GroupCommitter::~GroupCommitter() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     stopping_ = true;
   }
-  pending_.notify_all();
   thread_.join();
 }
 
 void GroupCommitter::Submit(Stage stage, Done done) {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     queue_.push_back({std::move(stage), std::move(done)});
   }
-  pending_.notify_one();
 }
 
 absl::Status GroupCommitter::Run(Stage stage) {
@@ -32,7 +30,7 @@ absl::Status GroupCommitter::Run(Stage stage) {
 }
 
 uint64_t GroupCommitter::commits_total() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   return commits_total_;
 }
 
@@ -40,8 +38,12 @@ void GroupCommitter::Loop() {
   std::vector<Write> group;
   while (true) {
     {
-      std::unique_lock<std::mutex> lock(mutex_);
-      pending_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      MutexLock lock(&mutex_);
+      auto has_work = [this] {
+        mutex_.AssertHeld();
+        return stopping_ || !queue_.empty();
+      };
+      mutex_.Await(has_work);
       if (queue_.empty()) return;  // stopping, and everything handed over is answered
       while (!queue_.empty() && group.size() < max_group_) {
         group.push_back(std::move(queue_.front()));
@@ -71,7 +73,7 @@ void GroupCommitter::CommitGroup(std::vector<Write>& group) {
   }
   if (storage.ok() && (batch.Count() > 0 || !events.empty())) {
     storage = committer_->CommitOwned(&batch, std::move(events), generation);
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     ++commits_total_;
   }
   for (size_t i = 0; i < group.size(); ++i) {

@@ -7,13 +7,12 @@
 // staged before it, so the result is that of committing them one by one under a lock; callers stop
 // waiting for each other's commits, and the gRPC threads never block on a lock or a disk write.
 
-#include <condition_variable>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/batch_committer.h"
 #include "common/outbox.h"
 #include "common/staged_batch.h"
@@ -56,11 +55,10 @@ class GroupCommitter {
   Store* store_;
   BatchCommitter* committer_;
   const size_t max_group_;
-  mutable std::mutex mutex_;
-  std::condition_variable pending_;
-  std::deque<Write> queue_;
-  bool stopping_ = false;
-  uint64_t commits_total_ = 0;
+  mutable Mutex mutex_;
+  std::deque<Write> queue_ ABSL_GUARDED_BY(mutex_);
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  uint64_t commits_total_ ABSL_GUARDED_BY(mutex_) = 0;
   std::thread thread_;
 };
 

@@ -1,10 +1,10 @@
+#include "common/mutex.h"
 #include "common/logging.h"
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <mutex>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -15,7 +15,7 @@ namespace kam::log {
 namespace {
 
 std::atomic<int> g_level{static_cast<int>(Level::kInfo)};
-std::mutex g_mutex;
+Mutex g_mutex;
 std::string& ServiceName() {
   static std::string* name = new std::string("kam");
   return *name;
@@ -54,7 +54,7 @@ bool ParseLevel(std::string_view text, Level* level) {
 void SetLevel(Level level) { g_level.store(static_cast<int>(level)); }
 
 void SetServiceName(std::string name) {
-  std::lock_guard<std::mutex> lock(g_mutex);
+  MutexLock lock(&g_mutex);
   ServiceName() = std::move(name);
 }
 
@@ -65,7 +65,7 @@ void Write(Level level, std::string_view msg, std::initializer_list<Field> field
   nlohmann::ordered_json line;
   line["ts"] = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
   line["level"] = LevelName(level);
-  std::lock_guard<std::mutex> lock(g_mutex);
+  MutexLock lock(&g_mutex);
   line["service"] = ServiceName();
   line["msg"] = msg;
   for (const auto& [key, value] : fields) line[std::string(key)] = value;

@@ -29,12 +29,12 @@ class MetricsRegistry::Callbacks {
  public:
   void Add(const std::string& name, const std::string& help, MetricKind kind,
            std::function<std::vector<MetricSample>()> read) {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     families_.push_back({name, help, kind, std::move(read)});
   }
 
   void CollectInto(std::vector<prometheus::MetricFamily>* out) const {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     std::map<std::string, size_t> index;
     for (const Family& family : families_) {
       auto [it, added] = index.emplace(family.name, out->size());
@@ -58,7 +58,7 @@ class MetricsRegistry::Callbacks {
     MetricKind kind;
     std::function<std::vector<MetricSample>()> read;
   };
-  mutable absl::Mutex mutex_;
+  mutable Mutex mutex_;
   std::vector<Family> families_ ABSL_GUARDED_BY(mutex_);
 };
 

@@ -13,12 +13,12 @@ constexpr std::string_view kLastSequenceKey = "outbox.last_sequence";
 absl::StatusOr<std::unique_ptr<Outbox>> Outbox::Open(Store* store) {
   std::unique_ptr<Outbox> outbox(new Outbox(store));
   KAM_ASSIGN_OR_RETURN(std::optional<std::string> stored, store->Get(kMetaCf, kLastSequenceKey));
-  if (stored) outbox->last_sequence_ = DecodeUint64(*stored);
+  if (stored) outbox->AdvancePast(DecodeUint64(*stored));
   return outbox;
 }
 
 absl::Status Outbox::Commit(rocksdb::WriteBatchBase* batch, std::vector<OutboundEvent> events) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   uint64_t sequence = last_sequence_;
   rocksdb::ColumnFamilyHandle* outbox_cf = store_->Cf(kOutboxCf);
   const int64_t committed_at_ms = absl::ToUnixMillis(absl::Now());
@@ -45,27 +45,27 @@ absl::Status Outbox::Commit(rocksdb::WriteBatchBase* batch, std::vector<Outbound
         batch->Put(store_->Cf(kMetaCf), kLastSequenceKey, EncodeUint64(sequence)), "meta put"));
   }
   KAM_RETURN_IF_ERROR(store_->Write(batch));
-  if (sequence != last_sequence_) {
-    last_sequence_ = sequence;
-    committed_.notify_all();
-  }
+  last_sequence_ = sequence;  // waiters in WaitForCommit wake when the lock is released
   return absl::OkStatus();
 }
 
 void Outbox::AdvancePast(uint64_t sequence) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   if (sequence > last_sequence_) last_sequence_ = sequence;
 }
 
 uint64_t Outbox::last_sequence() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   return last_sequence_;
 }
 
 void Outbox::WaitForCommit(uint64_t after, int timeout_ms) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  committed_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                      [&] { return last_sequence_ > after; });
+  MutexLock lock(&mutex_);
+  auto committed = [&] {
+    mutex_.AssertHeld();
+    return last_sequence_ > after;
+  };
+  mutex_.AwaitWithTimeout(committed, absl::Milliseconds(timeout_ms));
 }
 
 absl::StatusOr<std::vector<kam::internal::v1::OutboxRecord>> Outbox::ReadPending(

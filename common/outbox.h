@@ -5,14 +5,13 @@
 // (outbox_relay.h) later publishes the rows in sequence order and deletes each only after Kafka
 // acknowledged it. A crash anywhere loses nothing: rows not yet acknowledged are still there.
 
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/status.h"
 #include "common/store.h"
 #include "kam/internal/v1/storage.pb.h"
@@ -66,9 +65,8 @@ class Outbox {
   explicit Outbox(Store* store) : store_(store) {}
 
   Store* store_;
-  mutable std::mutex mutex_;
-  std::condition_variable committed_;
-  uint64_t last_sequence_ = 0;
+  mutable Mutex mutex_;
+  uint64_t last_sequence_ ABSL_GUARDED_BY(mutex_) = 0;
 };
 
 }  // namespace kam

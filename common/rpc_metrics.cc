@@ -19,7 +19,7 @@ void RpcMetrics::Record(const std::string& method, absl::StatusCode code,
   Counter* counter;
   Histogram* latency;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     counter = CounterFor(method, code);
     auto& histogram = latencies_[method];
     if (histogram == nullptr) {
@@ -36,7 +36,7 @@ void RpcMetrics::Record(const std::string& method, absl::StatusCode code,
 void RpcMetrics::Count(const std::string& method, absl::StatusCode code) {
   Counter* counter;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     counter = CounterFor(method, code);
   }
   counter->Increment();

@@ -5,10 +5,10 @@
 
 #include <chrono>
 #include <map>
-#include <mutex>
 #include <string>
 #include <utility>
 
+#include "common/mutex.h"
 #include "absl/base/thread_annotations.h"
 #include "common/metrics.h"
 #include "common/status.h"
@@ -28,7 +28,7 @@ class RpcMetrics {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   MetricsRegistry* registry_;
-  std::mutex mutex_;
+  Mutex mutex_;
   std::map<std::pair<std::string, int>, Counter*> counters_ ABSL_GUARDED_BY(mutex_);
   std::map<std::string, Histogram*> latencies_ ABSL_GUARDED_BY(mutex_);
 };

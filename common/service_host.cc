@@ -352,7 +352,7 @@ absl::StatusOr<int> ServiceHost::Start() {
     return absl::UnavailableError(absl::StrCat("--listen: cannot bind ", config_.listen));
   }
   {
-    std::lock_guard<std::mutex> lock(health_mutex_);
+    MutexLock lock(&health_mutex_);
     health_open_ = true;
   }
   tasks_.SetListener([this] { UpdateHealth(); });
@@ -388,7 +388,7 @@ absl::StatusOr<int> ServiceHost::Start() {
     };
     if (restorer_) {
       runner_options.restore = [this](int32_t task, std::atomic<uint64_t>* remaining) {
-        std::lock_guard<std::mutex> lock(restore_mutex_);
+        MutexLock lock(&restore_mutex_);
         return restorer_->Restore(task, remaining);
       };
       metrics_.AddCallbackCounter(
@@ -465,7 +465,7 @@ bool ServiceHost::RelaysOutbox() const {
 }
 
 void ServiceHost::UpdateHealth() {
-  std::lock_guard<std::mutex> lock(health_mutex_);
+  MutexLock lock(&health_mutex_);
   if (!health_open_ || !server_) return;
   // A consuming service serves once it joined its group and every assigned task runs.
   bool serving = spec_.input_topics.empty() || tasks_.AllRunning();
@@ -489,7 +489,7 @@ void ServiceHost::RunStandby() {
     const uint64_t restored_before = restorer_->restored_records_total();
     for (int32_t task = 0; task < input_partitions_ && !stop_.load(); ++task) {
       if (here.count(task)) continue;  // runs here (or is about to): its own restore follows
-      std::lock_guard<std::mutex> lock(restore_mutex_);
+      MutexLock lock(&restore_mutex_);
       absl::Status followed = restorer_->Restore(task, nullptr);
       if (!followed.ok()) {
         all_followed = false;
@@ -513,7 +513,7 @@ void ServiceHost::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
   {
-    std::lock_guard<std::mutex> lock(health_mutex_);
+    MutexLock lock(&health_mutex_);
     health_open_ = false;
   }
   if (server_) {

@@ -11,12 +11,12 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/mutex.h"
 #include "absl/time/time.h"
 #include "common/auth_file.h"
 #include "common/batch_committer.h"
@@ -146,7 +146,7 @@ class ServiceHost {
   std::unique_ptr<TaskRouter> router_;
   int32_t input_partitions_ = 0;
   // One restore at a time: the standby passes and a task's own restore share the restorer.
-  std::mutex restore_mutex_;
+  Mutex restore_mutex_;
   std::thread standby_thread_;
   std::atomic<bool> standby_ready_{false};
   // Changelog records the last standby pass had to catch up on (how far behind it was).
@@ -177,7 +177,7 @@ class ServiceHost {
   void UpdateHealth();
   // Whether this service's outbox needs the relay (tail read at start, relay thread).
   bool RelaysOutbox() const;
-  std::mutex health_mutex_;
+  Mutex health_mutex_;
   bool health_open_ ABSL_GUARDED_BY(health_mutex_) = false;  // server_ started, not yet stopping
   std::optional<bool> health_reported_ ABSL_GUARDED_BY(health_mutex_);
 };

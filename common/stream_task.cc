@@ -26,14 +26,14 @@ void TaskTable::SetListener(Listener listener) { listener_ = std::move(listener)
 
 void TaskTable::AssignmentReceived() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     ever_assigned_ = true;
   }
   if (listener_) listener_();
 }
 
 int TaskTable::Count(TaskState state) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   int count = 0;
   for (const auto& [task, current] : tasks_) count += current == state ? 1 : 0;
   return count;
@@ -41,14 +41,14 @@ int TaskTable::Count(TaskState state) const {
 
 void TaskTable::Assigned(int32_t task, uint64_t generation) {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     assigned_in_[task] = generation;
   }
   Move(task, TaskState::kAssigned);
 }
 
 std::optional<uint64_t> TaskTable::RunningSince(int32_t task) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   auto it = tasks_.find(task);
   if (it == tasks_.end() || it->second != TaskState::kRunning) return std::nullopt;
   auto generation = assigned_in_.find(task);
@@ -60,7 +60,7 @@ void TaskTable::Closed(int32_t task) { Move(task, TaskState::kClosed); }
 
 void TaskTable::Move(int32_t task, TaskState to) {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     auto it = tasks_.find(task);
     const bool known = it != tasks_.end();
     const TaskState from = known ? it->second : TaskState::kClosed;
@@ -100,7 +100,7 @@ void TaskTable::Move(int32_t task, TaskState to) {
 }
 
 bool TaskTable::AllRunning() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   if (!ever_assigned_) return false;
   for (const auto& [task, state] : tasks_) {
     if (state != TaskState::kRunning) return false;
@@ -109,12 +109,12 @@ bool TaskTable::AllRunning() const {
 }
 
 std::map<int32_t, TaskState> TaskTable::Snapshot() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   return tasks_;
 }
 
 uint64_t TaskTable::transitions_total() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   return transitions_;
 }
 

@@ -25,11 +25,11 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "common/mutex.h"
 #include "absl/base/thread_annotations.h"
 #include "common/consumer_offsets.h"
 #include "common/outbox.h"
@@ -108,7 +108,7 @@ class TaskTable {
  private:
   void Move(int32_t task, TaskState to);
 
-  mutable std::mutex mutex_;
+  mutable Mutex mutex_;
   std::map<int32_t, TaskState> tasks_ ABSL_GUARDED_BY(mutex_);
   std::map<int32_t, uint64_t> assigned_in_ ABSL_GUARDED_BY(mutex_);
   bool ever_assigned_ ABSL_GUARDED_BY(mutex_) = false;

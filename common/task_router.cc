@@ -12,12 +12,12 @@ TaskRouter::TaskRouter(const TaskOwnership* ownership, kafka::GroupDirectory* di
     : ownership_(ownership), directory_(directory), metrics_(metrics) {}
 
 void TaskRouter::SetSelfAddress(std::string address) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   self_ = std::move(address);
 }
 
 std::string TaskRouter::self_address() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   return self_;
 }
 
@@ -48,13 +48,13 @@ absl::StatusOr<std::optional<std::string>> TaskRouter::Route(
 }
 
 void TaskRouter::SetChannelCredentials(std::shared_ptr<grpc::ChannelCredentials> credentials) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   credentials_ = std::move(credentials);
   channels_.clear();
 }
 
 std::shared_ptr<grpc::Channel> TaskRouter::ChannelTo(const std::string& address) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   std::shared_ptr<grpc::Channel>& channel = channels_[address];
   if (!channel) {
     grpc::ChannelArguments arguments;
@@ -103,7 +103,7 @@ grpc::Status TaskRouter::Forwarded(const std::string& address, const grpc::Statu
   const bool lost = status.error_code() == grpc::StatusCode::UNAVAILABLE ||
                     status.error_code() == grpc::StatusCode::CANCELLED;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     std::map<std::string, Counter*>& counters = lost ? forward_failed_ : forwarded_;
     Counter*& counter = counters[address];
     if (counter == nullptr) {

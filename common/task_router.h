@@ -13,11 +13,11 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "common/mutex.h"
 #include "absl/base/thread_annotations.h"
 #include "common/grpc_unary.h"
 #include "common/metrics.h"
@@ -67,7 +67,7 @@ class TaskRouter {
   const TaskOwnership* ownership_;
   kafka::GroupDirectory* directory_;
   MetricsRegistry* metrics_;
-  mutable std::mutex mutex_;
+  mutable Mutex mutex_;
   std::string self_ ABSL_GUARDED_BY(mutex_);
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels_ ABSL_GUARDED_BY(mutex_);
   std::shared_ptr<grpc::ChannelCredentials> credentials_ ABSL_GUARDED_BY(mutex_) =

@@ -75,9 +75,7 @@ absl::Status KafkaConsumer::AssignFromStore(rd_kafka_topic_partition_list_t* par
 void KafkaConsumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                 rd_kafka_topic_partition_list_t* partitions, void* opaque) {
   auto* self = static_cast<KafkaConsumer*>(opaque);
-  std::unique_lock<std::mutex> writers;
-  if (std::mutex* lock = self->rebalance_lock_.load())
-    writers = std::unique_lock<std::mutex>(*lock);
+  MutexLockMaybe writers(self->rebalance_lock_.load());
   AssignmentChange& change = self->changes_.emplace_back();
   change.generation = ++self->assignment_generation_;
   change.assigned = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
@@ -122,18 +120,18 @@ void KafkaConsumer::KeepAssignmentMetadata(rd_kafka_t* rk) {
     // Cannot fence this assignment's transactions: stop rather than risk publishing twice.
     log::Fatal("group metadata not serializable", {{"error", rd_kafka_error_string(error)}});
   }
-  std::lock_guard<std::mutex> lock(metadata_mutex_);
+  MutexLock lock(&metadata_mutex_);
   assignment_metadata_.assign(static_cast<const char*>(buffer), size);
   rd_kafka_mem_free(nullptr, buffer);
 }
 
 void KafkaConsumer::ForgetAssignmentMetadata() {
-  std::lock_guard<std::mutex> lock(metadata_mutex_);
+  MutexLock lock(&metadata_mutex_);
   assignment_metadata_.clear();
 }
 
 rd_kafka_consumer_group_metadata_t* KafkaConsumer::AssignmentMetadata() {
-  std::lock_guard<std::mutex> lock(metadata_mutex_);
+  MutexLock lock(&metadata_mutex_);
   if (assignment_metadata_.empty()) return nullptr;
   rd_kafka_consumer_group_metadata_t* metadata = nullptr;
   rd_kafka_error_t* error = rd_kafka_consumer_group_metadata_read(

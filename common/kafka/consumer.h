@@ -7,12 +7,12 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "common/mutex.h"
 #include "absl/base/thread_annotations.h"
 #include "common/consumer_offsets.h"
 #include "common/kafka/kafka_common.h"
@@ -106,7 +106,7 @@ class KafkaConsumer {
   // (TransactionalCommitter) finishes that transaction before the partitions it wrote for are
   // given up, and sees rebalances() change only between transactions. Set before the first poll;
   // null to detach.
-  void SetRebalanceLock(std::mutex* lock) { rebalance_lock_.store(lock); }
+  void SetRebalanceLock(Mutex* lock) { rebalance_lock_.store(lock); }
 
   // The group metadata (generation, member id) of the assignment this instance is working on, as
   // it was when the rebalance callback handed the assignment over; null while nothing is
@@ -132,11 +132,11 @@ class KafkaConsumer {
   HandlePtr consumer_;
   // Bumped by every rebalance; a group collected across one is dropped and read again.
   std::atomic<uint64_t> assignment_generation_ = 0;
-  std::atomic<std::mutex*> rebalance_lock_ = nullptr;
+  std::atomic<Mutex*> rebalance_lock_ = nullptr;
   // Filled by the rebalance callback (which runs inside poll, on the consumer thread).
   std::vector<AssignmentChange> changes_;
   // Serialized group metadata of the current assignment (empty: none); see AssignmentMetadata.
-  std::mutex metadata_mutex_;
+  Mutex metadata_mutex_;
   std::string assignment_metadata_ ABSL_GUARDED_BY(metadata_mutex_);
 };
 

@@ -36,7 +36,7 @@ absl::StatusOr<std::unique_ptr<GroupDirectory>> GroupDirectory::Create(
       ChangelogFollower::Create(
           options, std::move(members_topic),
           [self](int32_t, std::string_view key, std::optional<std::string_view> value) {
-            std::lock_guard<std::mutex> lock(self->mutex_);
+            MutexLock lock(&self->mutex_);
             if (value && !value->empty()) {
               self->addresses_[std::string(key)] = std::string(*value);
             } else {
@@ -52,7 +52,7 @@ std::string GroupDirectory::AddressOfMember(std::string_view member_id,
   constexpr size_t kSuffix = 1 + 36;
   if (member_id.size() > kSuffix && member_id[member_id.size() - kSuffix] == '-') {
     const std::string instance(member_id.substr(0, member_id.size() - kSuffix));
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     auto it = addresses_.find(instance);
     if (it != addresses_.end()) return it->second;
   }
@@ -99,10 +99,9 @@ std::optional<ConsumerAssignment> DecodeConsumerAssignment(std::string_view byte
 GroupDirectory::~GroupDirectory() {
   members_follower_.reset();  // its thread writes our map
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     stopping_ = true;
   }
-  wake_.notify_all();
   if (thread_.joinable()) thread_.join();
   // librdkafka 2.0.2 never finishes destroying a handle whose request named an API the broker
   // lacks (the mock cluster behind kam-broker has no DescribeGroups): leave it to the exit.
@@ -122,31 +121,33 @@ void GroupDirectory::Start() {
 }
 
 std::optional<std::string> GroupDirectory::OwnerOf(int32_t partition) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   auto it = owners_.find(partition);
   if (it == owners_.end()) return std::nullopt;
   return it->second;
 }
 
 std::vector<std::string> GroupDirectory::Members() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   return members_;
 }
 
 void GroupDirectory::RequestRefresh() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     refresh_requested_ = true;
   }
-  wake_.notify_all();
 }
 
 void GroupDirectory::Loop() {
   while (true) {
     {
-      std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait_for(lock, absl::ToChronoMilliseconds(refresh_every_),
-                     [this] { return stopping_ || refresh_requested_; });
+      MutexLock lock(&mutex_);
+      auto woken = [this] {
+        mutex_.AssertHeld();
+        return stopping_ || refresh_requested_;
+      };
+      mutex_.AwaitWithTimeout(woken, refresh_every_);
       if (stopping_) return;
       refresh_requested_ = false;
     }
@@ -219,7 +220,7 @@ absl::Status GroupDirectory::Refresh() {
     if (partitions == assignment->end()) continue;
     for (int32_t partition : partitions->second) owners[partition] = address;
   }
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   owners_ = std::move(owners);
   members_ = std::move(members);
   return absl::OkStatus();

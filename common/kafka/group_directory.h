@@ -16,17 +16,16 @@
 // ("moved, retry") if it lost the task, never a wrong answer.
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "common/mutex.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
 #include "common/kafka/changelog_follower.h"
@@ -81,8 +80,7 @@ class GroupDirectory {
   const absl::Duration refresh_every_;
   HandlePtr admin_;
   std::unique_ptr<ChangelogFollower> members_follower_;
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
+  mutable Mutex mutex_;
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   bool refresh_requested_ ABSL_GUARDED_BY(mutex_) = false;
   std::map<int32_t, std::string> owners_ ABSL_GUARDED_BY(mutex_);

@@ -6,7 +6,6 @@
 
 #include <atomic>
 #include <map>
-#include <mutex>
 #include <string>
 
 #include "common/kafka/kafka_common.h"

@@ -357,7 +357,7 @@ absl::Status TransactionalCommitter::Commit(StagedBatch* batch, std::vector<Outb
   KAM_RETURN_IF_ERROR(PutInputOffsets(store_, batch, next_offsets));
   if (batch->Count() == 0 && events.empty()) return absl::OkStatus();
   KAM_ASSIGN_OR_RETURN(std::vector<Record> records, RecordsOf(batch, std::move(events)));
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   return CommitLocked(batch, records, next_offsets);
 }
 
@@ -366,7 +366,7 @@ absl::Status TransactionalCommitter::CommitOwned(StagedBatch* batch,
                                                  uint64_t generation) {
   if (batch->Count() == 0 && events.empty()) return absl::OkStatus();
   KAM_ASSIGN_OR_RETURN(std::vector<Record> records, RecordsOf(batch, std::move(events)));
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   if (consumer_.load() == nullptr || consumer_.load()->rebalances() != generation) {
     return absl::UnavailableError(
         "the partition moved to another instance during the call (a consumer-group rebalance); "

@@ -20,10 +20,10 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "common/mutex.h"
 #include "absl/base/thread_annotations.h"
 #include "common/batch_committer.h"
 #include "common/kafka/consumer.h"
@@ -110,7 +110,7 @@ class TransactionalCommitter : public BatchCommitter {
   std::string transactional_id_;
   HandlePtr producer_;
   std::atomic<uint64_t> producers_renewed_ = 0;
-  std::mutex mutex_;  // one transaction at a time (consumer thread, API calls)
+  Mutex mutex_;  // one transaction at a time (consumer thread, API calls)
   // Changelog partition -> next offset after the highest delivered record (delivery reports).
   std::map<int32_t, int64_t> delivered_ ABSL_GUARDED_BY(mutex_);
   std::atomic<uint64_t> transactions_total_ = 0;

@@ -1,3 +1,4 @@
+#include "common/mutex.h"
 #include "services/accounts/accounts_book.h"
 
 // The commands: every change to managers and accounts, staged in a Mutation and committed by the
@@ -5,7 +6,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <mutex>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -89,7 +89,7 @@ absl::StatusOr<std::unique_ptr<AccountsBook>> AccountsBook::Open(Store* store,
   KAM_RETURN_IF_ERROR(book->state_.LoadFrom(*store));
   KAM_ASSIGN_OR_RETURN(uint64_t version, book->StoredVersion());
   {
-    std::lock_guard<std::mutex> lock(book->version_mutex_);
+    MutexLock lock(&book->version_mutex_);
     book->version_ = version;
   }
   return book;
@@ -112,13 +112,17 @@ absl::StatusOr<uint64_t> AccountsBook::StoredVersion() const {
 }
 
 uint64_t AccountsBook::version() const {
-  std::lock_guard<std::mutex> lock(version_mutex_);
+  MutexLock lock(&version_mutex_);
   return version_;
 }
 
 bool AccountsBook::AwaitVersion(uint64_t version, std::chrono::milliseconds timeout) const {
-  std::unique_lock<std::mutex> lock(version_mutex_);
-  return version_changed_.wait_for(lock, timeout, [&] { return version_ >= version; });
+  MutexLock lock(&version_mutex_);
+  auto reached = [&] {
+    version_mutex_.AssertHeld();
+    return version_ >= version;
+  };
+  return version_mutex_.AwaitWithTimeout(reached, absl::FromChrono(timeout));
 }
 
 absl::StatusOr<uint64_t> AccountsBook::WriterGeneration() const {
@@ -136,17 +140,16 @@ absl::Status AccountsBook::Commit(Mutation& mutation) {
   KAM_RETURN_IF_ERROR(mutation.Commit(policy_, store_, committer_, generation, &state_));
   KAM_ASSIGN_OR_RETURN(uint64_t stored, StoredVersion());
   {
-    std::lock_guard<std::mutex> lock(version_mutex_);
+    MutexLock lock(&version_mutex_);
     version_ = stored;
   }
-  version_changed_.notify_all();
   return absl::OkStatus();
 }
 
 absl::Status AccountsBook::ApplyChangelog(const std::vector<StoreRow>& rows, uint64_t next,
                                           bool wiped) {
   {
-    std::unique_lock lock(mutex_);
+    WriterMutexLock lock(&mutex_);
     if (wiped) KAM_RETURN_IF_ERROR(state_.LoadFrom(*store_));
     for (const StoreRow& row : rows) {
       std::optional<std::string_view> value;
@@ -154,10 +157,9 @@ absl::Status AccountsBook::ApplyChangelog(const std::vector<StoreRow>& rows, uin
       KAM_RETURN_IF_ERROR(state_.ApplyRow(row.cf, row.key, value));
     }
     state_.RecomputeTotal();
-    std::lock_guard<std::mutex> version_lock(version_mutex_);
+    MutexLock version_lock(&version_mutex_);
     version_ = next;
   }
-  version_changed_.notify_all();
   return absl::OkStatus();
 }
 
@@ -178,7 +180,7 @@ absl::StatusOr<Manager> AccountsBook::CreateManager(const kam::v1::CreateManager
   body.clear_request_id();
   std::string fingerprint = Fingerprint(body);
 
-  std::unique_lock lock(mutex_);
+  WriterMutexLock lock(&mutex_);
   KAM_ASSIGN_OR_RETURN(std::optional<std::string> existing,
                        LookupRequest("CreateManager", request.request_id(), fingerprint));
   if (existing) return state_.WithCapacity(state_.managers().at(*existing));
@@ -212,7 +214,7 @@ absl::StatusOr<Manager> AccountsBook::UpdateManager(const kam::v1::UpdateManager
   KAM_RETURN_IF_ERROR(RequireId(request.manager().id(), "manager.id"));
   KAM_ASSIGN_OR_RETURN(std::vector<std::string> paths,
                        ResolveManagerMask(request.update_mask(), request.manager()));
-  std::unique_lock lock(mutex_);
+  WriterMutexLock lock(&mutex_);
   auto it = state_.managers().find(request.manager().id());
   if (it == state_.managers().end()) {
     return absl::NotFoundError(
@@ -346,7 +348,7 @@ absl::StatusOr<Account> AccountsBook::CreateAccount(const kam::v1::CreateAccount
   body.clear_request_id();
   std::string fingerprint = Fingerprint(body);
 
-  std::unique_lock lock(mutex_);
+  WriterMutexLock lock(&mutex_);
   KAM_ASSIGN_OR_RETURN(std::optional<std::string> existing,
                        LookupRequest("CreateAccount", request.request_id(), fingerprint));
   if (existing) return state_.WithShare(state_.accounts().at(*existing));
@@ -378,7 +380,7 @@ absl::StatusOr<Account> AccountsBook::UpdateAccount(const kam::v1::UpdateAccount
   }
   KAM_ASSIGN_OR_RETURN(std::vector<std::string> paths,
                        ResolveAccountMask(request.update_mask(), request.account()));
-  std::unique_lock lock(mutex_);
+  WriterMutexLock lock(&mutex_);
   KAM_ASSIGN_OR_RETURN(
       const Account* current,
       OpenAccountToChange(request.account().id(), request.account().etag(), "account.id"));
@@ -399,7 +401,7 @@ absl::StatusOr<Account> AccountsBook::UpdateAccount(const kam::v1::UpdateAccount
 absl::StatusOr<Account> AccountsBook::CloseAccount(const kam::v1::CloseAccountRequest& request) {
   KAM_RETURN_IF_ERROR(RequireId(request.id(), "id"));
   KAM_RETURN_IF_ERROR(ValidateReason(request.reason(), "reason"));
-  std::unique_lock lock(mutex_);
+  WriterMutexLock lock(&mutex_);
   KAM_ASSIGN_OR_RETURN(const Account* current,
                        OpenAccountToChange(request.id(), request.etag(), "id"));
   Account closed = *current;
@@ -419,7 +421,7 @@ absl::StatusOr<Account> AccountsBook::AssignAccount(const kam::v1::AssignAccount
   KAM_RETURN_IF_ERROR(RequireId(request.account_id(), "account_id"));
   KAM_RETURN_IF_ERROR(RequireId(request.manager_id(), "manager_id"));
   KAM_RETURN_IF_ERROR(ValidateReason(request.reason(), "reason"));
-  std::unique_lock lock(mutex_);
+  WriterMutexLock lock(&mutex_);
   KAM_ASSIGN_OR_RETURN(const Account* current,
                        OpenAccountToChange(request.account_id(), request.etag(), "account_id"));
   if (!current->owner_manager_id().empty()) {
@@ -452,7 +454,7 @@ absl::StatusOr<Account> AccountsBook::ReassignAccount(
     return absl::InvalidArgumentError("reason: required; say why the owner changes");
   }
   KAM_RETURN_IF_ERROR(ValidateReason(request.reason(), "reason"));
-  std::unique_lock lock(mutex_);
+  WriterMutexLock lock(&mutex_);
   KAM_ASSIGN_OR_RETURN(const Account* current,
                        OpenAccountToChange(request.account_id(), request.etag(), "account_id"));
   const std::string old_owner = current->owner_manager_id();
@@ -482,12 +484,12 @@ absl::StatusOr<Account> AccountsBook::ReassignAccount(
 }
 
 size_t AccountsBook::account_count() const {
-  std::shared_lock lock(mutex_);
+  ReaderMutexLock lock(&mutex_);
   return state_.accounts().size();
 }
 
 size_t AccountsBook::manager_count() const {
-  std::shared_lock lock(mutex_);
+  ReaderMutexLock lock(&mutex_);
   return state_.managers().size();
 }
 

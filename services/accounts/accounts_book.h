@@ -17,16 +17,14 @@
 // book_state.h, the derived-state recomputation in recompute.h, events in book_events.h, staging
 // and commit in mutation.h.
 
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <set>
-#include <shared_mutex>
 #include <string>
 #include <vector>
 
+#include "common/mutex.h"
 #include "absl/base/thread_annotations.h"
 #include "common/batch_committer.h"
 #include "common/outbox.h"
@@ -132,11 +130,10 @@ class AccountsBook {
   PageTokens tokens_;
 
   // Writes hold it exclusively (one at a time, as the writer); reads and the standby's apply too.
-  mutable std::shared_mutex mutex_;
-  BookState state_;
-  mutable std::mutex version_mutex_;
+  mutable SharedMutex mutex_;
+  BookState state_ ABSL_GUARDED_BY(mutex_);
+  mutable Mutex version_mutex_ ABSL_ACQUIRED_AFTER(mutex_);
   uint64_t version_ ABSL_GUARDED_BY(version_mutex_) = 0;
-  mutable std::condition_variable version_changed_;
 };
 
 }  // namespace kam::accounts

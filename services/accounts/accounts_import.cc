@@ -1,8 +1,8 @@
+#include "common/mutex.h"
 #include "services/accounts/accounts_book.h"
 
 // ImportAccounts: many creates validated together and applied all or nothing, in one commit.
 
-#include <mutex>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -22,7 +22,7 @@ absl::StatusOr<kam::v1::ImportAccountsResponse> AccountsBook::ImportAccounts(
     return absl::InvalidArgumentError(absl::StrCat("rows: at most ", kMaxImportRows,
                                                    " rows per call, got ", request.rows_size()));
   }
-  std::unique_lock lock(mutex_);
+  WriterMutexLock lock(&mutex_);
   kam::v1::ImportAccountsResponse response;
   Mutation mutation(&state_);
   std::set<std::string> request_ids;

@@ -1,10 +1,10 @@
+#include "common/mutex.h"
 #include "services/accounts/accounts_book.h"
 
 // The queries: reads of the book in memory, on the writer and on every standby alike.
 
 #include <algorithm>
 #include <cstdio>
-#include <mutex>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -18,7 +18,7 @@ using kam::v1::Manager;
 
 absl::StatusOr<Manager> AccountsBook::GetManager(const kam::v1::GetManagerRequest& request) const {
   KAM_RETURN_IF_ERROR(RequireId(request.id(), "id"));
-  std::shared_lock lock(mutex_);
+  ReaderMutexLock lock(&mutex_);
   auto it = state_.managers().find(request.id());
   if (it == state_.managers().end()) {
     return absl::NotFoundError(absl::StrCat("id: no manager \"", request.id(), "\""));
@@ -38,7 +38,7 @@ absl::StatusOr<kam::v1::ListManagersResponse> AccountsBook::ListManagers(
   if (!request.page_token().empty()) {
     KAM_ASSIGN_OR_RETURN(after, tokens_.Parse(request.page_token(), filter));
   }
-  std::shared_lock lock(mutex_);
+  ReaderMutexLock lock(&mutex_);
   kam::v1::ListManagersResponse response;
   auto it = after.empty() ? state_.managers().begin() : state_.managers().upper_bound(after);
   for (; it != state_.managers().end(); ++it) {
@@ -57,7 +57,7 @@ absl::StatusOr<kam::v1::ListManagersResponse> AccountsBook::ListManagers(
 
 absl::StatusOr<Account> AccountsBook::GetAccount(const kam::v1::GetAccountRequest& request) const {
   KAM_RETURN_IF_ERROR(RequireId(request.id(), "id"));
-  std::shared_lock lock(mutex_);
+  ReaderMutexLock lock(&mutex_);
   auto it = state_.accounts().find(request.id());
   if (it == state_.accounts().end()) {
     return absl::NotFoundError(absl::StrCat("id: no account \"", request.id(), "\""));
@@ -85,7 +85,7 @@ absl::StatusOr<kam::v1::ListAccountsResponse> AccountsBook::ListAccounts(
   if (!request.page_token().empty()) {
     KAM_ASSIGN_OR_RETURN(after, tokens_.Parse(request.page_token(), filter));
   }
-  std::shared_lock lock(mutex_);
+  ReaderMutexLock lock(&mutex_);
   if (!request.manager_id().empty() && !state_.managers().count(request.manager_id())) {
     return absl::NotFoundError(
         absl::StrCat("manager_id: no manager \"", request.manager_id(), "\""));
@@ -133,7 +133,7 @@ absl::StatusOr<kam::v1::ListAccountsResponse> AccountsBook::ListAccounts(
 absl::StatusOr<kam::v1::ManagerLoad> AccountsBook::GetManagerLoad(
     const kam::v1::GetManagerLoadRequest& request) const {
   KAM_RETURN_IF_ERROR(RequireId(request.manager_id(), "manager_id"));
-  std::shared_lock lock(mutex_);
+  ReaderMutexLock lock(&mutex_);
   auto it = state_.managers().find(request.manager_id());
   if (it == state_.managers().end()) {
     return absl::NotFoundError(
@@ -150,7 +150,7 @@ absl::StatusOr<kam::v1::ListManagerLoadsResponse> AccountsBook::ListManagerLoads
   if (!request.page_token().empty()) {
     KAM_ASSIGN_OR_RETURN(after, tokens_.Parse(request.page_token(), filter));
   }
-  std::shared_lock lock(mutex_);
+  ReaderMutexLock lock(&mutex_);
   std::vector<kam::v1::ManagerLoad> loads;
   for (const auto& [id, manager] : state_.managers()) {
     kam::v1::ManagerLoad load = state_.LoadOf(manager, state_.OwnedOpen(id));
@@ -195,7 +195,7 @@ absl::StatusOr<kam::v1::ListManagerLoadsResponse> AccountsBook::ListManagerLoads
 
 absl::StatusOr<kam::v1::SuggestReassignmentsResponse> AccountsBook::SuggestReassignments(
     const kam::v1::SuggestReassignmentsRequest& request) const {
-  std::shared_lock lock(mutex_);
+  ReaderMutexLock lock(&mutex_);
   if (!request.manager_id().empty() && !state_.managers().count(request.manager_id())) {
     return absl::NotFoundError(
         absl::StrCat("manager_id: no manager \"", request.manager_id(), "\""));

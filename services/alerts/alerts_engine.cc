@@ -77,7 +77,7 @@ AlertsEngine::~AlertsEngine() = default;
 class AlertsEngine::Unit : public UnitOfWork {
  public:
   Unit(AlertsEngine* engine, StagedBatch* batch, std::vector<OutboundEvent>* events)
-      : lock_(engine->mutex_), engine_(engine), tx_(batch, events, &engine->options_) {}
+      : lock_(&engine->mutex_), engine_(engine), tx_(batch, events, &engine->options_) {}
 
   absl::Status Apply(const ConsumedRecord& record) override {
     return engine_->ApplyRecord(tx_, record);
@@ -91,7 +91,7 @@ class AlertsEngine::Unit : public UnitOfWork {
   AlertTx& tx() { return tx_; }
 
  private:
-  std::unique_lock<std::mutex> lock_;
+  MutexLock lock_;
   AlertsEngine* engine_;
   AlertTx tx_;
 };
@@ -104,19 +104,19 @@ std::unique_ptr<UnitOfWork> AlertsEngine::Begin(StagedBatch* batch,
 void AlertsEngine::TaskRunning(int32_t task) {
   // A running task's clock follows the wall clock once its partition has been idle a while.
   last_activity_wall_[task] = options_.wall_clock();
-  std::lock_guard<std::mutex> lock(running_mutex_);
+  MutexLock lock(&running_mutex_);
   running_.insert(task);
 }
 
 void AlertsEngine::TaskClosed(int32_t task) {
   // Another instance owns the partition now: its clock and timers are no longer ours to move.
   last_activity_wall_.erase(task);
-  std::lock_guard<std::mutex> lock(running_mutex_);
+  MutexLock lock(&running_mutex_);
   running_.erase(task);
 }
 
 bool AlertsEngine::Runs(int32_t p) const {
-  std::lock_guard<std::mutex> lock(running_mutex_);
+  MutexLock lock(&running_mutex_);
   return running_.count(p) > 0;
 }
 
@@ -175,14 +175,14 @@ absl::Status AlertsEngine::PunctuateTx(AlertTx& tx, int64_t wall_millis) {
 }
 
 std::map<AlertsEngine::ChangeKey, uint64_t> AlertsEngine::changes_by_kind() const {
-  std::lock_guard<std::mutex> lock(counts_mutex_);
+  MutexLock lock(&counts_mutex_);
   return changes_by_kind_;
 }
 
 void AlertsEngine::Committed(const AlertTx& tx) {
   changes_total_ += tx.published();
   if (tx.published() > 0) {
-    std::lock_guard<std::mutex> lock(counts_mutex_);
+    MutexLock lock(&counts_mutex_);
     for (const auto& [task, change, traceparent] : tx.changes()) {
       ++changes_by_kind_[{change.alert().rule(), change.alert().severity(), change.kind()}];
     }

@@ -21,12 +21,12 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "common/mutex.h"
 #include "absl/base/thread_annotations.h"
 #include "common/batch_committer.h"
 #include "common/outbox.h"
@@ -98,15 +98,15 @@ class AlertsEngine : public StreamProcessor {
   PageTokens tokens_;
 
   // Serializes state changes (consumer thread and AcknowledgeAlert); held by every Unit.
-  std::mutex mutex_;
+  Mutex mutex_;
   std::atomic<uint64_t> changes_total_ = 0;
-  mutable std::mutex counts_mutex_;
+  mutable Mutex counts_mutex_;
   std::map<ChangeKey, uint64_t> changes_by_kind_ ABSL_GUARDED_BY(counts_mutex_);
   // Running task -> wall time of its last interaction record: idle clocks (consumer thread only).
   std::map<int32_t, int64_t> last_activity_wall_;
   std::atomic<uint64_t> parked_total_ = 0;
 
-  mutable std::mutex running_mutex_;
+  mutable Mutex running_mutex_;
   std::set<int32_t> running_ ABSL_GUARDED_BY(running_mutex_);
 };
 

@@ -65,7 +65,7 @@ void AlertsView::Apply(int32_t task, std::string_view key, std::optional<std::st
   if (store_key.size() < 4) return;
   bool appended = false;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     if (cf == kAlertsCf) {
       const std::string id(store_key.substr(4));
       kam::v1::Alert alert;
@@ -91,14 +91,12 @@ void AlertsView::Apply(int32_t task, std::string_view key, std::optional<std::st
         }
         alerts_[id] = {task, std::move(alert)};
       }
-      alert_changed_.notify_all();
     } else if (cf == kCommandResultsCf && store_key.size() > 12) {
       kam::internal::v1::AlertCommandResult result;
       if (!value) {
         results_.erase(std::string(store_key.substr(12)));
       } else if (result.ParseFromArray(value->data(), static_cast<int>(value->size()))) {
         results_[result.command_id()] = std::move(result);
-        alert_changed_.notify_all();
       }
     } else if (cf == kChangesCf && store_key.size() == 12 && value) {
       const uint64_t sequence = DecodeUint64(store_key.substr(4));
@@ -120,7 +118,7 @@ void AlertsView::Apply(int32_t task, std::string_view key, std::optional<std::st
     }
   }
   if (appended) {
-    std::lock_guard<std::mutex> lock(watchers_mutex_);
+    MutexLock lock(&watchers_mutex_);
     for (const auto& [id, notify] : watchers_) notify();
   }
 }
@@ -130,7 +128,7 @@ absl::StatusOr<kam::v1::ListAlertsResponse> AlertsView::List(
   KAM_RETURN_IF_ERROR(CheckListRequest(request));
   std::vector<kam::v1::Alert> matching;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     for (const auto& [id, known] : alerts_) {
       if (Matches(request, known.alert)) matching.push_back(known.alert);
     }
@@ -149,35 +147,39 @@ bool AlertsView::AwaitEtag(const std::string& id, const std::string& etag,
                            std::chrono::milliseconds timeout) const {
   uint64_t wanted = 0;
   if (!absl::SimpleAtoi(etag, &wanted)) return false;
-  std::unique_lock<std::mutex> lock(mutex_);
-  return alert_changed_.wait_for(lock, timeout, [&] {
+  // Waiters wake when a writer releases the lock and their condition holds.
+  MutexLock lock(&mutex_);
+  auto reached = [&] {
+    mutex_.AssertHeld();
     auto it = alerts_.find(id);
     uint64_t held = 0;
     return it != alerts_.end() && absl::SimpleAtoi(it->second.alert.etag(), &held) && held >= wanted;
-  });
+  };
+  return mutex_.AwaitWithTimeout(reached, absl::FromChrono(timeout));
 }
 
 std::optional<kam::internal::v1::AlertCommandResult> AlertsView::AwaitResult(
     const std::string& command_id, std::chrono::milliseconds timeout) const {
-  std::unique_lock<std::mutex> lock(mutex_);
-  std::optional<kam::internal::v1::AlertCommandResult> result;
-  alert_changed_.wait_for(lock, timeout, [&] {
-    auto it = results_.find(command_id);
-    if (it != results_.end()) result = it->second;
-    return result.has_value();
-  });
-  return result;
+  MutexLock lock(&mutex_);
+  auto answered = [&] {
+    mutex_.AssertHeld();
+    return results_.contains(command_id);
+  };
+  if (!mutex_.AwaitWithTimeout(answered, absl::FromChrono(timeout))) {
+    return std::nullopt;
+  }
+  return results_.at(command_id);
 }
 
 std::optional<std::pair<int32_t, kam::v1::Alert>> AlertsView::Find(const std::string& id) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   auto it = alerts_.find(id);
   if (it == alerts_.end()) return std::nullopt;
   return std::make_pair(it->second.task, it->second.alert);
 }
 
 absl::StatusOr<AlertsView::Cursor> AlertsView::After(const std::string& resume_token) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   Cursor cursor;
   cursor.position = first_position_;
   if (resume_token.empty()) {
@@ -193,14 +195,14 @@ absl::StatusOr<AlertsView::Cursor> AlertsView::After(const std::string& resume_t
 }
 
 AlertsView::Cursor AlertsView::Latest() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   return {first_position_ + changes_.size(), last_sequence_};
 }
 
 absl::StatusOr<std::vector<kam::v1::AlertChange>> AlertsView::Read(Cursor* cursor,
                                                                    size_t limit) const {
   std::vector<kam::v1::AlertChange> read;
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   if (cursor->position < first_position_) {
     for (const auto& [task, dropped] : dropped_upto_) {
       auto it = cursor->delivered.find(task);
@@ -221,28 +223,28 @@ absl::StatusOr<std::vector<kam::v1::AlertChange>> AlertsView::Read(Cursor* curso
 }
 
 int AlertsView::Subscribe(std::function<void()> notify) {
-  std::lock_guard<std::mutex> lock(watchers_mutex_);
+  MutexLock lock(&watchers_mutex_);
   watchers_[next_watcher_] = std::move(notify);
   return next_watcher_++;
 }
 
 void AlertsView::Unsubscribe(int id) {
-  std::lock_guard<std::mutex> lock(watchers_mutex_);
+  MutexLock lock(&watchers_mutex_);
   watchers_.erase(id);
 }
 
 size_t AlertsView::alerts_count() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   return alerts_.size();
 }
 
 uint64_t AlertsView::changes_total() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   return first_position_ + changes_.size();
 }
 
 std::string AlertsView::OpenAlertId(const std::string& fingerprint) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   auto it = open_by_fingerprint_.find(fingerprint);
   return it == open_by_fingerprint_.end() ? std::string() : it->second;
 }

@@ -14,17 +14,16 @@
 // Logic only: no gRPC, no librdkafka.
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/mutex.h"
 #include "absl/base/thread_annotations.h"
 #include "common/page_token.h"
 #include "common/status.h"
@@ -93,8 +92,7 @@ class AlertsView {
 
   const PageTokens tokens_;
   const size_t change_history_;
-  mutable std::mutex mutex_;
-  mutable std::condition_variable alert_changed_;
+  mutable Mutex mutex_;
   std::map<std::string, Known> alerts_ ABSL_GUARDED_BY(mutex_);
   // Open instances that notify, by fingerprint (a fingerprint has at most one open instance).
   std::map<std::string, std::string> open_by_fingerprint_ ABSL_GUARDED_BY(mutex_);
@@ -107,7 +105,7 @@ class AlertsView {
   std::map<int32_t, uint64_t> last_sequence_ ABSL_GUARDED_BY(mutex_);
   std::map<int32_t, uint64_t> dropped_upto_ ABSL_GUARDED_BY(mutex_);
 
-  mutable std::mutex watchers_mutex_;
+  mutable Mutex watchers_mutex_;
   std::map<int, std::function<void()>> watchers_ ABSL_GUARDED_BY(watchers_mutex_);
   int next_watcher_ ABSL_GUARDED_BY(watchers_mutex_) = 0;
 };

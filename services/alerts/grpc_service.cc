@@ -1,7 +1,7 @@
+#include "common/mutex.h"
 #include "services/alerts/grpc_service.h"
 
 #include <deque>
-#include <mutex>
 
 #include "common/grpc_status.h"
 #include "common/grpc_unary.h"
@@ -26,7 +26,7 @@ class WatchReactor : public grpc::ServerWriteReactor<kam::v1::AlertChange> {
       return;
     }
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      MutexLock lock(&mutex_);
       writing_ = false;
     }
     Pump();
@@ -43,7 +43,7 @@ class WatchReactor : public grpc::ServerWriteReactor<kam::v1::AlertChange> {
  private:
   // Writes the next change, if any, unless a write is in flight or the stream ended.
   void Pump() {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     if (writing_ || finished_) return;
     if (pending_.empty()) {
       auto changes = view_->Read(&cursor_, 64);
@@ -63,7 +63,7 @@ class WatchReactor : public grpc::ServerWriteReactor<kam::v1::AlertChange> {
   }
 
   void FinishOnce(const grpc::Status& status) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     if (finished_) return;
     finished_ = true;
     Finish(status);
@@ -72,7 +72,7 @@ class WatchReactor : public grpc::ServerWriteReactor<kam::v1::AlertChange> {
   AlertsView* view_;
   AlertsView::Cursor cursor_;  // guarded by mutex_
   int watcher_ = 0;
-  std::mutex mutex_;
+  Mutex mutex_;
   std::deque<kam::v1::AlertChange> pending_;
   kam::v1::AlertChange current_;
   bool writing_ = false;

@@ -22,7 +22,7 @@ void KpiBook::Apply(int32_t /*task*/, std::string_view key, std::optional<std::s
   if (separator == std::string_view::npos || key.substr(0, separator) != alerts::kKpisCf) return;
   const std::string_view store_key = key.substr(separator + 1);
   if (store_key.size() <= 4) return;
-  std::lock_guard<std::mutex> lock(pending_mutex_);
+  MutexLock lock(&pending_mutex_);
   pending_[std::string(store_key.substr(4))] =
       value ? std::optional<std::string>(std::string(*value)) : std::nullopt;
 }
@@ -30,7 +30,7 @@ void KpiBook::Apply(int32_t /*task*/, std::string_view key, std::optional<std::s
 void KpiBook::TakePending() {
   std::map<std::string, std::optional<std::string>> pending;
   {
-    std::lock_guard<std::mutex> lock(pending_mutex_);
+    MutexLock lock(&pending_mutex_);
     pending.swap(pending_);
   }
   for (const auto& [id, value] : pending) Put(id, value);
@@ -131,7 +131,7 @@ std::vector<std::string> KpiBook::Subtree(const std::string& id) const {
 }
 
 size_t KpiBook::accounts() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   TakePending();
   return accounts_.size();
 }
@@ -146,7 +146,7 @@ absl::StatusOr<kam::v1::KpiReport> KpiBook::Get(const kam::v1::GetKpisRequest& r
   if (to - from > kMaxPeriodMillis) {
     return absl::InvalidArgumentError("start_time: the period may be at most 10 years long");
   }
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   TakePending();
   std::vector<const AccountKpiState*> scope;
   std::vector<std::string> rolled_up;

@@ -8,12 +8,12 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 
+#include "common/mutex.h"
 #include "absl/base/thread_annotations.h"
 #include "common/status.h"
 #include "kam/internal/v1/storage.pb.h"
@@ -52,9 +52,9 @@ class KpiBook {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   std::function<int64_t()> now_;
-  std::mutex pending_mutex_;
+  Mutex pending_mutex_;
   std::map<std::string, std::optional<std::string>> pending_ ABSL_GUARDED_BY(pending_mutex_);
-  mutable std::mutex mutex_;
+  mutable Mutex mutex_;
   std::map<std::string, kam::internal::v1::AccountKpiState> accounts_ ABSL_GUARDED_BY(mutex_);
   std::map<std::string, std::set<std::string>> by_owner_ ABSL_GUARDED_BY(mutex_);
   std::map<std::string, std::set<std::string>> children_ ABSL_GUARDED_BY(mutex_);

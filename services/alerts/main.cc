@@ -5,9 +5,9 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
-#include <mutex>
 #include <thread>
 
+#include "common/mutex.h"
 #include "absl/strings/strip.h"
 #include "common/kafka/changelog_follower.h"
 #include "common/kafka/publisher.h"
@@ -175,12 +175,12 @@ int main(int argc, char** argv) {
     kam::log::Error("start failed", {{"error", command_producer.status().ToString()}});
     return 1;
   }
-  std::mutex command_mutex;  // one Publish at a time on the producer
+  kam::Mutex command_mutex;  // one Publish at a time on the producer
   kam::alerts::AlertWriter writer(
       &view, &silences,
       [&, producer = command_producer->get()](int32_t task, const std::string& key,
                                               const std::string& value) {
-        std::lock_guard<std::mutex> lock(command_mutex);
+        kam::MutexLock lock(&command_mutex);
         std::vector<bool> delivered;
         return producer->Publish({{.topic = options.commands_topic,
                                    .partition = task,

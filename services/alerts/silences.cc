@@ -95,29 +95,30 @@ void SilenceBook::Apply(int32_t, std::string_view key, std::optional<std::string
   const std::string_view store_key = key.substr(separator + 1);
   if (store_key.size() <= 4) return;
   const std::string id(store_key.substr(4));
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   Silence silence;
   if (!value) {
     silences_.erase(id);
   } else if (silence.ParseFromArray(value->data(), static_cast<int>(value->size()))) {
     silences_[id] = std::move(silence);
   }
-  changed_.notify_all();
 }
 
 bool SilenceBook::AwaitStored(const Silence& silence, std::chrono::milliseconds timeout) const {
-  std::unique_lock<std::mutex> lock(mutex_);
-  return changed_.wait_for(lock, timeout, [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  MutexLock lock(&mutex_);
+  auto stored = [&] {
+    mutex_.AssertHeld();
     auto it = silences_.find(silence.id());
     return it != silences_.end() && MillisFromTimestamp(it->second.end_time()) ==
                                         MillisFromTimestamp(silence.end_time());
-  });
+  };
+  return mutex_.AwaitWithTimeout(stored, absl::FromChrono(timeout));
 }
 
 std::vector<std::string> SilenceBook::Matching(const kam::v1::Alert& alert, int tier,
                                                int industry, int64_t at_millis) const {
   std::vector<std::string> ids;
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   for (const auto& [id, silence] : silences_) {
     if (SilenceMatches(silence, alert, tier, industry, at_millis)) ids.push_back(id);
   }
@@ -128,7 +129,7 @@ kam::v1::ListSilencesResponse SilenceBook::List(const kam::v1::ListSilencesReque
                                                 int64_t now_millis) const {
   std::vector<Silence> listed;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     for (const auto& [id, silence] : silences_) {
       if (request.include_expired() || MillisFromTimestamp(silence.end_time()) > now_millis) {
         listed.push_back(silence);
@@ -146,7 +147,7 @@ kam::v1::ListSilencesResponse SilenceBook::List(const kam::v1::ListSilencesReque
 }
 
 std::optional<Silence> SilenceBook::Find(const std::string& id) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   auto it = silences_.find(id);
   if (it == silences_.end()) return std::nullopt;
   return it->second;

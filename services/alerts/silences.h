@@ -14,15 +14,14 @@
 // Logic only: no gRPC, no librdkafka.
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/mutex.h"
 #include "absl/base/thread_annotations.h"
 #include "common/status.h"
 #include "kam/v1/alerts.pb.h"
@@ -60,8 +59,7 @@ class SilenceBook {
   bool AwaitStored(const kam::v1::Silence& silence, std::chrono::milliseconds timeout) const;
 
  private:
-  mutable std::mutex mutex_;
-  mutable std::condition_variable changed_;
+  mutable Mutex mutex_;
   std::map<std::string, kam::v1::Silence> silences_ ABSL_GUARDED_BY(mutex_);
 };
 

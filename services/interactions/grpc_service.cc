@@ -1,7 +1,7 @@
+#include "common/mutex.h"
 #include "services/interactions/grpc_service.h"
 
 #include <map>
-#include <mutex>
 
 #include "common/grpc_status.h"
 #include "common/grpc_unary.h"
@@ -75,7 +75,7 @@ grpc::ServerUnaryReactor* InteractionsGrpcService::BatchRecordInteractions(
 
   // Answers gathered per item in the order of the request.
   struct Join {
-    std::mutex mutex;
+    Mutex mutex;
     std::vector<kam::v1::BatchItemResult> results;
     int pending = 0;
     grpc::Status failure;  // the first error that fails the whole call (storage trouble here)
@@ -119,7 +119,7 @@ grpc::ServerUnaryReactor* InteractionsGrpcService::BatchRecordInteractions(
                                                  std::move(on_done));
         },
         [join, part, stub, finish_part](grpc::Status status, const grpc::ClientContext&) {
-          std::lock_guard<std::mutex> lock(join->mutex);
+          MutexLock lock(&join->mutex);
           if (status.ok()) {
             for (const auto& result : part->response.results()) {
               if (result.index() < 0 || result.index() >= static_cast<int>(part->indexes.size())) {
@@ -143,7 +143,7 @@ grpc::ServerUnaryReactor* InteractionsGrpcService::BatchRecordInteractions(
   // The local part: answered when its items are (an item may wait for its account, without a
   // thread).
   if (local.empty()) {
-    std::lock_guard<std::mutex> lock(join->mutex);
+    MutexLock lock(&join->mutex);
     finish_part();
     return reactor;
   }
@@ -152,7 +152,7 @@ grpc::ServerUnaryReactor* InteractionsGrpcService::BatchRecordInteractions(
   book_->BatchRecordInteractionsAsync(
       sub,
       [join, local, finish_part](absl::StatusOr<kam::v1::BatchRecordInteractionsResponse> mine) {
-        std::lock_guard<std::mutex> lock(join->mutex);
+        MutexLock lock(&join->mutex);
         if (!mine.ok()) {
           join->failure = ToGrpcStatus(mine.status());
         } else {
@@ -182,7 +182,7 @@ grpc::ServerUnaryReactor* InteractionsGrpcService::GetInteraction(
   }
   // The id does not name its account: ask every other instance, first found wins.
   struct Ask {
-    std::mutex mutex;
+    Mutex mutex;
     int pending = 0;
     bool found = false;
     bool unavailable = false;
@@ -206,7 +206,7 @@ grpc::ServerUnaryReactor* InteractionsGrpcService::GetInteraction(
         },
         [ask, i, stub, reactor, response, metrics = metrics_, began, not_found, kMethod](
             grpc::Status status, const grpc::ClientContext&) {
-          std::lock_guard<std::mutex> lock(ask->mutex);
+          MutexLock lock(&ask->mutex);
           if (status.ok() && !ask->found) {
             ask->found = true;
             *response = ask->answers[i];

@@ -411,7 +411,7 @@ void InteractionsBook::BatchRecordInteractionsAsync(
   // Every item goes to the committer at once, so the whole batch usually lands in one commit; the
   // items waiting for their account share one deadline.
   struct Outcomes {
-    std::mutex mutex;
+    Mutex mutex;
     std::vector<std::optional<absl::StatusOr<Interaction>>> items;
     int remaining = 0;
     BatchRecorded done;
@@ -425,7 +425,7 @@ void InteractionsBook::BatchRecordInteractionsAsync(
   for (int i = 0; i < request.requests_size(); ++i) {
     RecordBefore(request.requests(i), deadline, [outcomes, i](absl::StatusOr<Interaction> result) {
       {
-        std::lock_guard<std::mutex> lock(outcomes->mutex);
+        MutexLock lock(&outcomes->mutex);
         outcomes->items[i] = std::move(result);
         if (--outcomes->remaining > 0) return;
       }

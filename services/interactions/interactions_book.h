@@ -16,15 +16,14 @@
 // it cannot confirm, so nothing needs reconciling later. The wait holds no thread: the call
 // waits in DeadlineWaiters and is woken by the replica's commits.
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/deadline_waiters.h"
 #include "common/group_committer.h"
 #include "common/outbox.h"

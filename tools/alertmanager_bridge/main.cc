@@ -19,9 +19,9 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
-#include <mutex>
 #include <thread>
 
+#include "common/mutex.h"
 #include "common/kafka/changelog_follower.h"
 #include "common/kafka_security.h"
 #include "common/kafka_topics.h"
@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
   kam::bridge::AlertmanagerFeed feed(
       {.resend_millis = int64_t{resend_seconds} * 1000,
        .resolved_keep_millis = int64_t{resolved_keep_minutes} * 60 * 1000});
-  std::mutex feed_mutex;
+  kam::Mutex feed_mutex;
   std::atomic<bool> changed{false};
   kam::kafka::KafkaOptions options;
   options.brokers = brokers;
@@ -132,7 +132,7 @@ int main(int argc, char** argv) {
   auto follower = kam::kafka::ChangelogFollower::Create(
       options, topic, [&](int32_t, std::string_view, std::optional<std::string_view> value) {
         if (!value) return;
-        std::lock_guard<std::mutex> lock(feed_mutex);
+        kam::MutexLock lock(&feed_mutex);
         if (feed.Apply(std::string(*value))) changed.store(true);
       });
   if (!follower.ok()) {
@@ -180,7 +180,7 @@ int main(int argc, char** argv) {
         (now >= next_send || stream_changed || am_backoff.failures > 0)) {
       std::string body;
       {
-        std::lock_guard<std::mutex> lock(feed_mutex);
+        kam::MutexLock lock(&feed_mutex);
         // Invalid UTF-8 (a summary cut mid-character upstream) is replaced, never thrown.
         body = feed.Payload(wall).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       }
@@ -201,7 +201,7 @@ int main(int argc, char** argv) {
     if (pd_client && pd_changed && pd_backoff.Ready()) {
       std::vector<kam::bridge::PagerDutyEvent> events;
       {
-        std::lock_guard<std::mutex> lock(feed_mutex);
+        kam::MutexLock lock(&feed_mutex);
         events = pagerduty.Pending(feed.latest(), wall);
       }
       pd_changed = false;
