@@ -77,9 +77,9 @@ class Latencies {
     return std::chrono::duration<double, std::milli>(d).count();
   }
   kam::Mutex mutex_;
-  std::map<std::string, Clock::time_point> returned_;
-  std::map<std::string, Clock::time_point> early_;
-  std::vector<double> latencies_ms_;
+  std::map<std::string, Clock::time_point> returned_ ABSL_GUARDED_BY(mutex_);
+  std::map<std::string, Clock::time_point> early_ ABSL_GUARDED_BY(mutex_);
+  std::vector<double> latencies_ms_ ABSL_GUARDED_BY(mutex_);
 };
 
 // Consumes kam.alerts.v1 from its current end and reports every RESPONSE_OVERDUE firing.

@@ -50,12 +50,15 @@ void DeadlineWaiters::Run() {
   while (true) {
     std::vector<std::pair<Wake, Callback>> due;
     if (stopping_) {
-      for (auto& [deadline, callback] : changed_) due.emplace_back(Wake::kExpired, std::move(callback));
-      for (auto& [deadline, callback] : waiters_) due.emplace_back(Wake::kExpired, std::move(callback));
+      for (auto& [deadline, callback] : changed_)
+        due.emplace_back(Wake::kExpired, std::move(callback));
+      for (auto& [deadline, callback] : waiters_)
+        due.emplace_back(Wake::kExpired, std::move(callback));
       changed_.clear();
       waiters_.clear();
     } else {
-      for (auto& [deadline, callback] : changed_) due.emplace_back(Wake::kChanged, std::move(callback));
+      for (auto& [deadline, callback] : changed_)
+        due.emplace_back(Wake::kChanged, std::move(callback));
       changed_.clear();
       const auto now = Clock::now();
       while (!waiters_.empty() && waiters_.begin()->first <= now) {

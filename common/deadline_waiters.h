@@ -15,8 +15,8 @@
 #include <map>
 #include <thread>
 
-#include "common/mutex.h"
 #include "absl/base/thread_annotations.h"
+#include "common/mutex.h"
 
 namespace kam {
 

@@ -12,8 +12,8 @@
 #include <thread>
 #include <vector>
 
-#include "common/mutex.h"
 #include "common/batch_committer.h"
+#include "common/mutex.h"
 #include "common/outbox.h"
 #include "common/staged_batch.h"
 #include "common/status.h"

@@ -16,7 +16,7 @@ namespace {
 
 std::atomic<int> g_level{static_cast<int>(Level::kInfo)};
 Mutex g_mutex;
-std::string& ServiceName() {
+std::string& ServiceName() ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_mutex) {
   static std::string* name = new std::string("kam");
   return *name;
 }

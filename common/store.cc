@@ -60,6 +60,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
   db_options.keep_log_file_num = 3;
   db_options.max_background_jobs = 2;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  if (options.env != nullptr) db_options.env = options.env;
 
   for (std::string_view runtime_cf : {kOutboxCf, kMetaCf, kOffsetsCf}) {
     if (std::find(column_families.begin(), column_families.end(), runtime_cf) ==

@@ -27,6 +27,9 @@ struct StoreOptions {
   // fsync the WAL on every write. Off by default: a process crash (kill -9) loses nothing without
   // it, since the WAL is in the OS page cache; turn it on to survive power loss too.
   bool sync_writes = false;
+  // Where the files live; null is the disk. The fuzz targets give a fresh rocksdb::NewMemEnv per
+  // input, so every input starts from an empty store and a finding replays alone.
+  rocksdb::Env* env = nullptr;
 };
 
 class Store {

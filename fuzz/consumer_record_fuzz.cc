@@ -6,10 +6,14 @@
 // behaviour, a storage error from a healthy disk -- is a finding. Timers are punctuated between
 // records, so later inputs meet open alerts, held-back interactions and due timers.
 //
-// Input: [kind][partition][key length] key value, or for kind 6 (punctuate): [6] [4 bytes: seconds
-// after the start on the wall clock]. The wall clock is the machine's, not input: it stays sane.
+// An input is a sequence of steps (fuzz_store.h) applied to empty stores: a record step's body
+// is [partition][key length] key value, on one of kam-alerts' five input topics or on
+// kam-interactions' account replica; a punctuate step's body is 4 bytes, seconds after the start
+// on the wall clock (the machine's clock is not input, so it stays sane).
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -37,7 +41,10 @@ constexpr uint8_t kPunctuateKind = 6;
 constexpr uint8_t kKinds = 7;
 
 struct Consumers {
-  Consumers() {
+  // Both stores are emptied first.
+  Consumers(kam::fuzz::MemoryStore* alerts_store, kam::fuzz::MemoryStore* replica_store) {
+    alerts_store->Wipe();
+    replica_store->Wipe();
     kam::alerts::EngineOptions options;
     options.idle_millis = 1000;
     options.wall_clock = [] { return kStart; };
@@ -47,22 +54,18 @@ struct Consumers {
     topics[3] = options.commands_topic;
     topics[4] = options.portfolio_topic;
 
-    alerts_store = Must(kam::Store::Open({.path = kam::fuzz::RunDirectory("kam-fuzz-alerts")},
-                                         kam::alerts::AlertsEngine::ColumnFamilies()));
-    alerts_outbox = Must(kam::Outbox::Open(alerts_store.get()));
-    engine = Must(kam::alerts::AlertsEngine::Open(alerts_store.get(), alerts_outbox.get(), options));
+    alerts_outbox = Must(kam::Outbox::Open(alerts_store->get()));
+    engine =
+        Must(kam::alerts::AlertsEngine::Open(alerts_store->get(), alerts_outbox.get(), options));
     for (int32_t task = 0; task < 3; ++task) engine->TaskRunning(task);
-    alerts = std::make_unique<kam::RecordApplier>(alerts_store.get(), alerts_outbox.get(),
+    alerts = std::make_unique<kam::RecordApplier>(alerts_store->get(), alerts_outbox.get(),
                                                   engine.get(), "kam-alerts");
 
-    replica_store =
-        Must(kam::Store::Open({.path = kam::fuzz::RunDirectory("kam-fuzz-replica")},
-                              kam::interactions::InteractionsBook::ColumnFamilies()));
-    replica_outbox = Must(kam::Outbox::Open(replica_store.get()));
-    committer = std::make_unique<kam::OutboxCommitter>(replica_store.get(), replica_outbox.get());
-    book = Must(kam::interactions::InteractionsBook::Open(replica_store.get(), committer.get(),
-                                                           &ownership, {}));
-    replica = std::make_unique<kam::RecordApplier>(replica_store.get(), replica_outbox.get(),
+    replica_outbox = Must(kam::Outbox::Open(replica_store->get()));
+    committer = std::make_unique<kam::OutboxCommitter>(replica_store->get(), replica_outbox.get());
+    book = Must(kam::interactions::InteractionsBook::Open(replica_store->get(), committer.get(),
+                                                          &ownership, {}));
+    replica = std::make_unique<kam::RecordApplier>(replica_store->get(), replica_outbox.get(),
                                                    book->account_replica(), "kam-interactions");
   }
 
@@ -73,11 +76,9 @@ struct Consumers {
   }
 
   std::string topics[kAlertTopics];
-  std::unique_ptr<kam::Store> alerts_store;
   std::unique_ptr<kam::Outbox> alerts_outbox;
   std::unique_ptr<kam::alerts::AlertsEngine> engine;
   std::unique_ptr<kam::RecordApplier> alerts;
-  std::unique_ptr<kam::Store> replica_store;
   std::unique_ptr<kam::Outbox> replica_outbox;
   std::unique_ptr<kam::OutboxCommitter> committer;
   kam::SingleTaskOwnership ownership;
@@ -88,9 +89,8 @@ struct Consumers {
 
 std::string Record(uint8_t kind, uint8_t partition, const std::string& key,
                    const std::string& value) {
-  return std::string{static_cast<char>(kind), static_cast<char>(partition),
-                     static_cast<char>(key.size())} +
-         key + value;
+  return kam::fuzz::EncodeStep(
+      kind, std::string{static_cast<char>(partition), static_cast<char>(key.size())} + key + value);
 }
 
 std::string Seeds(std::string* name, int which) {
@@ -165,9 +165,9 @@ std::string Seeds(std::string* name, int which) {
     default: {
       *name = "punctuate";
       const uint32_t forty_days = 40 * 24 * 3600;
-      std::string bytes(1, static_cast<char>(kPunctuateKind));
-      bytes.append(reinterpret_cast<const char*>(&forty_days), sizeof(forty_days));
-      return bytes;
+      return kam::fuzz::EncodeStep(
+          kPunctuateKind,
+          std::string(reinterpret_cast<const char*>(&forty_days), sizeof(forty_days)));
     }
   }
 }
@@ -176,48 +176,54 @@ std::string Seeds(std::string* name, int which) {
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   std::vector<std::pair<std::string, std::string>> seeds;
-  for (int which = 0; which < 8; ++which) {
+  std::string book;  // every step in turn: a manager, an account, answers, timers, commands
+  for (int which : {1, 0, 6, 2, 3, 7, 4, 5}) {
     std::string name;
-    std::string bytes = Seeds(&name, which);
-    seeds.emplace_back(name, std::move(bytes));
+    std::string step = Seeds(&name, which);
+    book += step;
+    seeds.emplace_back(name, std::move(step));
   }
+  seeds.emplace_back("book", book);
   kam::fuzz::WriteSeedsIfAsked(seeds);
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static Consumers consumers;
-  if (size < 1) return 0;
-  const uint8_t kind = data[0] % kKinds;
-  absl::Status applied;
-  if (kind == kPunctuateKind) {
-    uint32_t seconds = 0;
-    if (size >= 1 + sizeof(seconds)) std::memcpy(&seconds, data + 1, sizeof(seconds));
-    applied = consumers.alerts->Punctuate(kStart + int64_t{seconds} * 1000);
-  } else {
-    if (size < 3) return 0;
-    const size_t key_size = data[2] % 64;
-    if (size < 3 + key_size) return 0;
-    kam::ConsumedRecord record;
-    record.partition = data[1] % 3;
-    record.offset = consumers.offset++;
-    record.key.assign(reinterpret_cast<const char*>(data + 3), key_size);
-    record.value.assign(reinterpret_cast<const char*>(data + 3 + key_size),
-                        size - 3 - key_size);
-    record.timestamp_ms = kStart;
-    if (kind == kReplicaKind) {
-      record.topic = kam::kafka_topics::kAccounts;
-      record.partition = 0;
-      applied = consumers.replica->Apply(record);
+  static kam::fuzz::MemoryStore alerts_store(kam::alerts::AlertsEngine::ColumnFamilies());
+  static kam::fuzz::MemoryStore replica_store(
+      kam::interactions::InteractionsBook::ColumnFamilies());
+  Consumers consumers(&alerts_store, &replica_store);
+  for (const kam::fuzz::Step& step : kam::fuzz::Steps(data, size)) {
+    const uint8_t kind = step.kind % kKinds;
+    absl::Status applied;
+    if (kind == kPunctuateKind) {
+      uint32_t seconds = 0;
+      std::memcpy(&seconds, step.body.data(), std::min(step.body.size(), sizeof(seconds)));
+      applied = consumers.alerts->Punctuate(kStart + int64_t{seconds} * 1000);
     } else {
-      record.topic = consumers.topics[kind];
-      applied = consumers.alerts->Apply(record);
+      if (step.body.size() < 2) continue;
+      const size_t key_size =
+          std::min<size_t>(static_cast<uint8_t>(step.body[1]) % 64, step.body.size() - 2);
+      kam::ConsumedRecord record;
+      record.partition = static_cast<uint8_t>(step.body[0]) % 3;
+      record.offset = consumers.offset++;
+      record.key = std::string(step.body.substr(2, key_size));
+      record.value = std::string(step.body.substr(2 + key_size));
+      record.timestamp_ms = kStart;
+      if (kind == kReplicaKind) {
+        record.topic = kam::kafka_topics::kAccounts;
+        record.partition = 0;
+        applied = consumers.replica->Apply(record);
+      } else {
+        record.topic = consumers.topics[kind];
+        applied = consumers.alerts->Apply(record);
+      }
     }
-  }
-  // Input errors are dead-lettered inside Apply: anything that still comes out is a finding.
-  if (!applied.ok()) {
-    std::fprintf(stderr, "apply failed: %s\n", applied.ToString().c_str());
-    std::abort();
+    // Input errors are dead-lettered inside Apply: anything that still comes out is a finding.
+    if (!applied.ok()) {
+      std::fprintf(stderr, "apply failed: %s\n", applied.ToString().c_str());
+      std::abort();
+    }
   }
   return 0;
 }

@@ -3,6 +3,8 @@
 // the group committer, the outbox) that knows an open account acc_1 and a closed account acc_2.
 // Every answer is OK or one of the codes the API documents for a caller's mistake; an interaction
 // that was recorded can be read back as it was answered. Anything else is a finding.
+// An input is a sequence of requests (fuzz_store.h steps: the kind picks the call, the body is
+// the request's bytes), served by a book that starts empty for every input.
 
 #include <cstdint>
 #include <cstdio>
@@ -49,16 +51,13 @@ void RequireAnswer(const absl::Status& status, const char* call) {
 }
 
 struct Service {
-  Service() {
-    store = Must(kam::Store::Open({.path = kam::fuzz::RunDirectory("kam-fuzz-interactions")},
-                                  InteractionsBook::ColumnFamilies()));
-    outbox = Must(kam::Outbox::Open(store.get()));
-    committer = std::make_unique<kam::OutboxCommitter>(store.get(), outbox.get());
+  explicit Service(kam::fuzz::MemoryStore* emptied) : store(emptied->get()) {
+    outbox = Must(kam::Outbox::Open(store));
+    committer = std::make_unique<kam::OutboxCommitter>(store, outbox.get());
     kam::interactions::InteractionsOptions options;
     options.replica_wait_millis = 0;  // an unknown account is answered at once
-    book = Must(InteractionsBook::Open(store.get(), committer.get(), &ownership, options));
-    kam::RecordApplier replica(store.get(), outbox.get(), book->account_replica(),
-                               "kam-interactions");
+    book = Must(InteractionsBook::Open(store, committer.get(), &ownership, options));
+    kam::RecordApplier replica(store, outbox.get(), book->account_replica(), "kam-interactions");
     Account(replica, "acc_1", false);
     Account(replica, "acc_2", true);
   }
@@ -70,11 +69,11 @@ struct Service {
     account->set_owner_manager_id("mgr_1");
     account->set_lifecycle_phase(closed ? kam::v1::LIFECYCLE_PHASE_CHURNED
                                         : kam::v1::LIFECYCLE_PHASE_ESTABLISHED);
-    Require(replica
-                .Apply({kam::kafka_topics::kAccounts, 0, offset++, id,
-                        envelope.SerializeAsString(), 0})
-                .ok(),
-            "harness: replica");
+    Require(
+        replica
+            .Apply({kam::kafka_topics::kAccounts, 0, offset++, id, envelope.SerializeAsString(), 0})
+            .ok(),
+        "harness: replica");
   }
 
   template <typename T>
@@ -83,7 +82,7 @@ struct Service {
     return std::move(*value);
   }
 
-  std::unique_ptr<kam::Store> store;
+  kam::Store* store;
   std::unique_ptr<kam::Outbox> outbox;
   std::unique_ptr<kam::OutboxCommitter> committer;
   kam::SingleTaskOwnership ownership;
@@ -101,17 +100,22 @@ void RequireReadBack(Service& service, const kam::v1::Interaction& recorded) {
           "recorded interaction reads back different");
 }
 
-void Record(Service& service, const uint8_t* data, int length) {
+template <typename Request>
+bool Parse(std::string_view body, Request* request) {
+  return request->ParseFromArray(body.data(), static_cast<int>(body.size()));
+}
+
+void Record(Service& service, std::string_view body) {
   kam::v1::RecordInteractionRequest request;
-  if (!request.ParseFromArray(data, length)) return;
+  if (!Parse(body, &request)) return;
   auto recorded = service.book->RecordInteraction(request);
   RequireAnswer(recorded.status(), "RecordInteraction");
   if (recorded.ok()) RequireReadBack(service, *recorded);
 }
 
-void Batch(Service& service, const uint8_t* data, int length) {
+void Batch(Service& service, std::string_view body) {
   kam::v1::BatchRecordInteractionsRequest request;
-  if (!request.ParseFromArray(data, length)) return;
+  if (!Parse(body, &request)) return;
   auto response = service.book->BatchRecordInteractions(request);
   RequireAnswer(response.status(), "BatchRecordInteractions");
   if (!response.ok()) return;
@@ -140,42 +144,49 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   list.add_types(kam::v1::INTERACTION_TYPE_SURVEY);
   kam::v1::GetAccountHealthRequest health;
   health.set_account_id("acc_1");
-  kam::fuzz::WriteSeedsIfAsked({{"record", '\0' + survey.SerializeAsString()},
-                                {"batch", '\1' + batch.SerializeAsString()},
-                                {"list", '\2' + list.SerializeAsString()},
-                                {"health", '\4' + health.SerializeAsString()}});
+  using kam::fuzz::EncodeStep;
+  const std::string record = EncodeStep(0, survey.SerializeAsString());
+  kam::fuzz::WriteSeedsIfAsked(
+      {{"record", record},
+       {"batch", EncodeStep(1, batch.SerializeAsString())},
+       {"record_then_list", record + EncodeStep(2, list.SerializeAsString())},
+       {"record_twice_then_health", record + record + EncodeStep(4, health.SerializeAsString())}});
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static Service service;
-  if (size < 1) return 0;
-  const uint8_t* body = data + 1;
-  const int length = static_cast<int>(size - 1);
-  switch (data[0] % 5) {
-    case 0:
-      Record(service, body, length);
-      break;
-    case 1:
-      Batch(service, body, length);
-      break;
-    case 2: {
-      kam::v1::ListInteractionsRequest request;
-      if (!request.ParseFromArray(body, length)) return 0;
-      RequireAnswer(service.book->ListInteractions(request).status(), "ListInteractions");
-      break;
-    }
-    case 3: {
-      kam::v1::GetInteractionRequest request;
-      if (!request.ParseFromArray(body, length)) return 0;
-      RequireAnswer(service.book->GetInteraction(request).status(), "GetInteraction");
-      break;
-    }
-    default: {
-      kam::v1::GetAccountHealthRequest request;
-      if (!request.ParseFromArray(body, length)) return 0;
-      RequireAnswer(service.book->GetAccountHealth(request).status(), "GetAccountHealth");
-      break;
+  static kam::fuzz::MemoryStore store(InteractionsBook::ColumnFamilies());
+  store.Wipe();
+  Service service(&store);
+  for (const kam::fuzz::Step& step : kam::fuzz::Steps(data, size, 16)) {
+    switch (step.kind % 5) {
+      case 0:
+        Record(service, step.body);
+        break;
+      case 1:
+        Batch(service, step.body);
+        break;
+      case 2: {
+        kam::v1::ListInteractionsRequest request;
+        if (Parse(step.body, &request)) {
+          RequireAnswer(service.book->ListInteractions(request).status(), "ListInteractions");
+        }
+        break;
+      }
+      case 3: {
+        kam::v1::GetInteractionRequest request;
+        if (Parse(step.body, &request)) {
+          RequireAnswer(service.book->GetInteraction(request).status(), "GetInteraction");
+        }
+        break;
+      }
+      default: {
+        kam::v1::GetAccountHealthRequest request;
+        if (Parse(step.body, &request)) {
+          RequireAnswer(service.book->GetAccountHealth(request).status(), "GetAccountHealth");
+        }
+        break;
+      }
     }
   }
   return 0;

@@ -1,5 +1,6 @@
-#include "common/mutex.h"
 #include "services/accounts/accounts_book.h"
+
+#include "common/mutex.h"
 
 // The commands: every change to managers and accounts, staged in a Mutation and committed by the
 // writer. Queries are in accounts_queries.cc.
@@ -86,7 +87,10 @@ absl::StatusOr<std::unique_ptr<AccountsBook>> AccountsBook::Open(Store* store,
   }
   std::unique_ptr<AccountsBook> book(
       new AccountsBook(store, committer, ownership, std::move(policy), *std::move(tokens)));
-  KAM_RETURN_IF_ERROR(book->state_.LoadFrom(*store));
+  {
+    WriterMutexLock lock(&book->mutex_);
+    KAM_RETURN_IF_ERROR(book->state_.LoadFrom(*store));
+  }
   KAM_ASSIGN_OR_RETURN(uint64_t version, book->StoredVersion());
   {
     MutexLock lock(&book->version_mutex_);
@@ -264,12 +268,12 @@ absl::Status AccountsBook::CheckOwner(const std::string& manager_id,
 absl::Status AccountsBook::CheckNothingOwned(const std::string& manager_id) const {
   const std::set<std::string>& owned = state_.OwnedIds(manager_id);
   if (owned.empty()) return absl::OkStatus();
-  std::vector<std::string> named(owned.begin(), std::next(owned.begin(),
-                                                          std::min<size_t>(owned.size(), 20)));
-  return absl::FailedPreconditionError(absl::StrCat(
-      "manager.active: manager \"", manager_id, "\" still owns ", owned.size(),
-      " open accounts (", absl::StrJoin(named, ", "), owned.size() > 20 ? ", ..." : "",
-      "): move them first (SuggestReassignments, ReassignAccount)"));
+  std::vector<std::string> named(owned.begin(),
+                                 std::next(owned.begin(), std::min<size_t>(owned.size(), 20)));
+  return absl::FailedPreconditionError(
+      absl::StrCat("manager.active: manager \"", manager_id, "\" still owns ", owned.size(),
+                   " open accounts (", absl::StrJoin(named, ", "), owned.size() > 20 ? ", ..." : "",
+                   "): move them first (SuggestReassignments, ReassignAccount)"));
 }
 
 absl::Status AccountsBook::CheckParent(const Account& account, const std::string& field) const {

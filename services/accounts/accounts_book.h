@@ -24,9 +24,9 @@
 #include <string>
 #include <vector>
 
-#include "common/mutex.h"
 #include "absl/base/thread_annotations.h"
 #include "common/batch_committer.h"
+#include "common/mutex.h"
 #include "common/outbox.h"
 #include "common/page_token.h"
 #include "common/status.h"
@@ -100,7 +100,7 @@ class AccountsBook {
   // The rebalance generation since which this instance is the writer; UNAVAILABLE on a standby.
   absl::StatusOr<uint64_t> WriterGeneration() const;
   // Commits `mutation` as the writer (mutex_ held exclusively).
-  absl::Status Commit(Mutation& mutation);
+  absl::Status Commit(Mutation& mutation) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // The store's changelog checkpoint of the book (task 0).
   absl::StatusOr<uint64_t> StoredVersion() const;
 
@@ -109,17 +109,22 @@ class AccountsBook {
                                                            const std::string& request_id,
                                                            const std::string& fingerprint) const;
   // Checks owner and parent references of a new or changed account against current state.
-  absl::Status CheckOwner(const std::string& manager_id, const std::string& field) const;
+  absl::Status CheckOwner(const std::string& manager_id, const std::string& field) const
+      ABSL_SHARED_LOCKS_REQUIRED(mutex_);
   // FAILED_PRECONDITION naming the open accounts `manager_id` owns, if any (before deactivating).
-  absl::Status CheckNothingOwned(const std::string& manager_id) const;
-  absl::Status CheckParent(const kam::v1::Account& account, const std::string& field) const;
+  absl::Status CheckNothingOwned(const std::string& manager_id) const
+      ABSL_SHARED_LOCKS_REQUIRED(mutex_);
+  absl::Status CheckParent(const kam::v1::Account& account, const std::string& field) const
+      ABSL_SHARED_LOCKS_REQUIRED(mutex_);
   absl::StatusOr<kam::v1::Account> ValidateNewAccount(const kam::v1::Account& input,
-                                                      const std::string& prefix) const;
+                                                      const std::string& prefix) const
+      ABSL_SHARED_LOCKS_REQUIRED(mutex_);
   // The account a change names: NOT_FOUND (naming `field`), ABORTED on a stale etag, and
   // FAILED_PRECONDITION when it is closed.
   absl::StatusOr<const kam::v1::Account*> OpenAccountToChange(const std::string& id,
                                                               const std::string& etag,
-                                                              const std::string& field) const;
+                                                              const std::string& field) const
+      ABSL_SHARED_LOCKS_REQUIRED(mutex_);
 
   Store* store_;
   std::unique_ptr<BatchCommitter> owned_committer_;

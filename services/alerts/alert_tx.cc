@@ -66,6 +66,7 @@ absl::Status AlertTx::Advance(int32_t p, int64_t at) {
 }
 
 absl::Status AlertTx::Schedule(const TimerKey& timer) {
+  KAM_RETURN_IF_ERROR(timer.CheckEncodable());
   auto scanned = scanned_upto_.find(timer.partition);
   if (scanned != scanned_upto_.end() && timer.due_millis <= scanned->second) {
     scanned->second = timer.due_millis - 1;  // the next scan must see it

@@ -153,7 +153,8 @@ bool AlertsView::AwaitEtag(const std::string& id, const std::string& etag,
     mutex_.AssertHeld();
     auto it = alerts_.find(id);
     uint64_t held = 0;
-    return it != alerts_.end() && absl::SimpleAtoi(it->second.alert.etag(), &held) && held >= wanted;
+    return it != alerts_.end() && absl::SimpleAtoi(it->second.alert.etag(), &held) &&
+           held >= wanted;
   };
   return mutex_.AwaitWithTimeout(reached, absl::FromChrono(timeout));
 }

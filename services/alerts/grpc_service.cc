@@ -73,10 +73,10 @@ class WatchReactor : public grpc::ServerWriteReactor<kam::v1::AlertChange> {
   AlertsView::Cursor cursor_;  // guarded by mutex_
   int watcher_ = 0;
   Mutex mutex_;
-  std::deque<kam::v1::AlertChange> pending_;
-  kam::v1::AlertChange current_;
-  bool writing_ = false;
-  bool finished_ = false;
+  std::deque<kam::v1::AlertChange> pending_ ABSL_GUARDED_BY(mutex_);
+  kam::v1::AlertChange current_ ABSL_GUARDED_BY(mutex_);
+  bool writing_ ABSL_GUARDED_BY(mutex_) = false;
+  bool finished_ ABSL_GUARDED_BY(mutex_) = false;
 };
 
 // A WatchAlerts call refused before streaming anything.

@@ -20,12 +20,10 @@ absl::StatusOr<Silence> NewSilence(const kam::v1::CreateSilenceRequest& request,
   if (!request.has_silence()) return absl::InvalidArgumentError("silence: required");
   Silence silence = request.silence();
   if (!kam::v1::AlertRule_IsValid(silence.rule())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("silence.rule: unknown value ", silence.rule()));
+    return absl::InvalidArgumentError(absl::StrCat("silence.rule: unknown value ", silence.rule()));
   }
   if (!kam::v1::Tier_IsValid(silence.tier())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("silence.tier: unknown value ", silence.tier()));
+    return absl::InvalidArgumentError(absl::StrCat("silence.tier: unknown value ", silence.tier()));
   }
   if (!kam::v1::Industry_IsValid(silence.industry())) {
     return absl::InvalidArgumentError(
@@ -69,8 +67,8 @@ absl::StatusOr<Silence> NewSilence(const kam::v1::CreateSilenceRequest& request,
   }
   silence.set_id(request.request_id().empty()
                      ? absl::StrCat("sil_", NewUuid())
-                     : absl::StrCat("sil_", Sha256Hex(absl::StrCat(
-                                                silence.created_by(), "\n", request.request_id()))
+                     : absl::StrCat("sil_", Sha256Hex(absl::StrCat(silence.created_by(), "\n",
+                                                                   request.request_id()))
                                                 .substr(0, 32)));
   *silence.mutable_create_time() = TimestampFromMillis(now_millis);
   return silence;
@@ -109,14 +107,14 @@ bool SilenceBook::AwaitStored(const Silence& silence, std::chrono::milliseconds 
   auto stored = [&] {
     mutex_.AssertHeld();
     auto it = silences_.find(silence.id());
-    return it != silences_.end() && MillisFromTimestamp(it->second.end_time()) ==
-                                        MillisFromTimestamp(silence.end_time());
+    return it != silences_.end() &&
+           MillisFromTimestamp(it->second.end_time()) == MillisFromTimestamp(silence.end_time());
   };
   return mutex_.AwaitWithTimeout(stored, absl::FromChrono(timeout));
 }
 
-std::vector<std::string> SilenceBook::Matching(const kam::v1::Alert& alert, int tier,
-                                               int industry, int64_t at_millis) const {
+std::vector<std::string> SilenceBook::Matching(const kam::v1::Alert& alert, int tier, int industry,
+                                               int64_t at_millis) const {
   std::vector<std::string> ids;
   MutexLock lock(&mutex_);
   for (const auto& [id, silence] : silences_) {

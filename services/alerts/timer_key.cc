@@ -25,6 +25,17 @@ std::string TimerKey::Encode() const {
   return key;
 }
 
+absl::Status TimerKey::CheckEncodable() const {
+  std::optional<TimerKey> back = Decode(Encode());
+  if (back && back->kind == kind && back->account_id == account_id &&
+      back->interaction_id == interaction_id && back->target == target) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("ids must be non-empty and free of '|' to be scheduled: account \"", account_id,
+                   "\", interaction \"", interaction_id, "\", target \"", target, "\""));
+}
+
 std::optional<TimerKey> TimerKey::Decode(std::string_view key) {
   if (key.size() < 12) return std::nullopt;
   TimerKey timer;

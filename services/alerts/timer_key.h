@@ -11,10 +11,12 @@
 #include <string>
 #include <string_view>
 
+#include "absl/status/status.h"
+
 namespace kam::alerts {
 
 enum class TimerKind : char {
-  kResponseDue = 'o',  // an open request reaches its response benchmark (or twice it)
+  kResponseDue = 'o',   // an open request reaches its response benchmark (or twice it)
   kNoContactDue = 'n',  // a watched account reaches its no-contact period
   kRenewalCheck = 'r',  // an account's renewal risk must be judged again (rules.h NextRenewalCheck)
   kSnoozeEnds = 's',    // a snoozed alert's snooze ends (target: the alert id)
@@ -30,6 +32,10 @@ struct TimerKey {
   std::string target;          // kSnoozeEnds and kDampingDue: the alert id or fingerprint
 
   std::string Encode() const;
+  // INVALID_ARGUMENT when the key would not decode back to this timer: an id that is empty or
+  // holds the separator '|'. kam's own ids never do, but a record from Kafka may carry any bytes,
+  // and a timer no scan can read would stop its partition (a storage error, retried forever).
+  absl::Status CheckEncodable() const;
   // nullopt when `key` is not a timer key this version wrote.
   static std::optional<TimerKey> Decode(std::string_view key);
   // The prefix of every timer of `partition`.

@@ -1,10 +1,10 @@
-#include "common/mutex.h"
 #include "services/interactions/grpc_service.h"
 
 #include <map>
 
 #include "common/grpc_status.h"
 #include "common/grpc_unary.h"
+#include "common/mutex.h"
 
 namespace kam::interactions {
 namespace {
@@ -76,29 +76,33 @@ grpc::ServerUnaryReactor* InteractionsGrpcService::BatchRecordInteractions(
   // Answers gathered per item in the order of the request.
   struct Join {
     Mutex mutex;
-    std::vector<kam::v1::BatchItemResult> results;
-    int pending = 0;
-    grpc::Status failure;  // the first error that fails the whole call (storage trouble here)
+    std::vector<kam::v1::BatchItemResult> results ABSL_GUARDED_BY(mutex);
+    int pending ABSL_GUARDED_BY(mutex) = 0;
+    grpc::Status failure
+        ABSL_GUARDED_BY(mutex);  // the first error that fails the whole call (storage trouble here)
   };
   auto join = std::make_shared<Join>();
-  join->results.resize(request->requests_size());
-  for (int i = 0; i < request->requests_size(); ++i) join->results[i].set_index(i);
-  for (const auto& [index, status] : refused) {
-    join->results[index].set_code(static_cast<int32_t>(status.code()));
-    join->results[index].set_error(std::string(status.message()));
+  {
+    MutexLock lock(&join->mutex);
+    join->results.resize(request->requests_size());
+    for (int i = 0; i < request->requests_size(); ++i) join->results[i].set_index(i);
+    for (const auto& [index, status] : refused) {
+      join->results[index].set_code(static_cast<int32_t>(status.code()));
+      join->results[index].set_error(std::string(status.message()));
+    }
+    join->pending = static_cast<int>(remote.size()) + 1;  // + the local part
   }
   auto began = std::chrono::steady_clock::now();
   CallTraceScope traced(context);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto finish_part = [join, reactor, response, metrics = metrics_, began, kMethod]() {
-    // Called with join->mutex held, once per finished part.
+    join->mutex.AssertHeld();  // once per finished part, under the lock
     if (--join->pending > 0) return;
     if (join->failure.ok()) {
       for (auto& result : join->results) *response->add_results() = std::move(result);
     }
     FinishCall(reactor, metrics, kMethod, began, join->failure);
   };
-  join->pending = static_cast<int>(remote.size()) + 1;  // + the local part
   for (const auto& [address, indexes] : remote) {
     struct Part {
       kam::v1::BatchRecordInteractionsRequest request;
@@ -183,13 +187,17 @@ grpc::ServerUnaryReactor* InteractionsGrpcService::GetInteraction(
   // The id does not name its account: ask every other instance, first found wins.
   struct Ask {
     Mutex mutex;
-    int pending = 0;
-    bool found = false;
-    bool unavailable = false;
+    int pending ABSL_GUARDED_BY(mutex) = 0;
+    bool found ABSL_GUARDED_BY(mutex) = false;
+    bool unavailable ABSL_GUARDED_BY(mutex) = false;
+    // Slot i is written by gRPC for peer i before that peer's callback runs; not shared.
     std::vector<kam::v1::Interaction> answers;
   };
   auto ask = std::make_shared<Ask>();
-  ask->pending = static_cast<int>(peers.size());
+  {
+    MutexLock lock(&ask->mutex);
+    ask->pending = static_cast<int>(peers.size());
+  }
   ask->answers.resize(peers.size());
   auto began = std::chrono::steady_clock::now();
   CallTraceScope traced(context);  // one trace for every peer asked

@@ -412,29 +412,33 @@ void InteractionsBook::BatchRecordInteractionsAsync(
   // items waiting for their account share one deadline.
   struct Outcomes {
     Mutex mutex;
-    std::vector<std::optional<absl::StatusOr<Interaction>>> items;
-    int remaining = 0;
+    std::vector<std::optional<absl::StatusOr<Interaction>>> items ABSL_GUARDED_BY(mutex);
+    int remaining ABSL_GUARDED_BY(mutex) = 0;
     BatchRecorded done;
   };
   auto outcomes = std::make_shared<Outcomes>();
-  outcomes->items.resize(request.requests_size());
-  outcomes->remaining = request.requests_size();
+  {
+    MutexLock lock(&outcomes->mutex);
+    outcomes->items.resize(request.requests_size());
+    outcomes->remaining = request.requests_size();
+  }
   outcomes->done = std::move(done);
   const auto deadline =
       DeadlineWaiters::Clock::now() + std::chrono::milliseconds(options_.replica_wait_millis);
   for (int i = 0; i < request.requests_size(); ++i) {
     RecordBefore(request.requests(i), deadline, [outcomes, i](absl::StatusOr<Interaction> result) {
+      std::vector<std::optional<absl::StatusOr<Interaction>>> items;
       {
         MutexLock lock(&outcomes->mutex);
         outcomes->items[i] = std::move(result);
         if (--outcomes->remaining > 0) return;
+        items = std::move(outcomes->items);  // the last item: every other writer is done
       }
-      // The last item: every other writer is done with `outcomes`.
       kam::v1::BatchRecordInteractionsResponse response;
-      for (size_t n = 0; n < outcomes->items.size(); ++n) {
+      for (size_t n = 0; n < items.size(); ++n) {
         auto* item = response.add_results();
         item->set_index(static_cast<int32_t>(n));
-        absl::StatusOr<Interaction>& recorded = *outcomes->items[n];
+        absl::StatusOr<Interaction>& recorded = *items[n];
         if (recorded.ok()) {
           *item->mutable_interaction() = *std::move(recorded);
           continue;

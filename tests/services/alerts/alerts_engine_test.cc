@@ -169,6 +169,23 @@ TEST_F(AlertsEngineTest, GarbageAndTruncatedRecordsAreDeadLetteredAndConsumption
   EXPECT_FALSE(Alerts(kam::v1::ALERT_STATE_FIRING).empty());
 }
 
+// Found by fuzz/consumer_record_fuzz.cc: an id with the timer keys' separator was stored as a
+// timer that no later scan could decode, and every later record of the partition failed with
+// DATA_LOSS (retried forever: the partition stood still). Now the record is refused alone.
+TEST_F(AlertsEngineTest, AnIdThatCannotBeScheduledIsDeadLetteredAndThePartitionGoesOn) {
+  Account("acc_1", kStart);
+  Interaction("acc_1", "req|1", kam::v1::INTERACTION_TYPE_SUPPORT_REQUEST, kStart);
+  auto errors = DeadLetters();
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("'|'"), std::string::npos) << errors[0];
+  // Later records move the clock past where the timer would have been due, and are applied.
+  int answers[] = {9, 9, 8, 6, 4, 3};
+  for (int week = 0; week < 6; ++week) Survey("acc_1", week + 1, answers[week]);
+  EXPECT_TRUE(applier_->Punctuate(kStart + 90 * kDay).ok());
+  EXPECT_FALSE(Alerts(kam::v1::ALERT_STATE_FIRING).empty());
+  EXPECT_EQ(DeadLetters().size(), 1u);
+}
+
 TEST_F(AlertsEngineTest, InteractionForAnUnknownAccountWaitsThenIsDeadLettered) {
   // Arrives before its account: held back, applied when the account shows up.
   Survey("late", 0, 2);
