@@ -60,6 +60,10 @@ class ABSL_LOCKABLE Mutex {
   template <typename Condition>
   bool AwaitWithTimeout(const Condition& condition, absl::Duration timeout)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(this) {
+    if (timeout == absl::InfiniteDuration()) {  // now() + nanoseconds::max() would overflow
+      Await(condition);
+      return true;
+    }
     return AwaitUntil(condition,
                       std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(timeout));
   }

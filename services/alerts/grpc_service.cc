@@ -70,7 +70,7 @@ class WatchReactor : public grpc::ServerWriteReactor<kam::v1::AlertChange> {
   }
 
   AlertsView* view_;
-  AlertsView::Cursor cursor_;  // guarded by mutex_
+  AlertsView::Cursor cursor_ ABSL_GUARDED_BY(mutex_);
   int watcher_ = 0;
   Mutex mutex_;
   std::deque<kam::v1::AlertChange> pending_ ABSL_GUARDED_BY(mutex_);
