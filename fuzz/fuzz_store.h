@@ -20,6 +20,20 @@
 
 namespace kam::fuzz {
 
+// The harness itself failed (a store that does not open, a write to memory refused): not a
+// finding in the code under test, but nothing to go on with either.
+inline void HarnessRequire(const absl::Status& status) {
+  if (status.ok()) return;
+  std::fprintf(stderr, "harness: %s\n", status.ToString().c_str());
+  std::abort();
+}
+
+template <typename T>
+T HarnessMust(absl::StatusOr<T> value) {
+  HarnessRequire(value.status());
+  return std::move(*value);
+}
+
 // A store whose files live in memory, opened once per process (an open takes far longer than an
 // input) and emptied before every input: each input starts from nothing, so a finding replays from
 // its one input file.
@@ -30,7 +44,7 @@ class MemoryStore {
     for (std::string_view runtime : {kOutboxCf, kMetaCf, kOffsetsCf})
       families_.emplace_back(runtime);
     auto store = Store::Open({.path = "/kam", .env = env_.get()}, std::move(column_families));
-    Require(store.status());
+    HarnessRequire(store.status());
     store_ = std::move(*store);
   }
   Store* get() { return store_.get(); }
@@ -41,20 +55,14 @@ class MemoryStore {
     for (const std::string& family : families_) {
       auto it = store_->NewIterator(family);
       for (it->SeekToFirst(); it->Valid(); it->Next()) {
-        Require(FromRocks(batch.Delete(store_->Cf(family), it->key()), "wipe"));
+        HarnessRequire(FromRocks(batch.Delete(store_->Cf(family), it->key()), "wipe"));
       }
-      Require(FromRocks(it->status(), "wipe scan"));
+      HarnessRequire(FromRocks(it->status(), "wipe scan"));
     }
-    Require(store_->Write(&batch));
+    HarnessRequire(store_->Write(&batch));
   }
 
  private:
-  static void Require(const absl::Status& status) {
-    if (status.ok()) return;
-    std::fprintf(stderr, "harness: %s\n", status.ToString().c_str());
-    std::abort();  // the harness failed, not the code under test
-  }
-
   std::unique_ptr<rocksdb::Env> env_;  // outlives the store
   std::vector<std::string> families_;
   std::unique_ptr<Store> store_;

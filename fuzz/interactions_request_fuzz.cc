@@ -52,11 +52,12 @@ void RequireAnswer(const absl::Status& status, const char* call) {
 
 struct Service {
   explicit Service(kam::fuzz::MemoryStore* emptied) : store(emptied->get()) {
-    outbox = Must(kam::Outbox::Open(store));
+    outbox = kam::fuzz::HarnessMust(kam::Outbox::Open(store));
     committer = std::make_unique<kam::OutboxCommitter>(store, outbox.get());
     kam::interactions::InteractionsOptions options;
     options.replica_wait_millis = 0;  // an unknown account is answered at once
-    book = Must(InteractionsBook::Open(store, committer.get(), &ownership, options));
+    book =
+        kam::fuzz::HarnessMust(InteractionsBook::Open(store, committer.get(), &ownership, options));
     kam::RecordApplier replica(store, outbox.get(), book->account_replica(), "kam-interactions");
     Account(replica, "acc_1", false);
     Account(replica, "acc_2", true);
@@ -74,12 +75,6 @@ struct Service {
             .Apply({kam::kafka_topics::kAccounts, 0, offset++, id, envelope.SerializeAsString(), 0})
             .ok(),
         "harness: replica");
-  }
-
-  template <typename T>
-  static T Must(absl::StatusOr<T> value) {
-    Require(value.ok(), "harness", value.status());
-    return std::move(*value);
   }
 
   kam::Store* store;
