@@ -124,4 +124,18 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> LibrdkafkaSecur
   return properties;
 }
 
+std::string ScramCompatibilityNote(const KafkaSecurity& security, int librdkafka_version) {
+  constexpr int kFirstFixedVersion = 0x020601ff;  // 2.6.1 (major, minor, revision, pre-release)
+  if (!absl::StartsWith(absl::AsciiStrToUpper(security.sasl_mechanism), "SCRAM-") ||
+      librdkafka_version >= kFirstFixedVersion) {
+    return "";
+  }
+  return absl::StrCat("librdkafka ", (librdkafka_version >> 24) & 0xff, ".",
+                      (librdkafka_version >> 16) & 0xff, ".", (librdkafka_version >> 8) & 0xff,
+                      " cannot log in with SCRAM to Apache Kafka 4.x brokers, which refuse its "
+                      "proof as invalid credentials (fixed in librdkafka 2.6.1, "
+                      "confluentinc/librdkafka#4895); with a 4.x broker use "
+                      "--kafka-sasl-mechanism PLAIN over SASL_SSL (docs/SECURITY.md)");
+}
+
 }  // namespace kam

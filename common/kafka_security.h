@@ -40,4 +40,10 @@ void AddKafkaSecurityOptions(CLI::App& app, KafkaSecurity* security);
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> LibrdkafkaSecurityProperties(
     const KafkaSecurity& security);
 
+// librdkafka before 2.6.1 builds a SCRAM proof that Apache Kafka 4.x brokers refuse as "invalid
+// credentials" (confluentinc/librdkafka#4895; Debian 12 ships 2.0.2). For SCRAM on such a
+// librdkafka (`librdkafka_version` as rd_kafka_version() returns it), the explanation and the way
+// out, for the start log and for the error of a start that could not log in; empty otherwise.
+std::string ScramCompatibilityNote(const KafkaSecurity& security, int librdkafka_version);
+
 }  // namespace kam

@@ -97,9 +97,15 @@ absl::Status ServiceHost::Open() {
   kafka_options.brokers = config_.kafka_brokers;
   kafka_options.client_id = config_.service_name;
   KAM_ASSIGN_OR_RETURN(kafka_options.extra, LibrdkafkaSecurityProperties(config_.kafka_security));
-  KAM_RETURN_IF_ERROR(RetryWhileUnavailable(config_.kafka_wait_seconds, "wait for broker", [&] {
-    return kafka::WaitForBroker(kafka_options, 2000);
-  }));
+  const std::string scram_note = ScramCompatibilityNote(config_.kafka_security, rd_kafka_version());
+  if (!scram_note.empty()) log::Warn(scram_note, {{"flag", "--kafka-sasl-mechanism"}});
+  if (absl::Status reached =
+          RetryWhileUnavailable(config_.kafka_wait_seconds, "wait for broker",
+                                [&] { return kafka::WaitForBroker(kafka_options, 2000); });
+      !reached.ok()) {
+    if (scram_note.empty()) return reached;
+    return absl::Status(reached.code(), absl::StrCat(reached.message(), "; ", scram_note));
+  }
   {
     // The store belongs to one cluster: refuse another rather than mix them.
     KAM_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, kafka::NewConf(kafka_options, {}));

@@ -88,5 +88,19 @@ TEST(KafkaSecurityTest, MistakesNameTheFlagAndNeverTheSecret) {
             "--kafka-ssl-key-password-file: a passphrase needs --kafka-ssl-key");
 }
 
+TEST(KafkaSecurityTest, ScramOnALibrdkafkaThatKafka4RefusesIsExplained) {
+  KafkaSecurity scram{"sasl_ssl", "scram-sha-256", "kam", "password"};
+  const std::string note = ScramCompatibilityNote(scram, 0x020002ff);  // Debian 12's 2.0.2
+  EXPECT_NE(note.find("librdkafka 2.0.2 cannot log in with SCRAM to Apache Kafka 4.x"),
+            std::string::npos)
+      << note;
+  EXPECT_NE(note.find("2.6.1"), std::string::npos) << note;
+  EXPECT_NE(note.find("--kafka-sasl-mechanism PLAIN"), std::string::npos) << note;
+  EXPECT_EQ(ScramCompatibilityNote(scram, 0x020601ff), "") << "fixed from 2.6.1 on";
+  EXPECT_EQ(ScramCompatibilityNote(scram, 0x020a00ff), "");
+  KafkaSecurity plain{"sasl_ssl", "PLAIN", "kam", "password"};
+  EXPECT_EQ(ScramCompatibilityNote(plain, 0x020002ff), "") << "PLAIN works with every version";
+}
+
 }  // namespace
 }  // namespace kam

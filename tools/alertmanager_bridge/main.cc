@@ -14,6 +14,7 @@
 #define CPPHTTPLIB_OPENSSL_SUPPORT  // PagerDuty and most webhooks are https
 #endif
 #include <httplib.h>
+#include <librdkafka/rdkafka.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
@@ -129,6 +130,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.extra = *std::move(security);
+  if (std::string note = kam::ScramCompatibilityNote(kafka_security, rd_kafka_version());
+      !note.empty()) {
+    kam::log::Warn(note, {{"flag", "--kafka-sasl-mechanism"}});
+  }
   auto follower = kam::kafka::ChangelogFollower::Create(
       options, topic, [&](int32_t, std::string_view, std::optional<std::string_view> value) {
         if (!value) return;
