@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/currency.h"
+#include "common/error_details.h"
 
 namespace kam {
 namespace {
@@ -32,7 +33,7 @@ bool CountChars(std::string_view text, size_t* count) {
 }  // namespace
 
 absl::Status InvalidField(std::string_view field, std::string_view problem) {
-  return absl::InvalidArgumentError(absl::StrCat(std::string(field), ": ", std::string(problem)));
+  return errors::InvalidField(field, problem);
 }
 
 absl::Status ValidateText(std::string_view value, std::string_view field, size_t max_chars,

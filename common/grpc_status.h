@@ -1,17 +1,21 @@
 #pragma once
 
 // The one place absl::Status becomes grpc::Status. Codes map one to one (both follow
-// google.rpc.Code); messages pass through, so a client sees which field was wrong.
+// google.rpc.Code); messages pass through, so a person sees which field was wrong, and the
+// google.rpc.Status with its details (common/error_details.h) goes in grpc-status-details-bin,
+// so a program does too.
 
 #include <grpcpp/support/status.h>
 
+#include "common/error_details.h"
 #include "common/status.h"
 
 namespace kam {
 
 inline grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
+                      errors::ToRpcStatus(status).SerializeAsString());
 }
 
 }  // namespace kam
