@@ -1,5 +1,6 @@
 #include "common/error_details.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -37,6 +38,14 @@ absl::Status Set(absl::Status status, const Detail& detail) {
 
 bool IsDetailUrl(absl::string_view url) {
   return absl::StartsWith(url, absl::StrCat(kTypePrefix, "google.rpc."));
+}
+
+// "account.contacts[2].email", "x-kam-min-version": a field path or header name, not prose.
+bool IsFieldPath(const std::string& text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_' || c == '.' || c == '[' ||
+           c == ']' || c == '-';
+  });
 }
 
 }  // namespace
@@ -149,11 +158,25 @@ google::rpc::Status ToRpcStatus(const absl::Status& status) {
   rpc.set_code(static_cast<int>(status.code()));
   rpc.set_message(std::string(status.message()));
   if (status.ok()) return rpc;
-  auto info = Get<google::rpc::ErrorInfo>(status);
+  absl::Status detailed = status;
+  if (status.code() == absl::StatusCode::kInvalidArgument &&
+      !status.GetPayload(TypeUrl<google::rpc::BadRequest>())) {
+    // kam's convention: an INVALID_ARGUMENT message starts with the field it is about
+    // ("page_size: must be >= 0, got -1"), so errors made without InvalidField name it too.
+    const std::string message(status.message());
+    const size_t colon = message.find(": ");
+    if (colon != std::string::npos && colon > 0 && IsFieldPath(message.substr(0, colon))) {
+      detailed = WithFieldViolation(detailed, message.substr(0, colon), message.substr(colon + 2));
+      if (!status.GetPayload(TypeUrl<google::rpc::ErrorInfo>())) {
+        detailed = WithReason(detailed, kInvalidField);
+      }
+    }
+  }
+  auto info = Get<google::rpc::ErrorInfo>(detailed);
   if (info.reason().empty()) info.set_reason(absl::StatusCodeToString(status.code()));
   info.set_domain(kDomain);
   rpc.add_details()->PackFrom(info);
-  status.ForEachPayload([&](absl::string_view url, const absl::Cord& bytes) {
+  detailed.ForEachPayload([&](absl::string_view url, const absl::Cord& bytes) {
     if (!IsDetailUrl(url) || url == TypeUrl<google::rpc::ErrorInfo>()) return;
     auto* any = rpc.add_details();
     any->set_type_url(std::string(url));

@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "common/consumer_offsets.h"
+#include "common/error_details.h"
 #include "common/fingerprint.h"
 #include "common/ids.h"
 #include "common/time_util.h"
@@ -43,11 +44,12 @@ std::string NextEtag(const std::string& etag) {
   return std::to_string(number + 1);
 }
 
-absl::Status CheckEtag(const std::string& given, const std::string& stored,
-                       const std::string& what) {
+absl::Status CheckEtag(const std::string& given, const std::string& stored, const std::string& what,
+                       const std::string& id) {
   if (!given.empty() && given != stored) {
-    return absl::AbortedError(absl::StrCat("etag: ", what, " changed since it was read (etag ",
-                                           stored, ", request has ", given, "); read it again"));
+    return errors::EtagMismatch(absl::StrCat(what, "s/", id),
+                                absl::StrCat("etag: ", what, " changed since it was read (etag ",
+                                             stored, ", request has ", given, "); read it again"));
   }
   return absl::OkStatus();
 }
@@ -178,7 +180,7 @@ absl::StatusOr<std::optional<std::string>> AccountsBook::LookupRequest(
 
 absl::StatusOr<Manager> AccountsBook::CreateManager(const kam::v1::CreateManagerRequest& request) {
   KAM_RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
-  if (!request.has_manager()) return absl::InvalidArgumentError("manager: required");
+  if (!request.has_manager()) return InvalidField("manager", "required");
   KAM_RETURN_IF_ERROR(ValidateManagerFields(request.manager(), "manager"));
   kam::v1::CreateManagerRequest body = request;
   body.clear_request_id();
@@ -190,8 +192,10 @@ absl::StatusOr<Manager> AccountsBook::CreateManager(const kam::v1::CreateManager
   if (existing) return state_.WithCapacity(state_.managers().at(*existing));
   for (const auto& [id, manager] : state_.managers()) {
     if (manager.email() == request.manager().email()) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("manager.email: \"", manager.email(), "\" already belongs to manager ", id));
+      return errors::WithReason(
+          absl::AlreadyExistsError(absl::StrCat("manager.email: \"", manager.email(),
+                                                "\" already belongs to manager ", id)),
+          "MANAGER_EMAIL_TAKEN", {{"manager_id", id}});
     }
   }
   Manager manager;
@@ -214,17 +218,19 @@ absl::StatusOr<Manager> AccountsBook::CreateManager(const kam::v1::CreateManager
 }
 
 absl::StatusOr<Manager> AccountsBook::UpdateManager(const kam::v1::UpdateManagerRequest& request) {
-  if (!request.has_manager()) return absl::InvalidArgumentError("manager: required");
+  if (!request.has_manager()) return InvalidField("manager", "required");
   KAM_RETURN_IF_ERROR(RequireId(request.manager().id(), "manager.id"));
   KAM_ASSIGN_OR_RETURN(std::vector<std::string> paths,
                        ResolveManagerMask(request.update_mask(), request.manager()));
   WriterMutexLock lock(&mutex_);
   auto it = state_.managers().find(request.manager().id());
   if (it == state_.managers().end()) {
-    return absl::NotFoundError(
+    return errors::NotFound(
+        "Manager", request.manager().id(),
         absl::StrCat("manager.id: no manager \"", request.manager().id(), "\""));
   }
-  KAM_RETURN_IF_ERROR(CheckEtag(request.manager().etag(), it->second.etag(), "manager"));
+  KAM_RETURN_IF_ERROR(
+      CheckEtag(request.manager().etag(), it->second.etag(), "manager", it->second.id()));
   Manager updated = it->second;
   ApplyManagerMask(paths, request.manager(), &updated);
   KAM_RETURN_IF_ERROR(ValidateManagerFields(updated, "manager"));
@@ -234,8 +240,10 @@ absl::StatusOr<Manager> AccountsBook::UpdateManager(const kam::v1::UpdateManager
   if (updated.email() != it->second.email()) {
     for (const auto& [id, other] : state_.managers()) {
       if (id != updated.id() && other.email() == updated.email()) {
-        return absl::AlreadyExistsError(absl::StrCat("manager.email: \"", updated.email(),
-                                                     "\" already belongs to manager ", id));
+        return errors::WithReason(
+            absl::AlreadyExistsError(absl::StrCat("manager.email: \"", updated.email(),
+                                                  "\" already belongs to manager ", id)),
+            "MANAGER_EMAIL_TAKEN", {{"manager_id", id}});
       }
     }
   }
@@ -256,10 +264,12 @@ absl::Status AccountsBook::CheckOwner(const std::string& manager_id,
                                       const std::string& field) const {
   auto it = state_.managers().find(manager_id);
   if (it == state_.managers().end()) {
-    return absl::NotFoundError(absl::StrCat(field, ": no manager \"", manager_id, "\""));
+    return errors::NotFound("Manager", manager_id,
+                            absl::StrCat(field, ": no manager \"", manager_id, "\""));
   }
   if (!it->second.active()) {
-    return absl::FailedPreconditionError(
+    return errors::FailedPrecondition(
+        "MANAGER_INACTIVE", "MANAGER_STATE", absl::StrCat("managers/", manager_id),
         absl::StrCat(field, ": manager \"", manager_id, "\" is inactive and cannot own accounts"));
   }
   return absl::OkStatus();
@@ -270,7 +280,8 @@ absl::Status AccountsBook::CheckNothingOwned(const std::string& manager_id) cons
   if (owned.empty()) return absl::OkStatus();
   std::vector<std::string> named(owned.begin(),
                                  std::next(owned.begin(), std::min<size_t>(owned.size(), 20)));
-  return absl::FailedPreconditionError(
+  return errors::FailedPrecondition(
+      "MANAGER_OWNS_ACCOUNTS", "MANAGER_STATE", absl::StrCat("managers/", manager_id),
       absl::StrCat("manager.active: manager \"", manager_id, "\" still owns ", owned.size(),
                    " open accounts (", absl::StrJoin(named, ", "), owned.size() > 20 ? ", ..." : "",
                    "): move them first (SuggestReassignments, ReassignAccount)"));
@@ -280,21 +291,24 @@ absl::Status AccountsBook::CheckParent(const Account& account, const std::string
   const std::string& parent_id = account.parent_account_id();
   if (parent_id.empty()) return absl::OkStatus();
   if (parent_id == account.id()) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": an account cannot be its own parent"));
+    return InvalidField(field, "an account cannot be its own parent");
   }
   auto parent = state_.accounts().find(parent_id);
   if (parent == state_.accounts().end()) {
-    return absl::NotFoundError(absl::StrCat(field, ": no account \"", parent_id, "\""));
+    return errors::NotFound("Account", parent_id,
+                            absl::StrCat(field, ": no account \"", parent_id, "\""));
   }
   if (!IsOpen(parent->second)) {
-    return absl::FailedPreconditionError(
+    return errors::FailedPrecondition(
+        "ACCOUNT_CLOSED", "ACCOUNT_STATE", absl::StrCat("accounts/", parent_id),
         absl::StrCat(field, ": parent account \"", parent_id, "\" is closed"));
   }
   // Walk up from the new parent: meeting the account itself means a cycle.
   std::set<std::string> seen;
   for (const Account* at = &parent->second; !at->parent_account_id().empty();) {
     if (at->parent_account_id() == account.id() || !seen.insert(at->id()).second) {
-      return absl::FailedPreconditionError(
+      return errors::FailedPrecondition(
+          "ACCOUNT_HIERARCHY_CYCLE", "ACCOUNT_HIERARCHY", absl::StrCat("accounts/", account.id()),
           absl::StrCat(field, ": making \"", parent_id, "\" the parent of \"", account.id(),
                        "\" would create a cycle in the account hierarchy"));
     }
@@ -310,11 +324,12 @@ absl::StatusOr<const Account*> AccountsBook::OpenAccountToChange(const std::stri
                                                                  const std::string& field) const {
   const Account* account = state_.FindAccount(id);
   if (account == nullptr) {
-    return absl::NotFoundError(absl::StrCat(field, ": no account \"", id, "\""));
+    return errors::NotFound("Account", id, absl::StrCat(field, ": no account \"", id, "\""));
   }
-  KAM_RETURN_IF_ERROR(CheckEtag(etag, account->etag(), "account"));
+  KAM_RETURN_IF_ERROR(CheckEtag(etag, account->etag(), "account", id));
   if (!IsOpen(*account)) {
-    return absl::FailedPreconditionError(
+    return errors::FailedPrecondition(
+        "ACCOUNT_CLOSED", "ACCOUNT_STATE", absl::StrCat("accounts/", id),
         absl::StrCat(field, ": account \"", id, "\" is closed and kept for history only"));
   }
   return account;
@@ -347,7 +362,7 @@ absl::StatusOr<Account> AccountsBook::ValidateNewAccount(const Account& input,
 
 absl::StatusOr<Account> AccountsBook::CreateAccount(const kam::v1::CreateAccountRequest& request) {
   KAM_RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
-  if (!request.has_account()) return absl::InvalidArgumentError("account: required");
+  if (!request.has_account()) return InvalidField("account", "required");
   kam::v1::CreateAccountRequest body = request;
   body.clear_request_id();
   std::string fingerprint = Fingerprint(body);
@@ -374,12 +389,12 @@ absl::StatusOr<Account> AccountsBook::CreateAccount(const kam::v1::CreateAccount
 }
 
 absl::StatusOr<Account> AccountsBook::UpdateAccount(const kam::v1::UpdateAccountRequest& request) {
-  if (!request.has_account()) return absl::InvalidArgumentError("account: required");
+  if (!request.has_account()) return InvalidField("account", "required");
   KAM_RETURN_IF_ERROR(RequireId(request.account().id(), "account.id"));
   for (const auto& path : request.update_mask().paths()) {
     if (path == "owner_manager_id") {
-      return absl::InvalidArgumentError(
-          "update_mask: owner_manager_id changes through AssignAccount or ReassignAccount");
+      return InvalidField("update_mask",
+                          "owner_manager_id changes through AssignAccount or ReassignAccount");
     }
   }
   KAM_ASSIGN_OR_RETURN(std::vector<std::string> paths,
@@ -429,7 +444,8 @@ absl::StatusOr<Account> AccountsBook::AssignAccount(const kam::v1::AssignAccount
   KAM_ASSIGN_OR_RETURN(const Account* current,
                        OpenAccountToChange(request.account_id(), request.etag(), "account_id"));
   if (!current->owner_manager_id().empty()) {
-    return absl::FailedPreconditionError(
+    return errors::FailedPrecondition(
+        "ACCOUNT_ALREADY_OWNED", "ACCOUNT_OWNER", absl::StrCat("accounts/", current->id()),
         absl::StrCat("account_id: account \"", current->id(), "\" is already owned by \"",
                      current->owner_manager_id(), "\"; use ReassignAccount"));
   }
@@ -455,7 +471,7 @@ absl::StatusOr<Account> AccountsBook::ReassignAccount(
   KAM_RETURN_IF_ERROR(RequireId(request.account_id(), "account_id"));
   KAM_RETURN_IF_ERROR(RequireId(request.new_manager_id(), "new_manager_id"));
   if (request.reason().empty()) {
-    return absl::InvalidArgumentError("reason: required; say why the owner changes");
+    return InvalidField("reason", "required; say why the owner changes");
   }
   KAM_RETURN_IF_ERROR(ValidateReason(request.reason(), "reason"));
   WriterMutexLock lock(&mutex_);
@@ -463,11 +479,14 @@ absl::StatusOr<Account> AccountsBook::ReassignAccount(
                        OpenAccountToChange(request.account_id(), request.etag(), "account_id"));
   const std::string old_owner = current->owner_manager_id();
   if (old_owner.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat("account_id: account \"", current->id(),
-                                                      "\" has no owner; use AssignAccount"));
+    return errors::FailedPrecondition("ACCOUNT_HAS_NO_OWNER", "ACCOUNT_OWNER",
+                                      absl::StrCat("accounts/", current->id()),
+                                      absl::StrCat("account_id: account \"", current->id(),
+                                                   "\" has no owner; use AssignAccount"));
   }
   if (old_owner == request.new_manager_id()) {
-    return absl::FailedPreconditionError(
+    return errors::FailedPrecondition(
+        "ACCOUNT_ALREADY_OWNED", "ACCOUNT_OWNER", absl::StrCat("accounts/", current->id()),
         absl::StrCat("new_manager_id: \"", old_owner, "\" already owns the account"));
   }
   KAM_RETURN_IF_ERROR(CheckOwner(request.new_manager_id(), "new_manager_id"));

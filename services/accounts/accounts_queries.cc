@@ -8,6 +8,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/error_details.h"
 #include "services/accounts/rebalance.h"
 #include "services/accounts/validation.h"
 
@@ -21,7 +22,8 @@ absl::StatusOr<Manager> AccountsBook::GetManager(const kam::v1::GetManagerReques
   ReaderMutexLock lock(&mutex_);
   auto it = state_.managers().find(request.id());
   if (it == state_.managers().end()) {
-    return absl::NotFoundError(absl::StrCat("id: no manager \"", request.id(), "\""));
+    return errors::NotFound("Manager", request.id(),
+                            absl::StrCat("id: no manager \"", request.id(), "\""));
   }
   return state_.WithCapacity(it->second);
 }
@@ -30,7 +32,7 @@ absl::StatusOr<kam::v1::ListManagersResponse> AccountsBook::ListManagers(
     const kam::v1::ListManagersRequest& request) const {
   KAM_ASSIGN_OR_RETURN(int page_size, ResolvePageSize(request.page_size()));
   if (!kam::v1::Industry_IsValid(request.industry_focus())) {
-    return absl::InvalidArgumentError("industry_focus: unknown value");
+    return InvalidField("industry_focus", "unknown value");
   }
   const std::string filter =
       absl::StrCat("managers|", request.industry_focus(), "|", request.active_only());
@@ -60,7 +62,8 @@ absl::StatusOr<Account> AccountsBook::GetAccount(const kam::v1::GetAccountReques
   ReaderMutexLock lock(&mutex_);
   auto it = state_.accounts().find(request.id());
   if (it == state_.accounts().end()) {
-    return absl::NotFoundError(absl::StrCat("id: no account \"", request.id(), "\""));
+    return errors::NotFound("Account", request.id(),
+                            absl::StrCat("id: no account \"", request.id(), "\""));
   }
   return state_.WithShare(it->second);
 }
@@ -68,13 +71,12 @@ absl::StatusOr<Account> AccountsBook::GetAccount(const kam::v1::GetAccountReques
 absl::StatusOr<kam::v1::ListAccountsResponse> AccountsBook::ListAccounts(
     const kam::v1::ListAccountsRequest& request) const {
   KAM_ASSIGN_OR_RETURN(int page_size, ResolvePageSize(request.page_size()));
-  if (!kam::v1::Tier_IsValid(request.tier()))
-    return absl::InvalidArgumentError("tier: unknown value");
+  if (!kam::v1::Tier_IsValid(request.tier())) return InvalidField("tier", "unknown value");
   if (!kam::v1::Industry_IsValid(request.industry())) {
-    return absl::InvalidArgumentError("industry: unknown value");
+    return InvalidField("industry", "unknown value");
   }
   if (!kam::v1::LifecyclePhase_IsValid(request.lifecycle_phase())) {
-    return absl::InvalidArgumentError("lifecycle_phase: unknown value");
+    return InvalidField("lifecycle_phase", "unknown value");
   }
   const std::string filter =
       absl::StrCat("accounts|", request.manager_id(), "|", request.tier(), "|", request.industry(),
@@ -87,12 +89,13 @@ absl::StatusOr<kam::v1::ListAccountsResponse> AccountsBook::ListAccounts(
   }
   ReaderMutexLock lock(&mutex_);
   if (!request.manager_id().empty() && !state_.managers().count(request.manager_id())) {
-    return absl::NotFoundError(
-        absl::StrCat("manager_id: no manager \"", request.manager_id(), "\""));
+    return errors::NotFound("Manager", request.manager_id(),
+                            absl::StrCat("manager_id: no manager \"", request.manager_id(), "\""));
   }
   if (!request.parent_account_id().empty() &&
       state_.FindAccount(request.parent_account_id()) == nullptr) {
-    return absl::NotFoundError(
+    return errors::NotFound(
+        "Account", request.parent_account_id(),
         absl::StrCat("parent_account_id: no account \"", request.parent_account_id(), "\""));
   }
   bool closed_phase = request.lifecycle_phase() == kam::v1::LIFECYCLE_PHASE_CHURNED;
@@ -136,8 +139,8 @@ absl::StatusOr<kam::v1::ManagerLoad> AccountsBook::GetManagerLoad(
   ReaderMutexLock lock(&mutex_);
   auto it = state_.managers().find(request.manager_id());
   if (it == state_.managers().end()) {
-    return absl::NotFoundError(
-        absl::StrCat("manager_id: no manager \"", request.manager_id(), "\""));
+    return errors::NotFound("Manager", request.manager_id(),
+                            absl::StrCat("manager_id: no manager \"", request.manager_id(), "\""));
   }
   return state_.LoadOf(it->second, state_.OwnedOpen(it->first));
 }
@@ -169,9 +172,8 @@ absl::StatusOr<kam::v1::ListManagerLoadsResponse> AccountsBook::ListManagerLoads
   if (!after.empty()) {
     const size_t bar = after.find('|');
     // Signed by this service, so well-formed -- unless the secret leaked: never throw on it.
-    if (bar == std::string::npos ||
-        !absl::SimpleAtod(after.substr(0, bar), &after_utilisation)) {
-      return absl::InvalidArgumentError("page_token: malformed");
+    if (bar == std::string::npos || !absl::SimpleAtod(after.substr(0, bar), &after_utilisation)) {
+      return InvalidField("page_token", "malformed");
     }
     after_id = after.substr(bar + 1);
   }
@@ -197,8 +199,8 @@ absl::StatusOr<kam::v1::SuggestReassignmentsResponse> AccountsBook::SuggestReass
     const kam::v1::SuggestReassignmentsRequest& request) const {
   ReaderMutexLock lock(&mutex_);
   if (!request.manager_id().empty() && !state_.managers().count(request.manager_id())) {
-    return absl::NotFoundError(
-        absl::StrCat("manager_id: no manager \"", request.manager_id(), "\""));
+    return errors::NotFound("Manager", request.manager_id(),
+                            absl::StrCat("manager_id: no manager \"", request.manager_id(), "\""));
   }
   std::vector<PlannedManager> managers;
   for (const auto& [id, manager] : state_.managers()) {

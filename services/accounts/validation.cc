@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/currency.h"
+#include "common/error_details.h"
 #include "common/field_checks.h"
 
 namespace kam::accounts {
@@ -74,71 +75,75 @@ absl::Status ValidateReason(std::string_view value, std::string_view field) {
 }
 
 absl::Status ValidateManagerFields(const Manager& manager, std::string_view prefix) {
-  KAM_RETURN_IF_ERROR(ValidateName(manager.name(), Field(prefix, "name")));
-  KAM_RETURN_IF_ERROR(ValidateEmail(manager.email(), Field(prefix, "email"), true));
-  KAM_RETURN_IF_ERROR(ValidateEnumValue(manager.industry_focus(), kam::v1::Industry_IsValid,
-                                        Field(prefix, "industry_focus"), false));
+  errors::FieldViolations violations;
+  violations.Add(ValidateName(manager.name(), Field(prefix, "name")));
+  violations.Add(ValidateEmail(manager.email(), Field(prefix, "email"), true));
+  violations.Add(ValidateEnumValue(manager.industry_focus(), kam::v1::Industry_IsValid,
+                                   Field(prefix, "industry_focus"), false));
   if (manager.capacity() < 0 || manager.capacity() > kMaxCapacity) {
-    return Invalid(Field(prefix, "capacity"),
-                   absl::StrCat("must be 0..", kMaxCapacity, " (0 = industry default), got ",
-                                manager.capacity()));
+    violations.Add(Invalid(Field(prefix, "capacity"),
+                           absl::StrCat("must be 0..", kMaxCapacity,
+                                        " (0 = industry default), got ", manager.capacity())));
   }
-  return absl::OkStatus();
+  return violations.status();
 }
 
 absl::Status ValidateAccountFields(const Account& account, std::string_view prefix,
                                    const AccountsPolicy& policy) {
-  KAM_RETURN_IF_ERROR(ValidateName(account.name(), Field(prefix, "name")));
-  KAM_RETURN_IF_ERROR(ValidateEnumValue(account.industry(), kam::v1::Industry_IsValid,
-                                        Field(prefix, "industry"), true));
+  errors::FieldViolations violations;
+  violations.Add(ValidateName(account.name(), Field(prefix, "name")));
+  violations.Add(ValidateEnumValue(account.industry(), kam::v1::Industry_IsValid,
+                                   Field(prefix, "industry"), true));
+  // Over a list's limit, its items are not checked one by one: one violation, not thousands.
   if (account.regions_size() > kMaxRegions) {
-    return Invalid(Field(prefix, "regions"), absl::StrCat("at most ", kMaxRegions, " countries"));
+    violations.Add(
+        Invalid(Field(prefix, "regions"), absl::StrCat("at most ", kMaxRegions, " countries")));
   }
   std::set<std::string> seen;
-  for (int i = 0; i < account.regions_size(); ++i) {
+  for (int i = 0; i < account.regions_size() && i < kMaxRegions; ++i) {
     const std::string field = absl::StrCat(Field(prefix, "regions"), "[", i, "]");
     if (!IsCountryCode(account.regions(i))) {
-      return Invalid(field, absl::StrCat("\"", account.regions(i),
-                                         "\" is not an ISO 3166-1 alpha-2 country code"));
+      violations.Add(Invalid(field, absl::StrCat("\"", account.regions(i),
+                                                 "\" is not an ISO 3166-1 alpha-2 country code")));
     }
     if (!seen.insert(account.regions(i)).second) {
-      return Invalid(field, absl::StrCat("\"", account.regions(i), "\" listed twice"));
+      violations.Add(Invalid(field, absl::StrCat("\"", account.regions(i), "\" listed twice")));
     }
   }
-  if (!account.has_annual_revenue()) {
-    return Invalid(Field(prefix, "annual_revenue"), "required");
-  }
   const auto& revenue = account.annual_revenue();
-  KAM_RETURN_IF_ERROR(ValidateMoney(revenue, Field(prefix, "annual_revenue")));
-  if (!policy.rates.count(revenue.currency())) {
-    return Invalid(Field(prefix, "annual_revenue.currency"),
-                   absl::StrCat("no exchange rate to ", policy.reporting_currency,
-                                " configured for ", revenue.currency()));
+  if (!account.has_annual_revenue()) {
+    violations.Add(Invalid(Field(prefix, "annual_revenue"), "required"));
+  } else if (violations.Add(ValidateMoney(revenue, Field(prefix, "annual_revenue"))) &&
+             !policy.rates.count(revenue.currency())) {
+    violations.Add(Invalid(Field(prefix, "annual_revenue.currency"),
+                           absl::StrCat("no exchange rate to ", policy.reporting_currency,
+                                        " configured for ", revenue.currency())));
   }
-  KAM_RETURN_IF_ERROR(ValidateEnumValue(account.growth_potential(),
-                                        kam::v1::GrowthPotential_IsValid,
-                                        Field(prefix, "growth_potential"), false));
-  KAM_RETURN_IF_ERROR(ValidateEnumValue(account.lifecycle_phase(), kam::v1::LifecyclePhase_IsValid,
-                                        Field(prefix, "lifecycle_phase"), false));
+  violations.Add(ValidateEnumValue(account.growth_potential(), kam::v1::GrowthPotential_IsValid,
+                                   Field(prefix, "growth_potential"), false));
+  violations.Add(ValidateEnumValue(account.lifecycle_phase(), kam::v1::LifecyclePhase_IsValid,
+                                   Field(prefix, "lifecycle_phase"), false));
   if (account.lifecycle_phase() == kam::v1::LIFECYCLE_PHASE_CHURNED) {
-    return Invalid(Field(prefix, "lifecycle_phase"), "CHURNED is set by CloseAccount only");
+    violations.Add(
+        Invalid(Field(prefix, "lifecycle_phase"), "CHURNED is set by CloseAccount only"));
   }
-  KAM_RETURN_IF_ERROR(ValidateEnumValue(account.complexity(), kam::v1::Complexity_IsValid,
-                                        Field(prefix, "complexity"), false));
+  violations.Add(ValidateEnumValue(account.complexity(), kam::v1::Complexity_IsValid,
+                                   Field(prefix, "complexity"), false));
   if (account.contacts_size() > kMaxContacts) {
-    return Invalid(Field(prefix, "contacts"), absl::StrCat("at most ", kMaxContacts, " contacts"));
+    violations.Add(
+        Invalid(Field(prefix, "contacts"), absl::StrCat("at most ", kMaxContacts, " contacts")));
   }
-  for (int i = 0; i < account.contacts_size(); ++i) {
+  for (int i = 0; i < account.contacts_size() && i < kMaxContacts; ++i) {
     const auto& contact = account.contacts(i);
     const std::string field = absl::StrCat(Field(prefix, "contacts"), "[", i, "]");
-    KAM_RETURN_IF_ERROR(ValidateName(contact.name(), field + ".name"));
-    KAM_RETURN_IF_ERROR(ValidateText(contact.role(), field + ".role", kMaxRoleChars, false));
-    KAM_RETURN_IF_ERROR(ValidateEmail(contact.email(), field + ".email", false));
+    violations.Add(ValidateName(contact.name(), field + ".name"));
+    violations.Add(ValidateText(contact.role(), field + ".role", kMaxRoleChars, false));
+    violations.Add(ValidateEmail(contact.email(), field + ".email", false));
   }
   if (account.has_renewal_time()) {
-    KAM_RETURN_IF_ERROR(ValidateTimestamp(account.renewal_time(), Field(prefix, "renewal_time")));
+    violations.Add(ValidateTimestamp(account.renewal_time(), Field(prefix, "renewal_time")));
   }
-  return absl::OkStatus();
+  return violations.status();
 }
 
 absl::StatusOr<std::vector<std::string>> ResolveManagerMask(const google::protobuf::FieldMask& mask,
@@ -214,7 +219,7 @@ void ApplyAccountMask(const std::vector<std::string>& paths, const Account& from
 }
 
 absl::Status RequireId(std::string_view id, std::string_view field) {
-  if (id.empty()) return absl::InvalidArgumentError(absl::StrCat(std::string(field), ": required"));
+  if (id.empty()) return InvalidField(field, "required");
   return absl::OkStatus();
 }
 

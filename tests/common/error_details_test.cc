@@ -107,6 +107,21 @@ TEST(ErrorDetailsTest, UnavailableTellsTheCallerWhenToRetry) {
   EXPECT_TRUE(Details<google::rpc::RetryInfo>(ToRpcStatus(absl::InternalError("x"))).empty());
 }
 
+TEST(ErrorDetailsTest, AnInvalidArgumentMadeWithoutInvalidFieldStillNamesItsField) {
+  const google::rpc::Status rpc =
+      ToRpcStatus(absl::InvalidArgumentError("page_size: must be >= 0, got -1"));
+  auto requests = Details<google::rpc::BadRequest>(rpc);
+  ASSERT_EQ(requests.size(), 1u);
+  ASSERT_EQ(requests[0].field_violations_size(), 1);
+  EXPECT_EQ(requests[0].field_violations(0).field(), "page_size");
+  EXPECT_EQ(requests[0].field_violations(0).description(), "must be >= 0, got -1");
+  EXPECT_EQ(Details<google::rpc::ErrorInfo>(rpc)[0].reason(), "INVALID_FIELD");
+  // Prose before the colon is not a field.
+  EXPECT_TRUE(Details<google::rpc::BadRequest>(
+                  ToRpcStatus(absl::InvalidArgumentError("Bad thing: happened")))
+                  .empty());
+}
+
 TEST(ErrorDetailsTest, AnErrorWithoutDetailsStillCarriesItsCodeAsReason) {
   const absl::Status status = absl::AlreadyExistsError("request_id reused");
   EXPECT_EQ(Info(status).reason(), "ALREADY_EXISTS");
