@@ -120,11 +120,12 @@ grpc::Status TaskRouter::Forwarded(const std::string& address, const grpc::Statu
   }
   if (!lost) return status;
   if (directory_ != nullptr) directory_->RequestRefresh();
-  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                      absl::StrCat("the owner of this account's partition (", address,
-                                   ") did not answer: ", status.error_message(),
-                                   "; ownership may be moving: retry (with the same request_id "
-                                   "for writes)"));
+  return ToGrpcStatus(errors::WithReason(
+      absl::UnavailableError(absl::StrCat("the owner of this account's partition (", address,
+                                          ") did not answer: ", status.error_message(),
+                                          "; ownership may be moving: retry (with the same "
+                                          "request_id for writes)")),
+      "PARTITION_OWNER_UNREACHABLE", {{"owner", address}}));
 }
 
 void FinishCall(grpc::ServerUnaryReactor* reactor, RpcMetrics* metrics, const char* method,

@@ -3,6 +3,7 @@
 #include <google/protobuf/stubs/logging.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/grpc_status.h"
 #include "common/logging.h"
 
 namespace kam {
@@ -24,10 +25,11 @@ class UnparseableRequestInterceptor : public grpc::experimental::Interceptor {
     if (unparseable_ && methods->QueryInterceptionHookPoint(Hook::PRE_SEND_STATUS) &&
         methods->GetSendStatus().error_code() == grpc::StatusCode::UNIMPLEMENTED) {
       const std::string short_name = method_.substr(method_.rfind('/') + 1);
-      methods->ModifySendStatus(
-          grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                       absl::StrCat("request: the bytes do not parse as the request message of ",
-                                    method_, " (protobuf binary encoding); nothing was done")));
+      methods->ModifySendStatus(ToGrpcStatus(errors::WithReason(
+          absl::InvalidArgumentError(
+              absl::StrCat("request: the bytes do not parse as the request message of ", method_,
+                           " (protobuf binary encoding); nothing was done")),
+          errors::kUnparseableRequest)));
       log::Warn("request does not parse", {{"method", method_}});
       (*on_unparseable_)(short_name);
     }

@@ -4,10 +4,11 @@
 #include <type_traits>
 
 #include "absl/strings/str_cat.h"
-#include "kam/internal/v1/commands.pb.h"
-#include "services/alerts/alert_store.h"
+#include "common/error_details.h"
 #include "common/field_checks.h"
 #include "common/time_util.h"
+#include "kam/internal/v1/commands.pb.h"
+#include "services/alerts/alert_store.h"
 #include "services/alerts/damping.h"
 #include "services/alerts/lifecycle.h"
 #include "services/alerts/silences.h"
@@ -54,12 +55,14 @@ absl::StatusOr<kam::v1::Alert> AcknowledgeInTx(AlertTx& tx,
   KAM_ASSIGN_OR_RETURN(std::optional<kam::v1::Alert> alert, tx.FindAlert(request.id()));
   if (!alert) return NoSuchAlert(request.id());
   if (!request.etag().empty() && request.etag() != alert->etag()) {
-    return absl::AbortedError(
+    return errors::EtagMismatch(
+        absl::StrCat("alerts/", alert->id()),
         absl::StrCat("etag: the alert changed since it was read (etag ", alert->etag(), ")"));
   }
   if (alert->state() == kam::v1::ALERT_STATE_RESOLVED) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("id: alert \"", request.id(), "\" is resolved"));
+    return errors::FailedPrecondition("ALERT_RESOLVED", "ALERT_STATE",
+                                      absl::StrCat("alerts/", request.id()),
+                                      absl::StrCat("id: alert \"", request.id(), "\" is resolved"));
   }
   if (alert->state() == kam::v1::ALERT_STATE_ACKNOWLEDGED) return *alert;
   KAM_RETURN_IF_ERROR(tx.Stage(Acknowledged(*alert, request.acknowledged_by(), wall_millis),
@@ -93,18 +96,20 @@ absl::StatusOr<kam::v1::Alert> SnoozeInTx(AlertTx& tx, const kam::v1::SnoozeAler
   if (!alert) return NoSuchAlert(request.id());
   // A retry (or a second delivery of the command) finds its own snooze: nothing changes, nothing
   // is published again, and its etag, now stale, does not turn the answer into ABORTED.
-  if (alert->state() == kam::v1::ALERT_STATE_SNOOZED && alert->snoozed_by() == request.snoozed_by() &&
-      alert->snooze_reason() == request.reason() &&
+  if (alert->state() == kam::v1::ALERT_STATE_SNOOZED &&
+      alert->snoozed_by() == request.snoozed_by() && alert->snooze_reason() == request.reason() &&
       MillisFromTimestamp(alert->snooze_end_time()) == MillisFromTimestamp(request.end_time())) {
     return *alert;
   }
   if (!request.etag().empty() && request.etag() != alert->etag()) {
-    return absl::AbortedError(
+    return errors::EtagMismatch(
+        absl::StrCat("alerts/", alert->id()),
         absl::StrCat("etag: the alert changed since it was read (etag ", alert->etag(), ")"));
   }
   if (!IsOpen(*alert)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("id: alert \"", request.id(), "\" is resolved"));
+    return errors::FailedPrecondition("ALERT_RESOLVED", "ALERT_STATE",
+                                      absl::StrCat("alerts/", request.id()),
+                                      absl::StrCat("id: alert \"", request.id(), "\" is resolved"));
   }
   kam::v1::Alert snoozed = Snoozed(*alert, request, wall_millis);
   KAM_RETURN_IF_ERROR(tx.Stage(snoozed, kam::v1::ALERT_CHANGE_KIND_SNOOZED));
@@ -155,7 +160,8 @@ absl::StatusOr<kam::v1::Silence> ExpireSilenceInTx(AlertTx& tx,
   const std::string key = PartKey(0, request.id());
   KAM_ASSIGN_OR_RETURN(auto silence, LoadMessage<kam::v1::Silence>(tx.batch(), kSilencesCf, key));
   if (!silence) {
-    return absl::NotFoundError(absl::StrCat("id: no silence \"", request.id(), "\""));
+    return errors::NotFound("Silence", request.id(),
+                            absl::StrCat("id: no silence \"", request.id(), "\""));
   }
   if (MillisFromTimestamp(silence->end_time()) <= wall_millis) return *silence;
   *silence->mutable_end_time() = TimestampFromMillis(wall_millis);

@@ -1,6 +1,7 @@
 // The alerts engine's read side: list, get, and the change log behind WatchAlerts.
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/error_details.h"
 #include "common/time_util.h"
 #include "services/alerts/alert_listing.h"
 #include "services/alerts/alert_store.h"
@@ -51,8 +52,8 @@ absl::StatusOr<std::optional<std::pair<int32_t, Alert>>> AlertsEngine::FindAlert
 }
 
 absl::Status NoAlert(const std::string& id) {
-  return absl::NotFoundError(
-      absl::StrCat("id: no alert \"", id, "\" in the tasks this instance runs"));
+  return errors::NotFound(
+      "Alert", id, absl::StrCat("id: no alert \"", id, "\" in the tasks this instance runs"));
 }
 
 absl::StatusOr<Alert> AlertsEngine::GetAlert(const kam::v1::GetAlertRequest& request) const {

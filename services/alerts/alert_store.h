@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/error_details.h"
 #include "common/fingerprint.h"
 #include "common/store.h"
 #include "kam/v1/alerts.pb.h"
@@ -59,9 +60,8 @@ inline int32_t PartitionOf(std::string_view key) {
 
 // The column families whose keys start with a task's partition: the state that moves with it.
 inline std::vector<std::string> TaskColumnFamilies() {
-  return {kAccountsCf, kManagersCf, kAlertsCf, kLatestCf,
-          kChangesCf,  kTimersCf,   kParkedCf, kClockCf, kCommandResultsCf, kKpisCf,
-          kDampingCf,  kSilencesCf};
+  return {kAccountsCf, kManagersCf, kAlertsCf,         kLatestCf, kChangesCf, kTimersCf,
+          kParkedCf,   kClockCf,    kCommandResultsCf, kKpisCf,   kDampingCf, kSilencesCf};
 }
 
 inline std::string FingerprintOf(kam::v1::AlertRule rule, const std::string& subject) {
@@ -70,7 +70,7 @@ inline std::string FingerprintOf(kam::v1::AlertRule rule, const std::string& sub
 
 // NOT_FOUND for an alert id nobody knows: every place that looks an alert up answers alike.
 inline absl::Status NoSuchAlert(const std::string& id) {
-  return absl::NotFoundError(absl::StrCat("id: no alert \"", id, "\""));
+  return errors::NotFound("Alert", id, absl::StrCat("id: no alert \"", id, "\""));
 }
 
 inline bool IsOpen(const kam::v1::Alert& alert) {

@@ -12,8 +12,7 @@ using kam::internal::v1::AlertCommand;
 using kam::internal::v1::AlertCommandResult;
 
 absl::StatusOr<AlertCommandResult> AlertWriter::Run(int32_t task, const std::string& key,
-                                                    AlertCommand command,
-                                                    const std::string& what) {
+                                                    AlertCommand command, const std::string& what) {
   command.set_command_id(NewUuid());
   KAM_RETURN_IF_ERROR(send_(task, key, command.SerializeAsString()));
   auto result = view_->AwaitResult(command.command_id(), wait_);
@@ -29,14 +28,12 @@ absl::StatusOr<AlertCommandResult> AlertWriter::Run(int32_t task, const std::str
   return *result;
 }
 
-absl::StatusOr<kam::v1::Alert> AlertWriter::RunOnAlert(const std::string& id,
-                                                       AlertCommand command,
+absl::StatusOr<kam::v1::Alert> AlertWriter::RunOnAlert(const std::string& id, AlertCommand command,
                                                        const std::string& what) {
   auto known = view_->Find(id);
   if (!known) return NoSuchAlert(id);
-  KAM_ASSIGN_OR_RETURN(AlertCommandResult result,
-                       Run(known->first, id, std::move(command),
-                           absl::StrCat(what, " of \"", id, "\"")));
+  KAM_ASSIGN_OR_RETURN(AlertCommandResult result, Run(known->first, id, std::move(command),
+                                                      absl::StrCat(what, " of \"", id, "\"")));
   // Read your writes: a GetAlert on this instance right after sees the change.
   view_->AwaitEtag(result.alert().id(), result.alert().etag(), wait_);
   return result.alert();

@@ -45,9 +45,9 @@ class AlertWriter {
 
  private:
   // Sends `command` to `task` and waits for its result; `what` names it in errors.
-  absl::StatusOr<kam::internal::v1::AlertCommandResult> Run(
-      int32_t task, const std::string& key, kam::internal::v1::AlertCommand command,
-      const std::string& what);
+  absl::StatusOr<kam::internal::v1::AlertCommandResult> Run(int32_t task, const std::string& key,
+                                                            kam::internal::v1::AlertCommand command,
+                                                            const std::string& what);
   // An alert command: the task of alert `id` from the view, then Run; read-your-writes after.
   absl::StatusOr<kam::v1::Alert> RunOnAlert(const std::string& id,
                                             kam::internal::v1::AlertCommand command,

@@ -26,9 +26,9 @@
 #include <tuple>
 #include <vector>
 
-#include "common/mutex.h"
 #include "absl/base/thread_annotations.h"
 #include "common/batch_committer.h"
+#include "common/mutex.h"
 #include "common/outbox.h"
 #include "common/page_token.h"
 #include "common/record_applier.h"

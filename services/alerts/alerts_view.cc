@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/error_details.h"
 #include "common/store.h"
 #include "services/alerts/alert_listing.h"
 #include "services/alerts/alert_store.h"
@@ -38,7 +39,8 @@ absl::StatusOr<std::map<int32_t, uint64_t>> DecodeToken(const std::string& token
 }
 
 absl::Status HistoryGone() {
-  return absl::FailedPreconditionError(
+  return errors::FailedPrecondition(
+      "RESUME_TOKEN_EXPIRED", "RESUME_TOKEN", "resume_token",
       "resume_token: changes after it are no longer kept; re-read the alerts with ListAlerts "
       "and watch with live_only");
 }

@@ -23,8 +23,8 @@
 #include <string_view>
 #include <vector>
 
-#include "common/mutex.h"
 #include "absl/base/thread_annotations.h"
+#include "common/mutex.h"
 #include "common/page_token.h"
 #include "common/status.h"
 #include "kam/internal/v1/commands.pb.h"

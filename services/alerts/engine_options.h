@@ -9,7 +9,6 @@
 
 #include "common/kafka_topics.h"
 #include "kam/v1/alerts.pb.h"
-
 #include "services/alerts/rules.h"
 
 namespace kam::alerts {

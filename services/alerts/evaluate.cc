@@ -64,9 +64,8 @@ absl::Status EvaluateAccountRisks(AlertTx& tx, int32_t p, const AlertAccountStat
                                      .interaction_id = ""}));
   }
   if (!account_event) return absl::OkStatus();
-  KAM_ASSIGN_OR_RETURN(
-      std::optional<kam::v1::Alert> concentration,
-      tx.Latest(tx.FingerprintFor(kam::v1::ALERT_RULE_REVENUE_CONCENTRATION, id)));
+  KAM_ASSIGN_OR_RETURN(std::optional<kam::v1::Alert> concentration,
+                       tx.Latest(tx.FingerprintFor(kam::v1::ALERT_RULE_REVENUE_CONCENTRATION, id)));
   const kam::v1::Severity open_severity = concentration && IsOpen(*concentration)
                                               ? concentration->severity()
                                               : kam::v1::SEVERITY_UNSPECIFIED;

@@ -1,10 +1,10 @@
-#include "common/mutex.h"
 #include "services/alerts/grpc_service.h"
 
 #include <deque>
 
 #include "common/grpc_status.h"
 #include "common/grpc_unary.h"
+#include "common/mutex.h"
 
 namespace kam::alerts {
 namespace {
@@ -98,8 +98,7 @@ grpc::ServerUnaryReactor* AlertsGrpcService::ListAlerts(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* AlertsGrpcService::GetAlert(grpc::CallbackServerContext* context,
                                                       const kam::v1::GetAlertRequest* request,
                                                       kam::v1::Alert* response) {
-  return AnswerUnary(context, metrics_, "GetAlert", response,
-                     [&] { return view_->Get(*request); });
+  return AnswerUnary(context, metrics_, "GetAlert", response, [&] { return view_->Get(*request); });
 }
 
 grpc::ServerUnaryReactor* AlertsGrpcService::AcknowledgeAlert(
@@ -142,8 +141,8 @@ grpc::ServerUnaryReactor* AlertsGrpcService::ExpireSilence(
 grpc::ServerWriteReactor<kam::v1::AlertChange>* AlertsGrpcService::WatchAlerts(
     grpc::CallbackServerContext* context, const kam::v1::WatchAlertsRequest* request) {
   if (request->live_only() && !request->resume_token().empty()) {
-    return new RefusedWatch(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                         "resume_token: cannot be combined with live_only"));
+    return new RefusedWatch(
+        ToGrpcStatus(errors::InvalidField("resume_token", "cannot be combined with live_only")));
   }
   if (request->live_only()) return new WatchReactor(view_, view_->Latest());
   auto cursor = view_->After(request->resume_token());

@@ -139,8 +139,7 @@ absl::Status OnInteraction(AlertTx& tx, int32_t p, const kam::v1::EventEnvelope&
   // The risk rules depend on time (a renewal date coming closer): a late record must not turn it
   // back for them, so they are judged as of the partition's clock.
   KAM_ASSIGN_OR_RETURN(int64_t clock, tx.Clock(p));
-  KAM_RETURN_IF_ERROR(
-      EvaluateAccountRisks(tx, p, *state, config, clock, RiskTrigger::kActivity));
+  KAM_RETURN_IF_ERROR(EvaluateAccountRisks(tx, p, *state, config, clock, RiskTrigger::kActivity));
   return RecordInteractionFacts(tx, p, interaction, at);
 }
 

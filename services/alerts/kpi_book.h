@@ -13,8 +13,8 @@
 #include <string>
 #include <string_view>
 
-#include "common/mutex.h"
 #include "absl/base/thread_annotations.h"
+#include "common/mutex.h"
 #include "common/status.h"
 #include "kam/internal/v1/storage.pb.h"
 #include "kam/v1/kpis.pb.h"

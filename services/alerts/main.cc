@@ -7,12 +7,12 @@
 #include <chrono>
 #include <thread>
 
-#include "common/mutex.h"
 #include "absl/strings/strip.h"
 #include "common/kafka/changelog_follower.h"
 #include "common/kafka/publisher.h"
 #include "common/kafka_topics.h"
 #include "common/logging.h"
+#include "common/mutex.h"
 #include "common/service_host.h"
 #include "common/time_util.h"
 #include "common/trace_context.h"

@@ -1,8 +1,7 @@
-#include "services/alerts/projections.h"
-
 #include "absl/strings/str_cat.h"
 #include "common/time_util.h"
 #include "services/alerts/portfolio.h"
+#include "services/alerts/projections.h"
 
 namespace kam::alerts {
 

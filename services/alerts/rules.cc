@@ -8,9 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
-#include "services/alerts/rule_format.h"
 #include "kam/v1/accounts.pb.h"
 #include "nlohmann/json.hpp"
+#include "services/alerts/rule_format.h"
 
 namespace kam::alerts {
 namespace {
@@ -97,8 +97,9 @@ absl::Status CheckRule(const RuleConfig& r, const std::string& where) {
   }
   if (!(r.strain_min_accounts >= 1 && r.strain_resolve_share < r.strain_fire_share &&
         r.strain_fire_share <= r.strain_critical_share && r.strain_resolve_share >= 0)) {
-    return bad("need strain_min_accounts >= 1 and "
-               "0 <= strain_resolve_share < strain_fire_share <= strain_critical_share");
+    return bad(
+        "need strain_min_accounts >= 1 and "
+        "0 <= strain_resolve_share < strain_fire_share <= strain_critical_share");
   }
   if (r.response_benchmark_millis <= 0 || r.no_contact_millis <= 0 || r.max_signals < 3) {
     return bad("durations must be > 0 and max_signals >= 3");
@@ -110,8 +111,9 @@ absl::Status CheckRule(const RuleConfig& r, const std::string& where) {
   if (!(r.concentration_resolve_margin >= 0 &&
         r.key_account_share - r.concentration_resolve_margin >= 0.1 &&
         r.key_account_share < r.dependency_share && r.dependency_share < 1)) {
-    return bad("need 0.1 <= key_account_share - concentration_resolve_margin, "
-               "key_account_share < dependency_share < 1, and a margin >= 0");
+    return bad(
+        "need 0.1 <= key_account_share - concentration_resolve_margin, "
+        "key_account_share < dependency_share < 1, and a margin >= 0");
   }
   return absl::OkStatus();
 }
@@ -373,14 +375,14 @@ PortfolioSymptoms Symptoms(const kam::internal::v1::AlertManagerState& manager) 
     };
     if (falling) {
       ++symptoms.falling;
-      absl::StrAppend(&symptoms.falling_accounts, symptoms.falling > 1 ? ", " : "",
-                      NameOf(*fact), " (since ", Date(fact->satisfaction_since_millis()), ")");
+      absl::StrAppend(&symptoms.falling_accounts, symptoms.falling > 1 ? ", " : "", NameOf(*fact),
+                      " (since ", Date(fact->satisfaction_since_millis()), ")");
       earliest(fact->satisfaction_since_millis());
     }
     if (overdue) {
       ++symptoms.overdue;
-      absl::StrAppend(&symptoms.overdue_accounts, symptoms.overdue > 1 ? ", " : "",
-                      NameOf(*fact), ": ", fact->overdue_requests(), " (since ",
+      absl::StrAppend(&symptoms.overdue_accounts, symptoms.overdue > 1 ? ", " : "", NameOf(*fact),
+                      ": ", fact->overdue_requests(), " (since ",
                       Date(fact->overdue_since_millis()), ")");
       earliest(fact->overdue_since_millis());
     }
@@ -401,35 +403,34 @@ Desired PortfolioStrain(const kam::internal::v1::AlertManagerState& manager,
   if (overloaded) return desired;  // MANAGER_OVERLOADED carries the symptoms now
   const PortfolioSymptoms symptoms = Symptoms(manager);
   const double share = symptoms.share();
-  desired.open = symptoms.strained >= config.strain_min_accounts &&
-                 (open_now ? share >= config.strain_resolve_share
-                           : share >= config.strain_fire_share);
+  desired.open =
+      symptoms.strained >= config.strain_min_accounts &&
+      (open_now ? share >= config.strain_resolve_share : share >= config.strain_fire_share);
   if (!desired.open) return desired;
   desired.severity = share >= config.strain_critical_share ? kam::v1::SEVERITY_CRITICAL
                                                            : kam::v1::SEVERITY_WARNING;
   const std::string name = manager.name().empty() ? manager.manager_id() : manager.name();
-  std::string load = manager.capacity() > 0
-                         ? absl::StrCat(" while the load is ",
-                                        Fixed(manager.load() / manager.capacity() * 100, 0),
-                                        "% of capacity")
-                         : "";
-  desired.summary = absl::StrCat(symptoms.strained, " of ", name, "'s ", symptoms.portfolio,
-                                 " accounts show overload symptoms (satisfaction falling in ",
-                                 symptoms.falling, ", requests overdue in ", symptoms.overdue,
-                                 symptoms.churning > 0
-                                     ? absl::StrCat(", churn notices from ", symptoms.churning)
-                                     : "",
-                                 ")", load);
+  std::string load =
+      manager.capacity() > 0
+          ? absl::StrCat(" while the load is ", Fixed(manager.load() / manager.capacity() * 100, 0),
+                         "% of capacity")
+          : "";
+  desired.summary = absl::StrCat(
+      symptoms.strained, " of ", name, "'s ", symptoms.portfolio,
+      " accounts show overload symptoms (satisfaction falling in ", symptoms.falling,
+      ", requests overdue in ", symptoms.overdue,
+      symptoms.churning > 0 ? absl::StrCat(", churn notices from ", symptoms.churning) : "", ")",
+      load);
   AddSymptoms(symptoms, &desired.evidence);
   if (manager.capacity() > 0) {
     desired.evidence.emplace_back("utilisation", Fixed(manager.load() / manager.capacity(), 3));
   }
   desired.evidence.emplace_back(
-      "threshold", absl::StrCat("fire at ", config.strain_min_accounts, " accounts and ",
-                                Fixed(config.strain_fire_share * 100, 0),
-                                "% of the portfolio, critical from ",
-                                Fixed(config.strain_critical_share * 100, 0), "%, resolve below ",
-                                Fixed(config.strain_resolve_share * 100, 0), "%"));
+      "threshold",
+      absl::StrCat("fire at ", config.strain_min_accounts, " accounts and ",
+                   Fixed(config.strain_fire_share * 100, 0), "% of the portfolio, critical from ",
+                   Fixed(config.strain_critical_share * 100, 0), "%, resolve below ",
+                   Fixed(config.strain_resolve_share * 100, 0), "%"));
   return desired;
 }
 

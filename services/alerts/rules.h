@@ -132,11 +132,11 @@ Desired ManagerOverloaded(const kam::internal::v1::AlertManagerState& manager,
 
 // The overload symptoms across a manager's portfolio.
 struct PortfolioSymptoms {
-  int portfolio = 0;  // accounts in the portfolio (load snapshot, or facts received)
-  int strained = 0;   // accounts with a symptom
-  int falling = 0;    // ... satisfaction falling or low
-  int overdue = 0;    // ... a request overdue
-  int64_t since_millis = 0;  // the earliest symptom still present
+  int portfolio = 0;             // accounts in the portfolio (load snapshot, or facts received)
+  int strained = 0;              // accounts with a symptom
+  int falling = 0;               // ... satisfaction falling or low
+  int overdue = 0;               // ... a request overdue
+  int64_t since_millis = 0;      // the earliest symptom still present
   std::string falling_accounts;  // "Acme (since 2026-11-02), Beta (since ...)"
   std::string overdue_accounts;  // "Gamma: 2 (since ...)"
   int churning = 0;              // ... a churn notice pending (CHURN_RISK open)

@@ -21,8 +21,8 @@
 #include <string_view>
 #include <vector>
 
-#include "common/mutex.h"
 #include "absl/base/thread_annotations.h"
+#include "common/mutex.h"
 #include "common/status.h"
 #include "kam/v1/alerts.pb.h"
 

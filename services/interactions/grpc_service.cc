@@ -202,7 +202,7 @@ grpc::ServerUnaryReactor* InteractionsGrpcService::GetInteraction(
   auto began = std::chrono::steady_clock::now();
   CallTraceScope traced(context);  // one trace for every peer asked
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  const std::string not_found(here.status().message());
+  const absl::Status not_found = here.status();
   for (size_t i = 0; i < peers.size(); ++i) {
     std::shared_ptr<InteractionsService::Stub> stub =
         InteractionsService::NewStub(router_->ChannelTo(peers[i]));
@@ -224,10 +224,10 @@ grpc::ServerUnaryReactor* InteractionsGrpcService::GetInteraction(
           grpc::Status outcome;
           if (!ask->found) {
             outcome = ask->unavailable
-                          ? grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                         "not found on the instances that answered, and one did "
-                                         "not answer: retry")
-                          : grpc::Status(grpc::StatusCode::NOT_FOUND, not_found);
+                          ? ToGrpcStatus(absl::UnavailableError(
+                                "not found on the instances that answered, and one did not "
+                                "answer: retry"))
+                          : ToGrpcStatus(not_found);
           }
           FinishCall(reactor, metrics, kMethod, began, outcome);
         });

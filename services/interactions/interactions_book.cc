@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "common/error_details.h"
 #include "common/event_envelope.h"
 #include "common/field_checks.h"
 #include "common/fingerprint.h"
@@ -160,7 +161,8 @@ absl::StatusOr<std::optional<AccountReplica>> InteractionsBook::ConfirmedAccount
     int32_t task, const std::string& account_id) const {
   KAM_ASSIGN_OR_RETURN(std::optional<AccountReplica> replica, LoadReplica(task, account_id));
   if (replica && replica->closed()) {
-    return absl::FailedPreconditionError(
+    return errors::FailedPrecondition(
+        "ACCOUNT_CLOSED", "ACCOUNT_STATE", absl::StrCat("accounts/", account_id),
         absl::StrCat("interaction.account_id: account \"", account_id, "\" is closed"));
   }
   return replica;
@@ -275,10 +277,11 @@ void InteractionsBook::AwaitAccountThenSubmit(std::shared_ptr<PendingRecord> wri
           return Submit(std::move(write), std::move(done));
         }
         if (wake == DeadlineWaiters::Wake::kExpired || DeadlineWaiters::Clock::now() >= deadline) {
-          return done(absl::NotFoundError(absl::StrCat(
-              "interaction.account_id: no account \"", account_id,
-              "\" (an account created moments ago may not have reached this service yet; "
-              "retry)")));
+          return done(errors::NotFound(
+              "Account", account_id,
+              absl::StrCat("interaction.account_id: no account \"", account_id,
+                           "\" (an account created moments ago may not have reached this "
+                           "service yet; retry)")));
         }
         AwaitAccountThenSubmit(std::move(write), generation, deadline, std::move(done));
       });
@@ -346,7 +349,9 @@ absl::Status InteractionsBook::StageRecord(PendingRecord* pending, StagedBatch* 
                            LoadMessage<Interaction>(*batch, kInteractionsCf,
                                                     Key(task, stored.resolves_interaction_id())));
       if (named && named->account_id() == stored.account_id() && IsRequest(named->type())) {
-        return absl::FailedPreconditionError(
+        return errors::FailedPrecondition(
+            "REQUEST_ALREADY_RESOLVED", "REQUEST_STATE",
+            absl::StrCat("interactions/", stored.resolves_interaction_id()),
             absl::StrCat("interaction.resolves_interaction_id: request \"",
                          stored.resolves_interaction_id(), "\" is already resolved"));
       }
@@ -359,9 +364,12 @@ absl::Status InteractionsBook::StageRecord(PendingRecord* pending, StagedBatch* 
       // Not known yet: ticketing systems sync out of order. The resolution waits for its request
       // (health.h, ApplyInteraction) -- once.
       if (FindEarlyResolution(health, stored.resolves_interaction_id()) != nullptr) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "interaction.resolves_interaction_id: request \"", stored.resolves_interaction_id(),
-            "\" is already resolved (its resolution waits for it)"));
+        return errors::FailedPrecondition(
+            "REQUEST_ALREADY_RESOLVED", "REQUEST_STATE",
+            absl::StrCat("interactions/", stored.resolves_interaction_id()),
+            absl::StrCat("interaction.resolves_interaction_id: request \"",
+                         stored.resolves_interaction_id(),
+                         "\" is already resolved (its resolution waits for it)"));
       }
     } else if (MillisFromTimestamp(stored.occur_time()) < MillisFromTimestamp(open->open_time())) {
       return InvalidField("interaction.occur_time", "before the request it resolves was opened");
@@ -371,8 +379,10 @@ absl::Status InteractionsBook::StageRecord(PendingRecord* pending, StagedBatch* 
     KAM_ASSIGN_OR_RETURN(std::optional<std::string> taken,
                          batch->Get(kInteractionsCf, Key(task, input.id())));
     if (taken) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("interaction.id: \"", input.id(), "\" exists with different content"));
+      return errors::WithReason(
+          absl::AlreadyExistsError(
+              absl::StrCat("interaction.id: \"", input.id(), "\" exists with different content")),
+          "INTERACTION_ID_TAKEN");
     }
   }
   ApplyInteraction(stored, &health, options_.health);
@@ -477,7 +487,8 @@ absl::StatusOr<Interaction> InteractionsBook::GetInteraction(
         LoadMessage<Interaction>(*store_, kInteractionsCf, Key(task, request.id())));
     if (found) return *found;
   }
-  return absl::NotFoundError(absl::StrCat("id: no interaction \"", request.id(), "\""));
+  return errors::NotFound("Interaction", request.id(),
+                          absl::StrCat("id: no interaction \"", request.id(), "\""));
 }
 
 absl::StatusOr<kam::v1::ListInteractionsResponse> InteractionsBook::ListInteractions(
@@ -510,8 +521,8 @@ absl::StatusOr<kam::v1::ListInteractionsResponse> InteractionsBook::ListInteract
   KAM_ASSIGN_OR_RETURN(std::optional<AccountReplica> account,
                        LoadReplica(task, request.account_id()));
   if (!account) {
-    return absl::NotFoundError(
-        absl::StrCat("account_id: no account \"", request.account_id(), "\""));
+    return errors::NotFound("Account", request.account_id(),
+                            absl::StrCat("account_id: no account \"", request.account_id(), "\""));
   }
 
   kam::v1::ListInteractionsResponse response;
@@ -558,8 +569,8 @@ absl::StatusOr<kam::v1::AccountHealth> InteractionsBook::GetAccountHealth(
   KAM_ASSIGN_OR_RETURN(std::optional<AccountReplica> account,
                        LoadReplica(task, request.account_id()));
   if (!account) {
-    return absl::NotFoundError(
-        absl::StrCat("account_id: no account \"", request.account_id(), "\""));
+    return errors::NotFound("Account", request.account_id(),
+                            absl::StrCat("account_id: no account \"", request.account_id(), "\""));
   }
   KAM_ASSIGN_OR_RETURN(
       std::optional<AccountHealthState> state,

@@ -4,7 +4,11 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "common/metrics.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "services/accounts/grpc_service.h"
 #include "tests/testing/temp_dir.h"
 
@@ -117,6 +121,114 @@ TEST_F(AccountsGrpcTest, ErrorsArriveWithTheRightCodeAndTheFieldNamed) {
   kam::v1::ImportAccountsResponse imported;
   EXPECT_EQ(stub_->ImportAccounts(Context().get(), empty, &imported).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// What a program reads from grpc-status-details-bin: the google.rpc.Status of the call.
+google::rpc::Status RichStatus(const grpc::Status& status) {
+  google::rpc::Status rich;
+  EXPECT_TRUE(rich.ParseFromString(status.error_details()))
+      << "grpc-status-details-bin missing or unparseable";
+  EXPECT_EQ(rich.code(), static_cast<int>(status.error_code()));
+  EXPECT_EQ(rich.message(), status.error_message()) << "the message text stays";
+  return rich;
+}
+
+template <typename Detail>
+std::optional<Detail> Find(const google::rpc::Status& rich) {
+  for (const auto& any : rich.details()) {
+    Detail detail;
+    if (any.UnpackTo(&detail)) return detail;
+  }
+  return std::nullopt;
+}
+
+std::string Reason(const google::rpc::Status& rich) {
+  auto info = Find<google::rpc::ErrorInfo>(rich);
+  EXPECT_TRUE(info.has_value()) << "every error has an ErrorInfo";
+  if (!info) return "";
+  EXPECT_EQ(info->domain(), "kam.v1");
+  return info->reason();
+}
+
+TEST_F(AccountsGrpcTest, ErrorsCarryDetailsAProgramCanActOn) {
+  // Every bad field of a create, not only the first.
+  kam::v1::CreateAccountRequest bad;
+  bad.mutable_account()->set_name("");
+  bad.mutable_account()->add_regions("XX");
+  bad.mutable_account()->mutable_annual_revenue()->set_amount_minor(-1);
+  bad.mutable_account()->mutable_annual_revenue()->set_currency("EUR");
+  kam::v1::Account out;
+  grpc::Status status = stub_->CreateAccount(Context().get(), bad, &out);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  google::rpc::Status rich = RichStatus(status);
+  EXPECT_EQ(Reason(rich), "INVALID_FIELD");
+  auto request = Find<google::rpc::BadRequest>(rich);
+  ASSERT_TRUE(request.has_value());
+  std::vector<std::string> fields;
+  for (const auto& violation : request->field_violations()) {
+    fields.push_back(violation.field());
+    EXPECT_FALSE(violation.description().empty());
+  }
+  EXPECT_EQ(fields,
+            (std::vector<std::string>{"account.name", "account.industry", "account.regions[0]",
+                                      "account.annual_revenue.amount_minor"}));
+  EXPECT_EQ(book_->version(), 0u) << "a refused request changes nothing";
+
+  // NOT_FOUND names the resource.
+  kam::v1::GetAccountRequest missing;
+  missing.set_id("acc_nope");
+  status = stub_->GetAccount(Context().get(), missing, &out);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  rich = RichStatus(status);
+  EXPECT_EQ(Reason(rich), "ACCOUNT_NOT_FOUND");
+  auto resource = Find<google::rpc::ResourceInfo>(rich);
+  ASSERT_TRUE(resource.has_value());
+  EXPECT_EQ(resource->resource_type(), "kam.v1.Account");
+  EXPECT_EQ(resource->resource_name(), "acc_nope");
+
+  // A stale etag and a closed account are failed preconditions of their kind.
+  kam::v1::CreateAccountRequest create;
+  create.mutable_account()->set_name("Solar AG");
+  create.mutable_account()->set_industry(kam::v1::INDUSTRY_GREENTECH_DIGITAL);
+  create.mutable_account()->mutable_annual_revenue()->set_amount_minor(100);
+  create.mutable_account()->mutable_annual_revenue()->set_currency("EUR");
+  kam::v1::Account created;
+  ASSERT_TRUE(stub_->CreateAccount(Context().get(), create, &created).ok());
+  kam::v1::CloseAccountRequest close;
+  close.set_id(created.id());
+  close.set_etag("999");
+  status = stub_->CloseAccount(Context().get(), close, &out);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::ABORTED);
+  rich = RichStatus(status);
+  EXPECT_EQ(Reason(rich), "ETAG_MISMATCH");
+  auto stale = Find<google::rpc::PreconditionFailure>(rich);
+  ASSERT_TRUE(stale.has_value());
+  ASSERT_EQ(stale->violations_size(), 1);
+  EXPECT_EQ(stale->violations(0).type(), "ETAG");
+  EXPECT_EQ(stale->violations(0).subject(), "accounts/" + created.id());
+
+  close.set_etag(created.etag());
+  ASSERT_TRUE(stub_->CloseAccount(Context().get(), close, &out).ok());
+  close.clear_etag();
+  status = stub_->CloseAccount(Context().get(), close, &out);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  rich = RichStatus(status);
+  EXPECT_EQ(Reason(rich), "ACCOUNT_CLOSED");
+  auto closed = Find<google::rpc::PreconditionFailure>(rich);
+  ASSERT_TRUE(closed.has_value());
+  EXPECT_EQ(closed->violations(0).type(), "ACCOUNT_STATE");
+
+  // An error made without a detail of its own still has a reason and names its field.
+  kam::v1::ListManagersRequest forged;
+  forged.set_page_token("garbage!");
+  kam::v1::ListManagersResponse managers;
+  status = stub_->ListManagers(Context().get(), forged, &managers);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  rich = RichStatus(status);
+  EXPECT_EQ(Reason(rich), "INVALID_FIELD");
+  auto token = Find<google::rpc::BadRequest>(rich);
+  ASSERT_TRUE(token.has_value());
+  EXPECT_EQ(token->field_violations(0).field(), "page_token");
 }
 
 }  // namespace
