@@ -153,6 +153,16 @@ absl::Status FieldViolations::status() const {
   return WithReason(std::move(status), kInvalidField);
 }
 
+std::string ReasonOf(const absl::Status& status) {
+  if (status.ok()) return "";
+  google::rpc::ErrorInfo info;
+  const google::rpc::Status rpc = ToRpcStatus(status);
+  for (const auto& any : rpc.details()) {
+    if (any.UnpackTo(&info)) return info.reason();
+  }
+  return "";  // ToRpcStatus always adds one: cannot happen
+}
+
 google::rpc::Status ToRpcStatus(const absl::Status& status) {
   google::rpc::Status rpc;
   rpc.set_code(static_cast<int>(status.code()));

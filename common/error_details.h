@@ -79,6 +79,9 @@ class FieldViolations {
   google::rpc::BadRequest bad_request_;
 };
 
+// The ErrorInfo reason ToRpcStatus sends for `status` (empty for OK).
+std::string ReasonOf(const absl::Status& status);
+
 // The google.rpc.Status for `status`: its code and message, its details, an ErrorInfo (domain
 // kDomain; reason the attached one, else the code's name) and, for UNAVAILABLE and
 // RESOURCE_EXHAUSTED, a RetryInfo (1 s unless one was attached).

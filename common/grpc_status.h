@@ -12,6 +12,20 @@
 
 namespace kam {
 
+// The ErrorInfo reason of a status received from another kam instance (forwarded calls): the
+// one in its details, else its code's name.
+inline std::string ReasonOf(const grpc::Status& status) {
+  if (status.ok()) return "";
+  google::rpc::Status rich;
+  google::rpc::ErrorInfo info;
+  if (rich.ParseFromString(status.error_details())) {
+    for (const auto& any : rich.details()) {
+      if (any.UnpackTo(&info)) return info.reason();
+    }
+  }
+  return errors::ReasonOf(absl::Status(static_cast<absl::StatusCode>(status.error_code()), "x"));
+}
+
 inline grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),

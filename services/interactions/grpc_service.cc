@@ -89,6 +89,7 @@ grpc::ServerUnaryReactor* InteractionsGrpcService::BatchRecordInteractions(
     for (const auto& [index, status] : refused) {
       join->results[index].set_code(static_cast<int32_t>(status.code()));
       join->results[index].set_error(std::string(status.message()));
+      join->results[index].set_reason(errors::ReasonOf(status));
     }
     join->pending = static_cast<int>(remote.size()) + 1;  // + the local part
   }
@@ -139,6 +140,7 @@ grpc::ServerUnaryReactor* InteractionsGrpcService::BatchRecordInteractions(
             for (int index : part->indexes) {
               join->results[index].set_code(static_cast<int32_t>(status.error_code()));
               join->results[index].set_error(status.error_message());
+              join->results[index].set_reason(ReasonOf(status));
             }
           }
           finish_part();

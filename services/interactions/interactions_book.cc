@@ -460,6 +460,7 @@ void InteractionsBook::BatchRecordInteractionsAsync(
         // caller retries those items.
         item->set_code(static_cast<int32_t>(recorded.status().code()));
         item->set_error(std::string(recorded.status().message()));
+        item->set_reason(errors::ReasonOf(recorded.status()));
       }
       outcomes->done(std::move(response));
     });

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <future>
-
 #include <thread>
 
 #include "common/kafka_topics.h"
@@ -204,8 +203,10 @@ TEST_F(InteractionsBookTest, ABatchWaitingForUnknownAccountsHoldsNoThreadAndShar
   ASSERT_EQ(response->results_size(), 1000);
   for (int i = 0; i < 999; ++i) {
     EXPECT_EQ(response->results(i).code(), static_cast<int>(absl::StatusCode::kNotFound)) << i;
+    EXPECT_EQ(response->results(i).reason(), "ACCOUNT_NOT_FOUND") << i;
   }
   EXPECT_EQ(response->results(999).code(), 0) << response->results(999).error();
+  EXPECT_EQ(response->results(999).reason(), "");
   EXPECT_EQ(response->results(999).interaction().owner_manager_id(), "mgr_2");
 }
 
