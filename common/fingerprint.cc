@@ -4,6 +4,8 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/error_details.h"
+#include "common/error_details.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "kam/internal/v1/storage.pb.h"
@@ -38,8 +40,10 @@ absl::StatusOr<std::optional<std::string>> CheckIdempotent(const std::optional<s
     return absl::DataLossError(absl::StrCat("idempotency record ", key, " does not parse"));
   }
   if (record.request_fingerprint() != fingerprint) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        field, ": already used for a different request (resource ", record.resource_id(), ")"));
+    return errors::WithReason(
+        absl::AlreadyExistsError(absl::StrCat(
+            field, ": already used for a different request (resource ", record.resource_id(), ")")),
+        "REQUEST_ID_REUSED", {{"resource_id", record.resource_id()}});
   }
   return std::optional<std::string>(record.resource_id());
 }

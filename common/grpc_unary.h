@@ -35,12 +35,24 @@ class CallTraceScope {
   trace::Scope scope_;
 };
 
+// DEADLINE_EXCEEDED when the caller's deadline has passed before the work starts (queued behind
+// other calls, or sent with a deadline already gone): the caller no longer waits for the answer,
+// so nothing is done -- a write that nobody hears about would only be a surprise later.
+inline absl::Status DeadlineNotPassed(const grpc::CallbackServerContext& context) {
+  if (context.deadline() > std::chrono::system_clock::now()) return absl::OkStatus();
+  return errors::WithReason(
+      absl::DeadlineExceededError("the call's deadline passed before the server started it; "
+                                  "nothing was done"),
+      "DEADLINE_PASSED_BEFORE_START");
+}
+
 template <typename Response, typename Call>
 grpc::ServerUnaryReactor* AnswerUnary(grpc::CallbackServerContext* context, RpcMetrics* metrics,
                                       const char* method, Response* response, Call&& call) {
   CallTraceScope traced(context);
   auto start = std::chrono::steady_clock::now();
-  auto result = call();
+  absl::Status in_time = DeadlineNotPassed(*context);
+  auto result = in_time.ok() ? call() : decltype(call())(in_time);
   absl::Status status = result.status();
   if (status.ok()) *response = std::move(*result);
   if (metrics != nullptr) {
@@ -64,15 +76,20 @@ grpc::ServerUnaryReactor* AnswerUnaryLater(grpc::CallbackServerContext* context,
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   // The method name is copied: handlers name it with a local constexpr array, gone when the
   // handler returns -- long before a later answer records it.
-  start([reactor, response, metrics, method = std::string(method),
-         began](absl::StatusOr<Response> result) {
+  auto finish = [reactor, response, metrics, method = std::string(method),
+                 began](absl::StatusOr<Response> result) {
     absl::Status status = result.status();
     if (status.ok()) *response = *std::move(result);
     if (metrics != nullptr) {
       metrics->Record(method, status.code(), std::chrono::steady_clock::now() - began);
     }
     reactor->Finish(ToGrpcStatus(status));
-  });
+  };
+  if (absl::Status in_time = DeadlineNotPassed(*context); !in_time.ok()) {
+    finish(in_time);
+  } else {
+    start(std::move(finish));
+  }
   return reactor;
 }
 
