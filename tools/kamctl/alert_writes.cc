@@ -49,12 +49,12 @@ std::vector<std::string> SilenceRow(const kam::v1::Silence& s) {
   }
   std::string joined;
   for (const auto& matcher : matchers) absl::StrAppend(&joined, joined.empty() ? "" : " ", matcher);
-  return {s.id(), joined, FormatTime(s.start_time()), FormatTime(s.end_time()), s.created_by(),
-          s.comment()};
+  return {s.id(),         joined,     FormatTime(s.start_time()), FormatTime(s.end_time()),
+          s.created_by(), s.comment()};
 }
 
-const std::vector<std::string> kSilenceHeader = {"ID",  "MATCHERS", "STARTS", "ENDS",
-                                                 "BY", "COMMENT"};
+const std::vector<std::string> kSilenceHeader = {"ID",   "MATCHERS", "STARTS",
+                                                 "ENDS", "BY",       "COMMENT"};
 
 int PrintSilence(Client& client, const kam::v1::Silence& silence) {
   if (client.options().json) {
@@ -92,7 +92,8 @@ int SnoozeAlert(Client& client, const SnoozeArgs& args) {
 
 int CreateSilence(Client& client, const SilenceArgs& args) {
   kam::v1::CreateSilenceRequest request;
-  request.set_request_id(args.request_id);
+  // Always a request id: the service config retries CreateSilence on UNAVAILABLE.
+  request.set_request_id(args.request_id.empty() ? Client::NewRequestId() : args.request_id);
   auto* silence = request.mutable_silence();
   kam::v1::AlertRule rule = kam::v1::ALERT_RULE_UNSPECIFIED;
   kam::v1::Tier tier = kam::v1::TIER_UNSPECIFIED;
@@ -120,7 +121,7 @@ int CreateSilence(Client& client, const SilenceArgs& args) {
   }
   if (!EndTime(args.until, args.for_duration, from, silence->mutable_end_time())) return kUsage;
   kam::v1::Silence created;
-  grpc::Status status = client.Retry(!args.request_id.empty(), [&](grpc::ClientContext* context) {
+  grpc::Status status = client.Retry(/*idempotent=*/true, [&](grpc::ClientContext* context) {
     return client.alerts().CreateSilence(context, request, &created);
   });
   if (!status.ok()) return Fail(status, "create silence");

@@ -11,15 +11,29 @@
 #include "absl/time/time.h"
 #include "common/currency.h"
 #include "common/ids.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "tools/kamctl/service_config.h"
 
 namespace kam::ctl {
 
+namespace {
+
+// A channel that retries and times out as kam's published service config says.
+std::shared_ptr<grpc::Channel> Channel(
+    const std::string& address, const std::shared_ptr<grpc::ChannelCredentials>& credentials) {
+  grpc::ChannelArguments arguments;
+  arguments.SetServiceConfigJSON(kServiceConfigJson);
+  return grpc::CreateCustomChannel(address, credentials, arguments);
+}
+
+}  // namespace
+
 Client::Client(const Options& options, std::shared_ptr<grpc::ChannelCredentials> credentials)
     : options_(options) {
-  accounts_ = kam::v1::AccountsService::NewStub(grpc::CreateChannel(options.accounts, credentials));
-  interactions_ =
-      kam::v1::InteractionsService::NewStub(grpc::CreateChannel(options.interactions, credentials));
-  auto alerts = grpc::CreateChannel(options.alerts, credentials);
+  accounts_ = kam::v1::AccountsService::NewStub(Channel(options.accounts, credentials));
+  interactions_ = kam::v1::InteractionsService::NewStub(Channel(options.interactions, credentials));
+  auto alerts = Channel(options.alerts, credentials);
   alerts_ = kam::v1::AlertsService::NewStub(alerts);
   kpis_ = kam::v1::KpiService::NewStub(alerts);
 }
@@ -69,6 +83,22 @@ int ExitCodeFor(grpc::StatusCode code) {
 
 int Fail(const grpc::Status& status, const std::string& what) {
   std::fprintf(stderr, "kamctl: %s: %s\n", what.c_str(), status.error_message().c_str());
+  // The machine-readable part: the reason, and each bad field on its own line.
+  google::rpc::Status rich;
+  if (!status.error_details().empty() && rich.ParseFromString(status.error_details())) {
+    for (const auto& any : rich.details()) {
+      google::rpc::ErrorInfo info;
+      google::rpc::BadRequest request;
+      if (any.UnpackTo(&info)) {
+        std::fprintf(stderr, "kamctl: reason: %s\n", info.reason().c_str());
+      } else if (any.UnpackTo(&request) && request.field_violations_size() > 1) {
+        for (const auto& violation : request.field_violations()) {
+          std::fprintf(stderr, "kamctl:   %s: %s\n", violation.field().c_str(),
+                       violation.description().c_str());
+        }
+      }
+    }
+  }
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
     std::fprintf(stderr, "kamctl: is the service running? (scripts/run starts all three)\n");
   }

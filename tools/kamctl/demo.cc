@@ -47,7 +47,8 @@ struct Event {
 namespace {
 
 // The first alert `request` lists within 30 s (kam-alerts works asynchronously).
-std::optional<kam::v1::Alert> AwaitAlert(Client& client, const kam::v1::ListAlertsRequest& request) {
+std::optional<kam::v1::Alert> AwaitAlert(Client& client,
+                                         const kam::v1::ListAlertsRequest& request) {
   for (int attempt = 0; attempt < 60; ++attempt) {
     kam::v1::ListAlertsResponse response;
     grpc::Status status = client.Retry(true, [&](grpc::ClientContext* context) {
@@ -80,9 +81,10 @@ int LivingWithAlerts(Client& client, const std::string& max_id, const std::strin
       return client.alerts().ListAlerts(context, parts, &grouped);
     });
     if (!status.ok()) return Fail(status, "demo: grouped alerts");
-    std::printf("demo: Max's overload alert %s groups %d alert(s) of his accounts, not notified "
-                "on their own (kamctl alerts list --group %s)\n",
-                max->id().c_str(), grouped.alerts_size(), max->id().c_str());
+    std::printf(
+        "demo: Max's overload alert %s groups %d alert(s) of his accounts, not notified "
+        "on their own (kamctl alerts list --group %s)\n",
+        max->id().c_str(), grouped.alerts_size(), max->id().c_str());
   }
   kam::v1::ListAlertsRequest overdue;
   overdue.set_rule(kam::v1::ALERT_RULE_RESPONSE_OVERDUE);
