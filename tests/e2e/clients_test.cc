@@ -53,7 +53,7 @@ TEST_P(ClientsTest, TheExampleCallsAndTheAlertConsumerWorkAgainstThePlatform) {
   EXPECT_NE(consumer.Stdout().find("MANAGER_OVERLOADED"), std::string::npos) << consumer.Stdout();
 }
 
-INSTANTIATE_TEST_SUITE_P(Languages, ClientsTest, ::testing::Values("python", "go"),
+INSTANTIATE_TEST_SUITE_P(Languages, ClientsTest, ::testing::Values("python", "go", "java"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace
