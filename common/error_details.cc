@@ -153,6 +153,14 @@ absl::Status FieldViolations::status() const {
   return WithReason(std::move(status), kInvalidField);
 }
 
+absl::Status FromRpcStatus(const google::rpc::Status& rpc) {
+  absl::Status status(static_cast<absl::StatusCode>(rpc.code()), rpc.message());
+  for (const auto& any : rpc.details()) {
+    if (IsDetailUrl(any.type_url())) status.SetPayload(any.type_url(), absl::Cord(any.value()));
+  }
+  return status;
+}
+
 std::string ReasonOf(const absl::Status& status) {
   if (status.ok()) return "";
   google::rpc::ErrorInfo info;

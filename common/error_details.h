@@ -79,6 +79,11 @@ class FieldViolations {
   google::rpc::BadRequest bad_request_;
 };
 
+// The absl::Status a google.rpc.Status describes, with its details attached again: for errors
+// that travel between kam's own processes (the result of an alert command applied by another
+// instance). ToRpcStatus(FromRpcStatus(rpc)) gives `rpc` back.
+absl::Status FromRpcStatus(const google::rpc::Status& rpc);
+
 // The ErrorInfo reason ToRpcStatus sends for `status` (empty for OK).
 std::string ReasonOf(const absl::Status& status);
 

@@ -258,6 +258,9 @@ absl::Status OnCommand(AlertTx& tx, int32_t p, const ConsumedRecord& record) {
   result.set_wall_millis(command.wall_millis());
   result.set_code(static_cast<int32_t>(outcome.status.code()));
   result.set_message(std::string(outcome.status.message()));
+  if (!outcome.status.ok()) {
+    result.set_rich_status(errors::ToRpcStatus(outcome.status).SerializeAsString());
+  }
   if (outcome.alert) *result.mutable_alert() = std::move(*outcome.alert);
   if (outcome.silence) *result.mutable_silence() = std::move(*outcome.silence);
   return tx.Put(kCommandResultsCf, ResultKey(p, command.wall_millis(), command.command_id()),

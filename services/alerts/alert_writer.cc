@@ -1,6 +1,7 @@
 #include "services/alerts/alert_writer.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/error_details.h"
 #include "common/ids.h"
 #include "common/time_util.h"
 #include "services/alerts/alert_commands.h"
@@ -23,6 +24,10 @@ absl::StatusOr<AlertCommandResult> AlertWriter::Run(int32_t task, const std::str
         "read it back before retrying"));
   }
   if (result->code() != 0) {
+    google::rpc::Status rich;
+    if (!result->rich_status().empty() && rich.ParseFromString(result->rich_status())) {
+      return errors::FromRpcStatus(rich);
+    }
     return absl::Status(static_cast<absl::StatusCode>(result->code()), result->message());
   }
   return *result;

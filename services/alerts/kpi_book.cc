@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/error_details.h"
 #include "common/time_util.h"
 #include "services/alerts/alert_store.h"
 
@@ -172,7 +173,8 @@ absl::StatusOr<kam::v1::KpiReport> KpiBook::Get(const kam::v1::GetKpisRequest& r
       if (request.manager_id().empty()) return absl::InvalidArgumentError("manager_id: empty");
       auto owned = by_owner_.find(request.manager_id());
       if (owned == by_owner_.end()) {
-        return absl::NotFoundError(
+        return errors::NotFound(
+            "Manager", request.manager_id(),
             absl::StrCat("manager_id: no account owned by \"", request.manager_id(), "\""));
       }
       for (const auto& id : owned->second) scope.push_back(&accounts_.at(id));

@@ -122,6 +122,18 @@ TEST(ErrorDetailsTest, AnInvalidArgumentMadeWithoutInvalidFieldStillNamesItsFiel
                   .empty());
 }
 
+TEST(ErrorDetailsTest, DetailsSurviveATripThroughAnotherInstance) {
+  const absl::Status original = EtagMismatch("alerts/al-1", "etag: the alert changed");
+  const google::rpc::Status sent = ToRpcStatus(original);
+  google::rpc::Status stored;
+  ASSERT_TRUE(stored.ParseFromString(sent.SerializeAsString()));
+  const absl::Status again = FromRpcStatus(stored);
+  EXPECT_EQ(again.code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(again.message(), "etag: the alert changed");
+  EXPECT_EQ(ToRpcStatus(again).SerializeAsString(), sent.SerializeAsString());
+  EXPECT_EQ(ReasonOf(again), "ETAG_MISMATCH");
+}
+
 TEST(ErrorDetailsTest, AnErrorWithoutDetailsStillCarriesItsCodeAsReason) {
   const absl::Status status = absl::AlreadyExistsError("request_id reused");
   EXPECT_EQ(Info(status).reason(), "ALREADY_EXISTS");
