@@ -15,6 +15,7 @@
 #include "common/time_util.h"
 #include "common/trace_context.h"
 #include "kam/v1/events.pb.h"
+#include "services/interactions/interaction_validation.h"
 
 namespace kam::interactions {
 namespace {
@@ -29,9 +30,6 @@ constexpr char kHealthCf[] = "health";
 constexpr char kReplicaCf[] = "replica";
 constexpr char kRequestsCf[] = "requests";
 constexpr char kSource[] = "kam-interactions";
-constexpr size_t kMaxIdChars = 128;
-constexpr size_t kMaxTextChars = 200;
-constexpr size_t kMaxCommentChars = 1000;
 
 int64_t NowMillis() { return MillisFromTimestamp(NowTimestamp()); }
 
@@ -92,64 +90,6 @@ absl::StatusOr<int32_t> InteractionsBook::ServedTask(const std::string& account_
         ", which does not run on this instance now (it moved, or is restoring): retry"));
   }
   return task;
-}
-
-absl::Status InteractionsBook::Validate(const Interaction& in, int64_t now_millis) const {
-  KAM_RETURN_IF_ERROR(ValidateText(in.id(), "interaction.id", kMaxIdChars, false));
-  if (in.account_id().empty()) return InvalidField("interaction.account_id", "required");
-  KAM_RETURN_IF_ERROR(ValidateText(in.account_id(), "interaction.account_id", kMaxIdChars, true));
-  KAM_RETURN_IF_ERROR(
-      ValidateEnumValue(in.type(), kam::v1::InteractionType_IsValid, "interaction.type", true));
-  KAM_RETURN_IF_ERROR(
-      ValidateEnumValue(in.channel(), kam::v1::Channel_IsValid, "interaction.channel", false));
-  KAM_RETURN_IF_ERROR(ValidateText(in.manager_id(), "interaction.manager_id", kMaxIdChars, false));
-  KAM_RETURN_IF_ERROR(
-      ValidateText(in.contact_name(), "interaction.contact_name", kMaxTextChars, false));
-  KAM_RETURN_IF_ERROR(
-      ValidateText(in.source_system(), "interaction.source_system", kMaxTextChars, false));
-  if (in.note().size() > options_.max_note_bytes) {
-    return InvalidField("interaction.note", absl::StrCat("at most ", options_.max_note_bytes,
-                                                         " bytes, got ", in.note().size()));
-  }
-  KAM_RETURN_IF_ERROR(ValidateText(in.note(), "interaction.note", options_.max_note_bytes, false));
-  if (in.has_amount()) KAM_RETURN_IF_ERROR(ValidateMoney(in.amount(), "interaction.amount"));
-  if (in.has_occur_time()) {
-    KAM_RETURN_IF_ERROR(ValidateTimestamp(in.occur_time(), "interaction.occur_time"));
-    int64_t ahead = MillisFromTimestamp(in.occur_time()) - now_millis;
-    if (ahead > options_.max_future_skew_millis) {
-      return InvalidField("interaction.occur_time",
-                          absl::StrCat("lies ", ahead / 1000, " s in the future; at most ",
-                                       options_.max_future_skew_millis / 1000, " s allowed"));
-    }
-  }
-  const bool survey = in.type() == kam::v1::INTERACTION_TYPE_SURVEY;
-  if (survey) {
-    if (!in.has_survey() || in.survey().score_case() == kam::v1::Survey::SCORE_NOT_SET) {
-      return InvalidField("interaction.survey", "a SURVEY needs a score (nps 0..10 or csat 1..5)");
-    }
-    if (in.survey().has_nps() && (in.survey().nps() < 0 || in.survey().nps() > 10)) {
-      return InvalidField("interaction.survey.nps",
-                          absl::StrCat("must be 0..10, got ", in.survey().nps()));
-    }
-    if (in.survey().has_csat() && (in.survey().csat() < 1 || in.survey().csat() > 5)) {
-      return InvalidField("interaction.survey.csat",
-                          absl::StrCat("must be 1..5, got ", in.survey().csat()));
-    }
-    KAM_RETURN_IF_ERROR(
-        ValidateText(in.survey().comment(), "interaction.survey.comment", kMaxCommentChars, false));
-  } else if (in.has_survey()) {
-    return InvalidField("interaction.survey", "only SURVEY interactions carry a survey");
-  }
-  const bool resolves = in.type() == kam::v1::INTERACTION_TYPE_REQUEST_RESOLVED;
-  if (resolves && in.resolves_interaction_id().empty()) {
-    return InvalidField("interaction.resolves_interaction_id",
-                        "required: name the complaint or support request this resolves");
-  }
-  if (!resolves && !in.resolves_interaction_id().empty()) {
-    return InvalidField("interaction.resolves_interaction_id",
-                        "only REQUEST_RESOLVED interactions resolve a request");
-  }
-  return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<AccountReplica>> InteractionsBook::LoadReplica(
@@ -216,7 +156,10 @@ absl::StatusOr<std::shared_ptr<InteractionsBook::PendingRecord>> InteractionsBoo
   auto pending = std::make_shared<PendingRecord>();
   pending->now = NowMillis();
   pending->traceparent = trace::CurrentTraceparent();
-  KAM_RETURN_IF_ERROR(Validate(request.interaction(), pending->now));
+  KAM_RETURN_IF_ERROR(
+      ValidateInteraction(request.interaction(), pending->now,
+                          {.max_future_skew_millis = options_.max_future_skew_millis,
+                           .max_note_bytes = options_.max_note_bytes}));
   pending->request = request;
   pending->fingerprint = Fingerprint(request.interaction());
   KAM_ASSIGN_OR_RETURN(pending->task, ServedTask(request.interaction().account_id()));

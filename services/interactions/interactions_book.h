@@ -118,7 +118,6 @@ class InteractionsBook {
   // The account as the replica knows it: nullopt when not (yet); FAILED_PRECONDITION when closed.
   absl::StatusOr<std::optional<kam::internal::v1::AccountReplica>> ConfirmedAccount(
       int32_t task, const std::string& account_id) const;
-  absl::Status Validate(const kam::v1::Interaction& interaction, int64_t now_millis) const;
   // One RecordInteraction between its checks and its write.
   struct PendingRecord;
   // Checks `request`; the pending write, or (replayed) the answer of an earlier identical call.

@@ -8,6 +8,7 @@
 #include <future>
 #include <thread>
 
+#include "common/error_details.h"
 #include "common/kafka_topics.h"
 #include "common/record_applier.h"
 #include "common/time_util.h"
@@ -160,6 +161,22 @@ TEST_F(InteractionsBookTest, BadInputIsRefusedNamingTheFieldAndNothingIsStored) 
   auto closed = Of(kam::v1::INTERACTION_TYPE_CALL);
   closed.mutable_interaction()->set_account_id("acc_gone");
   ExpectRefused(closed, Code::kFailedPrecondition, "interaction.account_id");
+
+  // Every bad field at once, each a violation of its own.
+  auto several = Survey("d", 12);
+  several.mutable_interaction()->set_channel(static_cast<kam::v1::Channel>(77));
+  several.mutable_interaction()->set_note(std::string(4097, 'n'));
+  const absl::Status refused = book_->RecordInteraction(several).status();
+  const google::rpc::Status rich = errors::ToRpcStatus(refused);
+  std::vector<std::string> fields;
+  for (const auto& any : rich.details()) {
+    google::rpc::BadRequest request;
+    if (!any.UnpackTo(&request)) continue;
+    for (const auto& violation : request.field_violations()) fields.push_back(violation.field());
+  }
+  EXPECT_EQ(fields, (std::vector<std::string>{"interaction.channel", "interaction.note",
+                                              "interaction.survey.nps"}))
+      << refused;
 }
 
 TEST_F(InteractionsBookTest, AnAccountCreatedMomentsAgoIsAwaitedBriefly) {
