@@ -38,14 +38,14 @@ bool IsAnswer(const absl::Status& status) {
 }  // namespace
 
 absl::Status CheckAcknowledgeRequest(const kam::v1::AcknowledgeAlertRequest& request) {
-  if (request.id().empty()) return absl::InvalidArgumentError("id: required");
+  errors::FieldViolations violations;
+  if (request.id().empty()) violations.Add(errors::InvalidField("id", "required"));
   if (request.acknowledged_by().empty()) {
-    return absl::InvalidArgumentError("acknowledged_by: required; say who takes care of it");
+    violations.Add(errors::InvalidField("acknowledged_by", "required; say who takes care of it"));
+  } else if (request.acknowledged_by().size() > 200) {
+    violations.Add(errors::InvalidField("acknowledged_by", "at most 200 characters"));
   }
-  if (request.acknowledged_by().size() > 200) {
-    return absl::InvalidArgumentError("acknowledged_by: at most 200 characters");
-  }
-  return absl::OkStatus();
+  return violations.status();
 }
 
 absl::StatusOr<kam::v1::Alert> AcknowledgeInTx(AlertTx& tx,
@@ -72,21 +72,25 @@ absl::StatusOr<kam::v1::Alert> AcknowledgeInTx(AlertTx& tx,
 }
 
 absl::Status CheckSnoozeRequest(const kam::v1::SnoozeAlertRequest& request, int64_t now_millis) {
-  if (request.id().empty()) return absl::InvalidArgumentError("id: required");
+  errors::FieldViolations violations;
+  if (request.id().empty()) violations.Add(errors::InvalidField("id", "required"));
   if (request.snoozed_by().empty() || request.snoozed_by().size() > 200) {
-    return absl::InvalidArgumentError("snoozed_by: required, at most 200 characters");
+    violations.Add(errors::InvalidField("snoozed_by", "required, at most 200 characters"));
   }
   if (request.reason().empty() || request.reason().size() > 500) {
-    return absl::InvalidArgumentError(
-        "reason: required (say why, for whoever looks next), at most 500 characters");
+    violations.Add(errors::InvalidField(
+        "reason", "required (say why, for whoever looks next), at most 500 characters"));
   }
-  if (!request.has_end_time()) return absl::InvalidArgumentError("end_time: required");
-  KAM_RETURN_IF_ERROR(ValidateTimestamp(request.end_time(), "end_time"));
-  const int64_t end = MillisFromTimestamp(request.end_time());
-  if (end <= now_millis || end - now_millis > kMaxSnoozeMillis) {
-    return absl::InvalidArgumentError("end_time: must be in the future, at most 90 days ahead");
+  if (!request.has_end_time()) {
+    violations.Add(errors::InvalidField("end_time", "required"));
+  } else if (violations.Add(ValidateTimestamp(request.end_time(), "end_time"))) {
+    const int64_t end = MillisFromTimestamp(request.end_time());
+    if (end <= now_millis || end - now_millis > kMaxSnoozeMillis) {
+      violations.Add(
+          errors::InvalidField("end_time", "must be in the future, at most 90 days ahead"));
+    }
   }
-  return absl::OkStatus();
+  return violations.status();
 }
 
 absl::StatusOr<kam::v1::Alert> SnoozeInTx(AlertTx& tx, const kam::v1::SnoozeAlertRequest& request,
