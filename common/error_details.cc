@@ -133,24 +133,44 @@ bool FieldViolations::Add(const absl::Status& check) {
     if (other_.ok()) other_ = check;
     return false;
   }
-  absl::StrAppend(&message_, message_.empty() ? "" : "; ", std::string(check.message()));
-  const auto request = Get<google::rpc::BadRequest>(check);
-  for (const auto& violation : request.field_violations()) {
-    *bad_request_.add_field_violations() = violation;
-  }
+  auto request = Get<google::rpc::BadRequest>(check);
   if (request.field_violations().empty()) {
-    // An INVALID_ARGUMENT made without InvalidField still names its problem.
-    auto* violation = bad_request_.add_field_violations();
-    violation->set_description(std::string(check.message()));
+    // An INVALID_ARGUMENT made without InvalidField: its field from kam's message convention.
+    request = Get<google::rpc::BadRequest>(FromRpcStatus(ToRpcStatus(check)));
+    if (request.field_violations().empty()) {
+      request.add_field_violations()->set_description(std::string(check.message()));
+    }
+  }
+  for (auto& violation : *request.mutable_field_violations()) {
+    ++count_;
+    // The details travel in a trailer, which clients cap (8 KiB by default in gRPC's C core and
+    // Java): a bounded list of bounded descriptions, the count in ErrorInfo.
+    if (bad_request_.field_violations_size() >= kMaxViolations) continue;
+    if (violation.description().size() > kMaxDescriptionBytes) {
+      violation.mutable_description()->resize(kMaxDescriptionBytes);
+      violation.mutable_description()->append("...");
+    }
+    if (bad_request_.field_violations_size() < kMaxMessageViolations) {
+      absl::StrAppend(&message_, message_.empty() ? "" : "; ", violation.field(),
+                      violation.field().empty() ? "" : ": ", violation.description());
+    }
+    *bad_request_.add_field_violations() = std::move(violation);
   }
   return false;
 }
 
 absl::Status FieldViolations::status() const {
   if (!other_.ok()) return other_;
-  if (message_.empty()) return absl::OkStatus();
-  absl::Status status = Set(absl::InvalidArgumentError(message_), bad_request_);
-  return WithReason(std::move(status), kInvalidField);
+  if (count_ == 0) return absl::OkStatus();
+  std::string message = message_;
+  if (count_ > kMaxMessageViolations) {
+    absl::StrAppend(&message, "; and ", count_ - kMaxMessageViolations,
+                    " more (every field in the BadRequest details",
+                    count_ > kMaxViolations ? absl::StrCat(", the first ", kMaxViolations) : "",
+                    ")");
+  }
+  absl::Status status = Set(absl::InvalidArgumentError(message), bad_request_);
+  return WithReason(std::move(status), kInvalidField, {{"violations", std::to_string(count_)}});
 }
 
 absl::Status FromRpcStatus(const google::rpc::Status& rpc) {

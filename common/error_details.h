@@ -68,15 +68,22 @@ class FieldViolations {
  public:
   // Adds `check`'s violations; returns whether it was OK.
   bool Add(const absl::Status& check);
-  bool empty() const { return other_.ok() && message_.empty(); }
-  // OK, the one non-INVALID_ARGUMENT error, or INVALID_ARGUMENT listing every violation (the
-  // messages joined by "; ", one BadRequest with all fields, reason INVALID_FIELD).
+  bool empty() const { return other_.ok() && count_ == 0; }
+  // OK, the first non-INVALID_ARGUMENT error, or INVALID_ARGUMENT listing the violations: the
+  // first three in the message ("field: problem; ..."), the first 20 in one BadRequest
+  // (descriptions cut at 200 bytes: the details travel in a trailer that clients cap), reason
+  // INVALID_FIELD with the total in ErrorInfo.metadata["violations"].
   absl::Status status() const;
 
  private:
+  static constexpr int kMaxViolations = 20;        // in the BadRequest
+  static constexpr int kMaxMessageViolations = 3;  // spelled out in the message
+  static constexpr size_t kMaxDescriptionBytes = 200;
+
   absl::Status other_;
   std::string message_;
   google::rpc::BadRequest bad_request_;
+  int count_ = 0;
 };
 
 // The absl::Status a google.rpc.Status describes, with its details attached again: for errors

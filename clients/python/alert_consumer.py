@@ -3,11 +3,12 @@ consumer would: each record is a CloudEvent in structured JSON mode, decoded wit
 SDK; only committed records are read (kam publishes in Kafka transactions); an event seen before
 (same id: "<alert id>/<etag>", after a consumer restart) is skipped.
 
-  clients/python/run alert_consumer.py --brokers 127.0.0.1:9092 [--group ops-pager]
-      [--max-events N] [--idle-seconds S]
+  clients/python/run alert-consumer --brokers 127.0.0.1:9092 [--group ops-pager]
+      [--max-events N] [--idle-seconds S] [--until-manager ID]
 
-Prints one line per alert change. With --max-events it stops after that many changes and
-exits 0; after --idle-seconds without a record it exits 1 when it saw none.
+Prints one line per alert change. It stops after --max-events changes, after the first change
+of an alert about manager --until-manager, or after --idle-seconds without a record; it exits 1
+when it saw no change (or, with --until-manager, none about that manager).
 """
 
 import argparse
@@ -25,6 +26,7 @@ def main() -> None:
     parser.add_argument("--topic", default="kam.alerts.v1")
     parser.add_argument("--max-events", type=int, default=0, help="0 = follow forever")
     parser.add_argument("--idle-seconds", type=float, default=0, help="0 = wait forever")
+    parser.add_argument("--until-manager", default="", help="stop at this manager's first alert")
     args = parser.parse_args()
 
     consumer = Consumer(
@@ -37,7 +39,7 @@ def main() -> None:
         }
     )
     consumer.subscribe([args.topic])
-    seen, events = set(), 0
+    seen, events, found = set(), 0, False
     last_record = time.monotonic()
     try:
         while args.max_events == 0 or events < args.max_events:
@@ -66,9 +68,12 @@ def main() -> None:
                 f"{alert.get('rule', '?')} {alert.get('state', '?')}: {alert.get('summary', '')}"
             )
             sys.stdout.flush()
+            if args.until_manager and alert.get("manager_id") == args.until_manager:
+                found = True
+                break
     finally:
         consumer.close()
-    if events == 0:
+    if events == 0 or (args.until_manager and not found):
         print("alert consumer: no alert change arrived", file=sys.stderr)
         sys.exit(1)
 

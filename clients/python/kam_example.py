@@ -121,7 +121,7 @@ def read_health(interactions: interactions_pb2_grpc.InteractionsServiceStub, acc
 
 def overload_across_reconnect(alerts: alerts_pb2_grpc.AlertsServiceStub, manager_id: str):
     # First connection: from the start of the retained history until the overload fires.
-    stream = alerts.WatchAlerts(alerts_pb2.WatchAlertsRequest())
+    stream = alerts.WatchAlerts(alerts_pb2.WatchAlertsRequest(), timeout=60)
     overload, token = None, ""
     for change in stream:
         token = change.resume_token
@@ -142,7 +142,7 @@ def overload_across_reconnect(alerts: alerts_pb2_grpc.AlertsServiceStub, manager
         timeout=CALL_TIMEOUT_SECONDS,
     )
     # Reconnect after the last change seen: the next change of this alert is the acknowledgement.
-    stream = alerts.WatchAlerts(alerts_pb2.WatchAlertsRequest(resume_token=token))
+    stream = alerts.WatchAlerts(alerts_pb2.WatchAlertsRequest(resume_token=token), timeout=60)
     for change in stream:
         if change.alert.id != overload.id:
             continue

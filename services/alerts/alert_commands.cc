@@ -54,6 +54,9 @@ absl::StatusOr<kam::v1::Alert> AcknowledgeInTx(AlertTx& tx,
   KAM_RETURN_IF_ERROR(CheckAcknowledgeRequest(request));
   KAM_ASSIGN_OR_RETURN(std::optional<kam::v1::Alert> alert, tx.FindAlert(request.id()));
   if (!alert) return NoSuchAlert(request.id());
+  // Before the etag: a retry whose first attempt acknowledged (its answer lost) carries the
+  // etag from before, and must get the acknowledged alert, not ABORTED.
+  if (alert->state() == kam::v1::ALERT_STATE_ACKNOWLEDGED) return *alert;
   if (!request.etag().empty() && request.etag() != alert->etag()) {
     return errors::EtagMismatch(
         absl::StrCat("alerts/", alert->id()),
@@ -64,7 +67,6 @@ absl::StatusOr<kam::v1::Alert> AcknowledgeInTx(AlertTx& tx,
                                       absl::StrCat("alerts/", request.id()),
                                       absl::StrCat("id: alert \"", request.id(), "\" is resolved"));
   }
-  if (alert->state() == kam::v1::ALERT_STATE_ACKNOWLEDGED) return *alert;
   KAM_RETURN_IF_ERROR(tx.Stage(Acknowledged(*alert, request.acknowledged_by(), wall_millis),
                                kam::v1::ALERT_CHANGE_KIND_ACKNOWLEDGED));
   KAM_ASSIGN_OR_RETURN(std::optional<kam::v1::Alert> staged, tx.FindAlert(request.id()));

@@ -25,7 +25,8 @@ absl::StatusOr<AlertCommandResult> AlertWriter::Run(int32_t task, const std::str
   }
   if (result->code() != 0) {
     google::rpc::Status rich;
-    if (!result->rich_status().empty() && rich.ParseFromString(result->rich_status())) {
+    if (!result->rich_status().empty() && rich.ParseFromString(result->rich_status()) &&
+        rich.code() == result->code()) {
       return errors::FromRpcStatus(rich);
     }
     return absl::Status(static_cast<absl::StatusCode>(result->code()), result->message());

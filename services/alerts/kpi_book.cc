@@ -173,9 +173,13 @@ absl::StatusOr<kam::v1::KpiReport> KpiBook::Get(const kam::v1::GetKpisRequest& r
       if (request.manager_id().empty()) return absl::InvalidArgumentError("manager_id: empty");
       auto owned = by_owner_.find(request.manager_id());
       if (owned == by_owner_.end()) {
-        return errors::NotFound(
-            "Manager", request.manager_id(),
-            absl::StrCat("manager_id: no account owned by \"", request.manager_id(), "\""));
+        // kam-alerts knows managers through their accounts: no account, nothing to report on.
+        const std::string message =
+            absl::StrCat("manager_id: no account owned by \"", request.manager_id(), "\"");
+        return errors::WithReason(
+            errors::WithResourceInfo(absl::NotFoundError(message), "kam.v1.Manager",
+                                     request.manager_id(), message),
+            "NO_ACCOUNTS_IN_SCOPE");
       }
       for (const auto& id : owned->second) scope.push_back(&accounts_.at(id));
       name = "manager/" + request.manager_id();

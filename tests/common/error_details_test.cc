@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "common/field_checks.h"
 
 namespace kam::errors {
@@ -59,6 +60,33 @@ TEST(ErrorDetailsTest, EveryBadFieldIsListedNotOnlyTheFirst) {
   EXPECT_EQ(requests[0].field_violations(0).field(), "account.name");
   EXPECT_EQ(requests[0].field_violations(1).field(), "account.regions[1]");
   EXPECT_EQ(Info(status).reason(), "INVALID_FIELD");
+}
+
+TEST(ErrorDetailsTest, ThousandsOfBadFieldsStillFitInATrailer) {
+  FieldViolations violations;
+  for (int i = 0; i < 3000; ++i) {
+    violations.Add(kam::InvalidField(absl::StrCat("account.regions[", i, "]"),
+                                     std::string(10000, 'x') + " is not a country"));
+  }
+  violations.Add(absl::InvalidArgumentError("page_size: must be >= 0, got -1"));
+  const absl::Status status = violations.status();
+  const google::rpc::Status rpc = ToRpcStatus(status);
+  EXPECT_LT(rpc.ByteSizeLong(), 6000u) << "below the 8 KiB clients accept in a trailer";
+  auto requests = Details<google::rpc::BadRequest>(rpc);
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].field_violations_size(), 20);
+  EXPECT_EQ(Info(status).metadata().at("violations"), "3001");
+  EXPECT_NE(status.message().find("; and 2998 more"), std::string::npos) << status.message();
+  EXPECT_EQ(status.message().rfind("account.regions[0]: xxx", 0), 0u);
+}
+
+TEST(ErrorDetailsTest, AnUndetailedInvalidArgumentAmongViolationsKeepsItsField) {
+  FieldViolations violations;
+  violations.Add(absl::InvalidArgumentError("page_size: must be >= 0, got -1"));
+  auto requests = Details<google::rpc::BadRequest>(ToRpcStatus(violations.status()));
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].field_violations(0).field(), "page_size");
+  EXPECT_EQ(violations.status().message(), "page_size: must be >= 0, got -1");
 }
 
 TEST(ErrorDetailsTest, AStorageErrorAmongViolationsIsNotMistakenForBadInput) {

@@ -11,6 +11,7 @@
 
 #include <future>
 #include <optional>
+#include <thread>
 
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
@@ -63,13 +64,9 @@ TEST(RichErrorsTest, EveryRefusalOfEveryRpcCarriesItsDetails) {
   const std::string brokers = testing::RealKafkaBootstrap();
   ASSERT_FALSE(brokers.empty()) << "run through ctest: needs the real_kafka fixture";
   testing::TempDir dir;
-  auto accounts = testing::StartService("kam-accounts", brokers, dir.Sub("a"), dir.Sub("a-log"));
-  ASSERT_TRUE(accounts.process) << accounts.address;
-  auto interactions =
-      testing::StartService("kam-interactions", brokers, dir.Sub("i"), dir.Sub("i-log"));
-  ASSERT_TRUE(interactions.process) << interactions.address;
-  auto alerts = testing::StartService("kam-alerts", brokers, dir.Sub("x"), dir.Sub("x-log"));
-  ASSERT_TRUE(alerts.process) << alerts.address;
+  const testing::RunningPlatform platform = testing::StartPlatform(brokers, dir.path());
+  ASSERT_EQ(platform.failure, "");
+  const auto& [accounts, interactions, alerts, failure] = platform;
 
   // A message of each file: asking for its descriptor links the file's descriptors in.
   const std::vector<std::tuple<std::string, const google::protobuf::FileDescriptor*, std::string>>
@@ -163,13 +160,9 @@ TEST(RichErrorsTest, RefusalsOfStateCarryTheirReasonAcrossServices) {
   const std::string brokers = testing::RealKafkaBootstrap();
   ASSERT_FALSE(brokers.empty()) << "run through ctest: needs the real_kafka fixture";
   testing::TempDir dir;
-  auto accounts = testing::StartService("kam-accounts", brokers, dir.Sub("a"), dir.Sub("a-log"));
-  ASSERT_TRUE(accounts.process) << accounts.address;
-  auto interactions =
-      testing::StartService("kam-interactions", brokers, dir.Sub("i"), dir.Sub("i-log"));
-  ASSERT_TRUE(interactions.process) << interactions.address;
-  auto alerts = testing::StartService("kam-alerts", brokers, dir.Sub("x"), dir.Sub("x-log"));
-  ASSERT_TRUE(alerts.process) << alerts.address;
+  const testing::RunningPlatform platform = testing::StartPlatform(brokers, dir.path());
+  ASSERT_EQ(platform.failure, "");
+  const auto& [accounts, interactions, alerts, failure] = platform;
   auto accounts_stub = kam::v1::AccountsService::NewStub(
       grpc::CreateChannel(accounts.address, grpc::InsecureChannelCredentials()));
   auto interactions_stub = kam::v1::InteractionsService::NewStub(
@@ -177,6 +170,7 @@ TEST(RichErrorsTest, RefusalsOfStateCarryTheirReasonAcrossServices) {
   auto alerts_stub = kam::v1::AlertsService::NewStub(
       grpc::CreateChannel(alerts.address, grpc::InsecureChannelCredentials()));
   grpc::ClientContext watch_context;
+  watch_context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
   auto watch = alerts_stub->WatchAlerts(&watch_context, kam::v1::WatchAlertsRequest());
 
   kam::v1::CreateManagerRequest create_manager;
@@ -220,6 +214,7 @@ TEST(RichErrorsTest, RefusalsOfStateCarryTheirReasonAcrossServices) {
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   do {
     refused = interactions_stub->RecordInteraction(Deadline().get(), call, &recorded);
+    if (refused.ok()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
   } while ((refused.ok() || refused.error_code() == grpc::StatusCode::NOT_FOUND) &&
            std::chrono::steady_clock::now() < until);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << refused.error_message();

@@ -170,6 +170,19 @@ TEST_F(SecureBrokerTest, ScramLogsInOrTheStartExplainsWhyThisLibrdkafkaCannot) {
   EXPECT_EQ(guessed.find("kam.managers.v1"), std::string::npos) << guessed;
 
   if (rd_kafka_version() < 0x020601ff) {
+    // The broker's SCRAM users work: Kafka's own Java client logs in with them.
+    std::ofstream(dir_.Sub("java-scram.properties"))
+        << "security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\n"
+        << "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required "
+        << "username=\"ops\" password=\"" << kScramPassword << "\";\n"
+        << "ssl.truststore.type=PEM\nssl.truststore.location=" << dir_.Sub("ca.pem") << "\n";
+    const std::string java_login =
+        Shell("timeout 60 java -cp \"$(" + std::string(KAM_SOURCE_DIR) +
+              "/scripts/kafka-fetch)/*\" org.apache.kafka.tools.ClusterTool cluster-id "
+              "--bootstrap-server " +
+              brokers_ + " --config " + dir_.Sub("java-scram.properties") + " 2>&1");
+    EXPECT_NE(java_login.find("Cluster ID: "), std::string::npos) << java_login;
+
     std::vector<std::string> argv = {testing::BinDir() + "/kam-accounts",
                                      "--kafka-brokers",
                                      brokers_,

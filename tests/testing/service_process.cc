@@ -51,6 +51,24 @@ RunningService StartService(const std::string& binary, const std::string& broker
   return service;
 }
 
+RunningPlatform StartPlatform(const std::string& brokers, const std::string& dir) {
+  RunningPlatform platform;
+  platform.accounts = StartService("kam-accounts", brokers, dir + "/a", dir + "/a-log");
+  platform.interactions = StartService("kam-interactions", brokers, dir + "/i", dir + "/i-log");
+  platform.alerts = StartService("kam-alerts", brokers, dir + "/x", dir + "/x-log");
+  for (const RunningService* service :
+       {&platform.accounts, &platform.interactions, &platform.alerts}) {
+    if (!service->process) platform.failure += service->address + "\n";
+  }
+  return platform;
+}
+
+std::map<std::string, std::string> RunningPlatform::AddressEnvironment() const {
+  return {{"KAM_ACCOUNTS_ADDR", accounts.address},
+          {"KAM_INTERACTIONS_ADDR", interactions.address},
+          {"KAM_ALERTS_ADDR", alerts.address}};
+}
+
 double ScrapeMetric(int port, const std::string& name) {
   httplib::Client http("127.0.0.1", port);
   auto response = http.Get("/metrics");

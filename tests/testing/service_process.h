@@ -2,8 +2,10 @@
 
 // A kam service binary running as a child process against a broker, ready for gRPC.
 
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tests/testing/process.h"
 
@@ -26,6 +28,19 @@ struct RunningService {
 RunningService StartService(const std::string& binary, const std::string& brokers,
                             const std::string& data_dir, const std::string& log_prefix,
                             std::vector<std::string> extra_args = {});
+
+// The three services of one platform on `brokers`, each with its data under `dir` (a/, i/, x/)
+// and its logs beside them. `failure` says which did not come up (empty when all three did).
+struct RunningPlatform {
+  RunningService accounts;
+  RunningService interactions;
+  RunningService alerts;
+  std::string failure;
+  // KAM_ACCOUNTS_ADDR, KAM_INTERACTIONS_ADDR and KAM_ALERTS_ADDR, as kamctl and the clients
+  // take them.
+  std::map<std::string, std::string> AddressEnvironment() const;
+};
+RunningPlatform StartPlatform(const std::string& brokers, const std::string& dir);
 
 // The sum of every series of `name` on the service's /metrics on `port` (-1 when none is there
 // or the page is unreadable).

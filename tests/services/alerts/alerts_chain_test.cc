@@ -24,13 +24,9 @@ TEST(AlertsChainTest, OverloadAndSlidingSatisfactionRaiseExplainedAlertsEndToEnd
   const std::string brokers = testing::RealKafkaBootstrap();
   ASSERT_FALSE(brokers.empty()) << "run through ctest: needs the real_kafka fixture";
   testing::TempDir dir;
-  auto accounts = testing::StartService("kam-accounts", brokers, dir.Sub("a"), dir.Sub("a-log"));
-  ASSERT_TRUE(accounts.process) << accounts.address;
-  auto interactions =
-      testing::StartService("kam-interactions", brokers, dir.Sub("i"), dir.Sub("i-log"));
-  ASSERT_TRUE(interactions.process) << interactions.address;
-  auto alerts = testing::StartService("kam-alerts", brokers, dir.Sub("x"), dir.Sub("x-log"));
-  ASSERT_TRUE(alerts.process) << alerts.address;
+  const testing::RunningPlatform platform = testing::StartPlatform(brokers, dir.path());
+  ASSERT_EQ(platform.failure, "");
+  const auto& [accounts, interactions, alerts, failure] = platform;
   auto accounts_stub = kam::v1::AccountsService::NewStub(
       grpc::CreateChannel(accounts.address, grpc::InsecureChannelCredentials()));
   auto interactions_stub = kam::v1::InteractionsService::NewStub(

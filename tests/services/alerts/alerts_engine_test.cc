@@ -218,6 +218,12 @@ TEST_F(AlertsEngineTest, AcknowledgeOnceAndNeverAResolvedAlert) {
   size_t published = CloudEvents().size();
   EXPECT_EQ(engine_->AcknowledgeAlert(ack)->state(), kam::v1::ALERT_STATE_ACKNOWLEDGED);
   EXPECT_EQ(CloudEvents().size(), published) << "acknowledging twice publishes nothing";
+  // A retry whose first attempt acknowledged carries the etag from before: it gets the alert.
+  ack.set_etag(alert.etag());
+  auto retried = engine_->AcknowledgeAlert(ack);
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(retried->etag(), acknowledged->etag());
+  EXPECT_EQ(CloudEvents().size(), published);
   EXPECT_EQ(engine_->GetAlert(kam::v1::GetAlertRequest()).status().code(),
             absl::StatusCode::kInvalidArgument);
   kam::v1::GetAlertRequest get;

@@ -4,10 +4,11 @@
 // event seen before (same id, "<alert id>/<etag>", e.g. after a consumer restart) is skipped.
 //
 //	clients/go/run alert-consumer --brokers 127.0.0.1:9092 [--group ops-pager]
-//	    [--max-events N] [--idle-seconds S]
+//	    [--max-events N] [--idle-seconds S] [--until-manager ID]
 //
-// Prints one line per alert change. With --max-events it stops after that many changes; after
-// --idle-seconds without a record it stops, and exits 1 when it saw none.
+// Prints one line per alert change. It stops after --max-events changes, after the first change
+// of an alert about manager --until-manager, or after --idle-seconds without a record; it exits
+// 1 when it saw no change (or, with --until-manager, none about that manager).
 package main
 
 import (
@@ -28,6 +29,7 @@ func main() {
 	topic := flag.String("topic", "kam.alerts.v1", "the alert stream")
 	maxEvents := flag.Int("max-events", 0, "stop after this many changes (0 = follow forever)")
 	idleSeconds := flag.Float64("idle-seconds", 0, "stop after this long without a record (0 = never)")
+	untilManager := flag.String("until-manager", "", "stop at this manager's first alert change")
 	flag.Parse()
 	if *brokers == "" {
 		fmt.Fprintln(os.Stderr, "alert consumer: --brokers is required")
@@ -47,9 +49,9 @@ func main() {
 	defer client.Close()
 
 	seen := map[string]bool{}
-	events := 0
+	events, found := 0, false
 	lastRecord := time.Now()
-	for *maxEvents == 0 || events < *maxEvents {
+	for (*maxEvents == 0 || events < *maxEvents) && !found {
 		if *idleSeconds > 0 && time.Since(lastRecord).Seconds() > *idleSeconds {
 			break
 		}
@@ -63,6 +65,9 @@ func main() {
 		})
 		fetches.EachRecord(func(record *kgo.Record) {
 			lastRecord = time.Now()
+			if found {
+				return
+			}
 			event := cloudevents.NewEvent()
 			if err := json.Unmarshal(record.Value, &event); err != nil {
 				fmt.Fprintf(os.Stderr, "not a CloudEvent at %s[%d]@%d: %v\n", record.Topic,
@@ -75,16 +80,18 @@ func main() {
 			seen[event.ID()] = true
 			events++
 			var alert struct {
-				Rule    string `json:"rule"`
-				State   string `json:"state"`
-				Summary string `json:"summary"`
+				Rule      string `json:"rule"`
+				State     string `json:"state"`
+				Summary   string `json:"summary"`
+				ManagerID string `json:"manager_id"`
 			}
 			_ = event.DataAs(&alert) // the Alert, as protobuf JSON; missing fields stay empty
 			fmt.Printf("%s %s %s %s: %s\n", event.Type(), event.Subject(), alert.Rule, alert.State,
 				alert.Summary)
+			found = *untilManager != "" && alert.ManagerID == *untilManager
 		})
 	}
-	if events == 0 {
+	if events == 0 || (*untilManager != "" && !found) {
 		fmt.Fprintln(os.Stderr, "alert consumer: no alert change arrived")
 		os.Exit(1)
 	}

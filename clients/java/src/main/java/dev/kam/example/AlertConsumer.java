@@ -26,11 +26,12 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  *
  * <pre>
  *   clients/java/run alert-consumer --brokers 127.0.0.1:9092 [--group ops-pager]
- *       [--max-events N] [--idle-seconds S]
+ *       [--max-events N] [--idle-seconds S] [--until-manager ID]
  * </pre>
  *
- * <p>Prints one line per alert change; stops after --max-events changes or --idle-seconds
- * without a record, and exits 1 when it saw none.
+ * <p>Prints one line per alert change. It stops after --max-events changes, after the first
+ * change of an alert about manager --until-manager, or after --idle-seconds without a record; it
+ * exits 1 when it saw no change (or, with --until-manager, none about that manager).
  */
 public final class AlertConsumer {
   private AlertConsumer() {}
@@ -41,6 +42,7 @@ public final class AlertConsumer {
     String topic = "kam.alerts.v1";
     int maxEvents = 0;
     double idleSeconds = 0;
+    String untilManager = "";
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--brokers" -> brokers = args[i + 1];
@@ -48,6 +50,7 @@ public final class AlertConsumer {
         case "--topic" -> topic = args[i + 1];
         case "--max-events" -> maxEvents = Integer.parseInt(args[i + 1]);
         case "--idle-seconds" -> idleSeconds = Double.parseDouble(args[i + 1]);
+        case "--until-manager" -> untilManager = args[i + 1];
         default -> {
           System.err.println("alert consumer: unknown option " + args[i]);
           System.exit(2);
@@ -69,10 +72,11 @@ public final class AlertConsumer {
     ObjectMapper json = new ObjectMapper();
     Set<String> seen = new HashSet<>();
     int events = 0;
+    boolean found = false;
     long lastRecord = System.nanoTime();
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config)) {
       consumer.subscribe(List.of(topic));
-      while (maxEvents == 0 || events < maxEvents) {
+      while ((maxEvents == 0 || events < maxEvents) && !found) {
         if (idleSeconds > 0 && (System.nanoTime() - lastRecord) / 1e9 > idleSeconds) {
           break;
         }
@@ -94,10 +98,14 @@ public final class AlertConsumer {
               alert.path("rule").asText("?"),
               alert.path("state").asText("?"),
               alert.path("summary").asText(""));
+          if (!untilManager.isEmpty() && alert.path("manager_id").asText("").equals(untilManager)) {
+            found = true;
+            break;
+          }
         }
       }
     }
-    if (events == 0) {
+    if (events == 0 || (!untilManager.isEmpty() && !found)) {
       System.err.println("alert consumer: no alert change arrived");
       System.exit(1);
     }
