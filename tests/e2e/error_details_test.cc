@@ -66,7 +66,10 @@ TEST(RichErrorsTest, EveryRefusalOfEveryRpcCarriesItsDetails) {
   testing::TempDir dir;
   const testing::RunningPlatform platform = testing::StartPlatform(brokers, dir.path());
   ASSERT_EQ(platform.failure, "");
-  const auto& [accounts, interactions, alerts, failure] = platform;
+  // References, not a structured binding: clang 14 cannot capture bindings in lambdas.
+  const testing::RunningService& accounts = platform.accounts;
+  const testing::RunningService& interactions = platform.interactions;
+  const testing::RunningService& alerts = platform.alerts;
 
   // A message of each file: asking for its descriptor links the file's descriptors in.
   const std::vector<std::tuple<std::string, const google::protobuf::FileDescriptor*, std::string>>
@@ -162,7 +165,10 @@ TEST(RichErrorsTest, RefusalsOfStateCarryTheirReasonAcrossServices) {
   testing::TempDir dir;
   const testing::RunningPlatform platform = testing::StartPlatform(brokers, dir.path());
   ASSERT_EQ(platform.failure, "");
-  const auto& [accounts, interactions, alerts, failure] = platform;
+  // References, not a structured binding: clang 14 cannot capture bindings in lambdas.
+  const testing::RunningService& accounts = platform.accounts;
+  const testing::RunningService& interactions = platform.interactions;
+  const testing::RunningService& alerts = platform.alerts;
   auto accounts_stub = kam::v1::AccountsService::NewStub(
       grpc::CreateChannel(accounts.address, grpc::InsecureChannelCredentials()));
   auto interactions_stub = kam::v1::InteractionsService::NewStub(

@@ -26,7 +26,10 @@ TEST(AlertsChainTest, OverloadAndSlidingSatisfactionRaiseExplainedAlertsEndToEnd
   testing::TempDir dir;
   const testing::RunningPlatform platform = testing::StartPlatform(brokers, dir.path());
   ASSERT_EQ(platform.failure, "");
-  const auto& [accounts, interactions, alerts, failure] = platform;
+  // References, not a structured binding: clang 14 cannot capture bindings in lambdas.
+  const testing::RunningService& accounts = platform.accounts;
+  const testing::RunningService& interactions = platform.interactions;
+  const testing::RunningService& alerts = platform.alerts;
   auto accounts_stub = kam::v1::AccountsService::NewStub(
       grpc::CreateChannel(accounts.address, grpc::InsecureChannelCredentials()));
   auto interactions_stub = kam::v1::InteractionsService::NewStub(
