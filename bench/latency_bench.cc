@@ -26,6 +26,7 @@
 #include "common/logging.h"
 #include "common/time_util.h"
 #include "kam/v1/accounts.grpc.pb.h"
+#include "kam/v1/events.pb.h"
 #include "kam/v1/interactions.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "tests/testing/grpc_call.h"
@@ -35,118 +36,161 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
-// Pairs calls with the CloudEvents they cause.
-class Latencies {
+double WallMillis() {
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The moments one measured call passes, in wall-clock milliseconds (Kafka's record timestamps are
+// wall clock, so every hop is measured on that clock; all processes share this host's clock).
+struct Hops {
+  double returned = 0;             // RecordInteraction returned OK to the caller
+  double interaction_visible = 0;  // its InteractionRecorded read (read_committed) by the observer
+  double alert_produced = 0;       // the alert's record timestamp: kam-alerts produced it
+  double alert_visible = 0;        // the alert's CloudEvent read (read_committed) by the observer
+  bool complete() const {
+    return returned > 0 && interaction_visible > 0 && alert_produced > 0 && alert_visible > 0;
+  }
+};
+
+// Pairs each call with the records it causes, whichever arrives first.
+class Journeys {
  public:
-  void Sent(const std::string& fingerprint, Clock::time_point returned) {
+  void Returned(const std::string& id, double at) {
     kam::MutexLock lock(&mutex_);
-    auto arrived = early_.find(fingerprint);
-    if (arrived != early_.end()) {
-      // The event overtook the call's return (the outbox relay is that fast): latency <= 0.
-      latencies_ms_.push_back(Millis(arrived->second - returned));
-      early_.erase(arrived);
-      return;
+    hops_[id].returned = at;
+  }
+  void InteractionVisible(const std::string& id, double at) {
+    kam::MutexLock lock(&mutex_);
+    hops_[id].interaction_visible = at;
+  }
+  void AlertVisible(const std::string& fingerprint, double produced, double at) {
+    kam::MutexLock lock(&mutex_);
+    auto id = id_of_fingerprint_.find(fingerprint);
+    if (id == id_of_fingerprint_.end()) return;
+    Hops& hops = hops_[id->second];
+    if (hops.alert_visible > 0) ++duplicates_;
+    hops.alert_produced = produced;
+    hops.alert_visible = at;
+  }
+  void Expect(const std::string& id, const std::string& fingerprint) {
+    kam::MutexLock lock(&mutex_);
+    id_of_fingerprint_[fingerprint] = id;
+  }
+  size_t complete() {
+    kam::MutexLock lock(&mutex_);
+    return std::count_if(hops_.begin(), hops_.end(),
+                         [](const auto& entry) { return entry.second.complete(); });
+  }
+  int duplicates() {
+    kam::MutexLock lock(&mutex_);
+    return duplicates_;
+  }
+  std::vector<Hops> Completed() {
+    kam::MutexLock lock(&mutex_);
+    std::vector<Hops> done;
+    for (const auto& [id, hops] : hops_) {
+      if (hops.complete()) done.push_back(hops);
     }
-    returned_[fingerprint] = returned;
-  }
-  void Arrived(const std::string& fingerprint, Clock::time_point at) {
-    kam::MutexLock lock(&mutex_);
-    auto sent = returned_.find(fingerprint);
-    if (sent == returned_.end()) {
-      early_[fingerprint] = at;
-      return;
-    }
-    latencies_ms_.push_back(Millis(at - sent->second));
-    returned_.erase(sent);
-  }
-  size_t measured() {
-    kam::MutexLock lock(&mutex_);
-    return latencies_ms_.size();
-  }
-  std::vector<double> Sorted() {
-    kam::MutexLock lock(&mutex_);
-    std::vector<double> sorted = latencies_ms_;
-    std::sort(sorted.begin(), sorted.end());
-    return sorted;
+    return done;
   }
 
  private:
-  static double Millis(Clock::duration d) {
-    return std::chrono::duration<double, std::milli>(d).count();
-  }
   kam::Mutex mutex_;
-  std::map<std::string, Clock::time_point> returned_ ABSL_GUARDED_BY(mutex_);
-  std::map<std::string, Clock::time_point> early_ ABSL_GUARDED_BY(mutex_);
-  std::vector<double> latencies_ms_ ABSL_GUARDED_BY(mutex_);
+  std::map<std::string, Hops> hops_ ABSL_GUARDED_BY(mutex_);
+  std::map<std::string, std::string> id_of_fingerprint_ ABSL_GUARDED_BY(mutex_);
+  int duplicates_ ABSL_GUARDED_BY(mutex_) = 0;
 };
 
-// Consumes kam.alerts.v1 from its current end and reports every RESPONSE_OVERDUE firing.
-class AlertObserver {
+// Consumes kam.interactions.v1 and kam.alerts.v1 from their current ends, read_committed, as an
+// operator's tool would, and reports the measured interactions and RESPONSE_OVERDUE firings.
+class Observer {
  public:
-  bool Start(const std::string& brokers, Latencies* latencies) {
+  bool Start(const std::string& brokers, Journeys* journeys) {
     kam::kafka::KafkaOptions options;
     options.brokers = brokers;
+    // Tuned like kam's own consumers, so the observer's fetch adds what a tuned client adds.
     auto conf = kam::kafka::NewConf(options, {{"group.id", "bench-latency-observer"},
                                               {"enable.auto.commit", "false"},
-                                              {"fetch.wait.max.ms", "10"}});
+                                              {"isolation.level", "read_committed"},
+                                              {"fetch.wait.max.ms", "5"}});
     if (!conf.ok()) return false;
     auto handle = kam::kafka::NewHandle(RD_KAFKA_CONSUMER, *conf);
     if (!handle.ok()) return false;
     consumer_ = std::move(*handle);
-    auto partitions =
-        kam::kafka::PartitionCount(consumer_.get(), kam::kafka_topics::kAlerts, 10000);
-    if (!partitions.ok()) return false;
-    // Explicit end offsets, so that nothing published after Start is missed.
-    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(*partitions);
-    for (int32_t p = 0; p < *partitions; ++p) {
-      int64_t low = 0, high = 0;
-      if (rd_kafka_query_watermark_offsets(consumer_.get(), kam::kafka_topics::kAlerts, p, &low,
-                                           &high, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        rd_kafka_topic_partition_list_destroy(list);
-        return false;
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(8);
+    for (const char* topic : {kam::kafka_topics::kInteractions, kam::kafka_topics::kAlerts}) {
+      auto partitions = kam::kafka::PartitionCount(consumer_.get(), topic, 10000);
+      if (!partitions.ok()) return false;
+      // Explicit end offsets, so that nothing published after Start is missed.
+      for (int32_t p = 0; p < *partitions; ++p) {
+        auto end = kam::kafka::EndOffset(consumer_.get(), topic, p, 10000);
+        if (!end.ok()) return false;
+        rd_kafka_topic_partition_list_add(list, topic, p)->offset = *end;
       }
-      rd_kafka_topic_partition_list_add(list, kam::kafka_topics::kAlerts, p)->offset = high;
     }
     rd_kafka_resp_err_t err = rd_kafka_assign(consumer_.get(), list);
     rd_kafka_topic_partition_list_destroy(list);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return false;
-    thread_ = std::thread([this, latencies] {
+    thread_ = std::thread([this, journeys] {
       while (!stop_.load()) {
         rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_.get(), 100);
         if (message == nullptr) continue;
-        auto at = Clock::now();
-        if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-          auto event = nlohmann::json::parse(
-              std::string(static_cast<const char*>(message->payload), message->len), nullptr,
-              false);
-          if (!event.is_discarded() && event.value("type", "") == "dev.kam.alert.fired" &&
-              event["data"].value("rule", "") == "ALERT_RULE_RESPONSE_OVERDUE") {
-            latencies->Arrived(event.value("subject", ""), at);
-          }
-        }
+        const double at = WallMillis();
+        if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) Observe(*message, at, journeys);
         rd_kafka_message_destroy(message);
       }
     });
     return true;
   }
-  ~AlertObserver() {
+  ~Observer() {
     stop_.store(true);
     if (thread_.joinable()) thread_.join();
     if (consumer_) rd_kafka_consumer_close(consumer_.get());
   }
 
  private:
+  static void Observe(const rd_kafka_message_t& message, double at, Journeys* journeys) {
+    const std::string topic = rd_kafka_topic_name(message.rkt);
+    if (topic == kam::kafka_topics::kInteractions) {
+      kam::v1::EventEnvelope envelope;
+      if (envelope.ParseFromArray(message.payload, static_cast<int>(message.len)) &&
+          envelope.has_interaction_recorded()) {
+        journeys->InteractionVisible(envelope.interaction_recorded().interaction().id(), at);
+      }
+      return;
+    }
+    auto event = nlohmann::json::parse(
+        std::string(static_cast<const char*>(message.payload), message.len), nullptr, false);
+    if (!event.is_discarded() && event.value("type", "") == "dev.kam.alert.fired" &&
+        event["data"].value("rule", "") == "ALERT_RULE_RESPONSE_OVERDUE") {
+      rd_kafka_timestamp_type_t type;
+      const int64_t produced = rd_kafka_message_timestamp(&message, &type);
+      journeys->AlertVisible(event.value("subject", ""), static_cast<double>(produced), at);
+    }
+  }
+
   kam::kafka::HandlePtr consumer_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
 
-double Percentile(const std::vector<double>& sorted, double q) {
-  if (sorted.empty()) return 0;
-  return sorted[std::min(sorted.size() - 1, static_cast<size_t>(q * sorted.size()))];
+double Percentile(std::vector<double> values, double q) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  return values[std::min(values.size() - 1, static_cast<size_t>(q * values.size()))];
 }
+
+// Calls that are in flight: the open-loop sender starts a call on schedule whether or not the
+// earlier ones have returned, so each call's state lives on the heap until its callback.
+struct PendingCall {
+  grpc::ClientContext context;
+  kam::v1::RecordInteractionRequest request;
+  kam::v1::Interaction response;
+};
 
 }  // namespace
 
@@ -165,6 +209,8 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--accounts", accounts)->check(CLI::PositiveNumber)->capture_default_str();
+  std::string json_out;
+  app.add_option("--json-out", json_out, "also write the end-to-end figures here (bench/run-all)");
   CLI11_PARSE(app, argc, argv);
   kam::log::SetLevel(kam::log::Level::kWarn);
 
@@ -226,56 +272,127 @@ int main(int argc, char** argv) {
     }
   }
 
-  Latencies latencies;
-  AlertObserver observer;
-  if (!observer.Start(brokers, &latencies)) {
-    std::fprintf(stderr, "cannot consume %s\n", kam::kafka_topics::kAlerts);
+  Journeys journeys;
+  Observer observer;
+  if (!observer.Start(brokers, &journeys)) {
+    std::fprintf(stderr, "cannot consume %s and %s\n", kam::kafka_topics::kInteractions,
+                 kam::kafka_topics::kAlerts);
     return 1;
   }
   const int total = static_cast<int>(rate * seconds);
   const auto interval = std::chrono::duration<double>(1.0 / rate);
-  const auto start = Clock::now();
-  int failed = 0;
+  std::atomic<int> answered{0};
+  std::atomic<int> failed{0};
+  kam::Mutex call_mutex;
+  std::vector<double> call_ms;  // guarded by call_mutex
+  int late = 0;                 // calls started more than 1 ms after their scheduled time
+  double max_lag_ms = 0;
+  const auto start = SteadyClock::now();
   for (int i = 0; i < total; ++i) {
-    // Open loop: call i starts at start + i * interval, however long earlier calls took.
-    std::this_thread::sleep_until(start +
-                                  std::chrono::duration_cast<Clock::duration>(i * interval));
+    // Open loop: call i starts at start + i * interval, however long earlier calls take; the
+    // calls are asynchronous, so a slow answer never delays the next call.
+    const auto scheduled =
+        start + std::chrono::duration_cast<SteadyClock::duration>(i * interval);
+    std::this_thread::sleep_until(scheduled);
+    const auto sent = SteadyClock::now();
+    const double lag_ms = std::chrono::duration<double, std::milli>(sent - scheduled).count();
+    if (lag_ms > 1.0) ++late;
+    max_lag_ms = std::max(max_lag_ms, lag_ms);
     const std::string& account = account_ids[i % account_ids.size()];
     const std::string id = absl::StrCat("lat_", i);
-    kam::v1::RecordInteractionRequest request;
-    request.set_request_id(id);
-    auto* interaction = request.mutable_interaction();
+    auto* call = new PendingCall;
+    call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    call->request.set_request_id(id);
+    auto* interaction = call->request.mutable_interaction();
     interaction->set_id(id);
     interaction->set_account_id(account);
     interaction->set_type(kam::v1::INTERACTION_TYPE_SUPPORT_REQUEST);
     interaction->set_note("cannot log in");
     *interaction->mutable_occur_time() =
         kam::TimestampFromMillis(kam::MillisFromTimestamp(kam::NowTimestamp()) - 3 * 86400000LL);
-    kam::v1::Interaction recorded;
-    grpc::Status status = kam::testing::Call(interactions_stub.get(),
-                                             &kam::v1::InteractionsService::Stub::RecordInteraction,
-                                             request, &recorded);
-    auto returned = Clock::now();
-    if (!status.ok()) {
-      ++failed;
-      continue;
-    }
-    latencies.Sent(kam::Sha256Hex(absl::StrCat("ALERT_RULE_RESPONSE_OVERDUE|", account, "/", id))
-                       .substr(0, 16),
-                   returned);
+    journeys.Expect(id, kam::Sha256Hex(absl::StrCat("ALERT_RULE_RESPONSE_OVERDUE|", account,
+                                                    "/", id))
+                            .substr(0, 16));
+    interactions_stub->async()->RecordInteraction(
+        &call->context, &call->request, &call->response,
+        [call, id, sent, &journeys, &answered, &failed, &call_mutex, &call_ms](grpc::Status status) {
+          if (status.ok()) {
+            journeys.Returned(id, WallMillis());
+            kam::MutexLock lock(&call_mutex);
+            call_ms.push_back(
+                std::chrono::duration<double, std::milli>(SteadyClock::now() - sent).count());
+          } else {
+            failed.fetch_add(1);
+          }
+          delete call;
+          answered.fetch_add(1);
+        });
   }
-  const double sent_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  auto wait_until = Clock::now() + std::chrono::seconds(60);
-  while (latencies.measured() < static_cast<size_t>(total - failed) && Clock::now() < wait_until) {
+  const double offered_seconds =
+      std::chrono::duration<double>(SteadyClock::now() - start).count();
+  auto wait_until = SteadyClock::now() + std::chrono::seconds(90);
+  while ((answered.load() < total ||
+          journeys.complete() < static_cast<size_t>(total - failed.load())) &&
+         SteadyClock::now() < wait_until) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  std::vector<double> sorted = latencies.Sorted();
-  std::printf("%d calls at %.0f/s over %.1f s (%d failed); %zu alerts paired, %zu missing\n\n",
-              total, total / sent_seconds, sent_seconds, failed, sorted.size(),
-              static_cast<size_t>(total - failed) - sorted.size());
-  std::printf("| rate | p50 ms | p90 ms | p99 ms | max ms |\n|---:|---:|---:|---:|---:|\n");
-  std::printf("| %.0f/s | %.1f | %.1f | %.1f | %.1f |\n", rate, Percentile(sorted, 0.50),
-              Percentile(sorted, 0.90), Percentile(sorted, 0.99),
-              sorted.empty() ? 0 : sorted.back());
-  return sorted.size() == static_cast<size_t>(total - failed) ? 0 : 1;
+  const std::vector<Hops> done = journeys.Completed();
+  auto hop = [&](auto of) {
+    std::vector<double> values;
+    for (const Hops& h : done) values.push_back(of(h));
+    return values;
+  };
+  const double offered_rate = total / offered_seconds;
+  const bool rate_met = offered_rate >= 0.97 * rate && late <= total / 100;
+  std::printf("%d calls offered at %.0f/s over %.1f s (asked %.0f/s; %d started >1 ms late, max "
+              "lag %.1f ms)%s\n",
+              total, offered_rate, offered_seconds, rate, late, max_lag_ms,
+              rate_met ? "" : "\nWARNING: the load generator did NOT offer the asked rate");
+  std::printf("%d failed; %zu alerts paired, %zu missing, %d delivered twice\n\n", failed.load(),
+              done.size(), static_cast<size_t>(total - failed.load()) - done.size(),
+              journeys.duplicates());
+  std::vector<double> calls;
+  {
+    kam::MutexLock lock(&call_mutex);
+    calls = call_ms;
+  }
+  struct Row {
+    const char* name;
+    std::vector<double> values;
+  };
+  const std::vector<Row> rows = {
+      {"**RecordInteraction returned -> alert consumed**",
+       hop([](const Hops& h) { return h.alert_visible - h.returned; })},
+      {"RecordInteraction call (client side)", calls},
+      {"returned -> InteractionRecorded consumed",
+       hop([](const Hops& h) { return h.interaction_visible - h.returned; })},
+      {"InteractionRecorded consumed -> alert produced by kam-alerts",
+       hop([](const Hops& h) { return h.alert_produced - h.interaction_visible; })},
+      {"alert produced -> alert consumed",
+       hop([](const Hops& h) { return h.alert_visible - h.alert_produced; })},
+  };
+  std::printf("| at %.0f/s | p50 ms | p90 ms | p99 ms | max ms |\n|---|---:|---:|---:|---:|\n",
+              rate);
+  for (const Row& row : rows) {
+    std::printf("| %s | %.1f | %.1f | %.1f | %.1f |\n", row.name, Percentile(row.values, 0.50),
+                Percentile(row.values, 0.90), Percentile(row.values, 0.99),
+                Percentile(row.values, 1.0));
+  }
+  if (!json_out.empty()) {
+    nlohmann::json result = {{"rate", rate},
+                             {"offered_rate", offered_rate},
+                             {"rate_met", rate_met},
+                             {"calls", total},
+                             {"failed", failed.load()},
+                             {"paired", done.size()},
+                             {"p50_ms", Percentile(rows[0].values, 0.50)},
+                             {"p90_ms", Percentile(rows[0].values, 0.90)},
+                             {"p99_ms", Percentile(rows[0].values, 0.99)},
+                             {"max_ms", Percentile(rows[0].values, 1.0)}};
+    std::FILE* out = std::fopen(json_out.c_str(), "w");
+    if (out == nullptr) return 1;
+    std::fprintf(out, "%s\n", result.dump().c_str());
+    std::fclose(out);
+  }
+  return done.size() == static_cast<size_t>(total - failed.load()) && rate_met ? 0 : 1;
 }

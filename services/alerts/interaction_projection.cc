@@ -140,7 +140,11 @@ absl::Status OnInteraction(AlertTx& tx, int32_t p, const kam::v1::EventEnvelope&
   // back for them, so they are judged as of the partition's clock.
   KAM_ASSIGN_OR_RETURN(int64_t clock, tx.Clock(p));
   KAM_RETURN_IF_ERROR(EvaluateAccountRisks(tx, p, *state, config, clock, RiskTrigger::kActivity));
-  return RecordInteractionFacts(tx, p, interaction, at);
+  KAM_RETURN_IF_ERROR(RecordInteractionFacts(tx, p, interaction, at));
+  // A late record may set a timer its partition's clock has already passed (a support request
+  // synced days late is overdue on arrival): it fires now, not when the partition next idles --
+  // under steady traffic that could be never.
+  return FireDueTimers(tx, p, clock - options.allowed_lateness_millis, nullptr, options);
 }
 
 }  // namespace kam::alerts

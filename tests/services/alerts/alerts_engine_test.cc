@@ -124,6 +124,21 @@ TEST_F(AlertsEngineTest, OverdueRequestFiresOnEventTimeAndResolvesWhenAnswered) 
   EXPECT_EQ(Alerts(kam::v1::ALERT_STATE_RESOLVED).size(), 1u);
 }
 
+TEST_F(AlertsEngineTest, RequestSyncedLateIsOverdueOnArrivalWhileTrafficGoesOn) {
+  Account("acc_1", kStart);
+  Interaction("acc_1", "call_1", kam::v1::INTERACTION_TYPE_CALL, kStart + 5 * kDay);
+  // The ticketing system syncs a request opened three days before the partition's clock: its
+  // response time ran out two days ago in event time, and the partition never goes idle.
+  Interaction("acc_1", "req_late", kam::v1::INTERACTION_TYPE_SUPPORT_REQUEST, kStart + 2 * kDay);
+  auto firing = Alerts(kam::v1::ALERT_STATE_FIRING);
+  ASSERT_EQ(firing.size(), 1u);
+  EXPECT_EQ(firing[0].rule(), kam::v1::ALERT_RULE_RESPONSE_OVERDUE);
+  EXPECT_EQ(CloudEvents().size(), 1u);
+  // More traffic does not fire it again.
+  Interaction("acc_1", "call_2", kam::v1::INTERACTION_TYPE_CALL, kStart + 5 * kDay + 1);
+  EXPECT_EQ(CloudEvents().size(), 1u);
+}
+
 TEST_F(AlertsEngineTest, IdlePartitionClockFollowsTheWallClockForTimers) {
   Account("acc_1", kStart);
   Interaction("acc_1", "req_1", kam::v1::INTERACTION_TYPE_COMPLAINT, kStart);
