@@ -125,6 +125,8 @@ class ServiceHost {
   void Shutdown();
 
  private:
+  // Exposes the steps of every Kafka transaction as a histogram.
+  void ObserveTransactionSteps();
   ServiceConfig config_;
   HostSpec spec_;
   kafka::KafkaOptions kafka_options_;

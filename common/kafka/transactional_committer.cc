@@ -235,6 +235,27 @@ absl::Status TransactionalCommitter::Produce(const Record& record) {
   }
 }
 
+namespace {
+
+// Times the steps of one transaction for the step observer, if there is one.
+class StepClock {
+ public:
+  explicit StepClock(const TransactionalCommitter::StepObserver& observer)
+      : observer_(observer), last_(std::chrono::steady_clock::now()) {}
+  void Lap(TransactionStep step) {
+    if (!observer_) return;
+    const auto now = std::chrono::steady_clock::now();
+    observer_(step, std::chrono::duration<double>(now - last_).count());
+    last_ = now;
+  }
+
+ private:
+  const TransactionalCommitter::StepObserver& observer_;
+  std::chrono::steady_clock::time_point last_;
+};
+
+}  // namespace
+
 absl::Status TransactionalCommitter::RunTransaction(const std::vector<Record>& records,
                                                     const InputOffsets& next_offsets) {
   bool fatal, abort, retriable;
@@ -270,6 +291,7 @@ absl::Status TransactionalCommitter::RunTransaction(const std::vector<Record>& r
               {{"error", status.ToString()}, {"abort", aborted.ToString()}});
     return status;
   };
+  StepClock clock(step_observer_);
   absl::Status status = Take(rd_kafka_begin_transaction(producer_.get()), "begin transaction",
                              &fatal, &abort, &retriable);
   if (!status.ok()) {
@@ -283,6 +305,7 @@ absl::Status TransactionalCommitter::RunTransaction(const std::vector<Record>& r
       return fail(status);
     }
   }
+  clock.Lap(TransactionStep::kProduce);
   // Delivered before the offsets go to the group coordinator: with the cluster unreachable the
   // transaction fails here, not inside send_offsets_to_transaction, whose requests librdkafka
   // 2.0.2 cannot time out safely (it asserts). The commit would flush anyway.
@@ -291,6 +314,7 @@ absl::Status TransactionalCommitter::RunTransaction(const std::vector<Record>& r
     return fail(absl::UnavailableError(
         "the cluster did not take the transaction's records in time; nothing of it is visible"));
   }
+  clock.Lap(TransactionStep::kFlush);
   absl::StatusOr<rd_kafka_topic_partition_list_t*> to_send = OffsetsToSend(next_offsets);
   if (!to_send.ok()) {
     fatal = false;
@@ -323,6 +347,7 @@ absl::Status TransactionalCommitter::RunTransaction(const std::vector<Record>& r
               {{"error", status.ToString()}});
     return fail(status);
   }
+  clock.Lap(TransactionStep::kOffsets);
   for (int attempt = 0; attempt < kRetries; ++attempt) {
     status = Take(rd_kafka_commit_transaction(producer_.get(), kTimeoutMs), "commit transaction",
                   &fatal, &abort, &retriable);
@@ -330,6 +355,7 @@ absl::Status TransactionalCommitter::RunTransaction(const std::vector<Record>& r
   }
   if (!status.ok()) return fail(status);
   rd_kafka_poll(producer_.get(), 0);  // delivery reports not yet served by the commit's flush
+  clock.Lap(TransactionStep::kCommit);
   ++transactions_total_;
   return absl::OkStatus();
 }

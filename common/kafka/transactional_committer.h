@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -37,8 +38,20 @@ struct ChangelogSpec {
   std::vector<std::string> task_column_families;
 };
 
+// The steps of a transaction, in order; each one's time is what a latency tail is made of.
+enum class TransactionStep {
+  kProduce,  // begin_transaction and handing the records to librdkafka
+  kFlush,    // until every record is acknowledged: AddPartitionsToTxn (which the coordinator
+             // refuses with CONCURRENT_TRANSACTIONS while the previous commit's markers are still
+             // being written; librdkafka then waits a fixed 20 ms) and the produce requests
+  kOffsets,  // send_offsets_to_transaction: AddOffsetsToTxn and TxnOffsetCommit
+  kCommit,   // commit_transaction: EndTxn
+};
+
 class TransactionalCommitter : public BatchCommitter {
  public:
+  using StepObserver = std::function<void(TransactionStep, double seconds)>;
+
   // `transactional_id` must be stable per instance (a restarted instance fences its previous
   // incarnation); `producer_header` goes into the kam-producer header.
   static absl::StatusOr<std::unique_ptr<TransactionalCommitter>> Create(
@@ -59,6 +72,10 @@ class TransactionalCommitter : public BatchCommitter {
   // The group member whose assignment fences the transactions; until then nothing commits (a
   // service joins its group only once its gRPC address is known). Once, before polling starts.
   void AttachConsumer(KafkaConsumer* consumer);
+
+  // Called with each step's duration of every committed transaction. Once, before the first
+  // transaction.
+  void SetStepObserver(StepObserver observer) { step_observer_ = std::move(observer); }
 
   uint64_t transactions_total() const { return transactions_total_.load(); }
   // Producers replaced after a fatal error that was not a fencing.
@@ -113,6 +130,7 @@ class TransactionalCommitter : public BatchCommitter {
   Mutex mutex_;  // one transaction at a time (consumer thread, API calls)
   // Changelog partition -> next offset after the highest delivered record (delivery reports).
   std::map<int32_t, int64_t> delivered_ ABSL_GUARDED_BY(mutex_);
+  StepObserver step_observer_;
   std::atomic<uint64_t> transactions_total_ = 0;
   std::atomic<uint64_t> aborted_total_ = 0;
 };

@@ -199,6 +199,10 @@ TEST(StreamTasksTest, ADeletedDataDirIsRestoredFromTheChangelogKeyForKey) {
     double now = testing::ScrapeMetric(first.metrics_port, "kam_consumer_applied_total");
     return std::exchange(applied, now) == now;
   }));
+  // Every committed transaction's steps are timed for operators (where an alert's latency goes).
+  EXPECT_GT(testing::ScrapeMetric(first.metrics_port,
+                                  "kam_changelog_transaction_step_seconds_count{step=\"flush\"}"),
+            0);
   first.process->Signal(SIGTERM);
   ASSERT_EQ(first.process->Wait(std::chrono::seconds(30)), 0);
   const auto before = DumpTaskState(dir.Sub("alerts"));
