@@ -1,11 +1,12 @@
 #include "common/fingerprint.h"
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/error_details.h"
-#include "common/error_details.h"
+#include "common/logging.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "kam/internal/v1/storage.pb.h"
@@ -24,8 +25,18 @@ std::string Fingerprint(const google::protobuf::Message& message) {
 }
 
 std::string Sha256Hex(std::string_view bytes) {
+  // OpenSSL 3's SHA256() looks the algorithm up in its provider registry on every call (a lock and
+  // a property query: 6 % of kam-alerts' time in a profile); fetched once, the digest is the hash
+  // alone.
+  static EVP_MD* const sha256 = [] {
+    EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (md == nullptr) log::Fatal("OpenSSL has no SHA-256", {});
+    return md;
+  }();
   unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, nullptr, sha256, nullptr) != 1) {
+    log::Fatal("SHA-256 failed", {});
+  }
   return absl::BytesToHexString(
       absl::string_view(reinterpret_cast<const char*>(digest), SHA256_DIGEST_LENGTH));
 }
