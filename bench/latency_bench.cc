@@ -343,14 +343,22 @@ int main(int argc, char** argv) {
     return values;
   };
   const double offered_rate = total / offered_seconds;
+  // Alerts delivered per second: from the first call's return to the last alert consumed.
+  double first_returned = 0, last_visible = 0;
+  for (const Hops& h : done) {
+    if (first_returned == 0 || h.returned < first_returned) first_returned = h.returned;
+    last_visible = std::max(last_visible, h.alert_visible);
+  }
+  const double delivered_rate =
+      last_visible > first_returned ? done.size() * 1000.0 / (last_visible - first_returned) : 0;
   const bool rate_met = offered_rate >= 0.97 * rate && late <= total / 100;
   std::printf("%d calls offered at %.0f/s over %.1f s (asked %.0f/s; %d started >1 ms late, max "
               "lag %.1f ms)%s\n",
               total, offered_rate, offered_seconds, rate, late, max_lag_ms,
               rate_met ? "" : "\nWARNING: the load generator did NOT offer the asked rate");
-  std::printf("%d failed; %zu alerts paired, %zu missing, %d delivered twice\n\n", failed.load(),
-              done.size(), static_cast<size_t>(total - failed.load()) - done.size(),
-              journeys.duplicates());
+  std::printf("%d failed; %zu alerts paired (%.0f/s delivered), %zu missing, %d delivered twice\n\n",
+              failed.load(), done.size(), delivered_rate,
+              static_cast<size_t>(total - failed.load()) - done.size(), journeys.duplicates());
   std::vector<double> calls;
   {
     kam::MutexLock lock(&call_mutex);
@@ -385,6 +393,7 @@ int main(int argc, char** argv) {
                              {"calls", total},
                              {"failed", failed.load()},
                              {"paired", done.size()},
+                             {"delivered_rate", delivered_rate},
                              {"p50_ms", Percentile(rows[0].values, 0.50)},
                              {"p90_ms", Percentile(rows[0].values, 0.90)},
                              {"p99_ms", Percentile(rows[0].values, 0.99)},
