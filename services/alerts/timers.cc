@@ -1,6 +1,9 @@
 #include "services/alerts/timers.h"
 
+#include <algorithm>
 #include <optional>
+
+#include "common/store.h"
 
 #include "common/trace_context.h"
 #include "services/alerts/alert_commands.h"
@@ -89,8 +92,18 @@ absl::Status FireDueTimers(AlertTx& tx, int32_t p, int64_t upto, const std::stri
     std::optional<TimerKey> next;
     std::string next_key;
     {
+      // Timers due at or before scanned_upto are all fired (Schedule lowers it for a new one):
+      // start after them, not at the partition's first key -- the fired timers' deletions are
+      // still in the memtable and the transaction's batch, and stepping over each of them on
+      // every scan made a stream of late records quadratic (77 % of kam-alerts' time at 2,000
+      // late records/s).
+      std::string start = prefix;
+      auto floor = tx.scanned_upto().find(p);
+      if (floor != tx.scanned_upto().end() && floor->second >= 0) {
+        start += EncodeUint64(static_cast<uint64_t>(floor->second) + 1);
+      }
       auto it = tx.NewPrefixIterator(kTimersCf, prefix);
-      for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      for (it->Seek(start); it->Valid() && it->key().starts_with(prefix); it->Next()) {
         std::optional<TimerKey> timer = TimerKey::Decode(it->key().ToStringView());
         if (!timer) return absl::DataLossError("timer key does not decode");
         if (timer->due_millis > upto) break;
@@ -103,6 +116,11 @@ absl::Status FireDueTimers(AlertTx& tx, int32_t p, int64_t upto, const std::stri
     }
     if (!next) break;
     KAM_RETURN_IF_ERROR(tx.Delete(kTimersCf, next_key));
+    // Earliest first: nothing before it is left (a timer it schedules earlier lowers this again).
+    if (only_account == nullptr && next->due_millis > 0) {
+      auto [floor, inserted] = tx.scanned_upto().try_emplace(p, next->due_millis - 1);
+      if (!inserted) floor->second = std::max(floor->second, next->due_millis - 1);
+    }
     if (next->kind == TimerKind::kSnoozeEnds) {
       KAM_RETURN_IF_ERROR(EndSnooze(tx, next->target, next->due_millis));
       continue;
