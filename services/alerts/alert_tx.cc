@@ -80,20 +80,26 @@ const std::string& AlertTx::FingerprintFor(kam::v1::AlertRule rule, const std::s
   return it->second;
 }
 
-absl::StatusOr<std::optional<Alert>> AlertTx::Latest(const std::string& fingerprint) {
+absl::StatusOr<const Alert*> AlertTx::LatestRef(const std::string& fingerprint) {
   const std::string key = PartKey(task_, fingerprint);
   auto staged = latest_.find(key);
-  if (staged != latest_.end()) return std::optional<Alert>(staged->second);
+  if (staged != latest_.end()) return &staged->second;
   // Most lookups find nothing (no alert ever fired for the fingerprint); remember that too.
   auto read = latest_read_.find(key);
-  if (read != latest_read_.end()) return read->second;
-  KAM_ASSIGN_OR_RETURN(auto id, batch_->Get(kLatestCf, key));
-  std::optional<Alert> alert;
-  if (id) {
-    KAM_ASSIGN_OR_RETURN(alert, LoadMessage<Alert>(*batch_, kAlertsCf, PartKey(task_, *id)));
+  if (read == latest_read_.end()) {
+    KAM_ASSIGN_OR_RETURN(auto id, batch_->Get(kLatestCf, key));
+    std::optional<Alert> alert;
+    if (id) {
+      KAM_ASSIGN_OR_RETURN(alert, LoadMessage<Alert>(*batch_, kAlertsCf, PartKey(task_, *id)));
+    }
+    read = latest_read_.emplace(key, std::move(alert)).first;
   }
-  latest_read_.emplace(key, alert);
-  return alert;
+  return read->second ? &*read->second : nullptr;
+}
+
+absl::StatusOr<std::optional<Alert>> AlertTx::Latest(const std::string& fingerprint) {
+  KAM_ASSIGN_OR_RETURN(const Alert* latest, LatestRef(fingerprint));
+  return latest ? std::optional<Alert>(*latest) : std::nullopt;
 }
 
 absl::StatusOr<std::optional<Alert>> AlertTx::FindAlert(const std::string& id) {
@@ -103,8 +109,9 @@ absl::StatusOr<std::optional<Alert>> AlertTx::FindAlert(const std::string& id) {
 }
 
 absl::StatusOr<bool> AlertTx::IsFiring(kam::v1::AlertRule rule, const std::string& subject) {
-  KAM_ASSIGN_OR_RETURN(std::optional<Alert> latest, Latest(FingerprintFor(rule, subject)));
-  return latest && IsOpen(*latest);
+  // Asked several times per record (the portfolio fact asks for every open request): no copy.
+  KAM_ASSIGN_OR_RETURN(const Alert* latest, LatestRef(FingerprintFor(rule, subject)));
+  return latest != nullptr && IsOpen(*latest);
 }
 
 absl::Status AlertTx::Transition(kam::v1::AlertRule rule, const std::string& subject,

@@ -122,6 +122,10 @@ class AlertTx {
   // Sets silenced_by, group_alert_id and notification_suppressed for a published change.
   absl::Status Annotate(kam::v1::Alert& alert);
 
+  // The latest instance of `fingerprint` without a copy; null when none. Valid until the next
+  // change staged in this transaction.
+  absl::StatusOr<const kam::v1::Alert*> LatestRef(const std::string& fingerprint);
+
   StagedBatch* batch_;
   std::vector<OutboundEvent>* events_;
   const EngineOptions* options_;
