@@ -9,19 +9,12 @@
 #include <csignal>
 #include <cstdio>
 
+#include "bench/empty_interactions.h"
 #include "kam/v1/interactions.grpc.pb.h"
 
 namespace {
 
-class EmptyInteractions final : public kam::v1::InteractionsService::CallbackService {
-  grpc::ServerUnaryReactor* RecordInteraction(grpc::CallbackServerContext* context,
-                                              const kam::v1::RecordInteractionRequest*,
-                                              kam::v1::Interaction*) override {
-    auto* reactor = context->DefaultReactor();
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
-  }
-};
+using kam::bench::EmptyInteractions;
 
 }  // namespace
 

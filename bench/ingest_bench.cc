@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "bench/empty_interactions.h"
 #include "common/kafka/publisher.h"
 #include "common/kafka_topics.h"
 #include "common/logging.h"
@@ -28,15 +29,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // The ceiling: the same RPC, answered without doing anything.
-class EmptyInteractions final : public kam::v1::InteractionsService::CallbackService {
-  grpc::ServerUnaryReactor* RecordInteraction(grpc::CallbackServerContext* context,
-                                              const kam::v1::RecordInteractionRequest*,
-                                              kam::v1::Interaction*) override {
-    auto* reactor = context->DefaultReactor();
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
-  }
-};
+using kam::bench::EmptyInteractions;
 
 struct Result {
   double rps = 0;

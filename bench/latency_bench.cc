@@ -18,12 +18,12 @@
 #include <map>
 #include <thread>
 
-#include "common/mutex.h"
 #include "absl/strings/str_cat.h"
 #include "common/fingerprint.h"
 #include "common/kafka/kafka_common.h"
 #include "common/kafka_topics.h"
 #include "common/logging.h"
+#include "common/mutex.h"
 #include "common/time_util.h"
 #include "kam/v1/accounts.grpc.pb.h"
 #include "kam/v1/events.pb.h"
@@ -291,8 +291,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < total; ++i) {
     // Open loop: call i starts at start + i * interval, however long earlier calls take; the
     // calls are asynchronous, so a slow answer never delays the next call.
-    const auto scheduled =
-        start + std::chrono::duration_cast<SteadyClock::duration>(i * interval);
+    const auto scheduled = start + std::chrono::duration_cast<SteadyClock::duration>(i * interval);
     std::this_thread::sleep_until(scheduled);
     const auto sent = SteadyClock::now();
     const double lag_ms = std::chrono::duration<double, std::milli>(sent - scheduled).count();
@@ -310,12 +309,13 @@ int main(int argc, char** argv) {
     interaction->set_note("cannot log in");
     *interaction->mutable_occur_time() =
         kam::TimestampFromMillis(kam::MillisFromTimestamp(kam::NowTimestamp()) - 3 * 86400000LL);
-    journeys.Expect(id, kam::Sha256Hex(absl::StrCat("ALERT_RULE_RESPONSE_OVERDUE|", account,
-                                                    "/", id))
-                            .substr(0, 16));
+    journeys.Expect(id,
+                    kam::Sha256Hex(absl::StrCat("ALERT_RULE_RESPONSE_OVERDUE|", account, "/", id))
+                        .substr(0, 16));
     interactions_stub->async()->RecordInteraction(
         &call->context, &call->request, &call->response,
-        [call, id, sent, &journeys, &answered, &failed, &call_mutex, &call_ms](grpc::Status status) {
+        [call, id, sent, &journeys, &answered, &failed, &call_mutex,
+         &call_ms](grpc::Status status) {
           if (status.ok()) {
             journeys.Returned(id, WallMillis());
             kam::MutexLock lock(&call_mutex);
@@ -328,8 +328,7 @@ int main(int argc, char** argv) {
           answered.fetch_add(1);
         });
   }
-  const double offered_seconds =
-      std::chrono::duration<double>(SteadyClock::now() - start).count();
+  const double offered_seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
   auto wait_until = SteadyClock::now() + std::chrono::seconds(90);
   while ((answered.load() < total ||
           journeys.complete() < static_cast<size_t>(total - failed.load())) &&
@@ -352,13 +351,15 @@ int main(int argc, char** argv) {
   const double delivered_rate =
       last_visible > first_returned ? done.size() * 1000.0 / (last_visible - first_returned) : 0;
   const bool rate_met = offered_rate >= 0.97 * rate && late <= total / 100;
-  std::printf("%d calls offered at %.0f/s over %.1f s (asked %.0f/s; %d started >5 ms late, max "
-              "lag %.1f ms)%s\n",
-              total, offered_rate, offered_seconds, rate, late, max_lag_ms,
-              rate_met ? "" : "\nWARNING: the load generator did NOT offer the asked rate");
-  std::printf("%d failed; %zu alerts paired (%.0f/s delivered), %zu missing, %d delivered twice\n\n",
-              failed.load(), done.size(), delivered_rate,
-              static_cast<size_t>(total - failed.load()) - done.size(), journeys.duplicates());
+  std::printf(
+      "%d calls offered at %.0f/s over %.1f s (asked %.0f/s; %d started >5 ms late, max "
+      "lag %.1f ms)%s\n",
+      total, offered_rate, offered_seconds, rate, late, max_lag_ms,
+      rate_met ? "" : "\nWARNING: the load generator did NOT offer the asked rate");
+  std::printf(
+      "%d failed; %zu alerts paired (%.0f/s delivered), %zu missing, %d delivered twice\n\n",
+      failed.load(), done.size(), delivered_rate,
+      static_cast<size_t>(total - failed.load()) - done.size(), journeys.duplicates());
   std::vector<double> calls;
   {
     kam::MutexLock lock(&call_mutex);
