@@ -112,7 +112,7 @@ class Observer {
   bool Start(const std::string& brokers, Journeys* journeys) {
     kam::kafka::KafkaOptions options;
     options.brokers = brokers;
-    // Tuned like kam's own consumers, so the observer's fetch adds what a tuned client adds.
+    // A short fetch wait, as an operator's latency-sensitive consumer would set it.
     auto conf = kam::kafka::NewConf(options, {{"group.id", "bench-latency-observer"},
                                               {"enable.auto.commit", "false"},
                                               {"isolation.level", "read_committed"},

@@ -143,7 +143,7 @@ absl::Status OnInteraction(AlertTx& tx, int32_t p, const kam::v1::EventEnvelope&
   KAM_RETURN_IF_ERROR(RecordInteractionFacts(tx, p, interaction, at));
   // A late record may set a timer its partition's clock has already passed (a support request
   // synced days late is overdue on arrival): it fires now, not when the partition next idles --
-  // under steady traffic that could be never.
+  // while all the traffic is late (a backfill), that could be long after.
   return FireDueTimers(tx, p, clock - options.allowed_lateness_millis, nullptr, options);
 }
 
