@@ -24,11 +24,11 @@
 #include <string>
 #include <vector>
 
-#include "common/mutex.h"
 #include "absl/base/thread_annotations.h"
 #include "common/batch_committer.h"
 #include "common/kafka/consumer.h"
 #include "common/kafka/kafka_common.h"
+#include "common/mutex.h"
 
 namespace kam::kafka {
 

@@ -4,7 +4,6 @@
 #include <optional>
 
 #include "common/store.h"
-
 #include "common/trace_context.h"
 #include "services/alerts/alert_commands.h"
 #include "services/alerts/alert_store.h"
