@@ -1,6 +1,7 @@
 #include "common/kafka/transactional_committer.h"
 
 #include <chrono>
+#include <string_view>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -72,18 +73,21 @@ absl::StatusOr<std::unique_ptr<TransactionalCommitter>> TransactionalCommitter::
   std::unique_ptr<TransactionalCommitter> committer(new TransactionalCommitter(
       store, consumer, std::move(producer_header), std::move(changelog)));
   committer->options_ = options;
-  committer->transactional_id_ = transactional_id;
-  KAM_RETURN_IF_ERROR(committer->NewProducer());
+  committer->transactional_ids_[0] = transactional_id;
+  committer->transactional_ids_[1] = transactional_id + "-alt";
+  for (int slot = 0; slot < kProducers; ++slot) KAM_RETURN_IF_ERROR(committer->NewProducer(slot));
   if (consumer != nullptr) committer->AttachConsumer(consumer);
-  log::Info("transactional producer ready", {{"transactional_id", transactional_id}});
+  log::Info("transactional producers ready",
+            {{"transactional_id", transactional_id},
+             {"alternate_transactional_id", committer->transactional_ids_[1]}});
   return committer;
 }
 
-absl::Status TransactionalCommitter::NewProducer() {
+absl::Status TransactionalCommitter::NewProducer(int slot) {
   KAM_ASSIGN_OR_RETURN(
       rd_kafka_conf_t * conf,
       NewConf(options_,
-              {{"transactional.id", transactional_id_},
+              {{"transactional.id", transactional_ids_[slot]},
                {"enable.idempotence", "true"},
                {"acks", "all"},
                // A zombie's open transaction is aborted by the coordinator after this,
@@ -102,21 +106,21 @@ absl::Status TransactionalCommitter::NewProducer() {
   // A producer that failed fatally is left alone, not destroyed: librdkafka 2.0.2 asserts
   // (rd_kafka_enq_once_del_source_return) destroying one whose coordinator requests timed out.
   // One handle per such failure (a broker outage that outlived a transaction), until exit.
-  (void)producer_.release();
-  KAM_ASSIGN_OR_RETURN(producer_, NewHandle(RD_KAFKA_PRODUCER, conf));
+  (void)producers_[slot].release();
+  KAM_ASSIGN_OR_RETURN(producers_[slot], NewHandle(RD_KAFKA_PRODUCER, conf));
   bool fatal, abort, retriable;
   absl::Status initialised;
   for (int attempt = 0; attempt < kRetries; ++attempt) {
-    initialised = Take(rd_kafka_init_transactions(producer_.get(), kTimeoutMs), "init transactions",
-                       &fatal, &abort, &retriable);
+    initialised = Take(rd_kafka_init_transactions(producers_[slot].get(), kTimeoutMs),
+                       "init transactions", &fatal, &abort, &retriable);
     if (initialised.ok() || !retriable) break;
   }
   return initialised;
 }
 
-void TransactionalCommitter::OnFatal(const absl::Status& status) {
+void TransactionalCommitter::OnFatal(int slot, const absl::Status& status) {
   char reason[512];
-  rd_kafka_resp_err_t code = rd_kafka_fatal_error(producer_.get(), reason, sizeof(reason));
+  rd_kafka_resp_err_t code = rd_kafka_fatal_error(producers_[slot].get(), reason, sizeof(reason));
   if (code == RD_KAFKA_RESP_ERR__FENCED || code == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
       code == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH) {
     // Another process runs with this instance's transactional id (the same --instance-id twice).
@@ -127,8 +131,10 @@ void TransactionalCommitter::OnFatal(const absl::Status& status) {
   // only ends this producer: a new one continues; the group generation still fences this
   // instance if it lost its tasks meanwhile.
   log::Error("transactional producer failed; starting a new one",
-             {{"error", status.ToString()}, {"reason", reason}});
-  absl::Status renewed = NewProducer();
+             {{"error", status.ToString()},
+              {"reason", reason},
+              {"transactional_id", transactional_ids_[slot]}});
+  absl::Status renewed = NewProducer(slot);
   if (!renewed.ok()) {
     log::Fatal("no new transactional producer; restart", {{"error", renewed.ToString()}});
   }
@@ -160,8 +166,23 @@ absl::StatusOr<std::vector<TransactionalCommitter::Record>> TransactionalCommitt
   KAM_RETURN_IF_ERROR(FromRocks(
       static_cast<rocksdb::WriteBatchWithIndex*>(batch->batch())->GetWriteBatch()->Iterate(&reader),
       "read staged batch"));
+  // A key written several times in the batch (one account's state, once per interaction of a
+  // group) needs only its last value in the changelog: restore and compaction keep no other.
+  std::vector<bool> superseded(reader.writes.size(), false);
+  {
+    std::map<std::pair<uint32_t, std::string_view>, size_t> last;
+    for (size_t i = 0; i < reader.writes.size(); ++i) {
+      auto [it, inserted] = last.try_emplace({reader.writes[i].cf, reader.writes[i].key}, i);
+      if (!inserted) {
+        superseded[it->second] = true;
+        it->second = i;
+      }
+    }
+  }
   std::vector<Record> records;
-  for (auto& write : reader.writes) {
+  for (size_t i = 0; i < reader.writes.size(); ++i) {
+    if (superseded[i]) continue;
+    BatchReader::Write& write = reader.writes[i];
     const std::string cf = store_->CfName(write.cf);
     int32_t task = -1;
     if (cf == kOffsetsCf) {
@@ -207,7 +228,7 @@ absl::StatusOr<rd_kafka_topic_partition_list_t*> TransactionalCommitter::Offsets
   return list;
 }
 
-absl::Status TransactionalCommitter::Produce(const Record& record) {
+absl::Status TransactionalCommitter::Produce(rd_kafka_t* producer, const Record& record) {
   while (true) {
     rd_kafka_headers_t* headers = rd_kafka_headers_new(3);
     rd_kafka_header_add(headers, kafka_topics::kProducerHeader, -1, producer_header_.data(),
@@ -223,7 +244,7 @@ absl::Status TransactionalCommitter::Produce(const Record& record) {
     void* value = record.value ? const_cast<char*>(record.value->data()) : nullptr;
     const size_t size = record.value ? record.value->size() : 0;
     rd_kafka_resp_err_t err = rd_kafka_producev(
-        producer_.get(), RD_KAFKA_V_TOPIC(record.topic.c_str()),
+        producer, RD_KAFKA_V_TOPIC(record.topic.c_str()),
         RD_KAFKA_V_PARTITION(record.partition >= 0 ? record.partition : RD_KAFKA_PARTITION_UA),
         RD_KAFKA_V_KEY(record.key.data(), record.key.size()), RD_KAFKA_V_VALUE(value, size),
         RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -231,7 +252,7 @@ absl::Status TransactionalCommitter::Produce(const Record& record) {
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
     rd_kafka_headers_destroy(headers);
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) return FromKafka(err, "produce in transaction");
-    rd_kafka_poll(producer_.get(), 10);
+    rd_kafka_poll(producer, 10);
   }
 }
 
@@ -258,10 +279,13 @@ class StepClock {
 
 absl::Status TransactionalCommitter::RunTransaction(const std::vector<Record>& records,
                                                     const InputOffsets& next_offsets) {
+  const int slot = turn_;
+  turn_ = (turn_ + 1) % kProducers;
+  rd_kafka_t* producer = producers_[slot].get();
   bool fatal, abort, retriable;
   auto fail = [&](absl::Status status) -> absl::Status {
     if (fatal) {
-      OnFatal(status);
+      OnFatal(slot, status);
       ++aborted_total_;
       return status;
     }
@@ -270,8 +294,7 @@ absl::Status TransactionalCommitter::RunTransaction(const std::vector<Record>& r
     // meanwhile get their deadline; nothing of the transaction is visible.
     for (int waited = 0; waited < kBrokerWaitSeconds; ++waited) {
       const rd_kafka_metadata_t* metadata = nullptr;
-      if (rd_kafka_metadata(producer_.get(), 0, nullptr, &metadata, 1000) ==
-          RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (rd_kafka_metadata(producer, 0, nullptr, &metadata, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         rd_kafka_metadata_destroy(metadata);
         break;
       }
@@ -283,23 +306,23 @@ absl::Status TransactionalCommitter::RunTransaction(const std::vector<Record>& r
     }
     bool abort_fatal, ignored_abort, ignored_retriable;
     absl::Status aborted =
-        Take(rd_kafka_abort_transaction(producer_.get(), kTimeoutMs), "abort transaction",
-             &abort_fatal, &ignored_abort, &ignored_retriable);
-    if (abort_fatal) OnFatal(aborted);
+        Take(rd_kafka_abort_transaction(producer, kTimeoutMs), "abort transaction", &abort_fatal,
+             &ignored_abort, &ignored_retriable);
+    if (abort_fatal) OnFatal(slot, aborted);
     ++aborted_total_;
     log::Warn("transaction aborted; nothing of it is visible, the batch is retried",
               {{"error", status.ToString()}, {"abort", aborted.ToString()}});
     return status;
   };
   StepClock clock(step_observer_);
-  absl::Status status = Take(rd_kafka_begin_transaction(producer_.get()), "begin transaction",
-                             &fatal, &abort, &retriable);
+  absl::Status status =
+      Take(rd_kafka_begin_transaction(producer), "begin transaction", &fatal, &abort, &retriable);
   if (!status.ok()) {
-    if (fatal) OnFatal(status);
+    if (fatal) OnFatal(slot, status);
     return status;
   }
   for (const Record& record : records) {
-    status = Produce(record);
+    status = Produce(producer, record);
     if (!status.ok()) {
       fatal = false;
       return fail(status);
@@ -309,7 +332,7 @@ absl::Status TransactionalCommitter::RunTransaction(const std::vector<Record>& r
   // Delivered before the offsets go to the group coordinator: with the cluster unreachable the
   // transaction fails here, not inside send_offsets_to_transaction, whose requests librdkafka
   // 2.0.2 cannot time out safely (it asserts). The commit would flush anyway.
-  if (rd_kafka_flush(producer_.get(), kFlushTimeoutMs) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+  if (rd_kafka_flush(producer, kFlushTimeoutMs) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     fatal = false;
     return fail(absl::UnavailableError(
         "the cluster did not take the transaction's records in time; nothing of it is visible"));
@@ -333,9 +356,8 @@ absl::Status TransactionalCommitter::RunTransaction(const std::vector<Record>& r
   }
   {
     for (int attempt = 0; attempt < kRetries; ++attempt) {
-      status =
-          Take(rd_kafka_send_offsets_to_transaction(producer_.get(), offsets, group, kTimeoutMs),
-               "send offsets to transaction", &fatal, &abort, &retriable);
+      status = Take(rd_kafka_send_offsets_to_transaction(producer, offsets, group, kTimeoutMs),
+                    "send offsets to transaction", &fatal, &abort, &retriable);
       if (status.ok() || !retriable || abort || fatal) break;
     }
     rd_kafka_consumer_group_metadata_destroy(group);
@@ -349,12 +371,12 @@ absl::Status TransactionalCommitter::RunTransaction(const std::vector<Record>& r
   }
   clock.Lap(TransactionStep::kOffsets);
   for (int attempt = 0; attempt < kRetries; ++attempt) {
-    status = Take(rd_kafka_commit_transaction(producer_.get(), kTimeoutMs), "commit transaction",
-                  &fatal, &abort, &retriable);
+    status = Take(rd_kafka_commit_transaction(producer, kTimeoutMs), "commit transaction", &fatal,
+                  &abort, &retriable);
     if (status.ok() || !retriable || abort || fatal) break;
   }
   if (!status.ok()) return fail(status);
-  rd_kafka_poll(producer_.get(), 0);  // delivery reports not yet served by the commit's flush
+  rd_kafka_poll(producer, 0);  // delivery reports not yet served by the commit's flush
   clock.Lap(TransactionStep::kCommit);
   ++transactions_total_;
   return absl::OkStatus();

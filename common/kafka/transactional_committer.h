@@ -15,6 +15,16 @@
 // that lost its partitions (paused past the session timeout, partitioned away) has a stale
 // generation, its commit fails and nothing it produced becomes visible to read_committed
 // consumers. A producer fenced by a newer one with the same transactional id stops the process.
+//
+// Two producers, used in turn. After commit_transaction returns, the coordinator still writes the
+// commit markers; until it has, it refuses the same transactional id's next AddPartitionsToTxn
+// with CONCURRENT_TRANSACTIONS, and librdkafka 2.0.2 retries only after a fixed 20 ms -- most of a
+// hop's latency under steady load. The next transaction therefore runs on the other producer
+// (its own transactional id, "<id>-alt"), whose markers had a whole transaction's time to land.
+// Order is kept: a transaction begins only after the previous one's commit is decided, so its
+// records follow the previous ones in every partition, and read_committed readers see them in
+// that order (the last stable offset never passes an undecided transaction); the group
+// coordinator keeps the later of two transactional offset commits.
 
 #include <atomic>
 #include <cstdint>
@@ -53,7 +63,8 @@ class TransactionalCommitter : public BatchCommitter {
   using StepObserver = std::function<void(TransactionStep, double seconds)>;
 
   // `transactional_id` must be stable per instance (a restarted instance fences its previous
-  // incarnation); `producer_header` goes into the kam-producer header.
+  // incarnation; the second producer uses `transactional_id` + "-alt"); `producer_header` goes
+  // into the kam-producer header.
   static absl::StatusOr<std::unique_ptr<TransactionalCommitter>> Create(
       const KafkaOptions& options, const std::string& transactional_id, std::string producer_header,
       Store* store, KafkaConsumer* consumer, ChangelogSpec changelog);
@@ -99,17 +110,20 @@ class TransactionalCommitter : public BatchCommitter {
         consumer_(consumer),
         producer_header_(std::move(producer_header)),
         changelog_(std::move(changelog)) {}
-  // A new producer with the same transactional id (init_transactions bumps the epoch).
-  absl::Status NewProducer();
-  // The producer failed fatally: exits when it was fenced by a twin, else starts a new one.
-  void OnFatal(const absl::Status& status);
+  static constexpr int kProducers = 2;
+  // A new producer in `slot` with the slot's transactional id (init_transactions bumps the epoch).
+  absl::Status NewProducer(int slot);
+  // The producer in `slot` failed fatally: exits when it was fenced by a twin, else starts a new
+  // one in its place.
+  void OnFatal(int slot, const absl::Status& status);
   static void OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
   // The changelog records of the writes staged in `batch`.
   absl::StatusOr<std::vector<Record>> ChangelogOf(StagedBatch* batch) const;
   // The offsets the transaction sends: `next_offsets` plus the stored offsets of every other
   // assigned partition, so that even a transaction without input is fenced.
   absl::StatusOr<rd_kafka_topic_partition_list_t*> OffsetsToSend(const InputOffsets& next_offsets);
-  absl::Status Produce(const Record& record);
+  absl::Status Produce(rd_kafka_t* producer, const Record& record);
+  // Runs the transaction on the producer whose turn it is, and passes the turn on.
   absl::Status RunTransaction(const std::vector<Record>& records, const InputOffsets& next_offsets)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // The records of `events` and of the changelog of `batch`.
@@ -124,8 +138,9 @@ class TransactionalCommitter : public BatchCommitter {
   std::string producer_header_;
   ChangelogSpec changelog_;
   KafkaOptions options_;
-  std::string transactional_id_;
-  HandlePtr producer_;
+  std::string transactional_ids_[kProducers];
+  HandlePtr producers_[kProducers];
+  int turn_ ABSL_GUARDED_BY(mutex_) = 0;  // the slot of the next transaction
   std::atomic<uint64_t> producers_renewed_ = 0;
   Mutex mutex_;  // one transaction at a time (consumer thread, API calls)
   // Changelog partition -> next offset after the highest delivered record (delivery reports).

@@ -6,11 +6,13 @@
 #include <signal.h>
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
 
+#include "kam/internal/v1/storage.pb.h"
 #include "kam/v1/accounts.grpc.pb.h"
 #include "kam/v1/events.pb.h"
 #include "kam/v1/interactions.grpc.pb.h"
@@ -35,8 +37,9 @@ class InteractionsKafkaTest : public ::testing::Test {
   }
 
   void StartInteractions(const std::string& log) {
-    interactions_ = testing::StartService("kam-interactions", brokers_, dir_.Sub("interactions"),
-                                          dir_.Sub(log), {"--replica-wait-ms", "10000"});
+    interactions_ =
+        testing::StartService("kam-interactions", brokers_, dir_.Sub("interactions"), dir_.Sub(log),
+                              {"--replica-wait-ms", "10000", "--consumer-group", group_});
     ASSERT_TRUE(interactions_.process) << interactions_.address;
     stub_ = kam::v1::InteractionsService::NewStub(
         grpc::CreateChannel(interactions_.address, grpc::InsecureChannelCredentials()));
@@ -67,6 +70,10 @@ class InteractionsKafkaTest : public ::testing::Test {
 
   std::string brokers_;
   testing::TempDir dir_;
+  // Its own application, so that its changelog holds this test's records only.
+  const std::string group_ =
+      "kam-interactions-" +
+      std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
   testing::RunningService accounts_;
   testing::RunningService interactions_;
   std::unique_ptr<kam::v1::AccountsService::Stub> accounts_stub_;
@@ -117,6 +124,54 @@ TEST_F(InteractionsKafkaTest, FromAccountCreationToAnInteractionEventAndHealth) 
   ASSERT_TRUE(stub_->GetAccountHealth(&context, health_request, &health).ok());
   EXPECT_EQ(health.nps_responses(), 1);
   EXPECT_DOUBLE_EQ(health.nps(), -100);
+}
+
+// A batch of answers for one account rewrites the account's health once per answer; the
+// changelog, which a new owner restores from, carries only the last of those values per
+// transaction -- not one 8 KB state per answer.
+TEST_F(InteractionsKafkaTest, ABatchForOneAccountChangelogsItsHealthOncePerTransaction) {
+  kam::v1::Manager manager = CreateManager("batch@example.com");
+  kam::v1::Account account = CreateAccount("Surveyed Customer", manager.id());
+  constexpr int kAnswers = 40;
+  kam::v1::BatchRecordInteractionsRequest batch;
+  for (int i = 0; i < kAnswers; ++i) {
+    auto* interaction = batch.add_requests()->mutable_interaction();
+    interaction->set_account_id(account.id());
+    interaction->set_type(kam::v1::INTERACTION_TYPE_SURVEY);
+    interaction->mutable_survey()->set_nps(i % 11);
+  }
+  kam::v1::BatchRecordInteractionsResponse response;
+  {
+    grpc::ClientContext context;
+    grpc::Status status = stub_->BatchRecordInteractions(&context, batch, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  ASSERT_EQ(response.results_size(), kAnswers);
+  for (const auto& result : response.results()) ASSERT_EQ(result.code(), 0) << result.error();
+
+  // Health records of the account: key "health\0" + task prefix (4 bytes) + account id.
+  const std::string prefix = std::string("health") + '\0';
+  std::vector<kam::internal::v1::AccountHealthState> states;
+  for (const auto& record : testing::ReadTopic(brokers_, group_ + ".changelog.v1")) {
+    if (record.key.rfind(prefix, 0) != 0 || record.key.size() < prefix.size() + 4 ||
+        record.key.substr(prefix.size() + 4) != account.id()) {
+      continue;
+    }
+    kam::internal::v1::AccountHealthState state;
+    ASSERT_TRUE(state.ParseFromString(record.value));
+    states.push_back(state);
+  }
+  // The items share one or a few transactions (the group committer takes what has arrived).
+  ASSERT_FALSE(states.empty());
+  EXPECT_LT(states.size(), 10u) << "one changelog record per answer: superseded values sent";
+  EXPECT_EQ(states.back().answers_size(), kAnswers) << "the last record holds every answer";
+
+  kam::v1::GetAccountHealthRequest health_request;
+  health_request.set_account_id(account.id());
+  kam::v1::AccountHealth health;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub_->GetAccountHealth(&context, health_request, &health).ok());
+  EXPECT_EQ(health.nps_responses(), kAnswers);
 }
 
 TEST_F(InteractionsKafkaTest, KillNineMidBurstLosesNoAcknowledgedInteractionAndPublishesOnce) {
