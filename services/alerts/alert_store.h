@@ -37,6 +37,17 @@ inline constexpr char kKpisCf[] = "kpis";
 inline constexpr char kDampingCf[] = "damping";
 // Task 0 only: partition + silence id -> kam.v1.Silence (silences.h).
 inline constexpr char kSilencesCf[] = "silences";
+// Not a task's state: this instance's copy of the changelog records its views read (alerts,
+// changes, command results, KPI facts, silences of every task), changelog key -> partition +
+// value, so that a restart reads only what the changelog gained since (changelog_follower.h).
+inline constexpr char kViewCopyCf[] = "view_copy";
+
+// Whether the views (alerts, KPIs, silences) read the changelog record with this key.
+inline bool ViewReads(std::string_view changelog_key) {
+  const std::string_view cf = changelog_key.substr(0, changelog_key.find('\0'));
+  return cf == kAlertsCf || cf == kChangesCf || cf == kCommandResultsCf || cf == kKpisCf ||
+         cf == kSilencesCf;
+}
 // The layout of this store; older layouts are refused at start.
 inline constexpr char kFormatKey[] = "alerts.store_format";
 inline constexpr char kFormat[] = "3";

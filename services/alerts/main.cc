@@ -82,7 +82,12 @@ int main(int argc, char** argv) {
 
   kam::ServiceHost host(
       parsed.config,
-      {.column_families = kam::alerts::AlertsEngine::ColumnFamilies(),
+      {.column_families =
+           [] {
+             std::vector<std::string> families = kam::alerts::AlertsEngine::ColumnFamilies();
+             families.push_back(kam::alerts::kViewCopyCf);  // local only, not changelogged
+             return families;
+           }(),
        // kam-alerts writes and reads its own repartition topic (portfolio facts by manager).
        .output_topics = {kam::kafka_topics::kAlerts, kam::kafka_topics::kDeadLetter,
                          options.portfolio_topic},
@@ -151,7 +156,9 @@ int main(int argc, char** argv) {
         view.Apply(task, key, value);
         kpis.Apply(task, key, value);
         silences.Apply(task, key, value);
-      });
+      },
+      kam::kafka::ChangelogFollower::LocalCopy{host.store(), kam::alerts::kViewCopyCf,
+                                               &kam::alerts::ViewReads});
   if (!follower.ok()) {
     kam::log::Error("start failed", {{"error", follower.status().ToString()}});
     return 1;

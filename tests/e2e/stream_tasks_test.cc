@@ -4,6 +4,7 @@
 // written against one Kafka cluster is refused against another.
 
 #include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
 #include <signal.h>
 
 #include <chrono>
@@ -13,14 +14,12 @@
 #include <thread>
 #include <utility>
 
-#include <librdkafka/rdkafka.h>
-
 #include "common/kafka/kafka_common.h"
 #include "common/store.h"
 #include "common/time_util.h"
-#include "rocksdb/db.h"
 #include "kam/v1/events.pb.h"
 #include "nlohmann/json.hpp"
+#include "rocksdb/db.h"
 #include "tests/testing/alert_stream.h"
 #include "tests/testing/process.h"
 #include "tests/testing/service_process.h"
@@ -58,16 +57,16 @@ TEST(StreamTasksTest, KilledAndRestartedOnTheSameDiskProcessesAgainWithinSeconds
   // A session timeout far above what a restart may take: if the restarted instance had to wait
   // for its old membership to expire, it would not be processing within 30 s.
   const std::vector<std::string> args = {"--session-timeout-ms", "60000"};
-  auto first = testing::StartService("kam-alerts", brokers, dir.Sub("alerts"), dir.Sub("first"),
-                                     args);
+  auto first =
+      testing::StartService("kam-alerts", brokers, dir.Sub("alerts"), dir.Sub("first"), args);
   ASSERT_TRUE(first.process) << first.address;
   ASSERT_TRUE(AppliesARecord(first, brokers, "before", 3)) << first.process->Stderr();
 
   first.process->Signal(SIGKILL);
   first.process->Wait(std::chrono::seconds(10));
   const auto restarted_at = Clock::now();
-  auto second = testing::StartService("kam-alerts", brokers, dir.Sub("alerts"), dir.Sub("second"),
-                                      args);
+  auto second =
+      testing::StartService("kam-alerts", brokers, dir.Sub("alerts"), dir.Sub("second"), args);
   ASSERT_TRUE(second.process) << second.address;
   const auto serving_after = Clock::now() - restarted_at;
   // Processing, not only SERVING: fresh records on every partition are applied.
@@ -86,6 +85,38 @@ TEST(StreamTasksTest, KilledAndRestartedOnTheSameDiskProcessesAgainWithinSeconds
       << "the restarted instance waited for its old membership to expire";
   // It took its own partitions back: every task of the group runs here.
   EXPECT_EQ(testing::ScrapeMetric(second.metrics_port, "kam_tasks{state=\"running\"}"), 3);
+}
+
+// The views (alerts, KPIs, silences) keep a local copy of what they read from the changelog: a
+// restarted instance starts them from it and reads from Kafka only what the changelog gained since,
+// not the whole changelog again.
+TEST(StreamTasksTest, ARestartedInstanceStartsItsViewsFromTheirLocalCopy) {
+  const std::string brokers = testing::RealKafkaBootstrap();
+  ASSERT_FALSE(brokers.empty()) << "run through ctest: needs the real_kafka fixture";
+  testing::TempDir dir;
+  auto first = testing::StartService("kam-alerts", brokers, dir.Sub("alerts"), dir.Sub("first"));
+  ASSERT_TRUE(first.process) << first.address;
+  ASSERT_TRUE(AppliesARecord(first, brokers, "copied", 3)) << first.process->Stderr();
+  double first_read = 0;
+  ASSERT_TRUE(testing::WaitFor([&] {
+    first_read =
+        testing::ScrapeMetric(first.metrics_port, "kam_alerts_view_changelog_records_total");
+    return first_read >= 3;  // at least the state of the three accounts
+  }));
+  first.process->Signal(SIGTERM);
+  ASSERT_EQ(first.process->Wait(std::chrono::seconds(30)), 0) << first.process->Stderr();
+
+  auto second = testing::StartService("kam-alerts", brokers, dir.Sub("alerts"), dir.Sub("second"));
+  ASSERT_TRUE(second.process) << second.address;
+  const std::string log = second.process->Stderr();
+  const size_t restored = log.find("\"changelog view restored from its local copy\"");
+  ASSERT_NE(restored, std::string::npos) << log;
+  const size_t records = log.find("\"records\":\"", restored);
+  ASSERT_NE(records, std::string::npos) << log;
+  EXPECT_GT(std::stoll(log.substr(records + 11)), 0) << log.substr(restored, 300);
+  EXPECT_LT(testing::ScrapeMetric(second.metrics_port, "kam_alerts_view_changelog_records_total"),
+            first_read)
+      << "the restarted view read the whole changelog again";
 }
 
 TEST(StreamTasksTest, AStoreWrittenAgainstAnotherClusterIsRefusedWithAClearMessage) {
@@ -107,10 +138,10 @@ TEST(StreamTasksTest, AStoreWrittenAgainstAnotherClusterIsRefusedWithAClearMessa
     return !bootstrap.empty() && bootstrap.back() == '\n';
   }));
   bootstrap.pop_back();
-  testing::Process refused({testing::BinDir() + "/kam-alerts", "--listen", "127.0.0.1:0",
-                            "--metrics-listen", "", "--kafka-brokers", bootstrap, "--data-dir",
-                            dir.Sub("alerts")},
-                           dir.Sub("refused"));
+  testing::Process refused(
+      {testing::BinDir() + "/kam-alerts", "--listen", "127.0.0.1:0", "--metrics-listen", "",
+       "--kafka-brokers", bootstrap, "--data-dir", dir.Sub("alerts")},
+      dir.Sub("refused"));
   EXPECT_EQ(refused.Wait(std::chrono::seconds(60)), 1);
   const std::string log = refused.Stderr();
   EXPECT_NE(log.find("holds state written against Kafka cluster"), std::string::npos) << log;
@@ -132,8 +163,9 @@ std::map<std::string, std::string> DumpTaskState(const std::string& path) {
       rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, descriptors, &handles, &raw).ok());
   if (raw == nullptr) return dump;
   std::unique_ptr<rocksdb::DB> db(raw);
-  const std::set<std::string> task_state = {"alert_accounts", "alert_managers", "alerts", "latest",
-                                            "timers",         "parked",         "clock",  "offsets"};
+  const std::set<std::string> task_state = {"alert_accounts", "alert_managers", "alerts",
+                                            "latest",         "timers",         "parked",
+                                            "clock",          "offsets"};
   for (size_t i = 0; i < names.size(); ++i) {
     if (task_state.count(names[i])) {
       std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[i]));
@@ -160,8 +192,8 @@ TEST(StreamTasksTest, ADeletedDataDirIsRestoredFromTheChangelogKeyForKey) {
       "kam-alerts-" + std::to_string(std::hash<std::string>()(dir.Sub("alerts")));
   // A fixed instance id: the second life replaces the first one's static membership at once.
   const std::vector<std::string> args = {"--instance-id", tag};
-  auto first = testing::StartService("kam-alerts", brokers, dir.Sub("alerts"), dir.Sub("first"),
-                                     args);
+  auto first =
+      testing::StartService("kam-alerts", brokers, dir.Sub("alerts"), dir.Sub("first"), args);
   ASSERT_TRUE(first.process) << first.address;
   // Accounts on every partition, each with answers sliding over six weeks: alerts, timers, signals.
   const int64_t start = MillisFromTimestamp(NowTimestamp()) - 60LL * 24 * 3600 * 1000;
@@ -189,8 +221,8 @@ TEST(StreamTasksTest, ADeletedDataDirIsRestoredFromTheChangelogKeyForKey) {
   ASSERT_TRUE(testing::WaitFor(
       [&] {
         return testing::ScrapeMetric(first.metrics_port, "kam_alert_changes_total") >= 15 &&
-               (applied = testing::ScrapeMetric(first.metrics_port,
-                                                "kam_consumer_applied_total")) >= 240;
+               (applied =
+                    testing::ScrapeMetric(first.metrics_port, "kam_consumer_applied_total")) >= 240;
       },
       std::chrono::seconds(120)))
       << first.process->Stderr();
@@ -209,8 +241,8 @@ TEST(StreamTasksTest, ADeletedDataDirIsRestoredFromTheChangelogKeyForKey) {
   ASSERT_GT(before.size(), 100u);
 
   std::filesystem::remove_all(dir.Sub("alerts"));
-  auto second = testing::StartService("kam-alerts", brokers, dir.Sub("alerts"), dir.Sub("second"),
-                                      args);
+  auto second =
+      testing::StartService("kam-alerts", brokers, dir.Sub("alerts"), dir.Sub("second"), args);
   ASSERT_TRUE(second.process) << second.address;
   EXPECT_GT(testing::ScrapeMetric(second.metrics_port, "kam_changelog_restored_records_total"), 0);
   second.process->Signal(SIGTERM);
@@ -289,8 +321,8 @@ TEST_P(TakeOverTest, TheSurvivorTakesTheTasksOverWithTheirState) {
 
   kafka::KafkaOptions options;
   options.brokers = brokers;
-  ASSERT_TRUE(kafka::EnsureTopics(options, {"kam.accounts.v1", "kam.interactions.v1"}, 3, 30000)
-                  .ok());
+  ASSERT_TRUE(
+      kafka::EnsureTopics(options, {"kam.accounts.v1", "kam.interactions.v1"}, 3, 30000).ok());
 
   // The reference: one instance, no fault.
   const std::string reference_tag = "ref" + stamp;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/kafka/kafka_common.h"
+#include "common/store.h"
 #include "tests/testing/temp_dir.h"
 
 namespace kam::kafka {
@@ -28,10 +29,10 @@ struct Seen {
 
 // One transaction of `records` (partition, key, value; no value = tombstone), committed or
 // aborted.
-void Transaction(rd_kafka_t* producer,
-                 const std::vector<std::tuple<int32_t, std::string, std::optional<std::string>>>&
-                     records,
-                 const std::string& topic, bool commit) {
+void Transaction(
+    rd_kafka_t* producer,
+    const std::vector<std::tuple<int32_t, std::string, std::optional<std::string>>>& records,
+    const std::string& topic, bool commit) {
   ASSERT_EQ(rd_kafka_begin_transaction(producer), nullptr);
   for (const auto& [partition, key, value] : records) {
     void* payload = value ? const_cast<char*>(value->data()) : nullptr;
@@ -99,6 +100,87 @@ TEST(ChangelogFollowerTest, FollowsCommittedRecordsOnlyAndSaysWhenCaughtUp) {
     std::lock_guard<std::mutex> lock(mutex);
     return seen.size() == 4 && seen.back().key == "c";
   }));
+}
+
+// A follower with a local copy, as kam-alerts' views have: what `keep` accepts is kept in the
+// store with the offsets read; after a restart the copy is handed over first and only what the
+// changelog gained since is read from Kafka. A copy ahead of the topic (created again) is dropped.
+TEST(ChangelogFollowerTest, ARestartHandsOverItsLocalCopyAndReadsOnlyWhatTheChangelogGained) {
+  const std::string brokers = testing::RealKafkaBootstrap();
+  ASSERT_FALSE(brokers.empty()) << "run through ctest: needs the real_kafka fixture";
+  const std::string topic =
+      "copy-" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+  KafkaOptions options;
+  options.brokers = brokers;
+  ASSERT_TRUE(EnsureTopics(options, {topic}, 2, 30000).ok());
+  auto conf = NewConf(options, {{"transactional.id", topic + "-writer"}});
+  ASSERT_TRUE(conf.ok());
+  auto producer = NewHandle(RD_KAFKA_PRODUCER, *conf);
+  ASSERT_TRUE(producer.ok());
+  ASSERT_EQ(rd_kafka_init_transactions(producer->get(), 30000), nullptr);
+  // "view/..." records are what the view reads; "state/..." ones it ignores (not copied).
+  Transaction(producer->get(),
+              {{0, "view/a", "1"}, {1, "view/b", "2"}, {0, "state/x", "big"}, {1, "view/c", "3"}},
+              topic, true);
+  Transaction(producer->get(), {{1, "view/c", std::nullopt}, {0, "state/y", "big"}}, topic, true);
+
+  testing::TempDir dir;
+  auto store = Store::Open({.path = dir.Sub("store")}, {"copy"});
+  ASSERT_TRUE(store.ok()) << store.status();
+  const ChangelogFollower::LocalCopy copy{
+      store->get(), "copy", [](std::string_view key) { return key.rfind("view/", 0) == 0; }};
+  // follow: a follower with the copy until caught up; returns the state it built (key -> value,
+  // partition) and how many records it read from Kafka.
+  auto follow = [&](size_t* from_kafka) {
+    std::mutex mutex;
+    std::map<std::string, std::pair<int32_t, std::string>> state;
+    std::atomic<bool> told = false;
+    auto follower = ChangelogFollower::Create(
+        options, topic,
+        [&](int32_t partition, std::string_view key, std::optional<std::string_view> value) {
+          std::lock_guard<std::mutex> lock(mutex);
+          if (value) {
+            state[std::string(key)] = {partition, std::string(*value)};
+          } else {
+            state.erase(std::string(key));
+          }
+        },
+        copy);
+    EXPECT_TRUE(follower.ok()) << follower.status();
+    EXPECT_TRUE((*follower)->Start([&] { told = true; }).ok());
+    EXPECT_TRUE(testing::WaitFor([&] { return told.load(); }, std::chrono::seconds(30)));
+    *from_kafka = (*follower)->records_total();
+    follower->reset();  // stopped: what it read is in the copy
+    std::lock_guard<std::mutex> lock(mutex);
+    return state;
+  };
+  using State = std::map<std::string, std::pair<int32_t, std::string>>;
+  size_t from_kafka = 0;
+  EXPECT_EQ(follow(&from_kafka), (State{{"state/x", {0, "big"}},
+                                        {"state/y", {0, "big"}},
+                                        {"view/a", {0, "1"}},
+                                        {"view/b", {1, "2"}}}));
+  EXPECT_EQ(from_kafka, 6u);
+
+  Transaction(producer->get(), {{1, "view/b", "2b"}, {0, "view/d", "4"}}, topic, true);
+  // Restarted: the copy (view records only) first, then the two new records from Kafka.
+  EXPECT_EQ(follow(&from_kafka),
+            (State{{"view/a", {0, "1"}}, {"view/b", {1, "2b"}}, {"view/d", {0, "4"}}}));
+  EXPECT_EQ(from_kafka, 2u) << "a restart read the whole changelog again";
+
+  // A copy that claims more than the topic holds (the topic was deleted and created again): it is
+  // dropped and the changelog read from its beginning.
+  rocksdb::WriteBatch ahead;
+  ASSERT_TRUE(
+      ahead
+          .Put((*store)->Cf(kMetaCf), "changelog_follower.copy." + topic + "/0", EncodeUint64(1000))
+          .ok());
+  ASSERT_TRUE(ahead.Put((*store)->Cf("copy"), "view/stale", std::string(4, '\0') + "old").ok());
+  ASSERT_TRUE((*store)->Write(&ahead).ok());
+  State rebuilt = follow(&from_kafka);
+  EXPECT_FALSE(rebuilt.count("view/stale"));
+  EXPECT_EQ(rebuilt.at("view/b"), (std::pair<int32_t, std::string>{1, "2b"}));
+  EXPECT_EQ(from_kafka, 8u);
 }
 
 }  // namespace
