@@ -53,30 +53,41 @@ void Transaction(
   ASSERT_EQ(error, nullptr) << rd_kafka_error_string(error);
 }
 
+// A fresh topic of two partitions and a transactional producer writing to it.
+class ChangelogFollowerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string brokers = testing::RealKafkaBootstrap();
+    ASSERT_FALSE(brokers.empty()) << "run through ctest: needs the real_kafka fixture";
+    topic_ =
+        "follow-" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+    options_.brokers = brokers;
+    ASSERT_TRUE(EnsureTopics(options_, {topic_}, 2, 30000).ok());
+    auto conf = NewConf(options_, {{"transactional.id", topic_ + "-writer"}});
+    ASSERT_TRUE(conf.ok());
+    auto producer = NewHandle(RD_KAFKA_PRODUCER, *conf);
+    ASSERT_TRUE(producer.ok());
+    producer_ = std::move(*producer);
+    ASSERT_EQ(rd_kafka_init_transactions(producer_.get(), 30000), nullptr);
+  }
+
+  KafkaOptions options_;
+  std::string topic_;
+  HandlePtr producer_;
+};
+
 // A view sees every committed record from the beginning, deletions as deletions, never a record of
 // an aborted transaction; it says when it has caught up with what was there, then keeps following.
-TEST(ChangelogFollowerTest, FollowsCommittedRecordsOnlyAndSaysWhenCaughtUp) {
-  const std::string brokers = testing::RealKafkaBootstrap();
-  ASSERT_FALSE(brokers.empty()) << "run through ctest: needs the real_kafka fixture";
-  const std::string topic =
-      "follow-" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
-  KafkaOptions options;
-  options.brokers = brokers;
-  ASSERT_TRUE(EnsureTopics(options, {topic}, 2, 30000).ok());
-  auto conf = NewConf(options, {{"transactional.id", topic + "-writer"}});
-  ASSERT_TRUE(conf.ok());
-  auto producer = NewHandle(RD_KAFKA_PRODUCER, *conf);
-  ASSERT_TRUE(producer.ok());
-  ASSERT_EQ(rd_kafka_init_transactions(producer->get(), 30000), nullptr);
-  Transaction(producer->get(), {{0, "a\0x", "1"}, {1, "b", "2"}}, topic, true);
-  Transaction(producer->get(), {{0, "aborted", "never"}}, topic, false);
-  Transaction(producer->get(), {{1, "b", std::nullopt}}, topic, true);
+TEST_F(ChangelogFollowerTest, FollowsCommittedRecordsOnlyAndSaysWhenCaughtUp) {
+  Transaction(producer_.get(), {{0, "a\0x", "1"}, {1, "b", "2"}}, topic_, true);
+  Transaction(producer_.get(), {{0, "aborted", "never"}}, topic_, false);
+  Transaction(producer_.get(), {{1, "b", std::nullopt}}, topic_, true);
 
   std::mutex mutex;
   std::vector<Seen> seen;
   std::atomic<bool> told = false;
   auto follower = ChangelogFollower::Create(
-      options, topic,
+      options_, topic_,
       [&](int32_t partition, std::string_view key, std::optional<std::string_view> value) {
         std::lock_guard<std::mutex> lock(mutex);
         seen.push_back({partition, std::string(key),
@@ -95,7 +106,7 @@ TEST(ChangelogFollowerTest, FollowsCommittedRecordsOnlyAndSaysWhenCaughtUp) {
     EXPECT_EQ(last.at("b"), std::nullopt) << "a deletion reaches the view as one";
   }
   // Live: a record committed now arrives too.
-  Transaction(producer->get(), {{0, "c", "3"}}, topic, true);
+  Transaction(producer_.get(), {{0, "c", "3"}}, topic_, true);
   EXPECT_TRUE(testing::WaitFor([&] {
     std::lock_guard<std::mutex> lock(mutex);
     return seen.size() == 4 && seen.back().key == "c";
@@ -105,24 +116,12 @@ TEST(ChangelogFollowerTest, FollowsCommittedRecordsOnlyAndSaysWhenCaughtUp) {
 // A follower with a local copy, as kam-alerts' views have: what `keep` accepts is kept in the
 // store with the offsets read; after a restart the copy is handed over first and only what the
 // changelog gained since is read from Kafka. A copy ahead of the topic (created again) is dropped.
-TEST(ChangelogFollowerTest, ARestartHandsOverItsLocalCopyAndReadsOnlyWhatTheChangelogGained) {
-  const std::string brokers = testing::RealKafkaBootstrap();
-  ASSERT_FALSE(brokers.empty()) << "run through ctest: needs the real_kafka fixture";
-  const std::string topic =
-      "copy-" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
-  KafkaOptions options;
-  options.brokers = brokers;
-  ASSERT_TRUE(EnsureTopics(options, {topic}, 2, 30000).ok());
-  auto conf = NewConf(options, {{"transactional.id", topic + "-writer"}});
-  ASSERT_TRUE(conf.ok());
-  auto producer = NewHandle(RD_KAFKA_PRODUCER, *conf);
-  ASSERT_TRUE(producer.ok());
-  ASSERT_EQ(rd_kafka_init_transactions(producer->get(), 30000), nullptr);
+TEST_F(ChangelogFollowerTest, ARestartHandsOverItsLocalCopyAndReadsOnlyWhatTheChangelogGained) {
   // "view/..." records are what the view reads; "state/..." ones it ignores (not copied).
-  Transaction(producer->get(),
+  Transaction(producer_.get(),
               {{0, "view/a", "1"}, {1, "view/b", "2"}, {0, "state/x", "big"}, {1, "view/c", "3"}},
-              topic, true);
-  Transaction(producer->get(), {{1, "view/c", std::nullopt}, {0, "state/y", "big"}}, topic, true);
+              topic_, true);
+  Transaction(producer_.get(), {{1, "view/c", std::nullopt}, {0, "state/y", "big"}}, topic_, true);
 
   testing::TempDir dir;
   auto store = Store::Open({.path = dir.Sub("store")}, {"copy"});
@@ -136,7 +135,7 @@ TEST(ChangelogFollowerTest, ARestartHandsOverItsLocalCopyAndReadsOnlyWhatTheChan
     std::map<std::string, std::pair<int32_t, std::string>> state;
     std::atomic<bool> told = false;
     auto follower = ChangelogFollower::Create(
-        options, topic,
+        options_, topic_,
         [&](int32_t partition, std::string_view key, std::optional<std::string_view> value) {
           std::lock_guard<std::mutex> lock(mutex);
           if (value) {
@@ -162,7 +161,7 @@ TEST(ChangelogFollowerTest, ARestartHandsOverItsLocalCopyAndReadsOnlyWhatTheChan
                                         {"view/b", {1, "2"}}}));
   EXPECT_EQ(from_kafka, 6u);
 
-  Transaction(producer->get(), {{1, "view/b", "2b"}, {0, "view/d", "4"}}, topic, true);
+  Transaction(producer_.get(), {{1, "view/b", "2b"}, {0, "view/d", "4"}}, topic_, true);
   // Restarted: the copy (view records only) first, then the two new records from Kafka.
   EXPECT_EQ(follow(&from_kafka),
             (State{{"view/a", {0, "1"}}, {"view/b", {1, "2b"}}, {"view/d", {0, "4"}}}));
@@ -171,10 +170,10 @@ TEST(ChangelogFollowerTest, ARestartHandsOverItsLocalCopyAndReadsOnlyWhatTheChan
   // A copy that claims more than the topic holds (the topic was deleted and created again): it is
   // dropped and the changelog read from its beginning.
   rocksdb::WriteBatch ahead;
-  ASSERT_TRUE(
-      ahead
-          .Put((*store)->Cf(kMetaCf), "changelog_follower.copy." + topic + "/0", EncodeUint64(1000))
-          .ok());
+  ASSERT_TRUE(ahead
+                  .Put((*store)->Cf(kMetaCf), "changelog_follower.copy." + topic_ + "/0",
+                       EncodeUint64(1000))
+                  .ok());
   ASSERT_TRUE(ahead.Put((*store)->Cf("copy"), "view/stale", std::string(4, '\0') + "old").ok());
   ASSERT_TRUE((*store)->Write(&ahead).ok());
   State rebuilt = follow(&from_kafka);
