@@ -97,26 +97,29 @@ TEST(StreamTasksTest, ARestartedInstanceStartsItsViewsFromTheirLocalCopy) {
   auto first = testing::StartService("kam-alerts", brokers, dir.Sub("alerts"), dir.Sub("first"));
   ASSERT_TRUE(first.process) << first.address;
   ASSERT_TRUE(AppliesARecord(first, brokers, "copied", 3)) << first.process->Stderr();
+  const std::string changelog = first.group + ".changelog.v1";
+  // Stopped once its views have read every record of the changelog.
   double first_read = 0;
   ASSERT_TRUE(testing::WaitFor([&] {
     first_read =
         testing::ScrapeMetric(first.metrics_port, "kam_alerts_view_changelog_records_total");
-    return first_read >= 3;  // at least the state of the three accounts
+    return first_read >= 3 && first_read == testing::ReadTopic(brokers, changelog).size();
   }));
   first.process->Signal(SIGTERM);
   ASSERT_EQ(first.process->Wait(std::chrono::seconds(30)), 0) << first.process->Stderr();
 
   auto second = testing::StartService("kam-alerts", brokers, dir.Sub("alerts"), dir.Sub("second"));
   ASSERT_TRUE(second.process) << second.address;
-  const std::string log = second.process->Stderr();
-  const size_t restored = log.find("\"changelog view restored from its local copy\"");
-  ASSERT_NE(restored, std::string::npos) << log;
-  const size_t records = log.find("\"records\":\"", restored);
-  ASSERT_NE(records, std::string::npos) << log;
-  EXPECT_GT(std::stoll(log.substr(records + 11)), 0) << log.substr(restored, 300);
-  EXPECT_LT(testing::ScrapeMetric(second.metrics_port, "kam_alerts_view_changelog_records_total"),
-            first_read)
-      << "the restarted view read the whole changelog again";
+  EXPECT_NE(second.process->Stderr().find("\"changelog view restored from its local copy\""),
+            std::string::npos)
+      << second.process->Stderr();
+  // What it read from Kafka is at most what the changelog gained since the stop (its own first
+  // transactions may add some): not the records the first instance had read.
+  const double second_read =
+      testing::ScrapeMetric(second.metrics_port, "kam_alerts_view_changelog_records_total");
+  const double now_in_changelog = testing::ReadTopic(brokers, changelog).size();
+  EXPECT_LE(second_read, now_in_changelog - first_read)
+      << "the restarted views read the changelog again from its beginning";
 }
 
 TEST(StreamTasksTest, AStoreWrittenAgainstAnotherClusterIsRefusedWithAClearMessage) {
