@@ -120,7 +120,12 @@ absl::Status ChangelogFollower::DropCopy() {
 absl::Status ChangelogFollower::Assign() {
   KAM_ASSIGN_OR_RETURN(int32_t partitions, PartitionCount(consumer_.get(), topic_, kTimeoutMs));
   using Offsets = std::map<int32_t, int64_t>;
-  KAM_ASSIGN_OR_RETURN(Offsets copied, LoadCopyOffsets());
+  // The local copy failing is the disk failing, not a broker to wait for: stop, as the tasks'
+  // store does. Kafka errors below are retried by the caller.
+  absl::StatusOr<Offsets> loaded = LoadCopyOffsets();
+  if (!loaded.ok())
+    log::Fatal("cannot read the view's local copy", {{"error", loaded.status().ToString()}});
+  Offsets copied = *std::move(loaded);
   std::map<int32_t, std::pair<int64_t, int64_t>> watermarks;
   bool stale = false;
   for (int32_t p = 0; p < partitions; ++p) {
@@ -130,19 +135,25 @@ absl::Status ChangelogFollower::Assign() {
                                                                &low, &high, kTimeoutMs);
     KAM_RETURN_IF_ERROR(FromKafka(err, absl::StrCat("changelog ", topic_, "/", p, " watermarks")));
     watermarks[p] = {low, high};
+    // Ahead of the topic (it was deleted and created again), or behind its start (records the
+    // copy never saw are gone, deletions among them): the copy cannot be continued.
     auto it = copied.find(p);
-    stale |= it != copied.end() && it->second > high;
+    stale |= it != copied.end() && (it->second > high || it->second < low);
   }
   if (local_copy_ && !copy_handed_over_) {
     if (stale) {
       log::Warn(
-          "the view's local copy is ahead of the changelog (a topic created again); read "
-          "from its beginning",
+          "the view's local copy does not continue the changelog (a topic created again, or "
+          "records deleted since); read from its beginning",
           {{"topic", topic_}});
-      KAM_RETURN_IF_ERROR(DropCopy());
+      absl::Status dropped = DropCopy();
+      if (!dropped.ok())
+        log::Fatal("cannot drop the view's local copy", {{"error", dropped.ToString()}});
       copied.clear();
     }
-    KAM_RETURN_IF_ERROR(HandOverCopy());
+    absl::Status handed = HandOverCopy();
+    if (!handed.ok())
+      log::Fatal("cannot read the view's local copy", {{"error", handed.ToString()}});
     copy_handed_over_ = true;
   }
   std::map<int32_t, int64_t> behind;
@@ -201,9 +212,6 @@ void ChangelogFollower::Run() {
   while (!stop_) {
     absl::Status assigned = Assign();
     if (assigned.ok()) break;
-    if (absl::IsDataLoss(assigned) || absl::IsInternal(assigned)) {
-      log::Fatal("cannot read the view's local copy", {{"error", assigned.ToString()}});
-    }
     log::Warn("changelog view cannot start yet; retrying",
               {{"topic", topic_}, {"error", assigned.ToString()}});
     std::this_thread::sleep_for(std::chrono::milliseconds(500));

@@ -74,7 +74,8 @@ absl::StatusOr<std::unique_ptr<TransactionalCommitter>> TransactionalCommitter::
       store, consumer, std::move(producer_header), std::move(changelog)));
   committer->options_ = options;
   committer->transactional_ids_[0] = transactional_id;
-  committer->transactional_ids_[1] = transactional_id + "-alt";
+  // ':' occurs in no group name or instance id: no other instance's id can be this one.
+  committer->transactional_ids_[1] = transactional_id + ":alt";
   for (int slot = 0; slot < kProducers; ++slot) KAM_RETURN_IF_ERROR(committer->NewProducer(slot));
   if (consumer != nullptr) committer->AttachConsumer(consumer);
   log::Info("transactional producers ready",
@@ -318,8 +319,13 @@ absl::Status TransactionalCommitter::RunTransaction(const std::vector<Record>& r
   absl::Status status =
       Take(rd_kafka_begin_transaction(producer), "begin transaction", &fatal, &abort, &retriable);
   if (!status.ok()) {
-    if (fatal) OnFatal(slot, status);
-    return status;
+    if (fatal) {
+      OnFatal(slot, status);
+      return status;
+    }
+    // A previous abort of this producer did not finish (the cluster was unreachable): finish it
+    // now, once the cluster answers, or this slot would refuse every other transaction.
+    return fail(status);
   }
   for (const Record& record : records) {
     status = Produce(producer, record);

@@ -20,7 +20,7 @@
 // commit markers; until it has, it refuses the same transactional id's next AddPartitionsToTxn
 // with CONCURRENT_TRANSACTIONS, and librdkafka 2.0.2 retries only after a fixed 20 ms -- most of a
 // hop's latency under steady load. The next transaction therefore runs on the other producer
-// (its own transactional id, "<id>-alt"), whose markers had a whole transaction's time to land.
+// (its own transactional id, "<id>:alt"), whose markers had a whole transaction's time to land.
 // Order is kept: a transaction begins only after the previous one's commit is decided, so its
 // records follow the previous ones in every partition, and read_committed readers see them in
 // that order (the last stable offset never passes an undecided transaction); the group
@@ -63,7 +63,7 @@ class TransactionalCommitter : public BatchCommitter {
   using StepObserver = std::function<void(TransactionStep, double seconds)>;
 
   // `transactional_id` must be stable per instance (a restarted instance fences its previous
-  // incarnation; the second producer uses `transactional_id` + "-alt"); `producer_header` goes
+  // incarnation; the second producer uses `transactional_id` + ":alt"); `producer_header` goes
   // into the kam-producer header.
   static absl::StatusOr<std::unique_ptr<TransactionalCommitter>> Create(
       const KafkaOptions& options, const std::string& transactional_id, std::string producer_header,

@@ -94,7 +94,10 @@ TEST(StreamTasksTest, ARestartedInstanceStartsItsViewsFromTheirLocalCopy) {
   const std::string brokers = testing::RealKafkaBootstrap();
   ASSERT_FALSE(brokers.empty()) << "run through ctest: needs the real_kafka fixture";
   testing::TempDir dir;
-  auto first = testing::StartService("kam-alerts", brokers, dir.Sub("alerts"), dir.Sub("first"));
+  // No idle punctuation: the changelog grows only with the records written here.
+  const std::vector<std::string> args = {"--idle-seconds", "3600"};
+  auto first =
+      testing::StartService("kam-alerts", brokers, dir.Sub("alerts"), dir.Sub("first"), args);
   ASSERT_TRUE(first.process) << first.address;
   ASSERT_TRUE(AppliesARecord(first, brokers, "copied", 3)) << first.process->Stderr();
   const std::string changelog = first.group + ".changelog.v1";
@@ -105,10 +108,14 @@ TEST(StreamTasksTest, ARestartedInstanceStartsItsViewsFromTheirLocalCopy) {
         testing::ScrapeMetric(first.metrics_port, "kam_alerts_view_changelog_records_total");
     return first_read >= 3 && first_read == testing::ReadTopic(brokers, changelog).size();
   }));
+  const double alerts_before = testing::ScrapeMetric(first.metrics_port, "kam_alerts_view_alerts");
+  const double kpis_before = testing::ScrapeMetric(first.metrics_port, "kam_kpi_accounts");
+  ASSERT_GT(kpis_before, 0) << "the views hold something to hand over";
   first.process->Signal(SIGTERM);
   ASSERT_EQ(first.process->Wait(std::chrono::seconds(30)), 0) << first.process->Stderr();
 
-  auto second = testing::StartService("kam-alerts", brokers, dir.Sub("alerts"), dir.Sub("second"));
+  auto second =
+      testing::StartService("kam-alerts", brokers, dir.Sub("alerts"), dir.Sub("second"), args);
   ASSERT_TRUE(second.process) << second.address;
   EXPECT_NE(second.process->Stderr().find("\"changelog view restored from its local copy\""),
             std::string::npos)
@@ -118,8 +125,12 @@ TEST(StreamTasksTest, ARestartedInstanceStartsItsViewsFromTheirLocalCopy) {
   const double second_read =
       testing::ScrapeMetric(second.metrics_port, "kam_alerts_view_changelog_records_total");
   const double now_in_changelog = testing::ReadTopic(brokers, changelog).size();
+  ASSERT_GE(second_read, 0) << "no metric";
   EXPECT_LE(second_read, now_in_changelog - first_read)
       << "the restarted views read the changelog again from its beginning";
+  // ... and hold what they held before the stop.
+  EXPECT_EQ(testing::ScrapeMetric(second.metrics_port, "kam_kpi_accounts"), kpis_before);
+  EXPECT_EQ(testing::ScrapeMetric(second.metrics_port, "kam_alerts_view_alerts"), alerts_before);
 }
 
 TEST(StreamTasksTest, AStoreWrittenAgainstAnotherClusterIsRefusedWithAClearMessage) {

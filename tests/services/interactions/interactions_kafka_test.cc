@@ -152,17 +152,23 @@ TEST_F(InteractionsKafkaTest, ABatchForOneAccountChangelogsItsHealthOncePerTrans
   // Health records of the account: key "health\0" + task prefix (4 bytes) + account id.
   const std::string prefix = std::string("health") + '\0';
   std::vector<kam::internal::v1::AccountHealthState> states;
-  for (const auto& record : testing::ReadTopic(brokers_, group_ + ".changelog.v1")) {
-    if (record.key.rfind(prefix, 0) != 0 || record.key.size() < prefix.size() + 4 ||
-        record.key.substr(prefix.size() + 4) != account.id()) {
-      continue;
+  // Polled: the last transaction's records are readable once its markers are written.
+  ASSERT_TRUE(testing::WaitFor([&] {
+    states.clear();
+    for (const auto& record : testing::ReadTopic(brokers_, group_ + ".changelog.v1")) {
+      if (record.key.rfind(prefix, 0) != 0 || record.key.size() < prefix.size() + 4 ||
+          record.key.substr(prefix.size() + 4) != account.id()) {
+        continue;
+      }
+      kam::internal::v1::AccountHealthState state;
+      if (!state.ParseFromString(record.value)) return false;
+      states.push_back(state);
     }
-    kam::internal::v1::AccountHealthState state;
-    ASSERT_TRUE(state.ParseFromString(record.value));
-    states.push_back(state);
-  }
+    return !states.empty() && states.back().answers_size() == kAnswers;
+  })) << states.size()
+      << " health records, the last with " << (states.empty() ? 0 : states.back().answers_size())
+      << " answers";
   // The items share one or a few transactions (the group committer takes what has arrived).
-  ASSERT_FALSE(states.empty());
   EXPECT_LT(states.size(), 10u) << "one changelog record per answer: superseded values sent";
   EXPECT_EQ(states.back().answers_size(), kAnswers) << "the last record holds every answer";
 
