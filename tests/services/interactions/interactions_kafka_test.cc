@@ -37,9 +37,8 @@ class InteractionsKafkaTest : public ::testing::Test {
   }
 
   void StartInteractions(const std::string& log) {
-    interactions_ =
-        testing::StartService("kam-interactions", brokers_, dir_.Sub("interactions"), dir_.Sub(log),
-                              {"--replica-wait-ms", "10000", "--consumer-group", group_});
+    interactions_ = testing::StartService("kam-interactions", brokers_, dir_.Sub("interactions"),
+                                          dir_.Sub(log), {"--replica-wait-ms", "10000"});
     ASSERT_TRUE(interactions_.process) << interactions_.address;
     stub_ = kam::v1::InteractionsService::NewStub(
         grpc::CreateChannel(interactions_.address, grpc::InsecureChannelCredentials()));
@@ -70,10 +69,6 @@ class InteractionsKafkaTest : public ::testing::Test {
 
   std::string brokers_;
   testing::TempDir dir_;
-  // Its own application, so that its changelog holds this test's records only.
-  const std::string group_ =
-      "kam-interactions-" +
-      std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
   testing::RunningService accounts_;
   testing::RunningService interactions_;
   std::unique_ptr<kam::v1::AccountsService::Stub> accounts_stub_;
@@ -155,7 +150,7 @@ TEST_F(InteractionsKafkaTest, ABatchForOneAccountChangelogsItsHealthOncePerTrans
   // Polled: the last transaction's records are readable once its markers are written.
   ASSERT_TRUE(testing::WaitFor([&] {
     states.clear();
-    for (const auto& record : testing::ReadTopic(brokers_, group_ + ".changelog.v1")) {
+    for (const auto& record : testing::ReadTopic(brokers_, interactions_.group + ".changelog.v1")) {
       if (record.key.rfind(prefix, 0) != 0 || record.key.size() < prefix.size() + 4 ||
           record.key.substr(prefix.size() + 4) != account.id()) {
         continue;
